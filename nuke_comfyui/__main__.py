@@ -1,0 +1,5 @@
+"""`python -m nuke_comfyui` is the same as the `nuke-comfyui` command."""
+
+from nuke_comfyui.cli.main import main
+
+raise SystemExit(main())

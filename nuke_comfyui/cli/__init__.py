@@ -1,0 +1,1 @@
+"""The `nuke-comfyui` command line: one module per subcommand, wired together in `main`."""
