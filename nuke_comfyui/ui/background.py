@@ -1,0 +1,87 @@
+"""Run blocking work (network, disk) on Qt's thread pool and hand the result back to the GUI thread.
+
+Panels must never block the GUI thread, and widgets may only be touched from it. `run_in_background`
+executes a plain Python callable in a QRunnable on `QThreadPool.globalInstance()` and delivers its
+result or exception through queued Qt signals, so the callbacks always run on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Optional, Set
+
+from nuke_comfyui.ui.qt import QtCore, Signal
+
+log = logging.getLogger(__name__)
+
+# Keeps relays alive until their signal has been delivered (a QRunnable may outlive its caller's frame).
+_LIVE: Set[_Relay] = set()
+
+
+class _Relay(QtCore.QObject):
+    """Lives on the GUI thread; the worker emits, Qt queues the call onto the GUI thread."""
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+    def __init__(
+        self,
+        on_done: Optional[Callable[[Any], None]],
+        on_error: Optional[Callable[[BaseException], None]],
+    ) -> None:
+        super().__init__()
+        self._on_done = on_done
+        self._on_error = on_error
+        self.succeeded.connect(self._deliver_result, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.failed.connect(self._deliver_error, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def _deliver_result(self, value: Any) -> None:
+        _LIVE.discard(self)
+        if self._on_done is not None:
+            self._on_done(value)
+
+    def _deliver_error(self, exc: BaseException) -> None:
+        _LIVE.discard(self)
+        if self._on_error is not None:
+            self._on_error(exc)
+        else:
+            log.warning("background task failed: %s", exc)
+
+
+class _Task(QtCore.QRunnable):
+    """The QRunnable that calls the function on a pool thread and reports through the relay."""
+
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self._fn = fn
+        self._relay = relay
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            value = self._fn()
+        except Exception as exc:  # noqa: BLE001  (any failure is handed to the GUI thread to show)
+            self._relay.failed.emit(exc)
+        else:
+            self._relay.succeeded.emit(value)
+
+
+def run_in_background(
+    fn: Callable[[], Any],
+    on_done: Optional[Callable[[Any], None]] = None,
+    on_error: Optional[Callable[[BaseException], None]] = None,
+    pool: Optional[QtCore.QThreadPool] = None,
+) -> None:
+    """Call `fn()` on a worker thread; `on_done(result)` or `on_error(exc)` later runs on the GUI thread.
+
+    Must be called from the GUI thread (the relay object is created there, which is what makes the
+    callbacks land on it).
+    """
+    relay = _Relay(on_done, on_error)
+    _LIVE.add(relay)
+    (pool or QtCore.QThreadPool.globalInstance()).start(_Task(fn, relay))
+
+
+def wait_for_background(timeout_ms: int = 5000) -> bool:
+    """Block until the global pool is idle (used by the CLI before exit and by tests)."""
+    return bool(QtCore.QThreadPool.globalInstance().waitForDone(timeout_ms))
