@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional
 
 
@@ -79,3 +79,104 @@ class FakePool:
 
 def statuses_dict(pool: FakePool) -> Dict[str, FakeStatus]:
     return {s.name: s for s in pool.statuses()}
+
+
+@dataclass(frozen=True)
+class FakeJob:
+    job_id: str
+    group_id: str
+    frame: Optional[int]
+    variation: int
+    seed: int
+    state: str = "queued"
+    server: Optional[str] = None
+    prompt_id: Optional[str] = None
+    attempts: int = 0
+    progress: float = 0.0
+    outputs: List[str] = field(default_factory=list)
+    error: Optional[str] = None
+    depends_on: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FakeSequence:
+    variation: int
+    seed: int
+    output_node: str
+    pattern: str
+    first: int
+    last: int
+    frames_done: List[int]
+    servers: List[str]
+
+
+@dataclass(frozen=True)
+class FakeGroup:
+    group_id: str
+    label: str
+    state: str
+    output_dir: str
+    jobs: List[FakeJob]
+    done: int
+    failed: int
+    total: int
+    fraction: float
+    eta_s: Optional[float]
+    sequences: List[FakeSequence]
+
+
+@dataclass(frozen=True)
+class FakeJobUpdated:
+    job: FakeJob
+
+
+@dataclass(frozen=True)
+class FakeGroupUpdated:
+    group: FakeGroup
+
+
+class FakeScheduler:
+    """Holds one group; `update` changes a job and publishes from a non-GUI thread like the real bus."""
+
+    def __init__(self, group_id: str = "g1234567890", frames: int = 3, variations: int = 2) -> None:
+        self.group_id = group_id
+        self.jobs: Dict[str, FakeJob] = {}
+        for v in range(variations):
+            for f in range(frames):
+                job = FakeJob(f"j{v}-{f}", group_id, 1001 + f, v, 100 + v)
+                self.jobs[job.job_id] = job
+        self.sequences: List[FakeSequence] = []
+        self.calls: List[tuple] = []
+        self.threads: List[threading.Thread] = []
+        self._subscribers: List[Callable[[Any], None]] = []
+
+    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def snapshot(self, group_id: str) -> FakeGroup:
+        self.threads.append(threading.current_thread())
+        return self._snapshot(group_id)
+
+    def _snapshot(self, group_id: str) -> FakeGroup:
+        jobs = list(self.jobs.values())
+        done = sum(j.state == "completed" for j in jobs)
+        failed = sum(j.state in ("failed", "timeout") for j in jobs)
+        return FakeGroup(group_id, "plate", "running", "/out", jobs, done, failed, len(jobs),
+                         done / len(jobs), 12.0, list(self.sequences))
+
+    def cancel(self, group_id: str) -> None:
+        self.threads.append(threading.current_thread())
+        self.calls.append(("cancel", group_id))
+
+    def retry_failed(self, group_id: str) -> None:
+        self.threads.append(threading.current_thread())
+        self.calls.append(("retry_failed", group_id))
+
+    def update(self, job_id: str, **changes: Any) -> None:
+        self.jobs[job_id] = replace(self.jobs[job_id], **changes)
+        job = self.jobs[job_id]
+        events = [FakeJobUpdated(job), FakeGroupUpdated(self._snapshot(self.group_id))]
+        worker = threading.Thread(target=lambda: [cb(e) for e in events for cb in list(self._subscribers)])
+        worker.start()
+        worker.join()

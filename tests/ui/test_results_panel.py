@@ -1,0 +1,109 @@
+"""Job Results panel against a contract-following fake scheduler: live tiles, strip, actions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.ui.conftest import wait_until
+from tests.ui.fakes import FakeScheduler, FakeSequence
+
+pytestmark = pytest.mark.qt
+
+
+def _panel(qtbot, scheduler, on_keep=None):
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    panel = JobResultsPanel(scheduler, on_keep=on_keep)
+    qtbot.addWidget(panel)
+    panel.resize(700, 500)
+    return panel
+
+
+def _png(path, color="red"):
+    from nuke_comfyui.ui.qt import QtGui
+
+    image = QtGui.QImage(32, 24, QtGui.QImage.Format.Format_RGB32)
+    image.fill(QtGui.QColor(color))
+    assert image.save(str(path))
+    return str(path)
+
+
+def test_tiles_follow_job_events(qtbot, tmp_path):
+    from nuke_comfyui.ui.qt import QtCore
+    from nuke_comfyui.ui.results_model import THUMB_ROLE
+
+    scheduler = FakeScheduler()
+    panel = _panel(qtbot, scheduler)
+    panel.watch(scheduler.group_id)
+    wait_until(lambda: panel.model.rowCount() == 6)
+    assert panel.frame_strip.isVisibleTo(panel)
+
+    scheduler.update("j0-0", state="running", progress=0.45, server="gpu-a")
+    wait_until(lambda: "running 45%" in panel.model.index(0, 0).data(QtCore.Qt.ItemDataRole.DisplayRole))
+
+    scheduler.update("j0-1", state="failed", error="CUDA out of memory on gpu-b", server="gpu-b")
+    wait_until(lambda: "failed: CUDA out of memory" in panel.model.index(1, 0).data())
+    assert dict(panel.frame_strip.frames())[1002] == "failed"
+    assert panel.retry_button.isEnabled()
+
+    out = _png(tmp_path / "v01.1001.png")
+    scheduler.update("j0-0", state="completed", progress=1.0, outputs=[out])
+    wait_until(lambda: panel.model.index(0, 0).data(THUMB_ROLE) is not None)
+    assert "1/6 done, 1 failed" in panel.summary.text()
+    panel.grid.selectAll()
+    assert not panel.grab().isNull()  # paints tiles, thumbnail and strip on this binding
+
+
+def test_first_event_of_unknown_group_shows_it(qtbot):
+    scheduler = FakeScheduler()
+    panel = _panel(qtbot, scheduler)
+    scheduler.update("j1-2", state="timeout", error="no answer in 300s")
+    wait_until(lambda: panel.current_group() == scheduler.group_id and panel.model.rowCount() == 6)
+    wait_until(lambda: any(j.state == "timeout" for j in panel.jobs()))
+
+
+def test_retry_and_cancel_reach_the_scheduler_off_the_gui_thread(qtbot):
+    from nuke_comfyui.ui.qt import QtCore
+
+    scheduler = FakeScheduler()
+    panel = _panel(qtbot, scheduler)
+    panel.watch(scheduler.group_id)
+    wait_until(lambda: panel.model.rowCount() == 6)
+    scheduler.update("j0-0", state="failed", error="boom")
+    wait_until(panel.retry_button.isEnabled)
+    qtbot.mouseClick(panel.retry_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.cancel_button, QtCore.Qt.MouseButton.LeftButton)
+    wait_until(lambda: ("cancel", scheduler.group_id) in scheduler.calls)
+    assert ("retry_failed", scheduler.group_id) in scheduler.calls
+    assert all(t is not threading.main_thread() for t in scheduler.threads)
+
+
+def test_keep_all_and_selected_call_the_host_hook(qtbot):
+    kept = []
+    scheduler = FakeScheduler()
+    scheduler.sequences = [
+        FakeSequence(v, 100 + v, "9", f"/out/v{v + 1:02d}/x.%04d.png", 1001, 1003, [1001], ["gpu-a"])
+        for v in range(2)
+    ]
+    panel = _panel(qtbot, scheduler, on_keep=lambda gid, seqs: kept.append((gid, seqs)))
+    panel.watch(scheduler.group_id)
+    wait_until(lambda: panel.model.rowCount() == 6)
+    panel.keep_all()
+    wait_until(lambda: len(kept) == 1)
+    assert [s.variation for s in kept[0][1]] == [0, 1]
+    panel.grid.setCurrentIndex(panel.model.index(4, 0))  # a tile of variation 1
+    panel.keep_selected()
+    wait_until(lambda: len(kept) == 2)
+    assert kept[1][0] == scheduler.group_id
+    assert [s.variation for s in kept[1][1]] == [1]
+
+
+def test_keep_standalone_reports(qtbot):
+    scheduler = FakeScheduler()
+    scheduler.sequences = [FakeSequence(0, 100, "9", "/out/v01/x.%04d.png", 1001, 1003, [1001], ["a"])]
+    panel = _panel(qtbot, scheduler)
+    panel.watch(scheduler.group_id)
+    panel.keep_all()
+    wait_until(lambda: "/out/v01/x.%04d.png" in panel.message.text())
