@@ -1,0 +1,131 @@
+"""`nuke-comfyui sim`: run N simulated ComfyUI servers on 127.0.0.1 until interrupted.
+
+This is the demo cluster and the farm for benchmarks and manual testing of the plugin. It prints
+one URL per line only once every server answers HTTP (probed with GET /system_stats), so a
+script can start it in the background and read the URLs as a readiness signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Callable, List, Optional
+
+from nuke_comfyui.core.errors import ConfigError
+
+HELP = "run a simulated ComfyUI cluster on 127.0.0.1 (test bed, demo and benchmark farm)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--servers", type=int, default=3, help="number of servers (default 3)")
+    parser.add_argument(
+        "--port", type=int, default=8188, help="first port; servers use P..P+N-1 (0 = any free)"
+    )
+    parser.add_argument("--speeds", default=None, help="relative speed per server, e.g. 1,1,2,4")
+    parser.add_argument("--vram-gb", default=None, help="simulated GPU memory per server (GB); empty = CPU")
+    parser.add_argument("--fail-rate", default=None, help="fraction of prompts ending in execution_error")
+    parser.add_argument("--crash-after", default=None, help="crash while executing the K-th accepted prompt")
+    parser.add_argument("--hang-after", default=None, help="prompts after the K-th never finish")
+    parser.add_argument("--drop-ws-after", default=None, help="close every WebSocket every K prompts")
+    parser.add_argument(
+        "--missing-nodes",
+        default=None,
+        help='class types a server lacks, e.g. "KSampler+VAEDecode,," (per server)',
+    )
+    parser.add_argument(
+        "--seconds-per-step", type=float, default=0.05, help="sampler cost per step at speed 1"
+    )
+    parser.add_argument(
+        "--base-dir", default=None, help="folder for the servers' ComfyUI roots (default: temp)"
+    )
+
+
+def _per_server(raw: Optional[str], count: int, name: str, convert: Callable[[str], Any]) -> Any:
+    """Parse "a" (all servers) or "a,b,c" (one per server; empty = default) into a value or list."""
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    try:
+        values = [convert(p.strip()) if p.strip() else None for p in parts]
+    except ValueError as exc:
+        raise ConfigError(f"--{name}: cannot read {raw!r} ({exc}); give one value or a comma list") from exc
+    if len(values) == 1:
+        return values[0]
+    if len(values) != count:
+        raise ConfigError(
+            f"--{name}: {len(values)} values for {count} servers; give one value or one per server"
+        )
+    return values
+
+
+def _missing(raw: Optional[str], count: int) -> Any:
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) != count:
+        raise ConfigError(f"--missing-nodes: {len(parts)} entries for {count} servers; use one per server")
+    return parts
+
+
+def wait_until_answering(urls: List[str], timeout: float = 30.0) -> None:
+    """Block until every URL answers GET /system_stats with 200 (a bound port is not yet 'ready')."""
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/system_stats", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise ConfigError(
+                    f"simulated server {url} did not answer within {timeout:.0f}s; is the port free?"
+                )
+            time.sleep(0.05)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.sim.cluster import SimCluster
+
+    count = args.servers
+    if count < 1:
+        raise ConfigError("--servers must be at least 1")
+    base = args.base_dir or tempfile.mkdtemp(prefix="nuke-comfyui-sim-")
+    options = {
+        "speeds": _per_server(args.speeds, count, "speeds", float),
+        "vram_gb": _per_server(args.vram_gb, count, "vram-gb", float),
+        "fail_rate": _per_server(args.fail_rate, count, "fail-rate", float),
+        "crash_after": _per_server(args.crash_after, count, "crash-after", int),
+        "hang_after": _per_server(args.hang_after, count, "hang-after", int),
+        "drop_ws_after": _per_server(args.drop_ws_after, count, "drop-ws-after", int),
+        "missing_nodes": _missing(args.missing_nodes, count),
+        "seconds_per_step": args.seconds_per_step,
+    }
+    try:
+        cluster = SimCluster(count, base_dir=base, port=args.port, **options)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    try:
+        cluster.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot bind ports {args.port}..{args.port + count - 1}: {exc}; pick another --port"
+        ) from exc
+    try:
+        wait_until_answering(cluster.urls)
+        for url in cluster.urls:
+            print(url, flush=True)
+        print(f"# base dir {base}; Ctrl-C to stop", file=sys.stderr, flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        cluster.close()
