@@ -6,15 +6,18 @@ import importlib
 import threading
 from typing import Any, Dict, List
 
+import nuke
+
 
 class PythonPanel:
     """What registerWidgetAsPanel returns: a named panel that can be added to a pane later."""
 
     def __init__(self, widget: str, name: str, panel_id: str) -> None:
         self.widget, self.name, self.panel_id = widget, name, panel_id
+        self.created: List[Any] = []
 
     def addToPane(self, pane: Any = None) -> None:
-        self._fake_create()
+        self.created.append(self._fake_create())
 
     def _fake_create(self) -> Any:
         """Resolve the dotted path and instantiate the widget, as Nuke does when the pane opens."""
@@ -32,7 +35,9 @@ def registerWidgetAsPanel(widget: str, name: str, id: str, create: bool = False)
         raise TypeError("pass the widget class as a 'module.Class' string so it is created lazily")
     panel = PythonPanel(widget, name, id)
     _registered.append(panel)
-    return panel.addToPane() if create else panel
+    # Like Nuke: a Pane-menu entry that creates the widget on demand, and None unless create.
+    nuke.menu("Pane").addCommand(name, panel.addToPane)
+    return panel._fake_create() if create else None
 
 
 def _fake_registered() -> Dict[str, PythonPanel]:

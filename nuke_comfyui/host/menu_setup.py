@@ -1,0 +1,75 @@
+"""What menu.py does in a GUI session: the ComfyUI menu, the toolbar, the dockable panels.
+
+Panels are registered by dotted class path so Nuke creates the Qt widget only when the pane
+opens (and restores it with a saved workspace); building the menu never imports Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Tuple
+
+import nuke
+import nukescripts
+
+log = logging.getLogger(__name__)
+
+MENU_NAME = "ComfyUI"
+CALLBACKS = "import nuke_comfyui.host.callbacks as _cb; _cb."
+# (title, widget class path, panel id): ids are stable so saved workspaces find them again.
+PANELS: List[Tuple[str, str, str]] = [
+    ("ComfyUI Server Status", "nuke_comfyui.ui.status_panel.ServerStatusPanel", "nuke_comfyui.ServerStatus"),
+    ("ComfyUI Settings", "nuke_comfyui.ui.settings_panel.SettingsPanel", "nuke_comfyui.Settings"),
+    ("ComfyUI Job Results", "nuke_comfyui.ui.results_panel.JobResultsPanel", "nuke_comfyui.JobResults"),
+]
+# (label, callback call, icon file, shortcut)
+COMMANDS: List[Tuple[str, str, str, str]] = [
+    ("Comfy Render", "create_comfy_node()", "ComfyRender.png", ""),
+    ("Render Selected", "render_selected()", "ComfyRender_render.png", ""),
+    ("Cancel Selected", "cancel_selected()", "ComfyRender_cancel.png", ""),
+    ("Retry Failed (Selected)", "retry_selected()", "ComfyRender_retry.png", ""),
+]
+
+
+def register_panels() -> None:
+    """Dockable panes (Pane menu + workspace restore), each registered independently."""
+    for title, widget, panel_id in PANELS:
+        try:
+            nukescripts.panels.registerWidgetAsPanel(widget, title, panel_id)
+        except Exception:
+            log.exception("nuke-comfyui: could not register the %s panel", title)
+
+
+def build_menus() -> None:
+    """The ComfyUI menu in the main menu bar and the ComfyUI toolbar with icons."""
+    main = nuke.menu("Nuke").addMenu(MENU_NAME)
+    bar = nuke.toolbar("Nodes")
+    tools = bar.addMenu(MENU_NAME, icon="ComfyUI.png") if bar is not None else None
+    for label, call, icon, shortcut in COMMANDS:
+        main.addCommand(label, CALLBACKS + call, shortcut, icon=icon)
+        if tools is not None:
+            tools.addCommand(label, CALLBACKS + call, icon=icon)
+    main.addSeparator()
+    for title, _, _ in PANELS:
+        label = title.replace("ComfyUI ", "")
+        main.addCommand(label, f"{CALLBACKS}show_panel({title!r})", icon="ComfyUI.png")
+
+
+def run_menu() -> None:
+    """menu.py's body: menus, panels, re-attach on script load. Never raises."""
+    steps = [
+        ("ComfyUI menu and toolbar", build_menus),
+        ("panels", register_panels),
+        ("script-load hook", lambda: nuke.addOnScriptLoad(_reattach)),
+    ]
+    for what, step in steps:
+        try:
+            step()
+        except Exception:
+            log.exception("nuke-comfyui: building the %s failed; Nuke continues without it", what)
+
+
+def _reattach() -> None:
+    from nuke_comfyui.host.callbacks import reattach_on_script_load
+
+    reattach_on_script_load()

@@ -1,0 +1,166 @@
+"""Render, cancel, retry and re-attach Comfy nodes, by node name, on the main thread.
+
+This is the one code path behind the Render button, the ComfyUI menu and `nuke -t`: read the
+knobs, put the input frames on disk, submit a plain RenderRequest to the scheduler, store the
+group id in the node's hidden job-state knob, and turn snapshots into Read nodes and status text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, List, Optional, Sequence
+
+import nuke
+
+from nuke_comfyui.host import job_state, knobs
+from nuke_comfyui.host.inputs import SharedFolder, prepare_input
+from nuke_comfyui.host.read_nodes import sync_reads
+from nuke_comfyui.host.report import failures, is_finished, status_text
+from nuke_comfyui.host.session import HostSession, get_session
+
+if TYPE_CHECKING:
+    from nuke_comfyui.core.config import ServerConfig
+    from nuke_comfyui.core.scheduler import GroupSnapshot
+
+log = logging.getLogger(__name__)
+
+
+def shared_folders(servers: Sequence[ServerConfig], subset: Optional[List[str]],
+                   transfer: Optional[str]) -> List[SharedFolder]:
+    """Shared-storage roots of the servers this render may use (none when upload is forced)."""
+    if transfer == "upload":
+        return []
+    found = []
+    for server in servers:
+        if not server.enabled or (subset and server.name not in subset) or not server.dir_local:
+            continue
+        if server.transfer == "shared" or (transfer == "shared" and server.dir_remote):
+            found.append(SharedFolder(server.name, server.dir_local))
+    return found
+
+
+def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
+                session: Optional[HostSession] = None) -> str:
+    """Render the Comfy node called name; returns the group id. Main thread only.
+
+    frames overrides the node's frame range (the headless `--frames`). With watch, scheduler
+    events update the node through the main thread; without (headless) the caller polls.
+    """
+    session = session or get_session()
+    node = knobs.comfy_node(name)
+    output_dir = knobs.output_dir(node)
+    scheduler = session.farm.scheduler
+    transfer = knobs.transfer_override(node)
+    shared = shared_folders(session.farm.pool.servers(), knobs.server_subset(node), transfer)
+    upload = transfer == "upload" or not shared
+    span = knobs.frame_range(node, frames)
+    frame_list = knobs.frame_numbers(span.text)
+    plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir)
+    explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
+    request = knobs.read_request(
+        node,
+        input_pattern=plan.pattern if plan else None,
+        frames=span if plan is not None or explicit else None,
+    )
+    group_id = scheduler.submit(request)
+    session.unwatch(name)
+    state = job_state.NodeJobState(
+        group_id=group_id, input_pattern=request.input_pattern, output_dir=request.output_dir
+    )
+    job_state.save(node, state)
+    log.info("%s: submitted group %s (%s)", name, group_id, request.frames or "no frames")
+    if watch:
+        session.watch(name, group_id, apply_snapshot)
+    apply_snapshot(name, scheduler.snapshot(group_id))
+    return group_id
+
+
+def apply_snapshot(name: str, snapshot: GroupSnapshot) -> None:
+    """Main thread: bring node name's Read nodes, status line and job state up to date."""
+    node = nuke.toNode(name)
+    if node is None or node.Class() != knobs.NODE_CLASS:
+        return
+    state = job_state.load(node)
+    if state.group_id != snapshot.group_id:
+        return  # the node was rendered again meanwhile; this snapshot is stale
+    state.reads = sync_reads(node, snapshot.sequences, state.reads)
+    state.state = str(getattr(snapshot.state, "value", snapshot.state))
+    for job_id, text in failures(snapshot):
+        if state.reported_failures.get(job_id) != text:
+            print(f"nuke-comfyui {name}: failed {text}")
+            state.reported_failures[job_id] = text
+    node[knobs.STATUS].setValue(status_text(snapshot))
+    job_state.save(node, state)
+
+
+def _group_of(name: str) -> str:
+    node = knobs.comfy_node(name)
+    group_id = job_state.load(node).group_id
+    if not group_id:
+        raise knobs.NodeSetupError(f"{name} has not been rendered yet; press Render first")
+    return group_id
+
+
+def cancel_node(name: str, session: Optional[HostSession] = None) -> None:
+    """Cancel the node's group on every server (pending deleted, running interrupted by prompt id)."""
+    session = session or get_session()
+    group_id = _group_of(name)
+    session.farm.scheduler.cancel(group_id)
+    apply_snapshot(name, session.farm.scheduler.snapshot(group_id))
+
+
+def retry_node(name: str, *, watch: bool = True, session: Optional[HostSession] = None) -> None:
+    """Render the node's failed frames again, with the same seeds."""
+    session = session or get_session()
+    group_id = _group_of(name)
+    node = knobs.comfy_node(name)
+    state = job_state.load(node)
+    state.reported_failures = {}
+    job_state.save(node, state)
+    session.farm.scheduler.retry_failed(group_id)
+    if watch:
+        session.watch(name, group_id, apply_snapshot)
+    apply_snapshot(name, session.farm.scheduler.snapshot(group_id))
+
+
+def attach_node(name: str, *, watch: bool = True, session: Optional[HostSession] = None) -> Optional[str]:
+    """Re-attach a node to its journaled group after the script was reopened; returns the group id.
+
+    Unfinished groups are resumed from the journal (jobs already sent are followed, not resent).
+    """
+    node = knobs.comfy_node(name)
+    state = job_state.load(node)
+    if not state.group_id:
+        return None
+    session = session or get_session()
+    scheduler = session.farm.scheduler
+    if state.state not in ("completed", "cancelled"):
+        scheduler.resume(state.group_id)
+    snapshot = scheduler.snapshot(state.group_id)
+    if watch and not is_finished(snapshot):
+        session.watch(name, state.group_id, apply_snapshot)
+    apply_snapshot(name, snapshot)
+    return state.group_id
+
+
+def comfy_node_names(only_unfinished: bool = False) -> List[str]:
+    """Names of the Comfy nodes in the script (optionally only those with a render in flight)."""
+    names = []
+    for node in nuke.allNodes(knobs.NODE_CLASS):
+        state = job_state.load(node)
+        if only_unfinished and (not state.group_id or state.state in ("completed", "failed", "cancelled")):
+            continue
+        names.append(node.name())
+    return names
+
+
+def reattach_all() -> None:
+    """onScriptLoad: re-attach every node whose render was still in flight when the script was saved."""
+    for name in comfy_node_names(only_unfinished=True):
+        try:
+            attach_node(name)
+        except Exception as exc:  # noqa: BLE001 - one bad node must not stop the script loading
+            log.warning("nuke-comfyui: could not re-attach %s: %s", name, exc)
+            node = nuke.toNode(name)
+            if node is not None:
+                node[knobs.STATUS].setValue(f"not re-attached: {exc}")

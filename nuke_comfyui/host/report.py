@@ -1,0 +1,55 @@
+"""Human-readable progress for the node's status line and the Script Editor, from a snapshot.
+
+Pure text functions (no nuke), so the GUI status knob, headless progress lines and failure
+reports all say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Tuple
+
+if TYPE_CHECKING:
+    from nuke_comfyui.core.scheduler import GroupSnapshot
+
+FINISHED = ("completed", "partial", "failed", "cancelled")
+FAILED_JOB_STATES = ("failed", "timeout")
+
+
+def _value(state: object) -> str:
+    return str(getattr(state, "value", state))
+
+
+def is_finished(snapshot: GroupSnapshot) -> bool:
+    return _value(snapshot.state) in FINISHED
+
+
+def status_line(snapshot: GroupSnapshot) -> str:
+    """'running: 7/12 done, 1 failed, eta 20s' (one line, for the status knob and headless output)."""
+    text = f"{_value(snapshot.state)}: {snapshot.done}/{snapshot.total} done"
+    if snapshot.failed:
+        text += f", {snapshot.failed} failed"
+    if snapshot.eta_s is not None and not is_finished(snapshot):
+        text += f", eta {round(snapshot.eta_s)}s"
+    return text
+
+
+def failures(snapshot: GroupSnapshot) -> List[Tuple[str, str]]:
+    """(job id, 'frame 1003 v1 on srv2: reason') for every failed or timed-out job."""
+    found = []
+    for job in snapshot.jobs:
+        if _value(job.state) not in FAILED_JOB_STATES:
+            continue
+        where = f"frame {job.frame}" if job.frame is not None else "job"
+        server = f" on {job.server}" if job.server else ""
+        found.append((job.job_id, f"{where} v{job.variation}{server}: {job.error or _value(job.state)}"))
+    return found
+
+
+def status_text(snapshot: GroupSnapshot, limit: int = 10) -> str:
+    """Status line plus the failed frames (at most limit, then a count), for the node's status knob."""
+    lines = [status_line(snapshot)]
+    failed = failures(snapshot)
+    lines += [f"failed {text}" for _, text in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"... and {len(failed) - limit} more (see the Script Editor)")
+    return "\n".join(lines)

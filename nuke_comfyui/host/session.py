@@ -1,0 +1,81 @@
+"""One Farm (server pool + scheduler + journal) per Nuke process, started on first use.
+
+The farm is created lazily so Nuke starts without touching the network, and one object owns
+it (instead of loose module globals) so tests and `nuke -t` can replace or stop it cleanly.
+It also keeps the watcher of each node, so rendering a node again replaces the old watcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+from nuke_comfyui.host.watch import Apply, GroupWatcher
+
+if TYPE_CHECKING:
+    from nuke_comfyui.core.farm import Farm
+
+log = logging.getLogger(__name__)
+
+
+class HostSession:
+    """The farm used by this Nuke process and the watchers following its nodes."""
+
+    def __init__(self, farm: Farm) -> None:
+        self.farm = farm
+        self._watchers: Dict[str, GroupWatcher] = {}
+
+    @classmethod
+    def from_config(cls) -> HostSession:
+        """Load the server settings (file + environment) and start a farm on them."""
+        from nuke_comfyui.core.config_loader import load_config
+        from nuke_comfyui.core.farm import Farm
+
+        loaded = load_config()
+        farm = Farm.from_config(loaded)
+        farm.start()
+        log.info("nuke-comfyui: farm started with %d server(s)", len(loaded.cluster.servers))
+        return cls(farm)
+
+    def watch(self, node_name: str, group_id: str, apply: Apply) -> GroupWatcher:
+        """Follow group_id for node_name (replacing whatever that node followed before)."""
+        self.unwatch(node_name)
+        watcher = GroupWatcher(self.farm.scheduler, node_name, group_id, apply)
+        watcher.start()
+        self._watchers[node_name] = watcher
+        return watcher
+
+    def unwatch(self, node_name: str) -> None:
+        old = self._watchers.pop(node_name, None)
+        if old is not None:
+            old.stop()
+
+    def stop(self) -> None:
+        for name in list(self._watchers):
+            self.unwatch(name)
+        self.farm.stop()
+
+
+class _Holder:
+    """The process's session (a list so it can be replaced without a `global` statement)."""
+
+    sessions: List[HostSession] = []
+
+
+def get_session() -> HostSession:
+    """The running session, creating and starting it from the configuration on first use."""
+    if not _Holder.sessions:
+        _Holder.sessions.append(HostSession.from_config())
+    return _Holder.sessions[0]
+
+
+def set_session(session: Optional[HostSession]) -> None:
+    """Install a session (tests, or a pipeline that built its own Farm); None forgets it."""
+    _Holder.sessions[:] = [session] if session is not None else []
+
+
+def shutdown_session() -> None:
+    """Stop the farm and forget the session (Nuke exit, end of `nuke -t`, tests)."""
+    if _Holder.sessions:
+        session = _Holder.sessions.pop()
+        session.stop()

@@ -1,0 +1,112 @@
+"""What init.py does in every Nuke session (GUI, `nuke -t`, render farm): paths and checks, no UI.
+
+Every step is guarded on its own and only logs: a missing dependency or a broken server config
+must leave Nuke starting normally, with a log line that says exactly what to run or fix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import nuke
+
+from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
+
+log = logging.getLogger("nuke_comfyui")
+
+# import name -> distribution, of the runtime dependencies init.py checks.
+RUNTIME_MODULES = {
+    "requests": "requests",
+    "websocket": "websocket-client",
+    "pydantic": "pydantic",
+    "Qt": "Qt.py",
+}
+
+
+def ensure_log_handler() -> None:
+    """Make our warnings visible in Nuke's terminal even when nobody configured logging."""
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+def add_dependency_path(plugin_root: str) -> Optional[str]:
+    """Put <plugin>/deps/py<X.Y>-<platform> first on sys.path when it exists; returns it."""
+    folder = str(current_deps_folder(Path(plugin_root)))
+    if not os.path.isdir(folder):
+        return None
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return folder
+
+
+def add_plugin_paths(plugin_root: str) -> None:
+    """gizmos/ (the ComfyRender node) and icons/ on Nuke's plugin path."""
+    for sub in ("gizmos", "icons"):
+        folder = os.path.join(plugin_root, sub)
+        if os.path.isdir(folder):
+            nuke.pluginAddPath(folder)
+
+
+def missing_modules() -> List[str]:
+    """Distributions whose module cannot be imported by this interpreter."""
+    return [dist for module, dist in RUNTIME_MODULES.items() if importlib.util.find_spec(module) is None]
+
+
+def _nuke_folder() -> str:
+    return os.path.dirname(getattr(nuke, "EXE_PATH", "") or "") or "/path/to/Nuke15.1v3"
+
+
+def check_dependencies(plugin_root: str) -> bool:
+    """Log what is missing and the one command that installs it; True when all is there."""
+    missing = missing_modules()
+    if not missing:
+        return True
+    log.warning(
+        "nuke-comfyui: Python packages missing in Nuke's Python %d.%d: %s. Rendering is disabled. "
+        "Fix: run: nuke-comfyui install-deps --nuke %s  (installs into %s)",
+        sys.version_info[0], sys.version_info[1], ", ".join(missing), _nuke_folder(),
+        current_deps_folder(Path(plugin_root)),
+    )
+    return False
+
+
+def check_config() -> bool:
+    """Load the server settings once so a broken file is reported at start, not at first render."""
+    from nuke_comfyui.core.config_loader import load_config
+    from nuke_comfyui.core.errors import ConfigError
+
+    try:
+        loaded = load_config()
+    except ConfigError as exc:
+        log.warning("nuke-comfyui: server configuration problem: %s (Nuke continues; renders will fail)", exc)
+        return False
+    if not loaded.cluster.servers:
+        log.info("nuke-comfyui: no ComfyUI servers configured yet (see ComfyUI > Settings)")
+    return True
+
+
+def run_init(plugin_root: str) -> None:
+    """init.py's body. Each step is independent; none raises."""
+    ensure_log_handler()
+    steps = [
+        ("dependency folder", lambda: add_dependency_path(plugin_root)),
+        ("gizmo and icon paths", lambda: add_plugin_paths(plugin_root)),
+    ]
+    for what, step in steps:
+        try:
+            step()
+        except Exception:
+            log.exception("nuke-comfyui: setting up the %s failed; Nuke continues without it", what)
+    try:
+        if check_dependencies(plugin_root):
+            check_config()
+    except Exception:
+        log.exception("nuke-comfyui: start-up checks failed; Nuke continues")

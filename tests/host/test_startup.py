@@ -1,0 +1,121 @@
+"""init.py and menu.py never raise: not with a broken config, a missing dependency, or a broken host."""
+
+from __future__ import annotations
+
+import logging
+import runpy
+import sys
+from pathlib import Path
+
+import nuke
+import nukescripts
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(file: str) -> None:
+    runpy.run_path(str(REPO / file), run_name="__main__")
+
+
+def test_init_adds_paths_and_deps_folder(tmp_path, monkeypatch):
+    from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
+
+    nuke._fake_reset(gui=False)
+    deps = current_deps_folder(REPO)
+    created = not deps.exists()
+    deps.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        _run("init.py")
+        assert str(deps) in sys.path
+    finally:
+        if created:
+            deps.rmdir()
+    assert str(REPO / "gizmos") in nuke.pluginPath()
+    assert str(REPO / "icons") in nuke.pluginPath()
+    assert nuke._fake_state().menus == {}, "init.py must not build UI"
+
+
+def test_init_with_broken_config_logs_and_continues(tmp_path, monkeypatch, caplog):
+    bad = tmp_path / "servers.json"
+    bad.write_text("{ this is not json")
+    monkeypatch.setenv("NUKE_COMFYUI_CONFIG", str(bad))
+    caplog.set_level(logging.INFO)
+    _run("init.py")
+    assert str(REPO / "gizmos") in nuke.pluginPath()
+    assert "nuke-comfyui" in caplog.text
+
+
+def test_init_with_missing_dependency_names_the_install_command(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "websocket", None)
+    caplog.set_level(logging.WARNING)
+    _run("init.py")
+    assert "websocket-client" in caplog.text
+    assert "nuke-comfyui install-deps --nuke /usr/local/Nuke15.1v3" in caplog.text
+    assert str(REPO / "gizmos") in nuke.pluginPath()
+
+
+def test_init_survives_a_broken_host_package(monkeypatch, caplog):
+    from nuke_comfyui.host import startup
+
+    def broken(root):
+        raise ImportError("half-installed plugin")
+
+    monkeypatch.setattr(startup, "run_init", broken)
+    caplog.set_level(logging.ERROR)
+    _run("init.py")
+    assert "init.py failed" in caplog.text
+
+
+def test_menu_builds_menu_toolbar_and_panels_without_qt(monkeypatch):
+    for name in list(sys.modules):
+        if name.startswith(("nuke_comfyui.ui", "PySide", "Qt")):
+            monkeypatch.delitem(sys.modules, name)
+    _run("menu.py")
+    menu = nuke.menu("Nuke").menu("ComfyUI")
+    assert menu is not None
+    labels = [i.name() for i in menu.items()]
+    for label in ("Comfy Render", "Render Selected", "Cancel Selected", "Retry Failed (Selected)",
+                  "Server Status", "Settings", "Job Results"):
+        assert label in labels
+    tools = nuke.toolbar("Nodes").menu("ComfyUI")
+    assert tools is not None and all(i.icon().endswith(".png") for i in tools.items())
+    assert all((REPO / "icons" / i.icon()).is_file() for i in tools.items())
+    panels = nukescripts.panels._fake_registered()
+    assert {p.widget for p in panels.values()} == {
+        "nuke_comfyui.ui.status_panel.ServerStatusPanel",
+        "nuke_comfyui.ui.settings_panel.SettingsPanel",
+        "nuke_comfyui.ui.results_panel.JobResultsPanel",
+    }
+    assert nuke.menu("Pane").findItem("ComfyUI Settings") is not None
+    assert not any(n.startswith(("PySide", "Qt", "nuke_comfyui.ui")) for n in sys.modules), "Qt imported"
+    assert nuke._fake_state().on_script_load, "re-attach hook registered"
+
+
+def test_menu_command_creates_a_comfy_node():
+    _run("menu.py")
+    nuke.menu("Nuke").findItem("ComfyUI/Comfy Render").invoke()
+    assert [n.Class() for n in nuke.allNodes()] == ["ComfyRender"]
+
+
+def test_menu_never_raises_when_nuke_menus_fail(monkeypatch, caplog):
+    def broken(name):
+        raise RuntimeError("menu bar exploded")
+
+    monkeypatch.setattr(nuke, "menu", broken)
+    caplog.set_level(logging.ERROR)
+    _run("menu.py")
+    assert "menu bar exploded" in caplog.text
+    assert "building the ComfyUI menu and toolbar failed" in caplog.text
+
+
+def test_menu_survives_a_broken_host_package(monkeypatch, caplog):
+    from nuke_comfyui.host import menu_setup
+
+    def broken():
+        raise ImportError("half-installed plugin")
+
+    monkeypatch.setattr(menu_setup, "run_menu", broken)
+    caplog.set_level(logging.ERROR)
+    _run("menu.py")
+    assert "menu.py failed" in caplog.text
