@@ -57,8 +57,9 @@ def sync_read(render: nuke.Node, seq: OutputSequence, index: int, known_name: st
     read["origlast"].setValue(last)
     read["on_error"].setValue(COMPLETE if _complete(seq) else MISSING_FRAMES)
     read["label"].setValue(label_for(seq))
-    if not created:
-        read["reload"].execute()
+    reload = read["reload"]
+    if not created and isinstance(reload, nuke.Script_Knob):
+        reload.execute()
     return read.name()
 
 
