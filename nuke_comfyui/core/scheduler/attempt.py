@@ -1,0 +1,86 @@
+"""The network side of one attempt: stage, submit, read history, collect, clean up.
+
+These functions run on the scheduler's worker pool, never under its lock and never on the
+dispatcher thread, so one slow or dead server only ever ties up its own calls. They return
+plain outcomes; the scheduler turns outcomes into state changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, List, Optional, Sequence
+
+from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.scheduler import results
+from nuke_comfyui.core.scheduler.plan import GroupPlan
+from nuke_comfyui.core.scheduler.transfer import InputTransfer
+
+log = logging.getLogger(__name__)
+
+#: how long to keep asking for a history entry that is still `{}` right after completion
+HISTORY_GRACE_S = 3.0
+
+
+def submit(
+    plan: GroupPlan,
+    job: Any,
+    *,
+    client: Any,
+    server: Any,
+    transfer: InputTransfer,
+    prompt_id: str,
+    client_id: str,
+) -> Any:
+    """Stage the job's input on `server`, build its prompt and POST it; returns the SubmitResult."""
+    image_value: Optional[str] = None
+    if job.input_path:
+        image_value = transfer.image_value(job.input_path, server, client, plan.transfer)
+    prompt = plan.build_prompt(plan, job, image_value)
+    return client.submit(prompt, client_id=client_id, prompt_id=prompt_id)
+
+
+def read_history(client: Any, prompt_id: str, grace: float = HISTORY_GRACE_S) -> Optional[Any]:
+    """History entry of a finished prompt; retries briefly while the server still answers `{}`."""
+    deadline = time.monotonic() + grace
+    delay = 0.02
+    while True:
+        entry = client.history(prompt_id)
+        if entry is not None or time.monotonic() >= deadline:
+            return entry
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) -> List[str]:
+    """Bring a finished job's files into the group's output folder; returns local paths."""
+    assert plan.layout is not None, "the scheduler sets the layout when the group is created"
+    mode = str(plan.transfer or getattr(server, "transfer", "upload") or "upload")
+    return results.collect(
+        plan.layout,
+        variation=job.variation,
+        frame=job.frame,
+        outputs=entry.outputs,
+        client=client,
+        server=server,
+        transfer=mode,
+    )
+
+
+def cleanup(client: Any, prompt_ids: Sequence[str]) -> None:
+    """Remove our prompts from a server: delete the pending ones, interrupt the running one.
+
+    Delete first, then interrupt: a prompt that moves from pending to running in between is
+    caught by the targeted interrupt. Never a bare /interrupt (it could stop another artist).
+    """
+    if not prompt_ids:
+        return
+    try:
+        client.delete_pending(list(prompt_ids))
+    except NukeComfyError as exc:
+        log.warning("could not delete pending prompts on %s: %s", getattr(client, "name", "?"), exc)
+    for prompt_id in prompt_ids:
+        try:
+            client.interrupt(prompt_id)
+        except NukeComfyError as exc:
+            log.warning("could not interrupt %s on %s: %s", prompt_id, getattr(client, "name", "?"), exc)

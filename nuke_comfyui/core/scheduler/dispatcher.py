@@ -1,0 +1,181 @@
+"""Dispatch decisions: which waiting job goes to which server *now* (pure logic, no network).
+
+Pull, don't push: jobs wait here, client-side, and a server is given one only while the pool
+says it has room (`max_concurrent` running + 1 prefetched, other users' jobs counted) and its
+strategy picks it. Cost per pass is O(jobs dispatched + groups + retried jobs), never O(jobs in
+the group): every group keeps a ready deque of plain jobs that share one placement (so the head
+answers for all of them — if the head cannot go anywhere now, neither can the rest) and a small
+deque of constrained jobs (retries with exclusions or a VRAM floor) tried one by one.
+
+`in_flight[server]` counts our prompts that occupy that server: dispatched and not finished,
+including "zombies" (timed-out or cancelled prompts whose interrupt has not landed yet) so we
+never pile work onto a server that is still busy with something we gave up on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Set, Tuple
+
+from nuke_comfyui.core.errors import NoCapableServer
+from nuke_comfyui.core.scheduler.group import Group
+from nuke_comfyui.core.scheduler.jobs import Job, JobState
+
+log = logging.getLogger(__name__)
+
+PlacementFactory = Callable[..., Any]
+
+
+class Chooser(Protocol):
+    """What the dispatcher needs from the pool (ServerPool satisfies it)."""
+
+    def choose(self, request: Any, in_flight: Mapping[str, int]) -> Optional[str]: ...
+
+    def servers(self) -> List[Any]: ...
+
+
+class Dispatcher:
+    """Holds the waiting jobs of every group and decides placements with `pool.choose`."""
+
+    def __init__(self, pool: Chooser, placement_factory: PlacementFactory) -> None:
+        self._pool = pool
+        self._make_placement = placement_factory
+        self.groups: OrderedDict[str, Group] = OrderedDict()  # FIFO: older groups first
+        self.in_flight: Dict[str, int] = {}
+        self._base: Dict[str, Any] = {}  # group id -> shared Placement
+
+    # -- queues ----------------------------------------------------------------------------------
+
+    def add_group(self, group: Group) -> None:
+        self.groups[group.id] = group
+
+    def remove_group(self, group_id: str) -> None:
+        self.groups.pop(group_id, None)
+        self._base.pop(group_id, None)
+
+    def enqueue(self, job: Job, *, front: bool = False) -> None:
+        """Make a queued job available for dispatch (retries go to the front of their group)."""
+        queue = job.group.constrained if job.constrained else job.group.ready
+        if front:
+            queue.appendleft(job)
+        else:
+            queue.append(job)
+
+    def occupy(self, server: str) -> None:
+        self.in_flight[server] = self.in_flight.get(server, 0) + 1
+
+    def release(self, server: str) -> None:
+        left = self.in_flight.get(server, 0) - 1
+        if left > 0:
+            self.in_flight[server] = left
+        else:
+            self.in_flight.pop(server, None)
+
+    # -- decisions -------------------------------------------------------------------------------
+
+    def pick(self) -> Tuple[List[Tuple[Job, str]], List[Tuple[Job, str]]]:
+        """Choose servers for as many waiting jobs as have room now.
+
+        Returns `(placed, impossible)`: `(job, server)` pairs to send (already counted in
+        `in_flight`), and `(job, reason)` pairs that no server can ever take (the caller fails them).
+        """
+        placed: List[Tuple[Job, str]] = []
+        impossible: List[Tuple[Job, str]] = []
+        for group in list(self.groups.values()):
+            if group.cancel_requested:
+                continue
+            self._pick_constrained(group, placed, impossible)
+            self._pick_ready(group, placed)
+        return placed, impossible
+
+    def _pick_constrained(self, group: Group, placed: List[Tuple[Job, str]],
+                          impossible: List[Tuple[Job, str]]) -> None:
+        for _ in range(len(group.constrained)):
+            job = group.constrained.popleft()
+            if job.state is not JobState.QUEUED:
+                continue
+            if not job.constrained:  # exclusions were lifted
+                group.ready.appendleft(job)
+                continue
+            try:
+                server = self._choose(self._placement(group, job))
+            except NoCapableServer as exc:
+                if job.min_vram is None and job.exclude:
+                    # Every other server is excluded too: give the excluded ones another chance.
+                    log.info("job %s: every capable server is excluded; lifting exclusions", job.id)
+                    job.exclude = None
+                    group.ready.appendleft(job)
+                else:
+                    impossible.append((job, str(exc)))
+                continue
+            if server is None:
+                group.constrained.append(job)
+                continue
+            self.occupy(server)
+            placed.append((job, server))
+
+    def _pick_ready(self, group: Group, placed: List[Tuple[Job, str]]) -> None:
+        ready = group.ready
+        while ready:
+            job = ready[0]
+            if job.state is not JobState.QUEUED:
+                ready.popleft()
+                continue
+            if job.constrained:
+                group.constrained.append(ready.popleft())
+                continue
+            try:
+                server = self._choose(self._base_placement(group))
+            except NoCapableServer as exc:
+                # Servers may be re-enabled or come back: keep the jobs waiting, say why.
+                if group.waiting_reason != str(exc):
+                    log.warning("group %s waits: %s", group.id[:8], exc)
+                group.waiting_reason = str(exc)
+                return
+            if server is None:
+                return
+            group.waiting_reason = None
+            ready.popleft()
+            self.occupy(server)
+            placed.append((job, server))
+
+    def _choose(self, placement: Any) -> Optional[str]:
+        return self._pool.choose(placement, self.in_flight)
+
+    def _base_placement(self, group: Group) -> Any:
+        base = self._base.get(group.id)
+        if base is None:
+            base = self._base[group.id] = self.placement_for(group.plan)
+        return base
+
+    def placement_for(
+        self, plan: Any, exclude: Optional[Set[str]] = None, min_vram: Optional[int] = None
+    ) -> Any:
+        """The pool Placement for a group's plan (plus a job's exclusions and VRAM floor)."""
+        return self._make_placement(**_placement_args(plan, exclude, min_vram))
+
+    def _placement(self, group: Group, job: Job) -> Any:
+        exclude: Set[str] = set(job.exclude or ())
+        enabled = _enabled_names(self._pool.servers())
+        if exclude and enabled and enabled <= exclude:
+            raise NoCapableServer(
+                f"job {job.id}: every enabled server ({', '.join(sorted(enabled))}) already failed it"
+            )
+        return self.placement_for(group.plan, exclude, job.min_vram)
+
+
+def _placement_args(plan: Any, exclude: Optional[Set[str]], min_vram: Optional[int]) -> Dict[str, Any]:
+    spec = getattr(plan, "placement", None) or {}
+    return {
+        "class_types": set(spec.get("class_types", ())),
+        "job_type": spec.get("job_type"),
+        "duration_key": spec.get("duration_key", ""),
+        "strategy": spec.get("strategy"),
+        "exclude": set(exclude or ()),
+        "min_vram": min_vram,
+    }
+
+
+def _enabled_names(servers: Iterable[Any]) -> Set[str]:
+    return {s.name for s in servers if getattr(s, "enabled", True)}

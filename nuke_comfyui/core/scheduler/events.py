@@ -1,0 +1,181 @@
+"""Immutable snapshots and progress events the scheduler hands to panels, the host and the CLI.
+
+Snapshots are frozen, so they can cross threads safely. Events are delivered in order on one
+delivery thread (`EventBus`), never while the scheduler holds its lock, so a slow or re-entrant
+subscriber (a Qt slot, `nuke.executeInMainThread`, a progress bar) can never stall dispatch.
+`GroupUpdated` carries a `GroupProgress` (counters only) rather than the full snapshot, so a
+10,000-job group costs O(1) per event; call `Scheduler.snapshot()` for the children.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from nuke_comfyui.core.scheduler.group import GroupState
+from nuke_comfyui.core.scheduler.jobs import JobState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AttemptSnapshot:
+    n: int
+    server: str
+    prompt_id: str
+    started: float
+    ended: Optional[float]
+    outcome: str
+    error: Optional[str]
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    job_id: str
+    group_id: str
+    index: int
+    frame: Optional[int]
+    variation: int
+    seed: int
+    state: JobState
+    server: Optional[str]
+    prompt_id: Optional[str]
+    attempts: int
+    progress: float
+    outputs: List[str]
+    error: Optional[str]
+    depends_on: List[str]
+    attempt_log: List[AttemptSnapshot] = field(default_factory=list)
+
+    def to_json(self) -> Dict[str, Any]:
+        """The per-job object of `render --json`."""
+        return {
+            "job_id": self.job_id, "frame": self.frame, "variation": self.variation, "seed": self.seed,
+            "server": self.server, "state": self.state.value, "attempts": self.attempts,
+            "outputs": list(self.outputs), "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class OutputSequence:
+    """One image sequence the group produced: one per variation and output node (a Read node each)."""
+
+    variation: int
+    seed: int
+    output_node: str
+    pattern: str  # "/out/shot_1a2b3c4d/v01/shot_v01.%04d.png"
+    first: int
+    last: int
+    frames_done: List[int]
+    servers: List[str]
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """The cheap part of a group's state: counters, fraction and ETA."""
+
+    group_id: str
+    label: str
+    state: GroupState
+    done: int
+    failed: int
+    total: int
+    fraction: float
+    eta_s: Optional[float]
+
+
+@dataclass(frozen=True)
+class GroupSnapshot:
+    group_id: str
+    label: str
+    state: GroupState
+    output_dir: str
+    jobs: List[JobSnapshot]
+    done: int
+    failed: int
+    total: int
+    fraction: float
+    eta_s: Optional[float]
+    sequences: List[OutputSequence]
+
+    def to_json(self) -> Dict[str, Any]:
+        """The `render --json` summary."""
+        return {
+            "group_id": self.group_id, "label": self.label, "state": self.state.value,
+            "output_dir": self.output_dir, "done": self.done, "failed": self.failed, "total": self.total,
+            "jobs": [job.to_json() for job in self.jobs],
+            "sequences": [
+                {"variation": s.variation, "seed": s.seed, "output_node": s.output_node, "pattern": s.pattern,
+                 "first": s.first, "last": s.last, "frames_done": list(s.frames_done)}
+                for s in self.sequences
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class JobUpdated:
+    job: JobSnapshot
+
+
+@dataclass(frozen=True)
+class GroupUpdated:
+    group: GroupProgress
+
+
+SchedulerEvent = Union[JobUpdated, GroupUpdated]
+Subscriber = Callable[[SchedulerEvent], None]
+
+
+class EventBus:
+    """Ordered, asynchronous delivery of scheduler events to subscribers on one thread."""
+
+    def __init__(self) -> None:
+        self._subscribers: List[Subscriber] = []
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Add a subscriber; returns the function that removes it."""
+        with self._lock:
+            self._subscribers = [*self._subscribers, callback]
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers = [cb for cb in self._subscribers if cb is not callback]
+
+        return unsubscribe
+
+    @property
+    def has_subscribers(self) -> bool:
+        return bool(self._subscribers)
+
+    def publish(self, event: SchedulerEvent) -> None:
+        if self._subscribers:
+            self._queue.put(event)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="nuke-comfyui-events", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued, then stop the delivery thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            for callback in self._subscribers:
+                try:
+                    callback(event)
+                except Exception:  # a broken subscriber must not silence the others
+                    log.exception("scheduler event subscriber %r failed", callback)

@@ -1,0 +1,158 @@
+"""Where a job's results land, and getting them there atomically.
+
+Layout (one image sequence per variation, and per output node when the workflow has several):
+
+    <output_dir>/<label>_<group_id[:8]>/v<NN>/<label>_v<NN>[_<node>][_<k>].<frame:04d>.<ext>
+
+- `NN` is the variation number starting at 01; `<node>` is the output node id, added only when
+  the workflow has several output nodes; `<k>` numbers extra images of one output (batches)
+  from 1 (the first image keeps the plain name so each sequence stays contiguous);
+- the frame number is the input frame, so frame 1001 of the plate is frame 1001 of the result;
+  renders without an input frame (seed variations only) are written without a frame number.
+
+The group folder carries the group id, so two groups never share a file; a marker file inside
+it guards the 8-character prefix (a clash falls back to the full id). Files are written to a
+temporary name in the destination folder and renamed into place. Names sent by servers are
+never used for local paths: we only *read* from them (downloaded via the client, or copied from
+the shared output folder after checking the source stays inside that folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from nuke_comfyui.core.errors import UnsafePathError
+
+MARKER = ".nuke_comfyui_group"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_label(label: str) -> str:
+    """A label usable in file names on every OS (letters, digits, . _ -)."""
+    cleaned = _UNSAFE.sub("_", label).strip("._") or "render"
+    return cleaned[:64]
+
+
+def group_folder(output_dir: str, label: str, group_id: str) -> Path:
+    """The group's own folder inside output_dir (created, and claimed with a marker file)."""
+    root = Path(output_dir)
+    for name in (f"{safe_label(label)}_{group_id[:8]}", f"{safe_label(label)}_{group_id}"):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / MARKER
+        try:
+            with open(marker, "x", encoding="utf-8") as fh:
+                fh.write(group_id)
+            return folder
+        except FileExistsError:
+            if marker.read_text(encoding="utf-8").strip() == group_id:
+                return folder
+    raise UnsafePathError(
+        f"both {root / name} and its short form belong to another job group; choose another output folder"
+    )
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """Naming of one group's result files."""
+
+    folder: Path
+    label: str
+    output_nodes: Sequence[str] = ()  # the workflow's output node ids (suffix added when several)
+
+    def variation_dir(self, variation: int) -> Path:
+        return self.folder / f"v{variation + 1:02d}"
+
+    def stem(self, variation: int, node_id: str, k: int) -> str:
+        stem = f"{safe_label(self.label)}_v{variation + 1:02d}"
+        if len(self.output_nodes) > 1:
+            stem += f"_{safe_label(str(node_id))}"
+        if k:
+            stem += f"_{k}"
+        return stem
+
+    def file_name(self, variation: int, node_id: str, k: int, frame: Optional[int], ext: str) -> str:
+        stem = self.stem(variation, node_id, k)
+        return f"{stem}.{frame:04d}{ext}" if frame is not None else f"{stem}{ext}"
+
+    def pattern(self, variation: int, node_id: str, ext: str, k: int = 0) -> str:
+        """Printf-style sequence path for a Read node ("...shot_v01.%04d.png")."""
+        return str(self.variation_dir(variation) / f"{self.stem(variation, node_id, k)}.%04d{ext}")
+
+
+def wanted_outputs(outputs: Sequence[Any], output_nodes: Sequence[str]) -> List[Any]:
+    """The OutputFiles of the workflow's output nodes (every saved file when nodes are unknown)."""
+    chosen = [f for f in outputs if not output_nodes or str(f.node_id) in output_nodes]
+    if not output_nodes:
+        chosen = [f for f in chosen if getattr(f, "type", "output") == "output"] or chosen
+    return chosen
+
+
+def collect(
+    layout: OutputLayout,
+    *,
+    variation: int,
+    frame: Optional[int],
+    outputs: Sequence[Any],
+    client: Any,
+    server: Any,
+    transfer: str = "upload",
+) -> List[str]:
+    """Bring a finished job's output files into the output folder; returns the local paths."""
+    dest_dir = layout.variation_dir(variation)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    per_node: Dict[str, int] = {}
+    paths: List[str] = []
+    for item in wanted_outputs(outputs, layout.output_nodes):
+        node = str(item.node_id)
+        k = per_node.get(node, 0)
+        per_node[node] = k + 1
+        ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
+        if not re.fullmatch(r"\.[a-z0-9]{1,8}", ext):
+            ext = ".bin"
+        name = layout.file_name(variation, node, k, frame, ext)
+        source = shared_source(server, item) if transfer == "shared" else None
+        if source is not None and source.is_file():
+            atomic_copy(source, dest_dir / name)
+            paths.append(str(dest_dir / name))
+        else:
+            paths.append(str(client.download(item, dest_dir, name)))
+    return paths
+
+
+def shared_source(server: Any, item: Any) -> Optional[Path]:
+    """Where a shared-storage server's output file is seen locally, or None if it has no mapping."""
+    dir_local = getattr(server, "dir_local", "")
+    if not dir_local:
+        return None
+    kind = str(getattr(item, "type", "output") or "output")
+    if kind not in ("output", "temp", "input"):
+        raise UnsafePathError(f"server {server.name} reported an output of unknown type {kind!r}")
+    root = (Path(dir_local) / kind).resolve()
+    candidate = (root / str(item.subfolder or "") / str(item.filename)).resolve()
+    try:
+        candidate.relative_to(root)
+    except ValueError:
+        raise UnsafePathError(
+            f"server {server.name} named an output outside its {kind} folder "
+            f"({item.subfolder!r}/{item.filename!r}); refusing to read it"
+        ) from None
+    return candidate
+
+
+def atomic_copy(source: Path, target: Path) -> None:
+    """Copy to a temporary file beside `target`, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=".part-")
+    os.close(fd)
+    try:
+        shutil.copyfile(str(source), tmp)
+        os.replace(tmp, str(target))
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
