@@ -1,0 +1,60 @@
+"""One process's farm: the server pool, the scheduler and the journal, started and stopped together.
+
+The CLI, the Nuke session and the standalone monitor all need the same three objects wired the
+same way; this is the one place that does it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from nuke_comfyui.core.journal import Journal
+from nuke_comfyui.core.scheduler import Scheduler
+
+
+class Farm:
+    """Pool + scheduler + journal for one process. Use as a context manager or start()/stop()."""
+
+    def __init__(self, pool: Any, journal: Journal, scheduler: Optional[Scheduler] = None) -> None:
+        self.pool = pool
+        self.journal = journal
+        self.scheduler = scheduler or Scheduler(pool, journal)
+        self._started = False
+
+    @classmethod
+    def from_config(
+        cls,
+        loaded: Any,
+        *,
+        journal_path: Union[str, Path, None] = None,
+        job_timeout: Optional[float] = None,
+    ) -> Farm:
+        """Build a farm from `load_config()`'s result (or a bare ClusterConfig)."""
+        from nuke_comfyui.core.pool import ServerPool
+
+        cluster = getattr(loaded, "cluster", loaded)
+        pool = ServerPool(cluster)
+        journal = Journal(journal_path)
+        return cls(pool, journal, Scheduler(pool, journal, job_timeout=job_timeout))
+
+    def start(self) -> Farm:
+        if not self._started:
+            self._started = True
+            self.pool.start()
+            self.scheduler.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop dispatching (prompts already on servers keep running; `resume` re-attaches)."""
+        if self._started:
+            self._started = False
+            self.scheduler.stop()
+            self.pool.stop()
+        self.journal.close()
+
+    def __enter__(self) -> Farm:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
