@@ -306,8 +306,11 @@ class SimServer:
                     await self.send("feature_flags", FEATURES, sid)
                 first = False
         finally:
-            if self.sockets.get(sid) is ws or sid in self.sockets:
-                self.sockets.pop(sid, None)
+            # Only our own registration: a newer socket with this clientId keeps the stream
+            # (ComfyUI pops unconditionally, which races with a fast reconnect; the orphaned-first-
+            # socket behaviour of the captures is the same either way).
+            if self.sockets.get(sid) is ws:
+                del self.sockets[sid]
             if request.transport in self._transports:
                 self._transports.remove(request.transport)
         return ws
