@@ -312,7 +312,7 @@ class Scheduler:
         row = self.journal.group(group_id)
         if row.id in self._groups:
             return row.id
-        plan = self._make_plan(_request_from_json(row.request), row.id)
+        plan = self._make_plan(row.request, row.id)  # the journaled RenderRequest JSON
         plan.output_dir = row.output_dir
         group = self._build_group(plan, row.id, created=row.created)
         attempts: Dict[str, List[AttemptRow]] = {}
@@ -893,6 +893,7 @@ class Scheduler:
     # -- groups --------------------------------------------------------------------------------
 
     def _make_plan(self, request: Any, group_id: str) -> GroupPlan:
+        """Plan a RenderRequest (or its journaled JSON text, on resume)."""
         factory = self._plan_factory
         if factory is None:
             from nuke_comfyui.core.scheduler.request_plan import plan_for_request
@@ -1085,13 +1086,6 @@ def _sequences(group: Group) -> List[OutputSequence]:
             servers=sorted(entry["servers"]),
         ))
     return sequences
-
-
-def _request_from_json(text: str) -> Any:
-    """Rebuild a RenderRequest from its journaled JSON."""
-    from nuke_comfyui.core.render_request import RenderRequest
-
-    return RenderRequest.from_json(text)
 
 
 def _default_placement() -> Callable[..., Any]:

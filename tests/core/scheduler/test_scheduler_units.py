@@ -175,3 +175,67 @@ def test_stream_drop_falls_back_to_polling(make_harness, tmp_path: Path) -> None
     assert snap.state is GroupState.COMPLETED
     h.streams["a"].connect(reconnect=True)
     assert len(a.submitted) == 3
+
+
+def test_resume_after_client_death_renders_nothing_twice(make_harness, tmp_path: Path) -> None:
+    from scheduler_fakes import Placement
+
+    from nuke_comfyui.core.scheduler import Scheduler
+
+    a = FakeServer("a", duration=0.15)
+    h = make_harness(a)
+    plan = fake_plan(tmp_path / "out", frames(6))
+    gid = h.scheduler.submit_plan(plan)
+    wait_until(lambda: len(a.history) >= 2 and a.running is not None)
+    h.scheduler.stop()  # the client dies; the server keeps rendering what it was given
+    submitted_before = len(a.submitted)
+    assert 2 <= submitted_before < 6
+
+    revived = Scheduler(h.pool, h.journal, poll_interval=0.05, placement_factory=Placement,
+                        stream_factory=lambda cfg, cb: _NoStream(),
+                        plan_factory=lambda request, group_id: fake_plan(tmp_path / "out", frames(6)))
+    revived.start()
+    try:
+        assert revived.resume(gid[:8]) == gid
+        snap = revived.wait(gid, timeout=15)
+    finally:
+        revived.stop()
+    assert snap.state is GroupState.COMPLETED, [(j.state, j.error) for j in snap.jobs]
+    assert len(a.submitted) == 6  # every frame sent exactly once across both clients
+    assert len({j.outputs[0] for j in snap.jobs}) == 6
+    assert all(os.path.exists(j.outputs[0]) for j in snap.jobs)
+
+
+class _NoStream:
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def test_dispatch_is_not_a_scan_of_the_group(make_harness, tmp_path: Path) -> None:
+    a = FakeServer("a", duration=0.0)
+    h = make_harness(a)
+    gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(300)))
+    assert h.scheduler.wait(gid, timeout=30).state is GroupState.COMPLETED
+    # One choose() per dispatched job plus a bounded number of "no room" answers per pass,
+    # never one per waiting job.
+    assert h.pool.choose_calls < 300 * 3
+
+
+def test_ten_thousand_job_group_is_small(make_harness, tmp_path: Path) -> None:
+    import tracemalloc
+
+    h = make_harness(FakeServer("a"))
+    h.pool.choose = lambda placement, in_flight: None  # no room anywhere: every job waits client-side
+    tracemalloc.start()
+    try:
+        gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(10_000)))
+        current, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert current < 60 * 1024 * 1024
+    snap = h.scheduler.snapshot(gid)
+    assert snap.total == 10_000 and snap.state is GroupState.QUEUED
+    assert len(h.journal.jobs(gid)) == 10_000
