@@ -28,8 +28,9 @@ class _Relay(QtCore.QObject):
         self,
         on_done: Optional[Callable[[Any], None]],
         on_error: Optional[Callable[[BaseException], None]],
+        owner: Optional[QtCore.QObject] = None,
     ) -> None:
-        super().__init__()
+        super().__init__(owner)
         self._on_done = on_done
         self._on_error = on_error
         self.succeeded.connect(self._deliver_result, QtCore.Qt.ConnectionType.QueuedConnection)
@@ -61,9 +62,16 @@ class _Task(QtCore.QRunnable):
         try:
             value = self._fn()
         except Exception as exc:  # noqa: BLE001  (any failure is handed to the GUI thread to show)
-            self._relay.failed.emit(exc)
+            self._emit(self._relay.failed, exc)
         else:
-            self._relay.succeeded.emit(value)
+            self._emit(self._relay.succeeded, value)
+
+    @staticmethod
+    def _emit(signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the owning panel was closed meanwhile: nobody is left to tell
+            log.debug("background result dropped: its panel is gone")
 
 
 def run_in_background(
@@ -71,14 +79,18 @@ def run_in_background(
     on_done: Optional[Callable[[Any], None]] = None,
     on_error: Optional[Callable[[BaseException], None]] = None,
     pool: Optional[QtCore.QThreadPool] = None,
+    owner: Optional[QtCore.QObject] = None,
 ) -> None:
     """Call `fn()` on a worker thread; `on_done(result)` or `on_error(exc)` later runs on the GUI thread.
 
     Must be called from the GUI thread (the relay object is created there, which is what makes the
-    callbacks land on it).
+    callbacks land on it). With `owner` (the panel), the callbacks are dropped once the owner is
+    deleted, so a result arriving after its panel closed never touches a dead widget.
     """
-    relay = _Relay(on_done, on_error)
+    relay = _Relay(on_done, on_error, owner)
     _LIVE.add(relay)
+    if owner is not None:
+        owner.destroyed.connect(lambda *_: _LIVE.discard(relay))
     (pool or QtCore.QThreadPool.globalInstance()).start(_Task(fn, relay))
 
 

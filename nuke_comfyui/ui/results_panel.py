@@ -238,6 +238,7 @@ class JobResultsPanel(QtWidgets.QWidget):
             lambda: self._scheduler.snapshot(group_id),
             self._on_snapshot,
             lambda exc: self._show(f"Could not read group {group_id[:8]}: {exc}"),
+            owner=self,
         )
 
     def _on_snapshot(self, snapshot: Any) -> None:
@@ -306,6 +307,7 @@ class JobResultsPanel(QtWidgets.QWidget):
             lambda: self._scheduler.snapshot(group_id),
             lambda snap: self._deliver_keep(group_id, sequences_for_variations(snap.sequences, variations)),
             lambda exc: self._show(f"Could not read group {group_id[:8]}: {exc}"),
+            owner=self,
         )
 
     def _deliver_keep(self, group_id: str, sequences: List[Any]) -> None:
@@ -336,6 +338,7 @@ class JobResultsPanel(QtWidgets.QWidget):
             lambda: getattr(self._scheduler, method)(group_id),
             lambda _result: self._show(f"{verb} {group_id[:8]}: done."),
             lambda exc: self._show(f"{verb} {group_id[:8]} failed: {exc}"),
+            owner=self,
         )
 
     def _update_actions(self) -> None:

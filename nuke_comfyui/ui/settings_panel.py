@@ -346,6 +346,7 @@ class SettingsPanel(QtWidgets.QWidget):
             lambda: [(server.name, remote_preview(server, local)) for server in servers],
             self._show_preview,
             lambda exc: self._show(f"Path preview failed: {exc}"),
+            owner=self,
         )
 
     def _show_preview(self, rows: List[tuple]) -> None:
@@ -370,7 +371,7 @@ class SettingsPanel(QtWidgets.QWidget):
             return
         self.test_button.setEnabled(False)
         self.test_result.setText(f"Testing {config.name}...")
-        run_in_background(lambda: self._tester(config), self._after_test, self._after_test_error)
+        run_in_background(lambda: self._tester(config), self._after_test, self._after_test_error, owner=self)
 
     def _after_test(self, result: Any) -> None:
         from nuke_comfyui.ui.status_panel import describe_test
@@ -398,7 +399,9 @@ class SettingsPanel(QtWidgets.QWidget):
             return
         self.save_button.setEnabled(False)
         self._show(f"Saving to {path}...")
-        run_in_background(lambda: self._write(cluster, path), self._after_save, self._after_save_error)
+        run_in_background(
+            lambda: self._write(cluster, path), self._after_save, self._after_save_error, owner=self
+        )
 
     @staticmethod
     def _default_path() -> Optional[str]:

@@ -162,7 +162,7 @@ class ServerStatusPanel(QtWidgets.QWidget):
         if self._refresh_in_flight:
             return
         self._refresh_in_flight = True
-        run_in_background(self._pool.statuses, self._on_statuses, self._on_refresh_error)
+        run_in_background(self._pool.statuses, self._on_statuses, self._on_refresh_error, owner=self)
 
     def set_server_enabled(self, name: str, enabled: bool) -> None:
         """Enable or disable a server without blocking the GUI; the table follows the pool."""
@@ -171,6 +171,7 @@ class ServerStatusPanel(QtWidgets.QWidget):
             lambda: self._pool.set_enabled(name, enabled),
             lambda _result: self._after_toggle(name, enabled),
             lambda exc: self._show(f"Could not change {name}: {exc}"),
+            owner=self,
         )
 
     def selected_server(self) -> Optional[str]:
@@ -194,6 +195,7 @@ class ServerStatusPanel(QtWidgets.QWidget):
             lambda: self._test(name),
             lambda result: self._after_test(name, result),
             lambda exc: self._after_test_error(name, exc),
+            owner=self,
         )
 
     def shutdown(self) -> None:

@@ -26,16 +26,19 @@ class _LoadTask(QtCore.QRunnable):
 
     def run(self) -> None:
         image = QtGui.QImage(self._path)
-        if image.isNull():
-            self._loader.failed.emit(self._key, self._path)
-            return
-        scaled = image.scaled(
-            self._size,
-            self._size,
-            QtCore.Qt.AspectRatioMode.KeepAspectRatio,
-            QtCore.Qt.TransformationMode.SmoothTransformation,
-        )
-        self._loader.loaded.emit(self._key, scaled)
+        try:
+            if image.isNull():
+                self._loader.failed.emit(self._key, self._path)
+                return
+            scaled = image.scaled(
+                self._size,
+                self._size,
+                QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+                QtCore.Qt.TransformationMode.SmoothTransformation,
+            )
+            self._loader.loaded.emit(self._key, scaled)
+        except RuntimeError:  # the panel (and its loader) closed while we decoded: drop the picture
+            log.debug("thumbnail for %s dropped: its panel is gone", self._key)
 
 
 class ThumbnailLoader(QtCore.QObject):
