@@ -153,7 +153,11 @@ class Dispatcher:
         self, plan: Any, exclude: Optional[Set[str]] = None, min_vram: Optional[int] = None
     ) -> Any:
         """The pool Placement for a group's plan (plus a job's exclusions and VRAM floor)."""
-        return self._make_placement(**_placement_args(plan, exclude, min_vram))
+        args = _placement_args(plan, exclude, min_vram)
+        subset = getattr(plan, "servers", None)
+        if subset:  # a request limited to some servers: every other one is excluded
+            args["exclude"] |= {s.name for s in self._pool.servers()} - set(subset)
+        return self._make_placement(**args)
 
     def _placement(self, group: Group, job: Job) -> Any:
         exclude: Set[str] = set(job.exclude or ())

@@ -126,6 +126,7 @@ class Scheduler:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)  # wait() sleeps on this
         self._wake = threading.Event()
+        self._flush_lock = threading.Lock()
         self._dispatcher = Dispatcher(pool, placement_factory or _default_placement())
         self._transfer = InputTransfer()
         self._bus = EventBus()
@@ -142,6 +143,8 @@ class Scheduler:
         self._lost: queue.SimpleQueue[Tuple[str, str]] = queue.SimpleQueue()
         self._submitting: Dict[str, Future[None]] = {}
         self._next_poll = 0.0
+        self.sweep_interval = max(5.0, 10 * poll_interval)
+        self._next_sweep = time.monotonic() + self.sweep_interval
         self._executor: Optional[ThreadPoolExecutor] = None
         self._thread: Optional[threading.Thread] = None
         self._running = False
@@ -247,6 +250,8 @@ class Scheduler:
                 if (left is not None and left <= 0) or not self._running:
                     break
                 self._changed.wait(0.5 if left is None else min(left, 0.5))
+        self._flush()  # the journal agrees with what we return
+        with self._lock:
             return self._group_snapshot(group)
 
     def cancel(self, group_id: str, *, wait: float = 15.0) -> None:
@@ -352,6 +357,8 @@ class Scheduler:
                 waits.append(self._timers[0][0] - time.monotonic())
             if self._pollable_any():
                 waits.append(self._next_poll - time.monotonic())
+            if self._occupying:
+                waits.append(self._next_sweep - time.monotonic())
             if self._dirty_jobs or self._tasks:
                 waits.append(0.0)
         return max(0.0, min(waits)) if waits else None
@@ -595,11 +602,14 @@ class Scheduler:
         return not job.watched and current is not None and current.outcome in ("submitted", "running")
 
     def _due_polls(self, now: float) -> List[Tuple[str, List[str]]]:
-        if now < self._next_poll:
+        """Prompts to ask about now: unwatched and zombie ones every poll interval, and every
+        prompt of ours once per sweep interval (a safety net should an event ever go missing)."""
+        sweep = bool(self._occupying) and now >= self._next_sweep
+        if now < self._next_poll and not sweep:
             return []
         by_server: Dict[str, List[str]] = {}
         for pid, server in self._occupying.items():
-            if self._pollable(pid):
+            if self._pollable(pid) or (sweep and self._submitted(pid)):
                 by_server.setdefault(server, []).append(pid)
         due = []
         for server, pids in by_server.items():
@@ -608,7 +618,14 @@ class Scheduler:
                 link.poll_busy = True
                 due.append((server, pids))
         self._next_poll = now + self.poll_interval
+        if sweep:
+            self._next_sweep = now + self.sweep_interval
         return due
+
+    def _submitted(self, pid: str) -> bool:
+        job = self._current(pid)
+        current = job.attempt if job is not None else None
+        return current is not None and current.outcome in ("submitted", "running")
 
     def _poll_task(self, server: str, pids: List[str]) -> None:
         link = self._links[server]
@@ -1015,7 +1032,15 @@ class Scheduler:
         self._dirty_jobs.add(job)
 
     def _flush(self) -> None:
-        """Write everything that changed since the last flush, in one transaction."""
+        """Write everything that changed since the last flush, in one transaction.
+
+        Serialised by its own lock (never taken while holding the state lock), so two flushers
+        can never write an older row over a newer one.
+        """
+        with self._flush_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
         with self._lock:
             if not (self._dirty_jobs or self._dirty_attempts or self._dirty_groups):
                 return
