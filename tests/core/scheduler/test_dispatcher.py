@@ -32,7 +32,7 @@ def _dispatch(placed):
 def test_fills_room_then_stops(tmp_path: Path) -> None:
     a, b = FakeServer("a"), FakeServer("b")
     b.config.max_concurrent = 2
-    pool, dispatcher, group = _setup(tmp_path, 100, a, b)
+    pool, dispatcher, _ = _setup(tmp_path, 100, a, b)
     placed, impossible = dispatcher.pick()
     _dispatch(placed)
     assert not impossible
