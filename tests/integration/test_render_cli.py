@@ -1,0 +1,83 @@
+"""The `render`, `groups`, `retry`, `resume` and `cancel` commands, and the progress display."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from nuke_comfyui.cli import groups_cmd
+from nuke_comfyui.cli.progress import ProgressPrinter, exit_code, print_summary
+from nuke_comfyui.core.journal import GroupRow, JobRow, Journal
+from nuke_comfyui.core.scheduler import (
+    GroupProgress,
+    GroupSnapshot,
+    GroupState,
+    GroupUpdated,
+    JobSnapshot,
+    JobState,
+    JobUpdated,
+)
+
+
+def _job(state: JobState, frame: int = 1, error: str = "") -> JobSnapshot:
+    return JobSnapshot(job_id="g.0", group_id="g", index=0, frame=frame, variation=0, seed=5, state=state,
+                       server="sim0", prompt_id="p", attempts=1, progress=1.0, outputs=["/o/x.0001.png"],
+                       error=error or None, depends_on=[])
+
+
+def test_exit_codes() -> None:
+    assert exit_code(GroupState.COMPLETED) == 0
+    assert exit_code(GroupState.PARTIAL) == 2
+    assert exit_code(GroupState.FAILED) == 1 and exit_code(GroupState.CANCELLED) == 1
+
+
+def test_progress_bar_on_a_tty_and_lines_otherwise() -> None:
+    tty = io.StringIO()
+    bar = ProgressPrinter("g", stream=tty, tty=True)
+    bar(GroupUpdated(GroupProgress("g", "shot", GroupState.RUNNING, 1, 0, 4, 0.25, 9.0)))
+    bar(GroupUpdated(GroupProgress("other", "x", GroupState.RUNNING, 1, 0, 4, 0.25, 9.0)))
+    bar.finish()
+    assert "1/4" in tty.getvalue() and "25.0%" in tty.getvalue() and "00:09" in tty.getvalue()
+    assert tty.getvalue().count("\r") == 1
+
+    plain = io.StringIO()
+    lines = ProgressPrinter("g", stream=plain, tty=False)
+    lines(JobUpdated(_job(JobState.RUNNING)))
+    lines(JobUpdated(_job(JobState.COMPLETED, 1001)))
+    lines(JobUpdated(_job(JobState.FAILED, 1002, "node 6 (KSampler) raised RuntimeError")))
+    text = plain.getvalue().splitlines()
+    assert text == ["frame 1001 v01 completed on sim0",
+                    "frame 1002 v01 failed on sim0: node 6 (KSampler) raised RuntimeError"]
+
+
+def test_json_summary_shape() -> None:
+    snap = GroupSnapshot(group_id="g" * 32, label="shot", state=GroupState.PARTIAL, output_dir="/o",
+                         jobs=[_job(JobState.COMPLETED), _job(JobState.FAILED, 2, "boom")], done=1, failed=1,
+                         total=2, fraction=1.0, eta_s=0.0, sequences=[])
+    out = io.StringIO()
+    print_summary(snap, as_json=True, out=out)
+    data = json.loads(out.getvalue())
+    assert data["group_id"] == "g" * 32 and data["state"] == "partial"
+    wanted = {"frame", "variation", "seed", "server", "state", "attempts", "outputs", "error"}
+    assert set(data["jobs"][0]) >= wanted
+    human = io.StringIO()
+    print_summary(snap, as_json=False, out=human)
+    assert "nuke-comfyui retry gggggggg" in human.getvalue() and "boom" in human.getvalue()
+
+
+def test_groups_lists_the_journal(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as journal:
+        journal.create_group(GroupRow("a" * 32, "shot", "{}", "/o", "partial"),
+                             [JobRow(f"{'a' * 32}.{i}", "a" * 32, i, i, 0, i, s)
+                              for i, s in enumerate(["completed", "failed", "completed"])])
+    args = type("Args", (), {"journal": str(path), "limit": 5, "json": True})()
+    assert groups_cmd.run(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["completed"] == 2 and rows[0]["failed"] == 1 and rows[0]["total"] == 3
+    args.json = False
+    groups_cmd.run(args)
+    assert "aaaaaaaa" in capsys.readouterr().out

@@ -1,0 +1,203 @@
+"""The scheduler end to end on the simulator: real HTTP, WebSockets, files and faults on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+
+pytest.importorskip("nuke_comfyui.core.pool")
+pytest.importorskip("nuke_comfyui.core.render_request")
+
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig
+from nuke_comfyui.core.render_request import RenderRequest
+from PIL import Image
+
+from nuke_comfyui.core.farm import Farm
+from nuke_comfyui.core.journal import Journal
+from nuke_comfyui.core.pool import ServerPool
+from nuke_comfyui.core.scheduler import GroupState, JobState, Scheduler
+
+pytestmark = pytest.mark.integration
+
+WORKFLOW: Dict[str, Any] = {
+    "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sim-model.safetensors"}},
+    "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["1", 1]}},
+    "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["1", 1]}},
+    "4": {"class_type": "LoadImage", "inputs": {"image": "plate.png"}},
+    "5": {"class_type": "VAEEncode", "inputs": {"pixels": ["4", 0], "vae": ["1", 2]}},
+    "6": {"class_type": "KSampler", "inputs": {
+        "model": ["1", 0], "seed": 0, "steps": 4, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal",
+        "positive": ["2", 0], "negative": ["3", 0], "latent_image": ["5", 0], "denoise": 0.5}},
+    "7": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
+    "8": {"class_type": "SaveImage", "inputs": {"images": ["7", 0], "filename_prefix": "nuke"}},
+}
+
+
+def write_workflow(folder: Path, steps: int = 4, **changes: Any) -> Path:
+    flow = json.loads(json.dumps(WORKFLOW))
+    flow["6"]["inputs"]["steps"] = steps
+    for node_input, value in changes.items():
+        node, name = node_input.split("__")
+        flow[node]["inputs"][name] = value
+    path = folder / "flow.json"
+    path.write_text(json.dumps(flow))
+    return path
+
+
+def write_plates(folder: Path, frames: range, size: int = 16) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in frames:
+        Image.new("RGB", (size, size), (f % 255, 40, 90)).save(folder / f"plate.{f:04d}.png")
+    return str(folder / "plate.####.png")
+
+
+def make_farm(cluster: Any, tmp_path: Path, *, timeout: float = 30.0, retries: int = 2,
+              journal: Optional[Path] = None, start: bool = True) -> Farm:
+    servers = [ServerConfig(name=f"sim{i}", url=url) for i, url in enumerate(cluster.urls)]
+    config = ClusterConfig(servers=servers, job_timeout=timeout, retries=retries, poll_interval=0.2)
+    pool = ServerPool(config)
+    store = Journal(journal or tmp_path / "journal.sqlite3")
+    farm = Farm(pool, store, Scheduler(pool, store, poll_interval=0.1))
+    return farm.start() if start else farm
+
+
+def request(
+    tmp_path: Path, workflow: Path, pattern: Optional[str], frames: Optional[str], **kw: Any
+) -> RenderRequest:
+    return RenderRequest(workflow_path=str(workflow), output_dir=str(tmp_path / "out"), input_pattern=pattern,
+                         frames=frames, label="shot", **kw)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def _frames_of(paths: List[str]) -> List[int]:
+    return sorted(int(Path(p).name.split(".")[-2]) for p in paths)
+
+
+def test_24_frames_over_3_servers(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(3)
+    pattern = write_plates(tmp_path / "plates", range(1001, 1025))
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1001-1024"))
+        snap = farm.scheduler.wait(gid, timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    outputs = [p for j in snap.jobs for p in j.outputs]
+    assert _frames_of(outputs) == list(range(1001, 1025))
+    assert all(Path(p).is_file() and Path(p).name.startswith("shot_v01.") for p in outputs)
+    assert {j.server for j in snap.jobs} == {"sim0", "sim1", "sim2"}
+    assert sum(s.prompt_count for s in cluster.servers) == 24
+    assert snap.sequences and snap.sequences[0].first == 1001 and snap.sequences[0].last == 1024
+
+
+def test_crashing_server_every_frame_exactly_once(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(3, crash_after=[None, 3, None])
+    pattern = write_plates(tmp_path / "plates", range(1, 13))
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1-12"))
+        snap = farm.scheduler.wait(gid, timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    files = sorted((tmp_path / "out").rglob("*.png"))
+    assert _frames_of([str(f) for f in files]) == list(range(1, 13))
+    assert any(a.outcome == "lost" for j in snap.jobs for a in j.attempt_log)
+    assert all(j.server != "sim1" or j.attempt_log[-1].server == "sim1" for j in snap.jobs)
+
+
+def test_hanging_server_times_out_and_job_finishes_elsewhere(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(2, hang_after=[0, None])
+    pattern = write_plates(tmp_path / "plates", range(1, 5))
+    with make_farm(cluster, tmp_path, timeout=1.0) as farm:
+        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1-4"))
+        snap = farm.scheduler.wait(gid, timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    timed_out = [j for j in snap.jobs if any(a.outcome == "timeout" for a in j.attempt_log)]
+    assert timed_out and all(j.server == "sim1" for j in timed_out)
+
+
+def test_validation_error_reported_per_job_without_retry(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(2)
+    pattern = write_plates(tmp_path / "plates", range(1, 4))
+    flow = write_workflow(tmp_path, **{"1__ckpt_name": "missing-model.safetensors"})
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit(request(tmp_path, flow, pattern, "1-3"))
+        snap = farm.scheduler.wait(gid, timeout=30)
+    assert snap.state is GroupState.FAILED
+    for job in snap.jobs:
+        assert job.state is JobState.FAILED and job.attempts == 1
+        assert "ckpt_name" in (job.error or "")
+    assert sum(s.prompt_count for s in cluster.servers) == 0
+
+
+def test_cancel_leaves_nothing_on_any_server(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(2, seconds_per_step=0.05)
+    pattern = write_plates(tmp_path / "plates", range(1, 21))
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path, steps=20), pattern, "1-20"))
+        wait_until(lambda: any(j.state is JobState.RUNNING for j in farm.scheduler.snapshot(gid).jobs))
+        farm.scheduler.cancel(gid)
+        clients = [farm.pool.client(s.name) for s in farm.pool.servers()]
+
+        def idle() -> bool:
+            snaps = [c.queue() for c in clients]
+            return all(not q.running and not q.pending for q in snaps)
+
+        wait_until(idle, timeout=10)
+        snap = farm.scheduler.wait(gid, timeout=10)
+    assert snap.state is GroupState.CANCELLED
+    assert sum(s.prompt_count for s in cluster.servers) <= 2 * 2 + 2  # only what had room was ever sent
+
+
+def test_resume_after_client_death_renders_nothing_twice(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(2, seconds_per_step=0.02)
+    pattern = write_plates(tmp_path / "plates", range(1, 11))
+    journal = tmp_path / "journal.sqlite3"
+    farm = make_farm(cluster, tmp_path, journal=journal)
+    gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path, steps=5), pattern, "1-10"))
+    wait_until(lambda: farm.scheduler.snapshot(gid).done >= 3)
+    farm.stop()  # the client dies mid-group; its prompts keep running on the servers
+    sent_before = sum(s.prompt_count for s in cluster.servers)
+    assert sent_before < 10 + 1
+
+    with make_farm(cluster, tmp_path, journal=journal) as again:
+        again.scheduler.resume(gid)
+        snap = again.scheduler.wait(gid, timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    assert sum(s.prompt_count for s in cluster.servers) == 10  # each frame rendered once in total
+    files = sorted((tmp_path / "out").rglob("*.png"))
+    assert _frames_of([str(f) for f in files]) == list(range(1, 11))
+
+
+def test_seeds_identical_across_reruns_and_retries(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(3, fail_rate=[0.0, 0.6, 0.0])
+    flow = write_workflow(tmp_path)
+    pattern = write_plates(tmp_path / "plates", range(1, 3))
+    results = []
+    with make_farm(cluster, tmp_path, retries=4) as farm:
+        for _ in range(2):
+            gid = farm.scheduler.submit(request(tmp_path, flow, pattern, "1-2", variations=3, base_seed=7))
+            results.append(farm.scheduler.wait(gid, timeout=60))
+    first, second = ({(j.frame, j.variation): j for j in snap.jobs} for snap in results)
+    assert all(s.state is GroupState.COMPLETED for s in results)
+    assert {k: j.seed for k, j in first.items()} == {k: j.seed for k, j in second.items()}
+    assert len({j.seed for j in first.values()}) == 3
+    for key in first:
+        assert Path(first[key].outputs[0]).read_bytes() == Path(second[key].outputs[0]).read_bytes()
+
+
+def test_out_of_memory_moves_to_the_bigger_gpu(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(2, vram_gb=[0.5, 4.0])
+    pattern = write_plates(tmp_path / "plates", range(1, 5), size=512)
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1-4"))
+        snap = farm.scheduler.wait(gid, timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    assert {j.server for j in snap.jobs} == {"sim1"}
