@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from nuke_comfyui.core.errors import (
@@ -141,7 +142,7 @@ class Scheduler:
         self._dirty_groups: Set[Group] = set()
         self._tasks: List[Callable[[], None]] = []
         self._lost: queue.SimpleQueue[Tuple[str, str]] = queue.SimpleQueue()
-        self._submitting: Dict[str, Future[None]] = {}
+        self._submitting: Dict[str, Future[None]] = {}  # prompt_id -> done when its POST returned
         self._next_poll = 0.0
         self.sweep_interval = max(5.0, 10 * poll_interval)
         self._next_sweep = time.monotonic() + self.sweep_interval
@@ -163,9 +164,11 @@ class Scheduler:
         servers = list(self.pool.servers())
         workers = self._max_workers or min(32, 4 + 3 * max(1, len(servers)))
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nuke-comfyui-net")
-        for config in servers:
-            if getattr(config, "enabled", True):
-                self._link(config.name)
+        with self._lock:
+            links = [self._link(config.name) for config in servers if getattr(config, "enabled", True)]
+            self._tasks.clear()  # streams of the first links start right here, below
+        for link in links:
+            self._start_stream(link)
         subscribe = getattr(self.pool, "subscribe", None)
         if subscribe is not None:
             self._unsubscribe_pool = subscribe(self._on_pool_status)
@@ -260,6 +263,7 @@ class Scheduler:
         Works for a group journaled by an earlier process too. Returns once the servers have
         been told (or `wait` seconds passed).
         """
+        group_id = self._resolve(group_id)
         with self._lock:
             group = self._groups.get(group_id)
         if group is None:
@@ -286,14 +290,17 @@ class Scheduler:
             self._dirty_groups.add(group)
         self._flush()
         self._run_cleanups(cleanups, wait)
-        for future in pending:  # a POST still in flight cleans its own prompt up when it lands
-            future.result(timeout=wait)
+        deadline = time.monotonic() + wait
+        for marker in pending:  # a POST still in flight cleans its own prompt up when it lands
+            try:
+                marker.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                log.warning("a prompt of group %s was still being sent after %.0f s", group_id[:8], wait)
         self._wake.set()
 
     def retry_failed(self, group_id: str) -> int:
         """Re-queue the failed and timed-out children (same seeds); returns how many."""
-        if group_id not in self._groups:
-            self.resume(group_id)
+        group_id = self.resume(self._resolve(group_id))  # a no-op when it runs here already
         count = 0
         with self._lock:
             group = self._group(group_id)
@@ -385,10 +392,7 @@ class Scheduler:
         if executor is None:
             return
         for job, server, pid in submits:
-            future = executor.submit(self._submit_task, job, server, pid)
-            with self._lock:
-                if job.prompt_id == pid and not future.done():
-                    self._submitting[pid] = future
+            executor.submit(self._submit_task, job, server, pid)
         for task in tasks:
             executor.submit(task)
         for server, pids in polls:
@@ -417,6 +421,7 @@ class Scheduler:
             group.first_dispatch = now
         max_concurrent = int(getattr(link.config, "max_concurrent", 1) or 1)
         self._push_timer(now + self._timeout_of(job) * (max_concurrent + 1) + 2.0, "start", job, pid)
+        self._submitting[pid] = Future()
         self._dirty_attempt(job, current)
         self._job_changed(job)
         return job, server, pid
@@ -429,32 +434,36 @@ class Scheduler:
                                 prompt_id=pid, client_id=job.client_id or "")
         except (NukeComfyError, OSError, ValueError) as exc:
             with self._lock:
-                self._submitting.pop(pid, None)
                 self._submit_failed(job, pid, exc)
+                self._posted(pid)
             self._wake.set()
             return
         with self._lock:
-            self._submitting.pop(pid, None)
+            current = job.attempt
             if job.prompt_id != pid or job.state not in ACTIVE:
-                # Cancelled or pulled back while the POST was in flight: take it off the server.
-                self._tasks.append(lambda: net.cleanup(link.client, [pid]))
-            else:
-                if pid not in self._occupying:
+                if job.prompt_id != pid or job.state is JobState.CANCELLED:
+                    # Cancelled or pulled back while the POST was in flight: take it off the server.
+                    self._tasks.append(lambda: net.cleanup(link.client, [pid]))
+            elif current is not None and current.outcome == "dispatched":
+                if pid not in self._occupying:  # the server was given up on while we posted
                     self._occupying[pid] = server
                     self._dispatcher.occupy(server)
-                current = job.attempt
-                if current is not None and current.outcome == "dispatched":
-                    current.outcome = "submitted"
-                    warnings = getattr(result, "node_errors", None)
-                    if warnings:
-                        dropped = json.dumps(warnings)[:500]
-                        current.error = f"ComfyUI dropped invalid output branches: {dropped}"
-                    self._dirty_attempt(job, current)
-                self._dirty_jobs.add(job)
+                current.outcome = "submitted"
+                warnings = getattr(result, "node_errors", None)
+                if warnings:
+                    dropped = json.dumps(warnings)[:500]
+                    current.error = f"ComfyUI dropped invalid output branches: {dropped}"
+                self._dirty_attempt(job, current)
+            self._posted(pid)
         self._wake.set()
 
+    def _posted(self, pid: str) -> None:
+        marker = self._submitting.pop(pid, None)
+        if marker is not None:
+            marker.set_result(None)
+
     def _submit_failed(self, job: Job, pid: str, exc: BaseException) -> None:
-        if job.prompt_id != pid or job.state not in ACTIVE:
+        if job.prompt_id != pid or job.state not in ACTIVE or job.attempt is None:
             self._release(pid)
             return
         log.info("job %s: submit to %s failed: %s", job.id, job.server, exc)
@@ -861,17 +870,26 @@ class Scheduler:
         return None
 
     def _link(self, server: str) -> _Link:
+        """Our link to a server, created on first use; its event stream starts outside the lock."""
         link = self._links.get(server)
         if link is None:
             config = next((s for s in self.pool.servers() if s.name == server), None)
             if config is None:
                 raise NoCapableServer(f"server {server!r} is not configured; check the server list")
             link = self._links[server] = _Link(config, self.pool.client(server))
-            factory = self._stream_factory or _default_stream_factory()
-            if factory is not None and self._running:
-                link.stream = factory(config, _Forward(self, server))
-                link.stream.start()
+            if self._running:
+                self._tasks.append(lambda: self._start_stream(link))
+                self._wake.set()
         return link
+
+    def _start_stream(self, link: _Link) -> None:
+        """Open the server's event stream (never called with the state lock held: a stream may
+        deliver its first event synchronously, and that event takes the lock)."""
+        factory = self._stream_factory or _default_stream_factory()
+        if factory is None or link.stream is not None or not self._running:
+            return
+        link.stream = factory(link.config, _Forward(self, link.name))
+        link.stream.start()
 
     def _run_cleanups(self, cleanups: Dict[str, List[str]], wait: float) -> None:
         executor = self._executor
@@ -1002,6 +1020,16 @@ class Scheduler:
                 job.group.first_dispatch = time.monotonic()
             grace = self._timeout_of(job) * 3 + 2.0
             self._push_timer(time.monotonic() + grace, "start", job, saved.prompt_id)
+
+    def _resolve(self, group_id: str) -> str:
+        """Full id of a group given its id or a unique prefix (running here, else journaled)."""
+        with self._lock:
+            if group_id in self._groups:
+                return group_id
+            matches = [gid for gid in self._groups if gid.startswith(group_id)]
+        if len(matches) == 1:
+            return matches[0]
+        return self.journal.group(group_id).id
 
     def _group(self, group_id: str) -> Group:
         group = self._groups.get(group_id)
