@@ -1,0 +1,57 @@
+"""`nuke-comfyui status`: one probe of every configured server, as a table or JSON.
+
+Exit 0 when at least one server is usable (online or busy), 1 otherwise, so scripts and farm
+pre-flight checks can use it as a gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import List
+
+from nuke_comfyui.core.config_loader import load_config
+from nuke_comfyui.core.pool import ServerPool, ServerStatus
+
+HELP = "show every configured server's state, queue, VRAM, latency and version"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="settings file (default: NUKE_COMFYUI_CONFIG or the per-user file)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_config(args.config)
+    pool = ServerPool(loaded.cluster)
+    try:
+        statuses = pool.refresh()
+    finally:
+        pool.stop()
+    if args.json:
+        print(json.dumps([s.to_json() for s in statuses], indent=2))
+    else:
+        print(format_table(statuses))
+    return 0 if any(s.state.usable for s in statuses) else 1
+
+
+def format_table(statuses: List[ServerStatus]) -> str:
+    header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "ERROR"]
+    rows = [header] + [
+        [s.name, s.url, s.state.value, str(s.queue_running), str(s.queue_pending), _vram(s),
+         "-" if s.latency_ms is None else f"{s.latency_ms:.0f} ms", s.comfyui_version or "-", s.error or ""]
+        for s in statuses
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows
+    ).rstrip()
+
+
+def _vram(status: ServerStatus) -> str:
+    if status.vram_total is None:
+        return "-"
+    used = status.vram_total - (status.vram_free or 0)
+    text = f"{used / 1024**3:.1f}/{status.vram_total / 1024**3:.1f} GB"
+    return f"cpu {text}" if status.cpu_only else text

@@ -1,0 +1,360 @@
+"""The live server pool: polls every server in the background and answers "who takes this job now?".
+
+One poller thread keeps a schedule; the probes themselves run on a small thread pool so a dead
+server (connect timeouts, retries) never delays the others. Offline servers are re-probed with
+exponential backoff; disabled servers are never contacted. Observers get a ServerStatus each time
+a server's state changes (on the poller's threads: panels re-emit it as a Qt signal, the
+scheduler only wakes its own thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Set
+
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig
+from nuke_comfyui.core.errors import ComfyError, NoCapableServer
+from nuke_comfyui.core.pool.durations import DurationBook
+from nuke_comfyui.core.pool.own_prompts import OwnPromptIds, TrackingClient
+from nuke_comfyui.core.pool.probe import disabled_status, probe
+from nuke_comfyui.core.pool.status import ServerState, ServerStatus
+from nuke_comfyui.core.pool.strategies import Candidate, choose
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 30.0
+
+StatusCallback = Callable[[ServerStatus], None]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What a job needs from a server (built by the scheduler per job and attempt)."""
+
+    class_types: FrozenSet[str] = frozenset()
+    job_type: Optional[str] = None
+    duration_key: str = ""
+    exclude: FrozenSet[str] = frozenset()
+    strategy: Optional[str] = None
+    min_vram: Optional[int] = None
+
+    def __post_init__(self) -> None:  # accept plain sets from callers, keep the object hashable
+        object.__setattr__(self, "class_types", frozenset(self.class_types))
+        object.__setattr__(self, "exclude", frozenset(self.exclude))
+
+
+@dataclass
+class _Server:
+    """Per-server bookkeeping, guarded by the pool's lock."""
+
+    config: ServerConfig
+    client: Any
+    own: OwnPromptIds
+    status: ServerStatus
+    others: int = 0
+    next_probe: float = 0.0
+    next_stats: float = 0.0
+    backoff: float = 0.0
+    probing: bool = False
+    classes: Optional[FrozenSet[str]] = None  # None = not known (yet, or /object_info failed)
+    capability_checked: bool = False
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+def _default_client_factory(server: ServerConfig) -> Any:
+    from nuke_comfyui.core.comfy.client import ComfyClient
+
+    return ComfyClient(server)
+
+
+class ServerPool:
+    """Thread-safe view of a cluster of ComfyUI servers. Use start()/stop() or as a context manager."""
+
+    def __init__(
+        self, cluster: ClusterConfig, *, client_factory: Optional[Callable[[ServerConfig], Any]] = None
+    ) -> None:
+        self.cluster = cluster
+        self._factory = client_factory or _default_client_factory
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._subscribers: List[StatusCallback] = []
+        self._durations = DurationBook()
+        self._turn = 0
+        self._servers: Dict[str, _Server] = {}
+        for config in cluster.servers:
+            own = OwnPromptIds()
+            initial = (ServerStatus(name=config.name, url=config.base_url, state=ServerState.OFFLINE,
+                                    error="not checked yet")
+                       if config.enabled else disabled_status(config.name, config.base_url))
+            client = TrackingClient(self._factory(config), own)
+            self._servers[config.name] = _Server(config, client, own, initial)
+        self._executor = ThreadPoolExecutor(max_workers=max(1, min(8, len(self._servers))),
+                                            thread_name_prefix="nuke-comfyui-probe")
+        self._thread: Optional[threading.Thread] = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> ServerPool:
+        """Probe every enabled server once (so the first choose() has facts), then poll in the background."""
+        if self._thread is None:
+            self.refresh()
+            self._thread = threading.Thread(target=self._poll_loop, name="nuke-comfyui-poller", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+        self._executor.shutdown(wait=False)
+        for server in self._servers.values():
+            close = getattr(server.client, "close", None)
+            if close is not None:
+                close()
+
+    shutdown = stop
+
+    def __enter__(self) -> ServerPool:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def servers(self) -> List[ServerConfig]:
+        with self._lock:
+            return [s.config for s in self._servers.values()]
+
+    def statuses(self) -> List[ServerStatus]:
+        with self._lock:
+            return [s.status for s in self._servers.values()]
+
+    def status(self, name: str) -> ServerStatus:
+        return self._get(name).status
+
+    def client(self, name: str) -> Any:
+        """The one client (one HTTP session) for this server; prompts submitted through it count as ours."""
+        return self._get(name).client
+
+    def subscribe(self, callback: StatusCallback) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def missing_classes(self, name: str, class_types: Set[str]) -> Set[str]:
+        """Class types this server lacks (empty when it has them all or its node list is unknown)."""
+        classes = self._get(name).classes
+        return set() if classes is None else set(class_types) - classes
+
+    # -- changing --------------------------------------------------------------------------
+
+    def refresh(self) -> List[ServerStatus]:
+        """Probe every enabled server now (in parallel) and wait for the answers."""
+        with self._lock:
+            due = [s for s in self._servers.values() if s.config.enabled and not s.probing]
+            for server in due:
+                server.probing = True
+        wait([self._executor.submit(self._probe, server, True) for server in due])
+        return self.statuses()
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Switch a server on or off for this session (the settings file is the panel's business)."""
+        with self._lock:
+            server = self._get(name)
+            server.config = server.config.model_copy(update={"enabled": enabled})
+            if enabled:
+                status = ServerStatus(name=name, url=server.config.base_url, state=ServerState.OFFLINE,
+                                      error="not checked yet")
+                server.next_probe = 0.0
+                server.backoff = 0.0
+            else:
+                status = disabled_status(name, server.config.base_url)
+        self._publish(server, status)
+        self._wake.set()
+
+    def report_failure(self, name: str, reason: str) -> None:
+        """The scheduler lost this server (dead socket, refused POST): mark it offline now, back off."""
+        with self._lock:
+            server = self._get(name)
+            if not server.config.enabled:
+                return
+            status = ServerStatus(name=name, url=server.config.base_url, state=ServerState.OFFLINE,
+                                  error=reason, checked_at=time.time())
+            server.backoff = self._next_backoff(server.backoff)
+            server.next_probe = time.monotonic() + server.backoff
+        self._publish(server, status)
+
+    def record_duration(self, name: str, key: str, seconds: float) -> None:
+        self._durations.record(name, key, seconds)
+
+    def expected_duration(self, name: str, key: str) -> Optional[float]:
+        return self._durations.expected(name, key)
+
+    def test_connection(self, server: ServerConfig) -> ServerStatus:
+        return test_connection(server, client_factory=self._factory)
+
+    # -- choosing --------------------------------------------------------------------------
+
+    def choose(self, placement: Placement, in_flight: Mapping[str, int]) -> Optional[str]:
+        """The server that should take this job now, None to wait, NoCapableServer if none ever can."""
+        strategy = placement.strategy or self.cluster.strategy
+        candidates: List[Candidate] = []
+        unfit: Dict[str, str] = {}
+        considered = 0
+        with self._lock:
+            for name, server in self._servers.items():
+                if not server.config.enabled or name in placement.exclude:
+                    continue
+                considered += 1
+                reason = self._unfit_reason(server, placement)
+                if reason:
+                    unfit[name] = reason
+                elif server.status.state.usable and server.capability_checked:
+                    candidates.append(Candidate(
+                        name=name, ours=in_flight.get(name, 0), others=server.others,
+                        max_concurrent=server.config.max_concurrent, priority=server.config.priority,
+                        expected_s=self._durations.expected(name, placement.duration_key),
+                    ))
+            if considered and len(unfit) == considered:
+                raise NoCapableServer("no server can run this job: " + "; ".join(
+                    f"{name} {why}" for name, why in sorted(unfit.items())))
+            chosen = choose(strategy, candidates, self._turn)
+            if chosen is not None and strategy == "round-robin":
+                self._turn += 1
+            return chosen
+
+    @staticmethod
+    def _unfit_reason(server: _Server, placement: Placement) -> str:
+        config = server.config
+        if placement.job_type and config.job_types and placement.job_type not in config.job_types:
+            return f"takes only job types {', '.join(config.job_types)} (not {placement.job_type!r})"
+        if server.classes is not None:
+            missing = placement.class_types - server.classes
+            if missing:
+                return f"lacks {', '.join(sorted(missing))} (install the custom nodes or models there)"
+        if placement.min_vram and (server.status.vram_total or 0) < placement.min_vram:
+            have, need = _gb(server.status.vram_total), _gb(placement.min_vram - 1)
+            return f"has {have} of VRAM, the job needs more than {need}"
+        return ""
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def _poll_loop(self) -> None:
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            with self._lock:
+                enabled = [s for s in self._servers.values() if s.config.enabled]
+                due = [s for s in enabled if not s.probing and s.next_probe <= now]
+                for server in due:
+                    server.probing = True
+                upcoming = [s.next_probe for s in enabled if not s.probing]
+            for server in due:
+                try:
+                    self._executor.submit(self._probe, server, False)
+                except RuntimeError:  # executor shut down while stopping
+                    return
+            delay = min(upcoming, default=now + self.cluster.poll_interval) - now
+            self._wake.wait(max(0.01, min(delay, 1.0)))
+            self._wake.clear()
+
+    def _probe(self, server: _Server, force_stats: bool) -> None:
+        try:
+            now = time.monotonic()
+            with_stats = force_stats or now >= server.next_stats
+            status, others = probe(server.client, server.config.name, server.config.base_url,
+                                   with_stats=with_stats, previous=server.status, ours=server.own.snapshot())
+            came_back = status.state.usable and not server.status.state.usable
+            if status.state.usable and (came_back or not server.capability_checked):
+                self._load_capabilities(server)
+            with self._lock:
+                if not server.config.enabled:
+                    return
+                server.others = others
+                if with_stats and status.state.usable:
+                    server.next_stats = now + self.cluster.stats_interval
+                if status.state == ServerState.OFFLINE:
+                    server.backoff = self._next_backoff(server.backoff)
+                    server.next_probe = time.monotonic() + server.backoff
+                else:
+                    server.backoff = 0.0
+                    server.next_probe = time.monotonic() + self.cluster.poll_interval
+            self._publish(server, status)
+        except Exception:  # a bug in one probe must never kill polling of the whole farm
+            log.exception("probing %s failed unexpectedly", server.config.name)
+            with self._lock:
+                server.next_probe = time.monotonic() + self.cluster.poll_interval
+        finally:
+            with self._lock:
+                server.probing = False
+
+    def _load_capabilities(self, server: _Server) -> None:
+        """Cache the server's node classes (refreshed whenever it comes back: nodes may be installed)."""
+        try:
+            info = server.client.object_info()
+            classes: Optional[FrozenSet[str]] = frozenset(info) if isinstance(info, dict) else None
+        except ComfyError as exc:
+            log.warning("%s: could not read /object_info (%s); sending it jobs without a capability check",
+                        server.config.name, exc)
+            classes = None
+        with self._lock:
+            server.classes = classes
+            server.capability_checked = True
+
+    def _next_backoff(self, current: float) -> float:
+        interval = self.cluster.poll_interval
+        cap = min(MAX_BACKOFF_S, max(interval, 10 * interval))
+        return min(cap, max(interval, current * 2))
+
+    def _publish(self, server: _Server, status: ServerStatus) -> None:
+        with self._lock:
+            changed = not status.same_as(server.status)
+            server.status = status
+            subscribers = list(self._subscribers) if changed else []
+        for callback in subscribers:
+            try:
+                callback(status)
+            except Exception:  # an observer's bug must not stop the others or the poller
+                log.exception("status observer %r failed", callback)
+
+    def _get(self, name: str) -> _Server:
+        try:
+            return self._servers[name]
+        except KeyError:
+            known = ", ".join(self._servers) or "none"
+            raise KeyError(f"no server named {name!r} (configured: {known})") from None
+
+
+def test_connection(server: ServerConfig, *, client_factory: Optional[Callable[[ServerConfig], Any]] = None
+                    ) -> ServerStatus:
+    """Probe one server once with a throwaway client (settings panel); changes no pool state."""
+    client = (client_factory or _default_client_factory)(server)
+    try:
+        if not server.enabled:
+            return disabled_status(server.name, server.base_url)
+        status, _ = probe(client, server.name, server.base_url, with_stats=True)
+        return status
+    finally:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+def _gb(value: Optional[int]) -> str:
+    return "unknown" if value is None else f"{value / 1024**3:.1f} GB"

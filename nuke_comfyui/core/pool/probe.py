@@ -1,0 +1,81 @@
+"""One health probe of one server: turns client answers and client errors into a ServerStatus.
+
+The cheap probe is `GET /queue` (~2 ms on a real server): it splits running from pending and lists
+prompt ids, so the pool can tell other artists' jobs from ours. `/system_stats` (VRAM, version)
+changes slowly and is asked less often; its last answer is carried over between full probes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Collection, Optional, Tuple
+
+from nuke_comfyui.core.errors import AuthError, ComfyError, ServerUnavailable
+from nuke_comfyui.core.pool.status import ServerState, ServerStatus
+
+
+def probe(
+    client: Any,
+    name: str,
+    url: str,
+    *,
+    with_stats: bool,
+    previous: Optional[ServerStatus] = None,
+    ours: Collection[str] = (),
+) -> Tuple[ServerStatus, int]:
+    """Probe once. Returns the status and how many queued jobs on the server are NOT ours."""
+    started = time.perf_counter()
+    try:
+        queue = client.queue()
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        stats = client.system_stats() if with_stats or previous is None or previous.comfyui_version is None \
+            else None
+    except ServerUnavailable as exc:
+        return _failed(name, url, ServerState.OFFLINE, f"cannot reach {url}: {_reason(exc)}"), 0
+    except AuthError as exc:
+        return _failed(name, url, ServerState.ERROR, f"{url} refused our credentials: {_reason(exc)}; "
+                       "check the server's auth settings"), 0
+    except ComfyError as exc:
+        return _failed(name, url, ServerState.ERROR, f"{url} does not answer like ComfyUI: {_reason(exc)}"), 0
+
+    running = [item.prompt_id for item in queue.running]
+    pending = [item.prompt_id for item in queue.pending]
+    others = sum(1 for pid in running + pending if pid not in ours)
+    if stats is not None:
+        devices = list(stats.devices)
+        vram_total = sum(d.vram_total for d in devices) if devices else None
+        vram_free = sum(d.vram_free for d in devices) if devices else None
+        cpu_only, version = bool(stats.cpu_only), stats.comfyui_version
+    else:
+        assert previous is not None
+        vram_total, vram_free = previous.vram_total, previous.vram_free
+        cpu_only, version = previous.cpu_only, previous.comfyui_version
+    status = ServerStatus(
+        name=name,
+        url=url,
+        state=ServerState.BUSY if running or pending else ServerState.ONLINE,
+        queue_running=len(running),
+        queue_pending=len(pending),
+        vram_total=vram_total,
+        vram_free=vram_free,
+        cpu_only=cpu_only,
+        latency_ms=round(latency_ms, 2),
+        comfyui_version=version,
+        checked_at=time.time(),
+    )
+    return status, others
+
+
+def disabled_status(name: str, url: str) -> ServerStatus:
+    return ServerStatus(name=name, url=url, state=ServerState.DISABLED, enabled=False,
+                        error="disabled in the configuration")
+
+
+def _failed(name: str, url: str, state: ServerState, error: str) -> ServerStatus:
+    return ServerStatus(name=name, url=url, state=state, error=error, checked_at=time.time())
+
+
+def _reason(exc: ComfyError) -> str:
+    text = str(exc)
+    prefix = f"{exc.server}: " if exc.server else ""
+    return text[len(prefix):] if prefix and text.startswith(prefix) else text

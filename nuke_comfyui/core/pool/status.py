@@ -1,0 +1,60 @@
+"""What the pool knows about one server at one moment: an immutable snapshot safe to pass across threads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any, Dict, Optional
+
+
+class ServerState(str, Enum):
+    """online: idle and reachable; busy: its queue (anyone's jobs) is not empty; offline: unreachable;
+    disabled: switched off in the config (never polled); error: it answers, but not like ComfyUI
+    (garbage, refused credentials, 5xx)."""
+
+    ONLINE = "online"
+    BUSY = "busy"
+    OFFLINE = "offline"
+    DISABLED = "disabled"
+    ERROR = "error"
+
+    @property
+    def usable(self) -> bool:
+        return self in (ServerState.ONLINE, ServerState.BUSY)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    name: str
+    url: str
+    state: ServerState
+    enabled: bool = True
+    queue_running: int = 0
+    queue_pending: int = 0
+    vram_total: Optional[int] = None
+    vram_free: Optional[int] = None
+    cpu_only: bool = False
+    latency_ms: Optional[float] = None
+    comfyui_version: Optional[str] = None
+    error: Optional[str] = None
+    checked_at: Optional[float] = None
+
+    @property
+    def queue_total(self) -> int:
+        return self.queue_running + self.queue_pending
+
+    def to_json(self) -> Dict[str, Any]:
+        """The object printed by `nuke-comfyui status --json`."""
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+    def same_as(self, other: Optional[ServerStatus]) -> bool:
+        """Equal apart from the measurement noise (latency, probe time): used to publish only changes."""
+        if other is None:
+            return False
+        mine, theirs = self.to_json(), other.to_json()
+        for noisy in ("latency_ms", "checked_at", "vram_free"):
+            mine.pop(noisy)
+            theirs.pop(noisy)
+        return mine == theirs

@@ -1,0 +1,75 @@
+"""Server selection strategies as pure functions over candidate snapshots (easy to test and to bench).
+
+Pull-based dispatch: the scheduler asks "who should take this job now?" each time a job is ready
+or a slot frees. A server has room while our jobs plus other users' queued jobs on it are fewer
+than `max_concurrent + 1` (one prefetched so the GPU never idles between jobs).
+
+- round-robin: servers with room, in turn.
+- least-loaded: servers with room, fewest jobs ahead per slot.
+- priority: highest `priority` with room, then least-loaded.
+- fastest: the server expected to *finish* the job soonest = (jobs ahead + 1) x its learned duration.
+  If that server has no room right now the answer is "wait" (None): it will still finish sooner
+  than a slow server that is free, and the scheduler asks again when its slot frees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+STRATEGIES = ("round-robin", "least-loaded", "priority", "fastest")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One eligible server as a strategy sees it."""
+
+    name: str
+    ours: int  # our jobs dispatched there and not finished
+    others: int  # other users' jobs in its queue (running + pending)
+    max_concurrent: int = 1
+    priority: int = 0
+    expected_s: Optional[float] = None  # learned duration of this workflow there; None = never measured
+
+    @property
+    def ahead(self) -> int:
+        return self.ours + self.others
+
+    @property
+    def has_room(self) -> bool:
+        return self.ahead < self.max_concurrent + 1
+
+    @property
+    def load(self) -> float:
+        return self.ahead / max(1, self.max_concurrent)
+
+    def finish_estimate(self, optimistic_s: float) -> float:
+        """Seconds until a new job sent now would be done here."""
+        per_job = self.expected_s if self.expected_s is not None else optimistic_s
+        waves = self.ahead // max(1, self.max_concurrent) + 1
+        return waves * per_job
+
+
+def choose(strategy: str, candidates: Sequence[Candidate], turn: int = 0) -> Optional[str]:
+    """Name of the server to send the job to now, or None to keep it waiting client-side."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    if strategy == "fastest":
+        return _fastest(candidates)
+    roomy = [c for c in candidates if c.has_room]
+    if not roomy:
+        return None
+    if strategy == "round-robin":
+        return sorted(roomy, key=lambda c: c.name)[turn % len(roomy)].name
+    if strategy == "priority":
+        return min(roomy, key=lambda c: (-c.priority, c.load, c.name)).name
+    return min(roomy, key=lambda c: (c.load, c.name)).name
+
+
+def _fastest(candidates: Sequence[Candidate]) -> Optional[str]:
+    if not candidates:
+        return None
+    known = [c.expected_s for c in candidates if c.expected_s is not None]
+    optimistic = min(known) if known else 0.0  # unmeasured servers look fast, so they get explored
+    best = min(candidates, key=lambda c: (c.finish_estimate(optimistic), not c.has_room, c.load, c.name))
+    return best.name if best.has_room else None

@@ -1,0 +1,62 @@
+"""Selection strategies over hand-made candidates: each picks as documented, and waits when it should."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from nuke_comfyui.core.pool.strategies import Candidate, choose
+
+
+def c(name: str, ours: int = 0, others: int = 0, mc: int = 1, prio: int = 0, exp: Optional[float] = None
+      ) -> Candidate:
+    return Candidate(name=name, ours=ours, others=others, max_concurrent=mc, priority=prio, expected_s=exp)
+
+
+def test_room_is_max_concurrent_plus_one_prefetched_counting_other_users() -> None:
+    assert c("a", ours=1).has_room
+    assert not c("a", ours=2).has_room
+    assert not c("a", ours=1, others=1).has_room
+    assert c("a", ours=2, mc=2).has_room
+
+
+def test_round_robin_turns_through_servers_with_room() -> None:
+    servers = [c("a"), c("b"), c("full", ours=2), c("c")]
+    assert [choose("round-robin", servers, turn) for turn in range(4)] == ["a", "b", "c", "a"]
+
+
+def test_least_loaded_counts_other_users_jobs_per_slot() -> None:
+    servers = [c("a", ours=1), c("b", others=1), c("c", ours=1, mc=4)]
+    assert choose("least-loaded", servers) == "c"
+    assert choose("least-loaded", [c("a", ours=1), c("b")]) == "b"
+
+
+def test_priority_prefers_higher_priority_then_least_loaded() -> None:
+    servers = [c("low", prio=0), c("high-busy", prio=5, ours=1), c("high-idle", prio=5)]
+    assert choose("priority", servers) == "high-idle"
+    assert choose("priority", [c("low"), c("high-full", prio=9, ours=2)]) == "low"
+
+
+def test_fastest_picks_earliest_finish_not_shortest_queue() -> None:
+    slow_idle = c("slow", exp=4.0)
+    fast_one_ahead = c("fast", ours=1, exp=1.0)
+    assert choose("fastest", [slow_idle, fast_one_ahead]) == "fast"
+
+
+def test_fastest_waits_for_a_full_server_that_would_still_finish_sooner() -> None:
+    slow_idle = c("slow", exp=4.0)
+    fast_full = c("fast", ours=2, exp=1.0)  # finishes a new job in 3 s, the slow one in 4 s
+    assert choose("fastest", [slow_idle, fast_full]) is None
+    assert choose("fastest", [c("slow", exp=2.0), fast_full]) == "slow"
+
+
+def test_fastest_explores_unmeasured_servers() -> None:
+    assert choose("fastest", [c("known", exp=1.0), c("new")]) == "new"
+
+
+def test_no_candidates_means_wait_and_unknown_strategy_is_an_error() -> None:
+    assert choose("least-loaded", []) is None
+    assert choose("fastest", []) is None
+    with pytest.raises(ValueError, match="unknown strategy 'quickest'"):
+        choose("quickest", [c("a")])
