@@ -1,0 +1,328 @@
+"""`EventStream`: one WebSocket per server on a daemon thread, turned into typed events.
+
+Why a fresh clientId per *connection*: ComfyUI routes per-prompt messages to the socket last
+registered under the prompt's client_id, so a second connection with the same id silently steals
+the stream. Each (re)connection therefore picks a new uuid4 hex id (`client_id`) and announces it
+with `Connected(client_id, reconnect)`; prompts must be submitted with the current id.
+
+Nothing is replayed after a reconnect: on `Connected(reconnect=True)` the consumer reconciles
+with `client.prompt_state`. Binary frames (previews) are ignored; text frames that are not
+ComfyUI messages are logged and skipped; `executing`/`progress` may lack a prompt_id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import websocket
+
+from nuke_comfyui.core.comfy import connection
+from nuke_comfyui.core.comfy.outputs import failure_from_error, failure_from_interrupt
+from nuke_comfyui.core.comfy.types import ExecutionFailure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Connected:
+    client_id: str
+    reconnect: bool
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    reason: str
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    queue_remaining: int
+
+
+@dataclass(frozen=True)
+class ExecutionStart:
+    prompt_id: Optional[str]
+    timestamp_ms: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ExecutionCached:
+    prompt_id: Optional[str]
+    nodes: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Executing:
+    prompt_id: Optional[str]
+    node: Optional[str]
+
+
+@dataclass(frozen=True)
+class Progress:
+    prompt_id: Optional[str]
+    node: Optional[str]
+    value: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Executed:
+    prompt_id: Optional[str]
+    node: Optional[str]
+    output: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecutionSuccess:
+    prompt_id: Optional[str]
+    timestamp_ms: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ExecutionFailed:
+    prompt_id: Optional[str]
+    failure: ExecutionFailure
+    timestamp_ms: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class PromptDone:
+    """`executing` with node null: the history entry is written, results can be read."""
+
+    prompt_id: str
+
+
+ComfyEvent = Union[Connected, Disconnected, QueueStatus, ExecutionStart, ExecutionCached, Executing,
+                   Progress, Executed, ExecutionSuccess, ExecutionFailed, PromptDone]
+
+
+class _Garbage(ValueError):
+    """A text frame that is not a ComfyUI message of a shape we know."""
+
+
+def parse_message(text: Union[str, bytes]) -> Optional[ComfyEvent]:
+    """One text frame as an event; None for messages we do not use or cannot read (logged)."""
+    try:
+        message = json.loads(text)
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise _Garbage("not an object with a type")
+        data = message.get("data", {})
+        if not isinstance(data, dict):
+            raise _Garbage("data is not an object")
+        return _event(message["type"], data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        log.warning("skipping an unreadable WebSocket frame (%s): %.120r", exc, text)
+        return None
+
+
+def _event(kind: str, data: Dict[str, Any]) -> Optional[ComfyEvent]:
+    pid = _opt_str(data.get("prompt_id"))
+    if kind == "status":
+        remaining = _dig(data, "status", "exec_info", "queue_remaining")
+        return QueueStatus(int(_number(remaining))) if remaining is not None else None
+    if kind == "execution_start":
+        return ExecutionStart(pid, _stamp(data))
+    if kind == "execution_cached":
+        nodes = data.get("nodes", [])
+        if not isinstance(nodes, list):
+            raise _Garbage("execution_cached nodes is not a list")
+        return ExecutionCached(pid, [str(n) for n in nodes])
+    if kind == "executing":
+        node = _opt_str(data.get("node"))
+        if node is None and pid is not None:
+            return PromptDone(pid)
+        return Executing(pid, node)
+    if kind == "progress":
+        return Progress(pid, _opt_str(data.get("node")), _number(data.get("value")), _number(data.get("max")))
+    if kind == "executed":
+        output = data.get("output") or {}
+        if not isinstance(output, dict):
+            raise _Garbage("executed output is not an object")
+        return Executed(pid, _opt_str(data.get("node")), output)
+    if kind == "execution_success":
+        return ExecutionSuccess(pid, _stamp(data))
+    if kind == "execution_error":
+        return ExecutionFailed(pid, failure_from_error(data), _stamp(data))
+    if kind == "execution_interrupted":
+        return ExecutionFailed(pid, failure_from_interrupt(data), _stamp(data))
+    return None  # progress_state, feature_flags, custom nodes' messages: not ours to use
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Garbage(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _stamp(data: Dict[str, Any]) -> Optional[int]:
+    value = data.get("timestamp")
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+class EventStream:
+    """A server's WebSocket on a daemon thread; `on_event` is called from that thread."""
+
+    def __init__(
+        self,
+        server: Any,
+        on_event: Callable[[Any], None],
+        *,
+        connect_timeout: float = 3.0,
+        backoff_start: float = 0.1,
+        backoff_cap: float = 5.0,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.server = server
+        self.name = connection.server_name(server)
+        self._on_event = on_event
+        self._connect_timeout = connect_timeout
+        self._backoff_start = backoff_start
+        self._backoff_cap = backoff_cap
+        self._poll_interval = poll_interval
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._ws: Optional[websocket.WebSocket] = None
+        self._ws_lock = threading.Lock()
+        self._client_id = uuid.uuid4().hex
+        self._connected = False
+        self.connections = 0  # successful handshakes so far
+
+    @property
+    def client_id(self) -> str:
+        """The clientId of the current (or next) connection: submit prompts with it."""
+        return self._client_id
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> EventStream:
+        if self._thread is None:
+            self._stop.clear()
+            name = f"nuke-comfyui-ws-{self.name}"
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close the socket at once and wait for the thread (prompt even mid-recv)."""
+        self._stop.set()
+        self._abort_socket()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> EventStream:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- the thread --------------------------------------------------------------------------------
+    def _run(self) -> None:
+        delay = self._backoff_start
+        while not self._stop.is_set():
+            ws = self._connect()
+            if ws is None:
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._backoff_cap)
+                continue
+            delay = self._backoff_start
+            reason = self._receive(ws)
+            self._close(ws)
+            self._connected = False
+            self._emit(Disconnected("stopped" if self._stop.is_set() else reason))
+            if not self._stop.is_set():
+                self._stop.wait(delay)
+
+    def _connect(self) -> Optional[websocket.WebSocket]:
+        client_id = uuid.uuid4().hex
+        self._client_id = client_id
+        headers = [f"{k}: {v}" for k, v in connection.auth_headers(self.server).items()]
+        sslopt = {} if connection.verify_tls(self.server) else {"cert_reqs": ssl.CERT_NONE,
+                                                                 "check_hostname": False}
+        url = connection.websocket_url(self.server, client_id)
+        try:
+            ws = websocket.create_connection(url, timeout=self._connect_timeout, header=headers,
+                                             suppress_origin=True, sslopt=sslopt,
+                                             http_proxy_host=None, enable_multithread=True)
+        except (OSError, websocket.WebSocketException) as exc:
+            log.debug("%s: WebSocket connect failed: %s", self.name, exc)
+            return None
+        with self._ws_lock:
+            if self._stop.is_set():
+                self._close(ws)
+                return None
+            self._ws = ws
+        ws.settimeout(self._poll_interval)
+        reconnect = self.connections > 0
+        self.connections += 1
+        self._connected = True
+        log.info("%s: event stream %s (clientId %s)", self.name, "reconnected" if reconnect else "connected",
+                 client_id)
+        self._emit(Connected(client_id, reconnect))
+        return ws
+
+    def _receive(self, ws: websocket.WebSocket) -> str:
+        """Read frames until the connection ends; returns why it ended."""
+        while not self._stop.is_set():
+            try:
+                opcode, payload = ws.recv_data()
+            except websocket.WebSocketTimeoutException:
+                continue  # idle: no message for a while is normal during a long node
+            except websocket.WebSocketConnectionClosedException:
+                return "connection closed by the server"
+            except (OSError, websocket.WebSocketException) as exc:
+                return f"connection lost: {exc}"
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return "connection closed by the server"
+            if opcode != websocket.ABNF.OPCODE_TEXT:
+                continue  # binary previews: not used
+            event = parse_message(payload)
+            if event is not None:
+                self._emit(event)
+        return "stopped"
+
+    def _emit(self, event: Any) -> None:
+        try:
+            self._on_event(event)
+        except Exception:  # a consumer bug must not kill the stream for every other prompt
+            log.exception("%s: event handler failed on %s", self.name, type(event).__name__)
+
+    def _abort_socket(self) -> None:
+        with self._ws_lock:
+            ws = self._ws
+        if ws is None:
+            return
+        sock = getattr(ws, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _close(self, ws: websocket.WebSocket) -> None:
+        with self._ws_lock:
+            if self._ws is ws:
+                self._ws = None
+        with contextlib.suppress(OSError, websocket.WebSocketException):
+            ws.shutdown()
