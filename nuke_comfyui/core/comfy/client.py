@@ -98,6 +98,8 @@ class ComfyClient:
         self.retries = max(0, int(retries))
         self.backoff = backoff
         self._jobs_route: Optional[bool] = None  # None = not tried yet; False = old server, use history
+        # Passed on every request: a session-level False would lose to REQUESTS_CA_BUNDLE.
+        self._verify = connection.verify_tls(server)
         self._session = session or self._new_session()
 
     def _new_session(self) -> requests.Session:
@@ -107,8 +109,6 @@ class ComfyClient:
         session.mount("https://", adapter)
         session.headers.pop("Origin", None)  # ComfyUI 403s an Origin that does not match Host
         session.headers.update(connection.auth_headers(self.server))
-        session.verify = connection.verify_tls(self.server)
-        session.trust_env = False  # a system proxy must not capture farm traffic on the LAN
         return session
 
     def __repr__(self) -> str:
@@ -410,7 +410,7 @@ class ComfyClient:
         for attempt in range(attempts):
             try:
                 return self._session.request(method, url, json=json_body, timeout=self.timeout,
-                                             allow_redirects=False, **kwargs)
+                                             verify=self._verify, allow_redirects=False, **kwargs)
             except requests.exceptions.ReadTimeout as exc:
                 raise ServerUnavailable(f"{method} {path} got no answer from {self.base_url} within "
                                         f"{self.timeout[1]:g} s; the server may be overloaded or hung",
