@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from nuke_comfyui.core.comfy.outputs import safe_join
 from nuke_comfyui.core.errors import UnsafePathError
 
 MARKER = ".nuke_comfyui_group"
@@ -127,23 +128,20 @@ def collect(
 
 
 def shared_source(server: Any, item: Any) -> Optional[Path]:
-    """Where a shared-storage server's output file is seen locally, or None if it has no mapping."""
+    """Where a shared-storage server's output file is seen locally, or None if it has no mapping.
+
+    The server's subfolder and filename go through the client layer's sanitiser, so nothing the
+    server sends can make us read outside its output (or temp) folder.
+    """
     dir_local = getattr(server, "dir_local", "")
     if not dir_local:
         return None
     kind = str(getattr(item, "type", "output") or "output")
-    if kind not in ("output", "temp", "input"):
-        raise UnsafePathError(f"server {server.name} reported an output of unknown type {kind!r}")
-    root = (Path(dir_local) / kind).resolve()
-    candidate = (root / str(item.subfolder or "") / str(item.filename)).resolve()
-    try:
-        candidate.relative_to(root)
-    except ValueError:
+    if kind not in ("output", "temp"):
         raise UnsafePathError(
-            f"server {server.name} named an output outside its {kind} folder "
-            f"({item.subfolder!r}/{item.filename!r}); refusing to read it"
-        ) from None
-    return candidate
+            f"server {server.name} reported an output of type {kind!r}; expected output or temp"
+        )
+    return safe_join(Path(dir_local) / kind, str(item.subfolder or ""), str(item.filename))
 
 
 def atomic_copy(source: Path, target: Path) -> None:
