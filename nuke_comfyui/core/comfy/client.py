@@ -417,9 +417,9 @@ class ComfyClient:
                                         self.name) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
                 if attempt + 1 >= attempts:
-                    raise ServerUnavailable(f"cannot reach {self.base_url} ({_short(exc)}); check that "
-                                            "ComfyUI runs there and the host/port are right",
-                                            self.name) from exc
+                    reason = _connection_reason(exc)
+                    raise ServerUnavailable(f"cannot reach {self.base_url} ({reason}); check that ComfyUI "
+                                            "runs there and the host/port are right", self.name) from exc
                 time.sleep(self.backoff * (2 ** attempt))
             except requests.RequestException as exc:
                 raise ProtocolError(f"{method} {path} failed: {_short(exc)}", self.name) from exc
@@ -508,6 +508,22 @@ def _excerpt(response: requests.Response, limit: int = 200) -> str:
         return ""
     text = " ".join(text.split())
     return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """A short human reason instead of urllib3's nested exception text."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timed out"
+    for needle, reason in (("refused", "connection refused"), ("reset", "connection reset"),
+                           ("Name or service not known", "unknown host name"),
+                           ("getaddrinfo", "unknown host name"),
+                           ("RemoteDisconnected", "connection closed without an answer"),
+                           ("aborted", "connection closed without an answer"),
+                           ("timed out", "timed out")):
+        if needle in text:
+            return reason
+    return type(exc).__name__
 
 
 def _short(exc: BaseException) -> str:
