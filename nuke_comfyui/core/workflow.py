@@ -1,0 +1,155 @@
+"""ComfyUI workflows in API format: loading, finding the Nuke input/output nodes, patching per job.
+
+The job description is data; each job gets a fresh copy patched by small functions: its seed in
+every seed-like sampler input, its input image, and a filename prefix unique to the job (so
+ComfyUI's cache never hands back an old result and output names never collide).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+
+from nuke_comfyui.core.errors import WorkflowError
+
+INPUT_TITLE = "Nuke Input"
+OUTPUT_TITLE = "Nuke Output"
+INPUT_CLASSES = ("LoadImage",)
+#: Output nodes of stock ComfyUI that write files; any class starting with "Save" counts too.
+OUTPUT_CLASSES = frozenset({"SaveImage", "PreviewImage", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveVideo",
+                            "SaveWEBM", "SaveAudio", "SaveLatent", "SaveImageWebsocket"})
+SEED_NAMES = ("seed", "noise_seed")
+
+Workflow = Dict[str, Dict[str, Any]]
+
+
+def load_workflow(source: Union[str, Path, Dict[str, Any]]) -> Workflow:
+    """Read and check an API-format workflow (a path or an already parsed dict)."""
+    where = str(source) if not isinstance(source, dict) else "workflow"
+    if isinstance(source, dict):
+        data: Any = source
+    else:
+        try:
+            data = json.loads(Path(source).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise WorkflowError(f"cannot read workflow {where}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise WorkflowError(f"workflow {where} is not valid JSON ({exc}); export it again from ComfyUI") from None
+    return validate(data, where)
+
+
+def validate(data: Any, where: str = "workflow") -> Workflow:
+    if isinstance(data, dict) and "nodes" in data and "links" in data:
+        raise WorkflowError(f"{where} is a ComfyUI UI workflow, not API format; in ComfyUI use "
+                            "Workflow > Export (API) and pick that file")
+    if isinstance(data, dict) and isinstance(data.get("prompt"), dict):
+        data = data["prompt"]
+    if not isinstance(data, dict) or not data:
+        raise WorkflowError(f"{where} must be a JSON object of nodes {{id: {{class_type, inputs}}}} "
+                            "(ComfyUI's Export (API) format)")
+    for node_id, node in data.items():
+        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
+            raise WorkflowError(f"{where}: node {node_id} has no class_type; export the workflow again in API format")
+        if not isinstance(node.get("inputs", {}), dict):
+            raise WorkflowError(f"{where}: node {node_id} ({node['class_type']}) has inputs that are not an object")
+    return data
+
+
+def title(node: Dict[str, Any]) -> str:
+    meta = node.get("_meta")
+    return str(meta.get("title", "")) if isinstance(meta, dict) else ""
+
+
+def _describe(workflow: Workflow, ids: Iterable[str]) -> str:
+    return ", ".join(f"{i} ({workflow[i]['class_type']}{', ' + repr(title(workflow[i])) if title(workflow[i]) else ''})"
+                     for i in ids)
+
+
+def find_input_node(workflow: Workflow) -> str:
+    """The node that receives Nuke's frames: titled "Nuke Input", else the only LoadImage."""
+    titled = [i for i, n in workflow.items() if title(n).strip().lower() == INPUT_TITLE.lower()]
+    if len(titled) == 1:
+        return titled[0]
+    if len(titled) > 1:
+        raise WorkflowError(f"several nodes are titled {INPUT_TITLE!r}: {_describe(workflow, titled)}; keep one")
+    loaders = [i for i, n in workflow.items() if n["class_type"] in INPUT_CLASSES]
+    if len(loaders) == 1:
+        return loaders[0]
+    if not loaders:
+        raise WorkflowError("the workflow has no LoadImage node to receive Nuke's frames; add one "
+                            f"(or title the loader node {INPUT_TITLE!r})")
+    raise WorkflowError(f"the workflow has several LoadImage nodes: {_describe(workflow, loaders)}; "
+                        f"title the one that receives Nuke's frames {INPUT_TITLE!r}")
+
+
+def is_output_class(class_type: str, extra_outputs: Iterable[str] = ()) -> bool:
+    return class_type in OUTPUT_CLASSES or class_type.startswith("Save") or class_type in set(extra_outputs)
+
+
+def find_output_nodes(workflow: Workflow, extra_outputs: Iterable[str] = ()) -> List[str]:
+    """The node titled "Nuke Output", else every output node (sorted by id)."""
+    titled = [i for i, n in workflow.items() if title(n).strip().lower() == OUTPUT_TITLE.lower()]
+    if len(titled) > 1:
+        raise WorkflowError(f"several nodes are titled {OUTPUT_TITLE!r}: {_describe(workflow, titled)}; keep one")
+    if titled:
+        return titled
+    outputs = sorted((i for i, n in workflow.items() if is_output_class(n["class_type"], extra_outputs)), key=_id_key)
+    if not outputs:
+        raise WorkflowError("the workflow has no output node (SaveImage, PreviewImage, ...); add a SaveImage")
+    return outputs
+
+
+def class_types(workflow: Workflow) -> Set[str]:
+    return {node["class_type"] for node in workflow.values()}
+
+
+def seed_inputs(workflow: Workflow) -> List[Tuple[str, str]]:
+    """(node id, input name) of every literal-int seed-like input (`seed`, `noise_seed`, `*_seed`)."""
+    found = []
+    for node_id, node in workflow.items():
+        for name, value in node.get("inputs", {}).items():
+            seed_like = name in SEED_NAMES or name.endswith("_seed")
+            if seed_like and isinstance(value, int) and not isinstance(value, bool):
+                found.append((node_id, name))
+    return sorted(found, key=lambda pair: (_id_key(pair[0]), pair[1]))
+
+
+def patch_seeds(prompt: Workflow, seed: int) -> int:
+    """Set every seed-like input to `seed` in place; returns how many were set."""
+    targets = seed_inputs(prompt)
+    for node_id, name in targets:
+        prompt[node_id]["inputs"][name] = seed
+    return len(targets)
+
+
+def patch_image(prompt: Workflow, node_id: str, value: str) -> None:
+    """Point the input node at this job's frame (as the server names it)."""
+    if node_id not in prompt:
+        raise WorkflowError(f"input node {node_id} is not in the workflow")
+    prompt[node_id].setdefault("inputs", {})["image"] = value
+
+
+def patch_filename_prefix(prompt: Workflow, prefix: str, output_nodes: Iterable[str]) -> None:
+    """Give every output node that saves files a prefix unique to this job and attempt."""
+    for node_id in output_nodes:
+        inputs = prompt[node_id].setdefault("inputs", {})
+        if "filename_prefix" in inputs or prompt[node_id]["class_type"].startswith("Save"):
+            inputs["filename_prefix"] = prefix
+
+
+def patch(workflow: Workflow, *, seed: Optional[int] = None, image: Optional[str] = None,
+          filename_prefix: Optional[str] = None) -> Workflow:
+    """A patched deep copy (the original is untouched)."""
+    prompt: Workflow = json.loads(json.dumps(workflow))
+    if seed is not None:
+        patch_seeds(prompt, seed)
+    if image is not None:
+        patch_image(prompt, find_input_node(prompt), image)
+    if filename_prefix is not None:
+        patch_filename_prefix(prompt, filename_prefix, find_output_nodes(prompt))
+    return prompt
+
+
+def _id_key(node_id: str) -> Tuple[int, str]:
+    return (int(node_id), "") if node_id.isdigit() else (1 << 30, node_id)
