@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Union
 
+from nuke_comfyui.core import data_dir
 from nuke_comfyui.core.errors import JournalError
 
 SCHEMA_VERSION = 1
@@ -112,14 +113,6 @@ class AttemptRow:
 
 def default_journal_path() -> Path:
     """The per-user journal file (core/data_dir decides where; NUKE_COMFYUI_DATA_DIR overrides)."""
-    import importlib
-    import os
-
-    try:
-        data_dir: Any = importlib.import_module("nuke_comfyui.core.data_dir")
-    except ImportError:  # the data-folder module is optional for the journal itself
-        base = os.environ.get("NUKE_COMFYUI_DATA_DIR") or str(Path.home() / ".nuke_comfyui")
-        return Path(base) / "journal.sqlite3"
     return Path(data_dir.journal_path())
 
 

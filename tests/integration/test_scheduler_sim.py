@@ -8,18 +8,14 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import pytest
-
-pytest.importorskip("nuke_comfyui.core.pool")
-pytest.importorskip("nuke_comfyui.core.render_request")
-
-from nuke_comfyui.core.config import ClusterConfig, ServerConfig
-from nuke_comfyui.core.render_request import RenderRequest
 from PIL import Image
 
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.farm import Farm
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.pool import ServerPool
-from nuke_comfyui.core.scheduler import GroupState, JobState, Scheduler
+from nuke_comfyui.core.scheduler import GroupPlan, GroupState, JobSpec, JobState, Scheduler
+from nuke_comfyui.core.scheduler.plan import filename_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -56,20 +52,47 @@ def write_plates(folder: Path, frames: range, size: int = 16) -> str:
 
 
 def make_farm(cluster: Any, tmp_path: Path, *, timeout: float = 30.0, retries: int = 2,
-              journal: Optional[Path] = None, start: bool = True) -> Farm:
+              journal: Optional[Path] = None, start: bool = True, plan_factory: Any = None) -> Farm:
     servers = [ServerConfig(name=f"sim{i}", url=url) for i, url in enumerate(cluster.urls)]
     config = ClusterConfig(servers=servers, job_timeout=timeout, retries=retries, poll_interval=0.2)
     pool = ServerPool(config)
     store = Journal(journal or tmp_path / "journal.sqlite3")
-    farm = Farm(pool, store, Scheduler(pool, store, poll_interval=0.1))
+    farm = Farm(pool, store, Scheduler(pool, store, poll_interval=0.1, plan_factory=plan_factory))
     return farm.start() if start else farm
 
 
 def request(
-    tmp_path: Path, workflow: Path, pattern: Optional[str], frames: Optional[str], **kw: Any
-) -> RenderRequest:
-    return RenderRequest(workflow_path=str(workflow), output_dir=str(tmp_path / "out"), input_pattern=pattern,
-                         frames=frames, label="shot", **kw)
+    tmp_path: Path, workflow: Path, pattern: Optional[str], frames: Optional[str], *,
+    variations: int = 1, base_seed: int = 0, **_: Any
+) -> GroupPlan:
+    """A hand-built plan (frames x variations) so these tests exercise only the scheduler."""
+    first, last = (int(x) for x in (frames or "1-1").split("-"))
+    specs = []
+    for variation in range(variations):
+        for frame in range(first, last + 1):
+            path = pattern.replace("####", f"{frame:04d}") if pattern else None
+            specs.append(JobSpec(len(specs), frame, variation, base_seed * 1_000_003 + variation * 7919 + 1,
+                                 input_path=path))
+    template = json.loads(workflow.read_text())
+
+    def build(plan: GroupPlan, job: Any, image: Optional[str]) -> Dict[str, Any]:
+        prompt = plan.template()
+        prompt["6"]["inputs"]["seed"] = job.seed
+        if image is not None:
+            prompt["4"]["inputs"]["image"] = image
+        prompt["8"]["inputs"]["filename_prefix"] = filename_prefix(gid_of(plan), job.index, len(job.attempts))
+        return prompt
+
+    plan = GroupPlan(label="shot", output_dir=str(tmp_path / "out"), specs=specs,
+                     template_json=json.dumps(template), build_prompt=build,
+                     placement={"class_types": {n["class_type"] for n in template.values()}, "duration_key": "k"},
+                     output_nodes=("8",))
+    return plan
+
+
+def gid_of(plan: GroupPlan) -> str:
+    assert plan.layout is not None
+    return plan.layout.folder.name.rsplit("_", 1)[-1]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -88,7 +111,7 @@ def test_24_frames_over_3_servers(sim_cluster, tmp_path: Path) -> None:
     cluster = sim_cluster(3)
     pattern = write_plates(tmp_path / "plates", range(1001, 1025))
     with make_farm(cluster, tmp_path) as farm:
-        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1001-1024"))
+        gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path), pattern, "1001-1024"))
         snap = farm.scheduler.wait(gid, timeout=60)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
     outputs = [p for j in snap.jobs for p in j.outputs]
@@ -103,7 +126,7 @@ def test_crashing_server_every_frame_exactly_once(sim_cluster, tmp_path: Path) -
     cluster = sim_cluster(3, crash_after=[None, 3, None])
     pattern = write_plates(tmp_path / "plates", range(1, 13))
     with make_farm(cluster, tmp_path) as farm:
-        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1-12"))
+        gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path), pattern, "1-12"))
         snap = farm.scheduler.wait(gid, timeout=60)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
     files = sorted((tmp_path / "out").rglob("*.png"))
@@ -116,7 +139,7 @@ def test_hanging_server_times_out_and_job_finishes_elsewhere(sim_cluster, tmp_pa
     cluster = sim_cluster(2, hang_after=[0, None])
     pattern = write_plates(tmp_path / "plates", range(1, 5))
     with make_farm(cluster, tmp_path, timeout=1.0) as farm:
-        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1-4"))
+        gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path), pattern, "1-4"))
         snap = farm.scheduler.wait(gid, timeout=60)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
     timed_out = [j for j in snap.jobs if any(a.outcome == "timeout" for a in j.attempt_log)]
@@ -128,7 +151,7 @@ def test_validation_error_reported_per_job_without_retry(sim_cluster, tmp_path: 
     pattern = write_plates(tmp_path / "plates", range(1, 4))
     flow = write_workflow(tmp_path, **{"1__ckpt_name": "missing-model.safetensors"})
     with make_farm(cluster, tmp_path) as farm:
-        gid = farm.scheduler.submit(request(tmp_path, flow, pattern, "1-3"))
+        gid = farm.scheduler.submit_plan(request(tmp_path, flow, pattern, "1-3"))
         snap = farm.scheduler.wait(gid, timeout=30)
     assert snap.state is GroupState.FAILED
     for job in snap.jobs:
@@ -141,7 +164,7 @@ def test_cancel_leaves_nothing_on_any_server(sim_cluster, tmp_path: Path) -> Non
     cluster = sim_cluster(2, seconds_per_step=0.05)
     pattern = write_plates(tmp_path / "plates", range(1, 21))
     with make_farm(cluster, tmp_path) as farm:
-        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path, steps=20), pattern, "1-20"))
+        gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path, steps=20), pattern, "1-20"))
         wait_until(lambda: any(j.state is JobState.RUNNING for j in farm.scheduler.snapshot(gid).jobs))
         farm.scheduler.cancel(gid)
         clients = [farm.pool.client(s.name) for s in farm.pool.servers()]
@@ -160,14 +183,21 @@ def test_resume_after_client_death_renders_nothing_twice(sim_cluster, tmp_path: 
     cluster = sim_cluster(2, seconds_per_step=0.02)
     pattern = write_plates(tmp_path / "plates", range(1, 11))
     journal = tmp_path / "journal.sqlite3"
+    flow = write_workflow(tmp_path, steps=5)
     farm = make_farm(cluster, tmp_path, journal=journal)
-    gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path, steps=5), pattern, "1-10"))
+    gid = farm.scheduler.submit_plan(request(tmp_path, flow, pattern, "1-10"))
     wait_until(lambda: farm.scheduler.snapshot(gid).done >= 3)
     farm.stop()  # the client dies mid-group; its prompts keep running on the servers
+    with Journal(journal) as left_behind:
+        in_flight = [r for r in left_behind.jobs(gid) if r.state in ("dispatched", "running")]
+    assert in_flight and all(r.prompt_id for r in in_flight)  # resume has prompts to re-attach to
     sent_before = sum(s.prompt_count for s in cluster.servers)
     assert sent_before < 10 + 1
 
-    with make_farm(cluster, tmp_path, journal=journal) as again:
+    def replan(journaled_request: Any, group_id: str) -> GroupPlan:
+        return request(tmp_path, flow, pattern, "1-10")
+
+    with make_farm(cluster, tmp_path, journal=journal, plan_factory=replan) as again:
         again.scheduler.resume(gid)
         snap = again.scheduler.wait(gid, timeout=60)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
@@ -183,21 +213,33 @@ def test_seeds_identical_across_reruns_and_retries(sim_cluster, tmp_path: Path) 
     results = []
     with make_farm(cluster, tmp_path, retries=4) as farm:
         for _ in range(2):
-            gid = farm.scheduler.submit(request(tmp_path, flow, pattern, "1-2", variations=3, base_seed=7))
+            gid = farm.scheduler.submit_plan(request(tmp_path, flow, pattern, "1-2", variations=3, base_seed=7))
             results.append(farm.scheduler.wait(gid, timeout=60))
     first, second = ({(j.frame, j.variation): j for j in snap.jobs} for snap in results)
     assert all(s.state is GroupState.COMPLETED for s in results)
     assert {k: j.seed for k, j in first.items()} == {k: j.seed for k, j in second.items()}
     assert len({j.seed for j in first.values()}) == 3
     for key in first:
-        assert Path(first[key].outputs[0]).read_bytes() == Path(second[key].outputs[0]).read_bytes()
+        with Image.open(first[key].outputs[0]) as a, Image.open(second[key].outputs[0]) as b:
+            assert a.tobytes() == b.tobytes()  # same pixels (metadata holds the group's own prefix)
 
 
 def test_out_of_memory_moves_to_the_bigger_gpu(sim_cluster, tmp_path: Path) -> None:
     cluster = sim_cluster(2, vram_gb=[0.5, 4.0])
     pattern = write_plates(tmp_path / "plates", range(1, 5), size=512)
     with make_farm(cluster, tmp_path) as farm:
-        gid = farm.scheduler.submit(request(tmp_path, write_workflow(tmp_path), pattern, "1-4"))
+        gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path), pattern, "1-4"))
         snap = farm.scheduler.wait(gid, timeout=60)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
     assert {j.server for j in snap.jobs} == {"sim1"}
+
+
+def test_dropped_event_streams_fall_back_to_polling(sim_cluster, tmp_path: Path) -> None:
+    cluster = sim_cluster(2, drop_ws_after=2)
+    pattern = write_plates(tmp_path / "plates", range(1, 9))
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path), pattern, "1-8"))
+        snap = farm.scheduler.wait(gid, timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    assert sum(s.prompt_count for s in cluster.servers) == 8
+    assert _frames_of([p for j in snap.jobs for p in j.outputs]) == list(range(1, 9))
