@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -90,7 +89,7 @@ def cluster_config(args: argparse.Namespace, output: Path) -> Iterator[Any]:
         return
     from nuke_comfyui.sim.cluster import SimCluster
 
-    sim_root = Path(tempfile.mkdtemp(prefix="nuke-comfyui-sim-"))
+    sim_root = output / "simulated-servers"  # inside the folder the user chose, like everything else
     with SimCluster(len(DEMO_SPEEDS), base_dir=sim_root, speeds=DEMO_SPEEDS,
                     seconds_per_step=DEMO_SECONDS_PER_STEP) as cluster:
         print(f"no servers configured: started a simulated cluster of {len(cluster.urls)} servers "
