@@ -141,7 +141,8 @@ class Scheduler:
         self._dirty_attempts: Dict[Tuple[str, int], Tuple[str, Attempt]] = {}
         self._dirty_groups: Set[Group] = set()
         self._tasks: List[Callable[[], None]] = []
-        self._lost: queue.SimpleQueue[Tuple[str, str]] = queue.SimpleQueue()
+        self._suspects: queue.SimpleQueue[str] = queue.SimpleQueue()  # pool says offline: verify
+        self._verify: Set[str] = set()
         self._submitting: Dict[str, Future[None]] = {}  # prompt_id -> done when its POST returned
         self._next_poll = 0.0
         self.sweep_interval = max(5.0, 10 * poll_interval)
@@ -372,14 +373,14 @@ class Scheduler:
 
     def _tick(self) -> None:
         now = time.monotonic()
+        suspects = set()
         while True:
             try:
-                server, reason = self._lost.get_nowait()
+                suspects.add(self._suspects.get_nowait())
             except queue.Empty:
                 break
-            with self._lock:
-                self._server_lost(server, reason)
         with self._lock:
+            self._verify |= suspects
             self._fire_timers(now)
             placed, impossible = self._dispatcher.pick()
             for job, reason in impossible:
@@ -611,21 +612,25 @@ class Scheduler:
         return not job.watched and current is not None and current.outcome in ("submitted", "running")
 
     def _due_polls(self, now: float) -> List[Tuple[str, List[str]]]:
-        """Prompts to ask about now: unwatched and zombie ones every poll interval, and every
-        prompt of ours once per sweep interval (a safety net should an event ever go missing)."""
+        """Prompts to ask about now: unwatched and zombie ones every poll interval; every prompt
+        of ours on a server the pool reports offline; and every prompt of ours once per sweep
+        interval (a safety net should an event ever go missing)."""
         sweep = bool(self._occupying) and now >= self._next_sweep
-        if now < self._next_poll and not sweep:
+        if now < self._next_poll and not sweep and not self._verify:
             return []
         by_server: Dict[str, List[str]] = {}
         for pid, server in self._occupying.items():
-            if self._pollable(pid) or (sweep and self._submitted(pid)):
+            everything = sweep or server in self._verify
+            if self._pollable(pid) or (everything and self._submitted(pid)):
                 by_server.setdefault(server, []).append(pid)
         due = []
         for server, pids in by_server.items():
             link = self._links.get(server)
             if link is not None and not link.poll_busy:
                 link.poll_busy = True
+                self._verify.discard(server)
                 due.append((server, pids))
+        self._verify &= set(by_server)  # nothing of ours there: nothing to verify
         self._next_poll = now + self.poll_interval
         if sweep:
             self._next_sweep = now + self.sweep_interval
@@ -776,9 +781,13 @@ class Scheduler:
             self._tasks.append(lambda: report(server, reason))
 
     def _on_pool_status(self, status: Any) -> None:
-        """Pool callback (poller thread): never takes our lock, only queues and wakes."""
+        """Pool callback (poller thread): never takes our lock, only queues and wakes.
+
+        A server the pool sees offline is not given up on blindly (one slow probe must not throw
+        away running renders): its prompts are polled at once, and if that fails too it is lost.
+        """
         if str(getattr(getattr(status, "state", ""), "value", getattr(status, "state", ""))) == "offline":
-            self._lost.put((status.name, getattr(status, "error", None) or "the pool reports it offline"))
+            self._suspects.put(status.name)
         self._wake.set()
 
     # ==========================================================================================

@@ -49,10 +49,8 @@ class InputTransfer:
                 known = self._staged.get(key)
             if known is not None:
                 return known
-            if mode == "shared":
-                value = self._stage_shared(path, server, digest)
-            else:
-                value = self._upload(path, client, digest)
+            shared = mode == "shared"
+            value = self._stage_shared(path, server, digest) if shared else self._upload(path, client, digest)
             with self._lock:
                 self._staged[key] = value
             return value
