@@ -304,6 +304,7 @@ class FakePool:
         self.failures: List[str] = []
         self.durations: List[tuple] = []
         self.choose_calls = 0
+        self.subscribers: List[Callable[[Any], None]] = []
 
     def servers(self) -> List[ServerConfig]:
         return [s.config for s in self.fakes.values()]
@@ -332,7 +333,12 @@ class FakePool:
         self.durations.append((name, key, seconds))
 
     def subscribe(self, cb: Callable[[Any], None]) -> Callable[[], None]:
-        return lambda: None
+        self.subscribers.append(cb)
+        return lambda: self.subscribers.remove(cb)
+
+    def publish(self, status: Status) -> None:
+        for cb in list(self.subscribers):
+            cb(status)
 
 
 def fake_plan(output_dir: Path, specs: List[JobSpec], *, timeout: Optional[float] = None,

@@ -239,3 +239,26 @@ def test_ten_thousand_job_group_is_small(make_harness, tmp_path: Path) -> None:
     snap = h.scheduler.snapshot(gid)
     assert snap.total == 10_000 and snap.state is GroupState.QUEUED
     assert len(h.journal.jobs(gid)) == 10_000
+
+
+def test_pool_offline_is_verified_before_requeueing(make_harness, tmp_path: Path) -> None:
+    from scheduler_fakes import Status
+
+    a, b = FakeServer("a", duration=0.3), FakeServer("b", duration=0.3)
+    h = make_harness(a, b)
+    gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(4)))
+    wait_until(lambda: a.running is not None and b.running is not None)
+    h.pool.publish(Status("a", 8, state="offline"))  # a flaky probe: a still answers
+    snap = h.scheduler.wait(gid, timeout=10)
+    assert snap.state is GroupState.COMPLETED
+    assert all(j.attempts == 1 for j in snap.jobs)
+
+    gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out2", frames(4)))
+    wait_until(lambda: a.running is not None and b.running is not None)
+    a.behaviour = "down"  # now it really is gone (its events stop too)
+    a.stream_cb = None
+    h.pool.publish(Status("a", 8, state="offline"))
+    snap = h.scheduler.wait(gid, timeout=10)
+    assert snap.state is GroupState.COMPLETED
+    moved = [j for j in snap.jobs if j.attempt_log[0].server == "a"]
+    assert moved and all(j.server == "b" and j.attempt_log[0].outcome == "lost" for j in moved)
