@@ -26,6 +26,7 @@ class JobSpec:
     seed: int
     input_path: Optional[str] = None
     depends_on: Tuple[int, ...] = ()  # indices of jobs of the same group
+    frames: Tuple[int, ...] = ()  # a chunk's frames: image k of an output belongs to frames[k]
 
 
 PromptBuilder = Callable[["GroupPlan", Any, Optional[str]], Dict[str, Any]]

@@ -30,11 +30,12 @@ def plan_for_request(request: Union[Any, str], group_id: str) -> GroupPlan:
     specs = [
         JobSpec(
             index=index,
-            frame=getattr(spec, "frame", None),
-            variation=int(getattr(spec, "variation", 0)),
-            seed=int(spec.seed),
-            input_path=getattr(spec, "input_path", None),
-            depends_on=tuple(getattr(spec, "depends_on", ()) or ()),
+            frame=spec.frame,
+            variation=spec.variation,
+            seed=spec.seed,
+            input_path=spec.input_path,
+            depends_on=tuple(spec.depends_on),
+            frames=tuple(spec.frames),
         )
         for index, spec in enumerate(request.expand())
     ]

@@ -104,8 +104,12 @@ def collect(
     client: Any,
     server: Any,
     transfer: str = "upload",
+    frames: Sequence[int] = (),
 ) -> List[str]:
-    """Bring a finished job's output files into the output folder; returns the local paths."""
+    """Bring a finished job's output files into the output folder; returns the local paths.
+
+    For a chunk of several frames, image k of each output node is frame `frames[k]`.
+    """
     dest_dir = layout.variation_dir(variation)
     dest_dir.mkdir(parents=True, exist_ok=True)
     per_node: Dict[str, int] = {}
@@ -117,7 +121,10 @@ def collect(
         ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
         if not re.fullmatch(r"\.[a-z0-9]{1,8}", ext):
             ext = ".bin"
-        name = layout.file_name(variation, node, k, frame, ext)
+        if len(frames) > 1 and k < len(frames):
+            name = layout.file_name(variation, node, 0, frames[k], ext)
+        else:
+            name = layout.file_name(variation, node, k, frame, ext)
         source = shared_source(server, item) if transfer == "shared" else None
         if source is not None and source.is_file():
             atomic_copy(source, dest_dir / name)

@@ -1121,31 +1121,34 @@ class Scheduler:
 
 
 def _sequences(group: Group) -> List[OutputSequence]:
-    """One OutputSequence per variation and output node, from the completed children."""
-    plan: GroupPlan = group.plan
-    layout = plan.layout
-    if layout is None:
-        return []
+    """One OutputSequence per variation and output file stem, from the completed children.
+
+    The frame of each file is read back from its name (`<stem>.<frame>.<ext>`, see results.py),
+    so chunks of several frames report every frame they delivered.
+    """
     found: Dict[Tuple[int, str, str], Dict[str, Any]] = {}
     for job in group.jobs:
-        if job.state is not JobState.COMPLETED or job.frame is None:
+        if job.state is not JobState.COMPLETED:
             continue
         for path in job.outputs or ():
-            ext = "." + path.rsplit(".", 1)[-1] if "." in path else ""
-            stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
-            entry = found.setdefault((job.variation, stem, ext), {
-                "seed": job.seed, "frames": [], "servers": set(), "dir": path.rsplit("/", 1)[0]})
-            entry["frames"].append(job.frame)
+            folder, _, name = path.replace("\\", "/").rpartition("/")
+            parts = name.split(".")
+            if len(parts) < 3 or not parts[-2].isdigit():
+                continue  # a still without frame number
+            stem, frame, ext = ".".join(parts[:-2]), int(parts[-2]), "." + parts[-1]
+            entry = found.setdefault((job.variation, f"{folder}/{stem}", ext),
+                                     {"seed": job.seed, "frames": set(), "servers": set(), "stem": stem})
+            entry["frames"].add(frame)
             if job.server:
                 entry["servers"].add(job.server)
+    nodes = list(getattr(group.plan, "output_nodes", ()) or ())
     sequences = []
-    for (variation, stem, ext), entry in sorted(found.items()):
+    for (variation, base, ext), entry in sorted(found.items()):
         frames = sorted(entry["frames"])
-        node = stem.split("_v", 1)[-1].split("_", 1)[1] if "_" in stem.split("_v", 1)[-1] else ""
+        node = next((n for n in nodes if entry["stem"].endswith(f"_{n}")), nodes[0] if nodes else "")
         sequences.append(OutputSequence(
-            variation=variation, seed=entry["seed"], output_node=node,
-            pattern=f"{entry['dir']}/{stem}.%04d{ext}", first=frames[0], last=frames[-1], frames_done=frames,
-            servers=sorted(entry["servers"]),
+            variation=variation, seed=entry["seed"], output_node=node, pattern=f"{base}.%04d{ext}",
+            first=frames[0], last=frames[-1], frames_done=frames, servers=sorted(entry["servers"]),
         ))
     return sequences
 
