@@ -81,3 +81,37 @@ def test_groups_lists_the_journal(tmp_path: Path, capsys: pytest.CaptureFixture)
     args.json = False
     groups_cmd.run(args)
     assert "aaaaaaaa" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_render_command_json_and_exit_code(sim_cluster, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from PIL import Image
+
+    from nuke_comfyui.cli.main import main
+
+    cluster = sim_cluster(2)
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"servers": [{"name": f"sim{i}", "url": url} for i, url in enumerate(cluster.urls)]}))
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    for f in range(1, 4):
+        Image.new("RGB", (16, 16), (f * 40, 0, 0)).save(plates / f"plate.{f:04d}.png")
+    workflow = Path(__file__).resolve().parents[2] / "examples" / "img2img.json"
+    journal = tmp_path / "journal.sqlite3"
+    argv = ["render", str(workflow), "--output", str(tmp_path / "out"), "--input", str(plates / "plate.####.png"),
+            "--frames", "1-3", "--variations", "2", "--base-seed", "5", "--config", str(config),
+            "--journal", str(journal), "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["state"] == "completed" and len(summary["jobs"]) == 6
+    assert {j["frame"] for j in summary["jobs"]} == {1, 2, 3}
+    assert all(Path(j["outputs"][0]).is_file() for j in summary["jobs"])
+
+    assert main(["groups", "--journal", str(journal), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["group_id"] == summary["group_id"] and rows[0]["completed"] == 6
+
+    # retry of a fully completed group re-runs nothing and still exits 0
+    assert main(["retry", summary["group_id"][:8], "--config", str(config), "--journal", str(journal),
+                 "--json"]) == 0
+    assert sum(s.prompt_count for s in cluster.servers) == 6

@@ -243,3 +243,27 @@ def test_dropped_event_streams_fall_back_to_polling(sim_cluster, tmp_path: Path)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
     assert sum(s.prompt_count for s in cluster.servers) == 8
     assert _frames_of([p for j in snap.jobs for p in j.outputs]) == list(range(1, 9))
+
+
+def test_render_request_end_to_end_with_variations(sim_cluster, tmp_path: Path) -> None:
+    """The production path: RenderRequest -> plan (workflow patching, seeds) -> files."""
+    from nuke_comfyui.core.render_request import RenderRequest
+
+    cluster = sim_cluster(3)
+    pattern = write_plates(tmp_path / "plates", range(1001, 1005))
+    req = RenderRequest(workflow_path=str(write_workflow(tmp_path)), output_dir=str(tmp_path / "out"),
+                        input_pattern=pattern, frames="1001-1004", variations=2, seed_strategy="sequential",
+                        base_seed=40, label="shot")
+    with make_farm(cluster, tmp_path) as farm:
+        gid = farm.scheduler.submit(req)
+        snap = farm.scheduler.wait(gid, timeout=60)
+        again = farm.scheduler.wait(farm.scheduler.submit(req), timeout=60)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    assert sorted({(j.variation, j.seed) for j in snap.jobs}) == [(0, 40), (1, 41)]
+    assert [(j.frame, j.variation, j.seed) for j in snap.jobs] == [(j.frame, j.variation, j.seed) for j in again.jobs]
+    folder = tmp_path / "out" / f"shot_{gid[:8]}"
+    for v in ("v01", "v02"):
+        names = sorted(p.name for p in (folder / v).glob("*.png"))
+        assert names == [f"shot_{v}.{f}.png" for f in range(1001, 1005)]
+    assert [(s.variation, s.first, s.last) for s in snap.sequences] == [(0, 1001, 1004), (1, 1001, 1004)]
+    assert snap.sequences[0].pattern == str(folder / "v01" / "shot_v01.%04d.png")
