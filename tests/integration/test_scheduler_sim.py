@@ -267,3 +267,29 @@ def test_render_request_end_to_end_with_variations(sim_cluster, tmp_path: Path) 
         assert names == [f"shot_{v}.{f}.png" for f in range(1001, 1005)]
     assert [(s.variation, s.first, s.last) for s in snap.sequences] == [(0, 1001, 1004), (1, 1001, 1004)]
     assert snap.sequences[0].pattern == str(folder / "v01" / "shot_v01.%04d.png")
+
+
+def test_cancel_command_cleans_up_a_group_left_by_a_dead_client(sim_cluster, tmp_path: Path) -> None:
+    from nuke_comfyui.cli.main import main
+
+    cluster = sim_cluster(2, seconds_per_step=0.05)
+    pattern = write_plates(tmp_path / "plates", range(1, 11))
+    journal = tmp_path / "journal.sqlite3"
+    farm = make_farm(cluster, tmp_path, journal=journal)
+    gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path, steps=40), pattern, "1-10"))
+    wait_until(lambda: any(j.state is JobState.RUNNING for j in farm.scheduler.snapshot(gid).jobs))
+    clients = [farm.pool.client(s.name) for s in farm.pool.servers()]
+    farm.stop()  # the client dies; its prompts stay queued and running on the servers
+    assert any(c.queue().running or c.queue().pending for c in clients)
+
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"servers": [{"name": f"sim{i}", "url": u} for i, u in enumerate(cluster.urls)]}))
+    assert main(["cancel", gid[:8], "--config", str(config), "--journal", str(journal)]) == 0
+
+    def idle() -> bool:
+        return all(not q.running and not q.pending for q in (c.queue() for c in clients))
+
+    wait_until(idle, timeout=10)
+    with Journal(journal) as store:
+        assert store.group(gid).state == "cancelled"
+        assert {r.state for r in store.jobs(gid)} <= {"cancelled", "completed"}
