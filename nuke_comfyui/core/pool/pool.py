@@ -209,8 +209,11 @@ class ServerPool:
 
     # -- choosing --------------------------------------------------------------------------
 
-    def choose(self, placement: Placement, in_flight: Mapping[str, int]) -> Optional[str]:
-        """The server that should take this job now, None to wait, NoCapableServer if none ever can."""
+    def choose(self, placement: Placement, in_flight: Mapping[str, int], backlog: int = 1) -> Optional[str]:
+        """The server that should take this job now, None to wait, NoCapableServer if none ever can.
+
+        `backlog`: jobs of this kind waiting client-side (this one included); `fastest` uses it.
+        """
         strategy = placement.strategy or self.cluster.strategy
         candidates: List[Candidate] = []
         unfit: Dict[str, str] = {}
@@ -232,7 +235,7 @@ class ServerPool:
             if considered and len(unfit) == considered:
                 raise NoCapableServer("no server can run this job: " + "; ".join(
                     f"{name} {why}" for name, why in sorted(unfit.items())))
-            chosen = choose(strategy, candidates, self._turn)
+            chosen = choose(strategy, candidates, self._turn, backlog)
             if chosen is not None and strategy == "round-robin":
                 self._turn += 1
             return chosen

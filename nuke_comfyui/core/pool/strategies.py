@@ -7,9 +7,11 @@ than `max_concurrent + 1` (one prefetched so the GPU never idles between jobs).
 - round-robin: servers with room, in turn.
 - least-loaded: servers with room, fewest jobs ahead per slot.
 - priority: highest `priority` with room, then least-loaded.
-- fastest: the server expected to *finish* the job soonest = (jobs ahead + 1) x its learned duration.
-  If that server has no room right now the answer is "wait" (None): it will still finish sooner
-  than a slow server that is free, and the scheduler asks again when its slot frees.
+- fastest: the server with room expected to *finish* the job soonest = (jobs ahead + 1) x its
+  learned duration. Near the end of a group it may answer "wait" (None): when the jobs still
+  waiting (`backlog`) would all be finished by the other servers before the best free server could
+  finish this one, sending it to that slow server only makes the group end later. With a long
+  backlog every server is kept busy, so slow servers still add their throughput.
 """
 
 from __future__ import annotations
@@ -50,12 +52,15 @@ class Candidate:
         return waves * per_job
 
 
-def choose(strategy: str, candidates: Sequence[Candidate], turn: int = 0) -> Optional[str]:
-    """Name of the server to send the job to now, or None to keep it waiting client-side."""
+def choose(strategy: str, candidates: Sequence[Candidate], turn: int = 0, backlog: int = 1) -> Optional[str]:
+    """Name of the server to send the job to now, or None to keep it waiting client-side.
+
+    `backlog` is how many jobs (this one included) wait client-side for these servers.
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     if strategy == "fastest":
-        return _fastest(candidates)
+        return _fastest(candidates, max(1, backlog))
     roomy = [c for c in candidates if c.has_room]
     if not roomy:
         return None
@@ -66,10 +71,20 @@ def choose(strategy: str, candidates: Sequence[Candidate], turn: int = 0) -> Opt
     return min(roomy, key=lambda c: (c.load, c.name)).name
 
 
-def _fastest(candidates: Sequence[Candidate]) -> Optional[str]:
-    if not candidates:
+def _fastest(candidates: Sequence[Candidate], backlog: int) -> Optional[str]:
+    roomy = [c for c in candidates if c.has_room]
+    if not roomy:
         return None
     known = [c.expected_s for c in candidates if c.expected_s is not None]
     optimistic = min(known) if known else 0.0  # unmeasured servers look fast, so they get explored
-    best = min(candidates, key=lambda c: (c.finish_estimate(optimistic), not c.has_room, c.load, c.name))
-    return best.name if best.has_room else None
+    best = min(roomy, key=lambda c: (c.finish_estimate(optimistic), c.expected_s is not None, c.load, c.name))
+    finish_here = best.finish_estimate(optimistic)
+    others = [c for c in candidates if c is not best]
+    if not others or not any(c.finish_estimate(optimistic) < finish_here for c in others):
+        return best.name
+    # Could the other servers clear everything waiting (and what they already hold) before `best`
+    # would finish this job? Then holding it back finishes the group sooner.
+    rate = sum(c.max_concurrent / max(c.expected_s if c.expected_s is not None else optimistic, 1e-6)
+               for c in others)
+    clear_time = (backlog + sum(c.ahead for c in others)) / rate
+    return best.name if finish_here <= clear_time else None

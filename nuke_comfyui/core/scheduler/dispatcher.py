@@ -30,7 +30,7 @@ PlacementFactory = Callable[..., Any]
 class Chooser(Protocol):
     """What the dispatcher needs from the pool (ServerPool satisfies it)."""
 
-    def choose(self, request: Any, in_flight: Mapping[str, int]) -> Optional[str]: ...
+    def choose(self, request: Any, in_flight: Mapping[str, int], backlog: int = 1) -> Optional[str]: ...
 
     def servers(self) -> List[Any]: ...
 
@@ -126,7 +126,7 @@ class Dispatcher:
                 group.constrained.append(ready.popleft())
                 continue
             try:
-                server = self._choose(self._base_placement(group))
+                server = self._choose(self._base_placement(group), backlog=len(ready))
             except NoCapableServer as exc:
                 # Servers may be re-enabled or come back: keep the jobs waiting, say why.
                 if group.waiting_reason != str(exc):
@@ -140,8 +140,8 @@ class Dispatcher:
             self.occupy(server)
             placed.append((job, server))
 
-    def _choose(self, placement: Any) -> Optional[str]:
-        return self._pool.choose(placement, self.in_flight)
+    def _choose(self, placement: Any, backlog: int = 1) -> Optional[str]:
+        return self._pool.choose(placement, self.in_flight, backlog)
 
     def _base_placement(self, group: Group) -> Any:
         base = self._base.get(group.id)

@@ -44,11 +44,17 @@ def test_fastest_picks_earliest_finish_not_shortest_queue() -> None:
     assert choose("fastest", [slow_idle, fast_one_ahead]) == "fast"
 
 
-def test_fastest_waits_for_a_full_server_that_would_still_finish_sooner() -> None:
+def test_fastest_holds_the_last_jobs_for_a_full_server_that_finishes_sooner() -> None:
     slow_idle = c("slow", exp=4.0)
-    fast_full = c("fast", ours=2, exp=1.0)  # finishes a new job in 3 s, the slow one in 4 s
-    assert choose("fastest", [slow_idle, fast_full]) is None
-    assert choose("fastest", [c("slow", exp=2.0), fast_full]) == "slow"
+    fast_full = c("fast", ours=2, exp=1.0)  # clears its 2 + this 1 in 3 s; the slow one needs 4 s
+    assert choose("fastest", [slow_idle, fast_full], backlog=1) is None
+    assert choose("fastest", [c("slow", exp=2.0), fast_full], backlog=1) == "slow"
+
+
+def test_fastest_feeds_slow_servers_while_the_backlog_is_long() -> None:
+    slow_idle = c("slow", exp=4.0)
+    fast_full = c("fast", ours=2, exp=1.0)
+    assert choose("fastest", [slow_idle, fast_full], backlog=50) == "slow"
 
 
 def test_fastest_explores_unmeasured_servers() -> None:

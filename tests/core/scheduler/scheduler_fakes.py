@@ -315,7 +315,7 @@ class FakePool:
     def statuses(self) -> List[Status]:
         return [Status(s.name, s.vram) for s in self.fakes.values()]
 
-    def choose(self, p: Placement, in_flight: Dict[str, int]) -> Optional[str]:
+    def choose(self, p: Placement, in_flight: Dict[str, int], backlog: int = 1) -> Optional[str]:
         self.choose_calls += 1
         capable = [s for s in self.fakes.values() if s.config.enabled and s.name not in p.exclude
                    and (p.min_vram is None or s.vram >= p.min_vram)]

@@ -1,0 +1,1 @@
+"""The scheduling benchmark: one farm, one workload, every dispatch design, figures printed."""
