@@ -1,0 +1,218 @@
+"""ServerPool with a hand-written fake client: states, backoff, observers, own-vs-others, choosing."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig
+from nuke_comfyui.core.errors import AuthError, NoCapableServer, ProtocolError, ServerUnavailable
+from nuke_comfyui.core.pool import Placement, ServerPool, ServerState, test_connection
+
+
+@dataclass
+class Item:
+    prompt_id: str
+
+
+@dataclass
+class Queue:
+    running: List[Item] = field(default_factory=list)
+    pending: List[Item] = field(default_factory=list)
+
+
+@dataclass
+class Device:
+    vram_total: int
+    vram_free: int
+
+
+@dataclass
+class Stats:
+    comfyui_version: str = "0.8.0"
+    devices: List[Device] = field(default_factory=lambda: [Device(8 * 2**30, 6 * 2**30)])
+    cpu_only: bool = False
+
+
+class FakeClient:
+    """Answers like a ComfyClient; `error` makes every call raise it."""
+
+    def __init__(self, server: ServerConfig) -> None:
+        self.server = server
+        self.queue_answer = Queue()
+        self.stats = Stats()
+        self.classes: Dict[str, Any] = {"LoadImage": {}, "SaveImage": {}, "KSampler": {}}
+        self.error: Optional[Exception] = None
+        self.calls: List[str] = []
+        self.submitted: List[str] = []
+
+    def _maybe_fail(self, name: str) -> None:
+        self.calls.append(name)
+        if self.error is not None:
+            raise self.error
+
+    def queue(self) -> Queue:
+        self._maybe_fail("queue")
+        return self.queue_answer
+
+    def system_stats(self) -> Stats:
+        self._maybe_fail("system_stats")
+        return self.stats
+
+    def object_info(self) -> Dict[str, Any]:
+        self._maybe_fail("object_info")
+        return self.classes
+
+    def submit(self, prompt: Any, *, prompt_id: str, **_: Any) -> None:
+        self.submitted.append(prompt_id)
+
+    def close(self) -> None:
+        pass
+
+
+def make_pool(*servers: ServerConfig, **cluster: Any) -> tuple:
+    clients: Dict[str, FakeClient] = {}
+
+    def factory(server: ServerConfig) -> FakeClient:
+        clients[server.name] = FakeClient(server)
+        return clients[server.name]
+
+    pool = ServerPool(ClusterConfig(servers=list(servers), poll_interval=0.05, **cluster), client_factory=factory)
+    return pool, clients
+
+
+def state(pool: ServerPool, name: str) -> ServerState:
+    return pool.status(name).state
+
+
+def test_states_follow_the_answers_and_typed_errors() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"), ServerConfig(name="b", port=8189))
+    pool.refresh()
+    assert state(pool, "a") is ServerState.ONLINE
+    clients["a"].queue_answer = Queue(running=[Item("x")], pending=[Item("y")])
+    clients["b"].error = ServerUnavailable("connection refused", "b")
+    pool.refresh()
+    status = pool.status("a")
+    assert (status.state, status.queue_running, status.queue_pending) == (ServerState.BUSY, 1, 1)
+    assert status.vram_total == 8 * 2**30 and status.comfyui_version == "0.8.0"
+    offline = pool.status("b")
+    assert offline.state is ServerState.OFFLINE
+    assert "http://127.0.0.1:8189" in (offline.error or "") and "connection refused" in (offline.error or "")
+    clients["b"].error = AuthError("HTTP 401", "b")
+    pool.refresh()
+    assert state(pool, "b") is ServerState.ERROR and "credentials" in (pool.status("b").error or "")
+    clients["b"].error = ProtocolError("not JSON", "b")
+    pool.refresh()
+    assert state(pool, "b") is ServerState.ERROR and "not JSON" in (pool.status("b").error or "")
+
+
+def test_disabled_servers_are_never_probed_and_set_enabled_switches() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"), ServerConfig(name="off", enabled=False))
+    pool.refresh()
+    assert clients["off"].calls == []
+    assert state(pool, "off") is ServerState.DISABLED
+    pool.set_enabled("off", True)
+    pool.refresh()
+    assert state(pool, "off") is ServerState.ONLINE
+    pool.set_enabled("a", False)
+    before = len(clients["a"].calls)
+    pool.refresh()
+    assert len(clients["a"].calls) == before and state(pool, "a") is ServerState.DISABLED
+
+
+def test_offline_backoff_grows_and_resets_on_success() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"))
+    clients["a"].error = ServerUnavailable("refused", "a")
+    backoffs = []
+    for _ in range(4):
+        pool.refresh()
+        backoffs.append(pool._servers["a"].backoff)
+    assert backoffs == sorted(backoffs) and backoffs[-1] > backoffs[0]
+    assert backoffs[-1] <= 10 * 0.05 + 1e-9  # capped
+    clients["a"].error = None
+    pool.refresh()
+    assert pool._servers["a"].backoff == 0.0 and state(pool, "a") is ServerState.ONLINE
+
+
+def test_observers_get_changes_only_and_a_broken_one_does_not_stop_the_others() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"))
+    seen: List[ServerState] = []
+
+    def broken(_status: Any) -> None:
+        raise RuntimeError("observer bug")
+
+    pool.subscribe(broken)
+    unsubscribe = pool.subscribe(lambda status: seen.append(status.state))
+    pool.refresh()
+    pool.refresh()  # nothing changed: no event
+    clients["a"].queue_answer = Queue(running=[Item("x")])
+    pool.refresh()
+    assert seen == [ServerState.ONLINE, ServerState.BUSY]
+    unsubscribe()
+    clients["a"].queue_answer = Queue()
+    pool.refresh()
+    assert len(seen) == 2
+
+
+def test_only_other_users_jobs_count_against_a_server() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"))
+    pool.client("a").submit({}, prompt_id="ours-1", client_id="c")
+    assert clients["a"].submitted == ["ours-1"]
+    clients["a"].queue_answer = Queue(running=[Item("ours-1")], pending=[Item("theirs")])
+    pool.refresh()
+    assert pool._servers["a"].others == 1
+    placement = Placement(strategy="least-loaded")
+    assert pool.choose(placement, {"a": 1}) is None  # 1 ours + 1 theirs fills 1 slot + 1 prefetch
+    clients["a"].queue_answer = Queue(running=[Item("ours-1")])
+    pool.refresh()
+    assert pool.choose(placement, {"a": 1}) == "a"
+
+
+def test_capabilities_job_types_and_vram_decide_where_a_job_may_go() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"), ServerConfig(name="b", job_types=["upscale"]))
+    clients["a"].classes = {"LoadImage": {}}
+    pool.refresh()
+    assert pool.missing_classes("a", {"LoadImage", "KSampler"}) == {"KSampler"}
+    assert pool.choose(Placement(class_types={"KSampler"}, job_type="upscale", strategy="least-loaded"), {}) == "b"
+    with pytest.raises(NoCapableServer) as caught:
+        pool.choose(Placement(class_types={"KSampler"}, job_type="comp", strategy="least-loaded"), {})
+    message = str(caught.value)
+    assert "a lacks KSampler" in message and "b takes only job types upscale" in message
+    with pytest.raises(NoCapableServer, match="VRAM"):
+        pool.choose(Placement(min_vram=64 * 2**30, strategy="fastest"), {})
+
+
+def test_report_failure_marks_offline_until_the_next_probe() -> None:
+    pool, _clients = make_pool(ServerConfig(name="a"))
+    pool.refresh()
+    events: List[Any] = []
+    pool.subscribe(events.append)
+    pool.report_failure("a", "socket dropped mid-job")
+    assert state(pool, "a") is ServerState.OFFLINE and pool.status("a").error == "socket dropped mid-job"
+    assert pool.choose(Placement(strategy="fastest"), {}) is None
+    pool.refresh()
+    assert state(pool, "a") is ServerState.ONLINE and [e.state for e in events][-1] is ServerState.ONLINE
+
+
+def test_background_poller_notices_a_change_without_refresh() -> None:
+    pool, clients = make_pool(ServerConfig(name="a"))
+    changed = threading.Event()
+    with pool:
+        pool.subscribe(lambda status: changed.set() if status.state is ServerState.OFFLINE else None)
+        clients["a"].error = ServerUnavailable("refused", "a")
+        assert changed.wait(5)
+
+
+def test_test_connection_probes_once_without_a_pool() -> None:
+    made: List[FakeClient] = []
+
+    def factory(server: ServerConfig) -> FakeClient:
+        made.append(FakeClient(server))
+        return made[-1]
+
+    status = test_connection(ServerConfig(name="x"), client_factory=factory)
+    assert status.state is ServerState.ONLINE and made[0].calls == ["queue", "system_stats"]
+    assert test_connection(ServerConfig(name="y", enabled=False), client_factory=factory).state is ServerState.DISABLED
