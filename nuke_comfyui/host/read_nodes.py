@@ -22,8 +22,8 @@ OFFSET_Y = 0
 
 
 def read_name(render_node: str, variation: int) -> str:
-    """ComfyRender1_v01: stable, so reloads and reopened scripts find the same Read."""
-    return f"{render_node}_v{variation:02d}"
+    """ComfyRender1_v01 for core's 0-based variation 0: stable, so reloads and reopened scripts find it."""
+    return f"{render_node}_v{variation + 1:02d}"
 
 
 def label_for(seq: OutputSequence) -> str:

@@ -99,11 +99,12 @@ class Seq:
 def test_read_nodes_created_then_reloaded(tmp_path):
     render = nuke.createNode("ComfyRender")
     render.setXYpos(100, 200)
-    seqs = [Seq(1, 11, "/o/v01/x.%04d.png", 1001, 1012, [1001], ["gpu1"]),
-            Seq(2, 22, "/o/v02/x.%04d.png", 1001, 1012, [], [])]
+    seqs = [Seq(0, 11, "/o/v01/x.%04d.png", 1001, 1012, [1001], ["gpu1"]),
+            Seq(1, 22, "/o/v02/x.%04d.png", 1001, 1012, [], [])]
     names = sync_reads(render, seqs, {})
-    assert names == {"1": read_name(render.name(), 1)}   # v2 has no frame yet: no Read
-    read = nuke.toNode(names["1"])
+    assert names == {"0": read_name(render.name(), 0)}   # v02 has no frame yet: no Read
+    assert names["0"] == render.name() + "_v01"
+    read = nuke.toNode(names["0"])
     assert read is not None and read.Class() == "Read"
     assert read["file"].value() == "/o/v01/x.%04d.png"
     assert [read[k].value() for k in ("first", "last", "origfirst", "origlast")] == [1001, 1012, 1001, 1012]
@@ -111,11 +112,11 @@ def test_read_nodes_created_then_reloaded(tmp_path):
     assert "seed 11" in read["label"].value() and "gpu1" in read["label"].value()
     assert read.xpos() > render.xpos() and read.ypos() == render.ypos()
 
-    done = [Seq(1, 11, "/o/v01/x.%04d.png", 1001, 1012, list(range(1001, 1013)), ["gpu1", "gpu2"]),
-            Seq(2, 22, "/o/v02/x.%04d.png", 1001, 1012, [1005], ["gpu3"])]
+    done = [Seq(0, 11, "/o/v01/x.%04d.png", 1001, 1012, list(range(1001, 1013)), ["gpu1", "gpu2"]),
+            Seq(1, 22, "/o/v02/x.%04d.png", 1001, 1012, [1005], ["gpu3"])]
     names = sync_reads(render, done, names)
     assert len(nuke.allNodes("Read")) == 2
     assert read["on_error"].value() == "error"            # complete: errors are real again
     assert read._reloads == 1
-    v2 = nuke.toNode(names["2"])
+    v2 = nuke.toNode(names["1"])
     assert v2 is not None and v2.xpos() != read.xpos()
