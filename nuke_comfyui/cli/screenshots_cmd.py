@@ -99,6 +99,8 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
         names = ["gpu-a", "gpu-b", "gpu-c"]
         servers = [ServerConfig(name=n, host="127.0.0.1", port=p, max_concurrent=1)
                    for n, p in zip(names, cluster.ports)]
+        servers[0] = servers[0].model_copy(update={  # one server on shared storage: the preview maps it
+            "transfer": "shared", "dir_local": str(tmp) + "/", "dir_remote": "/home/render/ComfyUI/"})
         cluster_config = ClusterConfig(servers=servers, poll_interval=0.3, stats_interval=0.5)
         settings_file = tmp / "servers.json"
         loaded = LoadedConfig(cluster=cluster_config, path=str(settings_file),

@@ -13,7 +13,15 @@ from typing import Any, Callable, Optional
 
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
-from nuke_comfyui.ui.status_model import COL_ENABLED, COL_NAME, COL_VRAM, VRAM_ROLE, ServerStatusModel
+from nuke_comfyui.ui.status_model import (
+    COL_ADDRESS,
+    COL_ENABLED,
+    COL_NAME,
+    COL_QUEUE,
+    COL_VRAM,
+    VRAM_ROLE,
+    ServerStatusModel,
+)
 
 log = logging.getLogger(__name__)
 Qt = QtCore.Qt
@@ -143,6 +151,9 @@ class ServerStatusPanel(QtWidgets.QWidget):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(COL_ENABLED, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_NAME, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_ADDRESS, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_QUEUE, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        table.setWordWrap(False)
         table.setColumnWidth(COL_VRAM, 150)
         return table
 
