@@ -1,0 +1,90 @@
+"""Panels on the real pool and scheduler against simulated servers (both Qt bindings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import wait_until
+
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig
+from nuke_comfyui.core.farm import Farm
+from nuke_comfyui.core.render_request import RenderRequest
+
+pytestmark = [pytest.mark.qt, pytest.mark.integration]
+WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"
+
+
+def farm_on(cluster: Any, tmp_path: Path, **cluster_options: Any) -> Farm:
+    servers = [ServerConfig(name=f"gpu{i}", port=port) for i, port in enumerate(cluster.ports)]
+    config = ClusterConfig(servers=servers, poll_interval=0.1, **cluster_options)
+    return Farm.from_config(config, journal_path=tmp_path / "journal.sqlite").start()
+
+
+def states(panel: Any) -> list:
+    return sorted(str(getattr(job.state, "value", job.state)) for job in panel.jobs())
+
+
+def test_results_follow_a_real_render_to_completion(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    farm = farm_on(sim_cluster(2), tmp_path)
+    try:
+        panel = JobResultsPanel(farm.scheduler)
+        qtbot.addWidget(panel)
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"),
+                                                       variations=4, label="real"))
+        panel.watch(group_id)
+        wait_until(lambda: states(panel) == ["completed"] * 4, 20)
+        assert panel.current_group() == group_id
+    finally:
+        panel.shutdown()
+        farm.stop()
+
+
+def test_failures_show_their_reason_and_retry_reaches_the_scheduler(qtbot: Any, sim_cluster: Any,
+                                                                    tmp_path: Path) -> None:
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    farm = farm_on(sim_cluster(1, fail_rate=1.0), tmp_path, retries=0)
+    try:
+        panel = JobResultsPanel(farm.scheduler)
+        qtbot.addWidget(panel)
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"),
+                                                       variations=2, label="failing"))
+        panel.watch(group_id)
+        wait_until(lambda: states(panel) == ["failed", "failed"], 20)
+        assert all(job.error for job in panel.jobs())
+        attempts_before = [job.attempts for job in farm.scheduler.snapshot(group_id).jobs]
+        panel.retry_failed()
+        wait_until(lambda: [j.attempts for j in farm.scheduler.snapshot(group_id).jobs] != attempts_before, 20)
+    finally:
+        panel.shutdown()
+        farm.stop()
+
+
+def test_status_panel_on_a_real_pool_toggles_and_shows_a_crash(qtbot: Any, sim_cluster: Any) -> None:
+    from nuke_comfyui.core.pool import ServerPool, ServerState
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+
+    cluster = sim_cluster(2)
+    servers = [ServerConfig(name=f"gpu{i}", port=port) for i, port in enumerate(cluster.ports)]
+    pool = ServerPool(ClusterConfig(servers=servers, poll_interval=0.1)).start()
+    panel = ServerStatusPanel(pool, interval=0.1)
+    qtbot.addWidget(panel)
+    try:
+        def shown() -> dict:
+            model = panel.model
+            return {model.status_at(i).name: model.status_at(i) for i in range(model.rowCount())}
+
+        wait_until(lambda: [s.state for s in shown().values()] == [ServerState.ONLINE] * 2)
+        panel.set_server_enabled("gpu0", False)
+        wait_until(lambda: shown()["gpu0"].state is ServerState.DISABLED)
+        assert pool.status("gpu0").state is ServerState.DISABLED
+        cluster.servers[1].crash()
+        wait_until(lambda: shown()["gpu1"].state is ServerState.OFFLINE)
+        assert str(cluster.ports[1]) in (shown()["gpu1"].error or "")
+    finally:
+        panel.shutdown()
+        pool.stop()
