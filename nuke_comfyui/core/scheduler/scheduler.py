@@ -1124,7 +1124,9 @@ def _sequences(group: Group) -> List[OutputSequence]:
     """One OutputSequence per variation and output file stem, from the completed children.
 
     The frame of each file is read back from its name (`<stem>.<frame>.<ext>`, see results.py),
-    so chunks of several frames report every frame they delivered.
+    so chunks of several frames report every frame they delivered. `first`/`last` span the frames
+    *requested* for that variation, so a Read node covers the whole range while frames land. A
+    still (a variation rendered without frames) is a one-frame sequence: its exact path, frame 1.
     """
     found: Dict[Tuple[int, str, str], Dict[str, Any]] = {}
     for job in group.jobs:
@@ -1133,24 +1135,40 @@ def _sequences(group: Group) -> List[OutputSequence]:
         for path in job.outputs or ():
             folder, _, name = path.replace("\\", "/").rpartition("/")
             parts = name.split(".")
-            if len(parts) < 3 or not parts[-2].isdigit():
-                continue  # a still without frame number
-            stem, frame, ext = ".".join(parts[:-2]), int(parts[-2]), "." + parts[-1]
-            entry = found.setdefault((job.variation, f"{folder}/{stem}", ext),
-                                     {"seed": job.seed, "frames": set(), "servers": set(), "stem": stem})
+            if len(parts) >= 3 and parts[-2].lstrip("-").isdigit():
+                stem, frame, ext = ".".join(parts[:-2]), int(parts[-2]), "." + parts[-1]
+                key = (job.variation, f"{folder}/{stem}.%04d", "." + parts[-1])
+            else:  # a still: the file itself is the sequence
+                stem, frame, ext = name.rsplit(".", 1)[0], 1, ""
+                key = (job.variation, path, "")
+            entry = found.setdefault(key, {"seed": job.seed, "frames": set(), "servers": set(), "stem": stem})
             entry["frames"].add(frame)
             if job.server:
                 entry["servers"].add(job.server)
+    requested = _requested_ranges(group)
     nodes = list(getattr(group.plan, "output_nodes", ()) or ())
     sequences = []
     for (variation, base, ext), entry in sorted(found.items()):
         frames = sorted(entry["frames"])
+        first, last = requested.get(variation, (frames[0], frames[-1])) if ext else (1, 1)
         node = next((n for n in nodes if entry["stem"].endswith(f"_{n}")), nodes[0] if nodes else "")
         sequences.append(OutputSequence(
-            variation=variation, seed=entry["seed"], output_node=node, pattern=f"{base}.%04d{ext}",
-            first=frames[0], last=frames[-1], frames_done=frames, servers=sorted(entry["servers"]),
+            variation=variation, seed=entry["seed"], output_node=node, pattern=f"{base}{ext}",
+            first=min(first, frames[0]), last=max(last, frames[-1]), frames_done=frames,
+            servers=sorted(entry["servers"]),
         ))
     return sequences
+
+
+def _requested_ranges(group: Group) -> Dict[int, Tuple[int, int]]:
+    """First and last frame asked for, per variation (from the plan, chunks included)."""
+    ranges: Dict[int, Tuple[int, int]] = {}
+    for spec in getattr(group.plan, "specs", ()) or ():
+        frames = [f for f in (tuple(spec.frames) or (spec.frame,)) if f is not None]
+        if frames:
+            low, high = ranges.get(spec.variation, (min(frames), max(frames)))
+            ranges[spec.variation] = (min(low, *frames), max(high, *frames))
+    return ranges
 
 
 def _default_placement() -> Callable[..., Any]:
