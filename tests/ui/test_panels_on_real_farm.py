@@ -88,3 +88,23 @@ def test_status_panel_on_a_real_pool_toggles_and_shows_a_crash(qtbot: Any, sim_c
     finally:
         panel.shutdown()
         pool.stop()
+
+
+def test_monitor_window_shows_both_panels_and_closes_cleanly(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    from nuke_comfyui.ui.monitor_window import MonitorWindow
+    from nuke_comfyui.ui.qt import QtWidgets
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+
+    farm = farm_on(sim_cluster(1), tmp_path)
+    try:
+        window = MonitorWindow(farm.pool, farm.scheduler)
+        qtbot.addWidget(window)
+        window.show()
+        assert window.findChildren(ServerStatusPanel) and window.findChildren(JobResultsPanel)
+        status = window.findChildren(ServerStatusPanel)[0]
+        wait_until(lambda: status.model.rowCount() == 1)
+        assert window.close()
+        assert not window.isVisible() and isinstance(window, QtWidgets.QMainWindow)
+    finally:
+        farm.stop()
