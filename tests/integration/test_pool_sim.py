@@ -54,7 +54,7 @@ def post_as_other_user(url: str, seed: int) -> str:
 def test_crashed_server_goes_offline_with_a_reason_and_comes_back(sim_cluster: Any) -> None:
     cluster = sim_cluster(2)
     with pool_for(cluster) as pool:
-        assert [s.state for s in pool.statuses()] == [ServerState.ONLINE, ServerState.ONLINE]
+        assert until(lambda: [s.state for s in pool.statuses()] == [ServerState.ONLINE, ServerState.ONLINE])
         cluster.servers[1].crash()
         assert until(lambda: pool.status("s1").state is ServerState.OFFLINE, timeout=5)
         error = pool.status("s1").error or ""
@@ -91,6 +91,7 @@ def test_disabled_server_is_never_contacted(sim_cluster: Any) -> None:
 def test_other_users_jobs_make_a_server_busy_and_least_loaded_avoids_it(sim_cluster: Any) -> None:
     cluster = sim_cluster(2, seconds_per_step=0.05)
     with pool_for(cluster) as pool:
+        assert until(lambda: all(s.capability_checked for s in pool._servers.values()))
         ids = [post_as_other_user(cluster.urls[0], seed) for seed in (1, 2, 3)]
         assert until(lambda: pool.status("s0").queue_pending >= 1 and pool.status("s0").queue_running == 1)
         assert pool.status("s0").state is ServerState.BUSY
@@ -104,6 +105,7 @@ def test_other_users_jobs_make_a_server_busy_and_least_loaded_avoids_it(sim_clus
 def test_a_server_without_the_nodes_never_gets_the_job(sim_cluster: Any) -> None:
     cluster = sim_cluster(2, missing_nodes=["KSampler", ""])
     with pool_for(cluster) as pool:
+        assert until(lambda: all(s.capability_checked for s in pool._servers.values()))
         placement = Placement(class_types={"KSampler", "SaveImage"}, strategy="round-robin")
         assert {pool.choose(placement, {}) for _ in range(4)} == {"s1"}
         assert pool.missing_classes("s0", {"KSampler"}) == {"KSampler"}

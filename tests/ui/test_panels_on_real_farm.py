@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_until
 
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.farm import Farm
 from nuke_comfyui.core.render_request import RenderRequest
+from tests.ui.conftest import wait_until
 
 pytestmark = [pytest.mark.qt, pytest.mark.integration]
 WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"

@@ -100,12 +100,17 @@ class ServerPool:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> ServerPool:
-        """Probe every enabled server once (so the first choose() has facts), then poll in the background."""
+        """Start polling in the background; returns at once (Nuke's main thread must never wait on
+        the network). Until the first probes answer, choose() says "wait"; observers hear of each
+        server as soon as its first answer arrives."""
         if self._thread is None:
-            self.refresh()
-            self._thread = threading.Thread(target=self._poll_loop, name="nuke-comfyui-poller", daemon=True)
+            self._thread = threading.Thread(target=self._run, name="nuke-comfyui-poller", daemon=True)
             self._thread.start()
         return self
+
+    def _run(self) -> None:
+        self.refresh()  # every server at once, so the first decisions have facts
+        self._poll_loop()
 
     def stop(self) -> None:
         self._stopped.set()
