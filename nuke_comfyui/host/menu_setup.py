@@ -18,9 +18,9 @@ MENU_NAME = "ComfyUI"
 CALLBACKS = "import nuke_comfyui.host.callbacks as _cb; _cb."
 # (title, widget class path, panel id): ids are stable so saved workspaces find them again.
 PANELS: List[Tuple[str, str, str]] = [
-    ("ComfyUI Server Status", "nuke_comfyui.ui.status_panel.ServerStatusPanel", "nuke_comfyui.ServerStatus"),
-    ("ComfyUI Settings", "nuke_comfyui.ui.settings_panel.SettingsPanel", "nuke_comfyui.Settings"),
-    ("ComfyUI Job Results", "nuke_comfyui.ui.results_panel.JobResultsPanel", "nuke_comfyui.JobResults"),
+    ("ComfyUI Server Status", "nuke_comfyui.host.panes.ServerStatusPane", "nuke_comfyui.ServerStatus"),
+    ("ComfyUI Settings", "nuke_comfyui.host.panes.SettingsPane", "nuke_comfyui.Settings"),
+    ("ComfyUI Job Results", "nuke_comfyui.host.panes.JobResultsPane", "nuke_comfyui.JobResults"),
 ]
 # (label, callback call, icon file, shortcut)
 COMMANDS: List[Tuple[str, str, str, str]] = [

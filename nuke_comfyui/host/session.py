@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional
 from nuke_comfyui.host.watch import Apply, GroupWatcher
 
 if TYPE_CHECKING:
+    from nuke_comfyui.core.config_loader import LoadedConfig
     from nuke_comfyui.core.farm import Farm
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 class HostSession:
     """The farm used by this Nuke process and the watchers following its nodes."""
 
-    def __init__(self, farm: Farm) -> None:
+    def __init__(self, farm: Farm, loaded: Optional[LoadedConfig] = None) -> None:
         self.farm = farm
+        self.loaded = loaded  # the configuration the farm was built from (the Settings pane edits it)
         self._watchers: Dict[str, GroupWatcher] = {}
 
     @classmethod
@@ -35,7 +37,7 @@ class HostSession:
         farm = Farm.from_config(loaded)
         farm.start()
         log.info("nuke-comfyui: farm started with %d server(s)", len(loaded.cluster.servers))
-        return cls(farm)
+        return cls(farm, loaded)
 
     def watch(self, node_name: str, group_id: str, apply: Apply) -> GroupWatcher:
         """Follow group_id for node_name (replacing whatever that node followed before)."""
