@@ -17,6 +17,7 @@ from nuke_comfyui.host.read_nodes import sync_reads
 from nuke_comfyui.host.session import get_session
 from nuke_comfyui.ui.qt import QtWidgets
 
+
 def _wrap(pane: QtWidgets.QWidget, panel: QtWidgets.QWidget) -> None:
     layout = QtWidgets.QVBoxLayout(pane)
     layout.setContentsMargins(0, 0, 0, 0)

@@ -83,9 +83,9 @@ def test_menu_builds_menu_toolbar_and_panels_without_qt(monkeypatch):
     assert all((REPO / "icons" / i.icon()).is_file() for i in tools.items())
     panels = nukescripts.panels._fake_registered()
     assert {p.widget for p in panels.values()} == {
-        "nuke_comfyui.ui.status_panel.ServerStatusPanel",
-        "nuke_comfyui.ui.settings_panel.SettingsPanel",
-        "nuke_comfyui.ui.results_panel.JobResultsPanel",
+        "nuke_comfyui.host.panes.ServerStatusPane",
+        "nuke_comfyui.host.panes.SettingsPane",
+        "nuke_comfyui.host.panes.JobResultsPane",
     }
     assert nuke.menu("Pane").findItem("ComfyUI Settings") is not None
     assert not any(n.startswith(("PySide", "Qt", "nuke_comfyui.ui")) for n in sys.modules), "Qt imported"
