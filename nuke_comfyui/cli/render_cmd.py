@@ -24,6 +24,12 @@ def add_farm_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
 
 
+def add_group_arguments(parser: argparse.ArgumentParser) -> None:
+    """`GROUP` plus the farm options: what resume, retry and cancel take."""
+    parser.add_argument("group", help="group id (or its first characters; see `nuke-comfyui groups`)")
+    add_farm_arguments(parser)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workflow", help="ComfyUI workflow in API format (JSON)")
     parser.add_argument("--output", "-o", required=True, help="folder the results are written into")

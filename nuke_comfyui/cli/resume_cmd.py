@@ -12,10 +12,9 @@ HELP = "re-attach to a journaled job group and finish it (nothing rendered twice
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nuke_comfyui.cli.render_cmd import add_farm_arguments
+    from nuke_comfyui.cli.render_cmd import add_group_arguments
 
-    parser.add_argument("group", help="group id (or its first characters; see `nuke-comfyui groups`)")
-    add_farm_arguments(parser)
+    add_group_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
