@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Dict, List
 
 import nuke
 import pytest
 
-from nuke_comfyui.host import headless, job_state, render
+from nuke_comfyui.host import headless, job_state, menu_setup, render
 from nuke_comfyui.host.session import get_session, shutdown_session
 
 pytestmark = pytest.mark.integration
@@ -19,11 +19,27 @@ FINAL = ("completed", "partial", "failed", "cancelled")
 
 
 @pytest.fixture()
-def servers(sim_cluster: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    def start(count: int = 3, **options: Any) -> Any:
+def servers(sim_cluster: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """Start simulated servers and configure them for the host the way an artist would.
+
+    Upload transfer goes through NUKE_COMFYUI_SERVERS; shared transfer through a settings file
+    in tmp, each server's dir_local = dir_remote = its simulated ComfyUI root (one machine).
+    """
+
+    def start(count: int = 3, transfer: str = "upload", **options: Any) -> Any:
         cluster = sim_cluster(count, **options)
-        configs = [{"name": f"gpu{i + 1}", "host": "127.0.0.1", "port": port} for i, port in enumerate(cluster.ports)]
-        monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps(configs))
+        configs: List[Dict[str, Any]] = [
+            {"name": f"gpu{i + 1}", "host": "127.0.0.1", "port": port} for i, port in enumerate(cluster.ports)
+        ]
+        if transfer == "shared":
+            for config, server in zip(configs, cluster.servers):
+                config.update(transfer="shared", dir_local=str(server.base_dir), dir_remote=str(server.base_dir))
+            settings = tmp_path / "settings" / "servers.json"
+            settings.parent.mkdir()
+            settings.write_text(json.dumps({"servers": configs}))
+            monkeypatch.setenv("NUKE_COMFYUI_CONFIG", str(settings))
+        else:
+            monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps(configs))
         monkeypatch.setenv("NUKE_COMFYUI_POLL_INTERVAL", "0.2")
         return cluster
 
@@ -64,17 +80,47 @@ def check_reads(name: str, first: int, last: int) -> None:
         assert Path(pattern % frame).is_file(), pattern % frame
 
 
-def test_render_button_gives_a_read_node_with_every_frame(servers: Any, tmp_path: Path, pump: Any) -> None:
+def test_render_button_gives_a_read_node_with_every_frame(
+    servers: Any, tmp_path: Path, pump: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cluster = servers(3)
+    for folder in ("cwd", "home"):
+        (tmp_path / folder).mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     name = build_script(tmp_path)
     render.render_node(name)
     pump(finished(name), 30)
     pump(lambda: nuke.toNode(f"{name}_v01") is not None and nuke.toNode(f"{name}_v01")["on_error"].value() == "error")
     assert job_state.load(nuke.toNode(name)).state == "completed"
     check_reads(name, 1001, 1012)
+    assert Path(str(nuke.toNode(f"{name}_v01")["file"].value())).parent.is_relative_to(tmp_path / "renders")
     assert sum(len(s.executed_ids) for s in cluster.servers) == 12
     assert sum(1 for s in cluster.servers if s.executed_ids) >= 2  # spread over the farm
     assert "12/12" in str(nuke.toNode(name)["status"].value())
+    # The plate is a loadable Read, so with upload transfer nothing is re-written, and nothing
+    # lands outside the output folder, the data folder and the servers' own roots.
+    assert not (tmp_path / "renders" / "_input").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "home", "plate", "renders", "sim0"]
+    assert not any((tmp_path / "cwd").iterdir()) and not any((tmp_path / "home").iterdir())
+
+
+def test_shared_storage_servers_from_a_settings_file_render_every_frame(
+    servers: Any, tmp_path: Path, pump: Any
+) -> None:
+    cluster = servers(3, transfer="shared")
+    name = build_script(tmp_path)
+    render.render_node(name)
+    pump(finished(name), 30)
+    assert job_state.load(nuke.toNode(name)).state == "completed"
+    check_reads(name, 1001, 1012)
+    assert sum(1 for s in cluster.servers if s.executed_ids) >= 2
+    # The plate is not on shared storage, so host writes it once into the first server's input/
+    # folder (where that server reads it in place); the upload fallback folder stays unused.
+    written = list((cluster.servers[0].base_dir / "input" / "nuke_comfyui").glob(f"{name}_*/*.png"))
+    assert len(written) == 12
+    assert job_state.load(nuke.toNode(name)).input_pattern.startswith(str(cluster.servers[0].base_dir))
+    assert not (tmp_path / "renders" / "_input").exists()
 
 
 def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, capsys: Any) -> None:
@@ -94,14 +140,19 @@ def test_a_server_killed_mid_render_loses_no_frame(servers: Any, tmp_path: Path,
     cluster = servers(3, crash_after=[None, 2, None])
     name = build_script(tmp_path)
     render.render_node(name)
-    pump(finished(name), 60)
+    pump(finished(name), 20)
     assert job_state.load(nuke.toNode(name)).state == "completed"
     assert not cluster.servers[1].running
+    assert cluster.servers[1].prompt_count >= 2  # it died holding a frame, not before getting work
     check_reads(name, 1001, 1012)
+    snapshot = get_session().farm.scheduler.snapshot(job_state.load(nuke.toNode(name)).group_id)
+    moved = [job for job in snapshot.jobs if job.attempts >= 2]
+    assert moved and all(job.server != "gpu2" for job in moved)  # the lost frame finished elsewhere
 
 
 def test_reopened_script_reattaches_without_rendering_twice(servers: Any, tmp_path: Path, pump: Any) -> None:
     cluster = servers(2, seconds_per_step=0.02, speeds=[1, 1])
+    menu_setup.run_menu()  # a GUI session: menu.py registers the onScriptLoad re-attach hook
     name = build_script(tmp_path)
     nuke.toNode(name)["workflow_file"].setValue(str(EXAMPLES / "img2img.json"))
     render.render_node(name)
@@ -111,11 +162,22 @@ def test_reopened_script_reattaches_without_rendering_twice(servers: Any, tmp_pa
     script = tmp_path / "shot.nk"
     nuke.scriptSave(str(script))
     shutdown_session()  # Nuke closed mid-render: prompts already on servers keep running
-    accepted_before = sum(s.prompt_count for s in cluster.servers)
-    nuke.scriptOpen(str(script))
-    assert render.attach_node(name) == group_id
-    pump(finished(name), 60)
+    done_before = scheduler.snapshot(group_id).done
+    accepted_before = cluster.prompt_count
+    assert done_before < 12 and accepted_before < 12  # really mid-render: some frames not even sent yet
+    saved = json.dumps(json.loads(script.read_text()))
+    assert group_id in saved and job_state.KNOB in saved  # the hidden knob travels with the script
+
+    nuke.scriptOpen(str(script))  # runs onScriptLoad -> re-attach on a new session and farm
+    assert get_session().farm.scheduler is not scheduler
+    pump(finished(name), 20)
     assert job_state.load(nuke.toNode(name)).state == "completed"
+    assert job_state.load(nuke.toNode(name)).group_id == group_id
     check_reads(name, 1001, 1012)
-    resent = sum(s.prompt_count for s in cluster.servers) - accepted_before
-    assert accepted_before + resent == 12  # every frame rendered exactly once across both sessions
+    # Every frame rendered exactly once across both sessions: prompts accepted before the close
+    # were followed, not resent, and only the never-sent frames were submitted after reopening.
+    assert cluster.prompt_count == 12
+    executed = [pid for s in cluster.servers for pid in s.executed_ids]
+    assert len(executed) == len(set(executed)) == 12
+    assert render.attach_node(name) == group_id  # attaching a finished group again sends nothing
+    assert cluster.prompt_count == 12
