@@ -133,6 +133,7 @@ def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, c
     code = headless.main([str(script), "--nodes", name, "--frames", "1001-1012", "--poll", "0.05"])
     assert code == 0, capsys.readouterr()
     nuke.scriptOpen(str(script))
+    assert job_state.load(nuke.toNode(name)).state == "completed"  # the saved script kept the outcome
     check_reads(name, 1001, 1012)
 
 
