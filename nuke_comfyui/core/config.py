@@ -7,13 +7,15 @@ expanded when request headers are built. Nothing here ever prints a secret.
 from __future__ import annotations
 
 import base64
+import math
 import os
 import re
-from typing import Any, Dict, List, Literal, Mapping, Optional
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from nuke_comfyui.core.errors import ConfigError
+from nuke_comfyui.core.paths import PathMapping, is_absolute
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 STRATEGIES = ("round-robin", "least-loaded", "priority", "fastest")
@@ -26,10 +28,18 @@ def expand_env(value: str, environ: Mapping[str, str], where: str) -> str:
         name = match.group(1)
         if name not in environ:
             raise ConfigError(f"{where} refers to ${{{name}}}, which is not set; "
-                              f"set the environment variable {name} or write the value in the settings file")
+                              f"set the environment variable {name} before starting Nuke or the CLI, "
+                              "or correct the reference")
         return environ[name]
 
     return _ENV_REF.sub(replace, value)
+
+
+def _not_a_bool(value: Any, info: ValidationInfo) -> Any:
+    """JSON `true` is not a number: without this pydantic would read `"port": true` as port 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"{info.field_name} must be a number, not {str(value).lower()}")
+    return value
 
 
 class AuthConfig(BaseModel):
@@ -41,6 +51,7 @@ class AuthConfig(BaseModel):
     token: Optional[str] = None
     username: Optional[str] = None
     password: Optional[str] = None
+    _server: str = PrivateAttr(default="")  # set by ServerConfig, so a missing ${VAR} names the server
 
     @model_validator(mode="after")
     def _complete(self) -> AuthConfig:
@@ -52,6 +63,7 @@ class AuthConfig(BaseModel):
 
     def headers(self, environ: Optional[Mapping[str, str]] = None, server: str = "") -> Dict[str, str]:
         env = os.environ if environ is None else environ
+        server = server or self._server
         where = f"server {server!r} auth" if server else "auth"
         if self.kind == "bearer":
             return {"Authorization": "Bearer " + expand_env(self.token or "", env, where + " token")}
@@ -88,6 +100,8 @@ class ServerConfig(BaseModel):
     auth: Optional[AuthConfig] = None
     verify_tls: bool = True
 
+    _numbers = field_validator("port", "priority", "max_concurrent", mode="before")(_not_a_bool)
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -115,9 +129,11 @@ class ServerConfig(BaseModel):
     def _url(cls, value: Optional[str]) -> Optional[str]:
         if value is None or value == "":
             return None
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"url {value!r} must start with http:// or https:// followed by a host")
-        return value.rstrip("/")
+        match = re.match(r"^(https?)://[^/\s?#]+", value, re.IGNORECASE)
+        if not match or re.search(r"[\s?#]", value):
+            raise ValueError(f"url {value!r} must be http:// or https:// followed by a host (and optionally a "
+                             "path), e.g. https://comfy.studio.lan:8443; leave it empty to use host and port")
+        return match.group(1).lower() + value[len(match.group(1)):].rstrip("/")
 
     @field_validator("max_concurrent")
     @classmethod
@@ -127,25 +143,51 @@ class ServerConfig(BaseModel):
                              "(a stock ComfyUI runs one job at a time)")
         return value
 
-    @model_validator(mode="after")
-    def _shared_needs_dirs(self) -> ServerConfig:
-        if self.transfer == "shared" and not (self.dir_local and self.dir_remote):
+    @field_validator("dir_local", "dir_remote")
+    @classmethod
+    def _absolute_dir(cls, value: str, info: ValidationInfo) -> str:
+        if value.strip() and not is_absolute(value):
+            raise ValueError(f"{info.field_name} {value!r} is not an absolute path; write the server's ComfyUI "
+                             "folder in full, e.g. U:/ or \\\\fileserver\\comfy or /mnt/comfy")
+        return value.strip()
+
+    @field_validator("job_types")
+    @classmethod
+    def _job_types(cls, value: List[str]) -> List[str]:
+        if any(not item.strip() for item in value):
+            raise ValueError("job_types must not contain empty names; remove the empty entry "
+                             "(an empty list means every job type)")
+        return [item.strip() for item in value]
+
+    @field_validator("transfer")
+    @classmethod
+    def _shared_needs_dirs(cls, value: str, info: ValidationInfo) -> str:
+        if value == "shared" and not (info.data.get("dir_local") and info.data.get("dir_remote")):
             raise ValueError("transfer 'shared' needs dir_local and dir_remote (the server's ComfyUI folder "
                              "as seen from here and from the server); set both or use transfer 'upload'")
+        return value
+
+    @model_validator(mode="after")
+    def _tell_auth_its_server(self) -> ServerConfig:
+        if self.auth is not None:
+            self.auth._server = self.name
         return self
 
     @property
     def base_url(self) -> str:
+        """Where the server answers, without a trailing slash; `url` wins over host and port."""
         return self.url or f"http://{self.host}:{self.port}"
 
     @property
-    def mapping(self) -> Any:
+    def mapping(self) -> Optional[PathMapping]:
         """The local<->remote PathMapping, or None without shared storage."""
         if not (self.dir_local and self.dir_remote):
             return None
-        from nuke_comfyui.core.paths import PathMapping
-
         return PathMapping(self.dir_local, self.dir_remote)
+
+    def auth_headers(self, environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+        """Request headers for this server's proxy ({} without auth); errors name the server."""
+        return self.auth.headers(environ, server=self.name) if self.auth else {}
 
     def redacted(self) -> Dict[str, Any]:
         data = self.model_dump(exclude={"auth"})
@@ -170,35 +212,47 @@ class ClusterConfig(BaseModel):
     job_timeout: float = 300.0
     retries: int = 2
 
+    _numbers = field_validator("poll_interval", "stats_interval", "job_timeout", "retries",
+                               mode="before")(_not_a_bool)
+
     @field_validator("poll_interval", "stats_interval", "job_timeout")
     @classmethod
-    def _positive(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"{value} must be a positive number of seconds")
+    def _positive(cls, value: float, info: ValidationInfo) -> float:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{info.field_name} {value} must be a positive number of seconds, e.g. 2.0")
         return value
 
     @field_validator("retries")
     @classmethod
     def _retries(cls, value: int) -> int:
         if value < 0:
-            raise ValueError(f"retries {value} must be 0 or more")
+            raise ValueError(f"retries {value} must be 0 or more (extra attempts after the first)")
         return value
 
     @model_validator(mode="after")
     def _unique_names(self) -> ClusterConfig:
-        seen: Dict[str, int] = {}
-        for index, server in enumerate(self.servers):
-            key = server.name.lower()
-            if key in seen:
-                raise ValueError(f"servers {seen[key]} and {index} are both named {server.name!r}; "
-                                 "names must be unique")
-            seen[key] = index
+        clash = duplicate_name(self.servers)
+        if clash:
+            first, second = clash
+            raise ValueError(f"servers {first + 1} and {second + 1} are both named {self.servers[second].name!r} "
+                             "(names compare without case); rename one of them")
         return self
 
     def redacted(self) -> Dict[str, Any]:
         data = self.model_dump(exclude={"servers"})
         data["servers"] = [s.redacted() for s in self.servers]
         return data
+
+
+def duplicate_name(servers: List[ServerConfig]) -> Optional[Tuple[int, int]]:
+    """The 0-based indexes of the first two servers sharing a name (case-insensitive), or None."""
+    seen: Dict[str, int] = {}
+    for index, server in enumerate(servers):
+        key = server.name.casefold()
+        if key in seen:
+            return seen[key], index
+        seen[key] = index
+    return None
 
 
 def _mask(value: Optional[str]) -> Optional[str]:

@@ -3,27 +3,34 @@
 Sources and precedence are defined (and documented) in the top-level `env.py`: servers come
 from NUKE_COMFYUI_SERVERS, else numbered variables, else single-server variables, else the JSON
 settings file, else one local server; cluster settings are defaults < file < environment.
-Every problem becomes a ConfigError that names the source, the server and the field, with the fix.
+Every problem becomes a ConfigError that names the source, the server and the field, with the fix;
+a malformed configuration never raises anything else.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
+import logging
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pydantic import ValidationError
 
-from nuke_comfyui.core.config import ClusterConfig, ServerConfig
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig, duplicate_name
 from nuke_comfyui.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "default (nothing configured)"
 _PLUGIN_ROOT = Path(__file__).resolve().parents[2]
+_SECRET_FIELDS = {"auth", "token", "password", "username"}
 
 
 @dataclass
@@ -33,11 +40,13 @@ class LoadedConfig:
     cluster: ClusterConfig
     sources: List[str] = field(default_factory=list)
     path: Optional[Path] = None  # the settings file that was read or would be written
+    warnings: List[str] = field(default_factory=list)  # variables or file entries that had no effect
 
     def from_environment(self, index: int) -> bool:
         return self.sources[index].startswith("NUKE_COMFYUI_")
 
 
+@functools.lru_cache(maxsize=1)
 def env_contract() -> ModuleType:
     """The top-level env.py (kept beside the package so TDs can read it on its own)."""
     path = _PLUGIN_ROOT / "env.py"
@@ -50,63 +59,99 @@ def env_contract() -> ModuleType:
 
 
 def default_config_path(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """NUKE_COMFYUI_CONFIG, else ~/.nuke/comfyui/servers.json."""
     return Path(env_contract().settings_path(environ)).expanduser()
 
 
 def load_config(path: Union[str, Path, None] = None, environ: Optional[Mapping[str, str]] = None) -> LoadedConfig:
     """Read every source and return the validated cluster; raises only ConfigError."""
-    env_module = env_contract()
+    contract = env_contract()
     env = dict(os.environ if environ is None else environ)
     settings = Path(path).expanduser() if path else default_config_path(env)
+    warnings: List[str] = []
     if path and not settings.is_file():
-        raise ConfigError(f"settings file {settings} does not exist; check the path or save one from Settings")
-
+        raise ConfigError(f"settings file {settings} does not exist or is not a file; check the path "
+                          "or save one from the Settings panel")
+    if not path and settings.exists() and not settings.is_file():
+        raise ConfigError(f"settings file {settings} is a folder; point {contract.CONFIG} at a JSON file")
     file_data = _read_file(settings) if settings.is_file() else {}
+    if not path and not settings.is_file() and env.get(contract.CONFIG, "").strip():
+        warnings.append(f"{contract.CONFIG} points to {settings}, which does not exist yet; "
+                        "using defaults until settings are saved there")
+
     try:
-        env_servers = env_module.servers_from_env(env)
-        env_cluster = env_module.cluster_from_env(env)
-    except env_module.EnvError as exc:
+        env_servers = contract.servers_from_env(env)
+        env_cluster: Dict[str, Any] = contract.cluster_from_env(env)
+        warnings.extend(contract.warnings(env))
+    except contract.EnvError as exc:
         raise ConfigError(str(exc)) from None
 
+    file_servers = _file_servers(settings, file_data)
     if env_servers:
-        raw_servers: List[Tuple[str, Any]] = env_servers
-    elif "servers" in file_data:
-        servers = file_data["servers"]
-        if not isinstance(servers, list):
-            raise ConfigError(f"{settings}: 'servers' must be a list of server objects")
-        raw_servers = [(f"file {settings}", item) for item in servers]
+        raw = [(s.source, s.fields, s.variables) for s in env_servers]
+        if file_servers:
+            warnings.append(f"the servers in settings file {settings} are ignored: {env_servers[0].source} "
+                            "is set and environment variables win")
+    elif file_servers:
+        raw = [(f"file {settings}", item, {}) for item in file_servers]
     else:
-        raw_servers = [(DEFAULT_SOURCE, {"name": "local", "host": "127.0.0.1", "port": 8188})]
+        raw = [(DEFAULT_SOURCE, {"name": "local", "host": "127.0.0.1", "port": 8188}, {})]
 
-    validated = [_server(index, source, raw) for index, (source, raw) in enumerate(raw_servers)]
-    cluster_fields = {k: v for k, v in file_data.items() if k != "servers"}
-    cluster_fields.update(env_cluster)
-    where = f"settings file {settings}" if not env_cluster else f"settings file {settings} / environment"
-    try:
-        cluster = ClusterConfig(servers=validated, **cluster_fields)
-    except ValidationError as exc:
-        raise ConfigError(_explain(exc, where, "cluster setting")) from None
-    except TypeError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return LoadedConfig(cluster=cluster, sources=[source for source, _ in raw_servers], path=settings)
+    servers = [_server(index, source, fields, variables) for index, (source, fields, variables) in enumerate(raw)]
+    _check_unique(servers, [source for source, _, _ in raw])
+    cluster = _cluster(servers, settings, file_data, env_cluster, contract.CLUSTER_VARIABLES)
+    for warning in warnings:
+        log.warning("configuration: %s", warning)
+    return LoadedConfig(cluster=cluster, sources=[source for source, _, _ in raw], path=settings, warnings=warnings)
 
 
 def save_config(cluster: ClusterConfig, path: Union[str, Path, None] = None) -> Path:
-    """Write the settings file atomically (temp file + rename); `${VAR}` secrets stay as written."""
+    """Write the settings file atomically (temp file + rename); `${VAR}` secrets stay as written.
+
+    An existing file keeps its permissions; a new one is private to the user when it holds a
+    literal secret (a token or password not written as `${VAR}`).
+    """
     target = Path(path).expanduser() if path else default_config_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     data = cluster.model_dump(mode="json")
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode(cluster)
     fd, temp = tempfile.mkstemp(dir=str(target.parent), prefix=target.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)
             handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
     return target
+
+
+def _new_file_mode(cluster: ClusterConfig) -> int:
+    literal = any(s.auth and (s.auth.redacted()["token"] == "***" or s.auth.redacted()["password"] == "***")
+                  for s in cluster.servers)
+    if literal:
+        return 0o600
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def _read_file(path: Path) -> Dict[str, Any]:
@@ -117,39 +162,90 @@ def _read_file(path: Path) -> Dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"settings file {path} is not UTF-8 text; save it as UTF-8 JSON") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"settings file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
-                          f"{exc.msg}") from None
+                          f"{exc.msg}; fix the file or delete it to start from defaults") from None
+    except _DuplicateKey as exc:
+        raise ConfigError(f"settings file {path} has the key {exc.args[0]!r} twice in one object; "
+                          "keep only one of them") from None
+    except RecursionError:
+        raise ConfigError(f"settings file {path} is nested too deeply to be a settings file; "
+                          "it should be an object with a 'servers' list") from None
     if not isinstance(data, dict):
         raise ConfigError(f"settings file {path} must hold a JSON object with a 'servers' list, "
                           f"not {type(data).__name__}")
     return data
 
 
-def _server(index: int, source: str, raw: Any) -> ServerConfig:
+def _file_servers(settings: Path, file_data: Dict[str, Any]) -> List[Any]:
+    servers = file_data.get("servers", [])
+    if not isinstance(servers, list):
+        raise ConfigError(f"settings file {settings}: 'servers' must be a list of server objects "
+                          f"([{{\"name\": \"gpu01\", \"host\": \"10.0.0.5\"}}]), not {type(servers).__name__}")
+    return servers
+
+
+def _label(index: int, raw: Any) -> str:
     name = raw.get("name") if isinstance(raw, dict) else None
-    label = f"server {index + 1}" + (f" ({name!r})" if isinstance(name, str) and name else "")
+    return f"server {index + 1}" + (f" ({name!r})" if isinstance(name, str) and name.strip() else "")
+
+
+def _server(index: int, source: str, raw: Any, variables: Mapping[str, str]) -> ServerConfig:
+    label = _label(index, raw)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: {label} must be an object with name, host, port, ...")
+        raise ConfigError(f"{source}: {label} must be an object with name, host, port, ... "
+                          f"not {type(raw).__name__}")
     try:
         return ServerConfig(**raw)
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, source, label)) from None
-    except TypeError as exc:
-        raise ConfigError(f"{source}: {label}: {exc}") from None
+        raise ConfigError(_explain(exc, source, label, variables)) from None
 
 
-def _explain(exc: ValidationError, source: str, label: str) -> str:
+def _check_unique(servers: Sequence[ServerConfig], sources: Sequence[str]) -> None:
+    clash = duplicate_name(list(servers))
+    if clash:
+        first, second = clash
+        raise ConfigError(f"{sources[second]}: server {second + 1} ({servers[second].name!r}): field 'name': "
+                          f"server {first + 1} (from {sources[first]}) has the same name (names compare without "
+                          "case); give each server a unique name")
+
+
+def _cluster(servers: List[ServerConfig], settings: Path, file_data: Dict[str, Any],
+             env_cluster: Dict[str, Any], variables: Mapping[str, str]) -> ClusterConfig:
+    fields = {key: value for key, value in file_data.items() if key != "servers"}
+    fields.update(env_cluster)
+    sources = {key: variables[key] for key in env_cluster}
+    try:
+        return ClusterConfig(servers=servers, **fields)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, f"settings file {settings}", "cluster setting", sources)) from None
+
+
+def _explain(exc: ValidationError, source: str, label: str, variables: Mapping[str, str]) -> str:
     """One readable line per problem: where, which field, what is wrong and the fix."""
     lines = []
     for error in exc.errors():
-        loc = ".".join(str(part) for part in error.get("loc", ())) or "(whole entry)"
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        loc = [str(part) for part in error.get("loc", ())]
+        where = variables.get(loc[0], source) if loc else source
+        message = str(error.get("msg", "invalid value"))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message[len(prefix):] if message.startswith(prefix) else message
         kind = error.get("type", "")
         if kind == "extra_forbidden":
-            message = "unknown key; remove it or check its spelling"
+            message = "unknown key; remove it or check its spelling (docs/CONFIG.md lists every key)"
         elif kind == "missing":
             message = "required; add it"
-        lines.append(f"{source}: {label}: field '{loc}': {message}")
+        elif kind != "value_error" and not _SECRET_FIELDS.intersection(loc):
+            message += f" (got {_short(error.get('input'))})"
+        lines.append(f"{where}: {label}: field '{'.'.join(loc) or '(whole entry)'}': {message}")
     return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    """The offending value, shortened for a one-line message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."

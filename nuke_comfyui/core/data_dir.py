@@ -1,4 +1,9 @@
-"""Per-user folders for data the plugin keeps between sessions (the job journal)."""
+"""Per-user folders for data the plugin keeps between sessions (the job journal).
+
+The job journal must survive Nuke restarts and must not land in a shared studio folder by
+accident, so it lives in the platform's per-user data folder unless NUKE_COMFYUI_DATA_DIR
+(documented in the top-level env.py) points somewhere else.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,42 @@ import sys
 from pathlib import Path
 from typing import Mapping, Optional
 
+DATA_DIR_VARIABLE = "NUKE_COMFYUI_DATA_DIR"
+APP_FOLDER = "nuke-comfyui"
+JOURNAL_NAME = "journal.sqlite"
 
-def data_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
-    """NUKE_COMFYUI_DATA_DIR, else the platform's per-user data folder + nuke-comfyui."""
+
+def data_dir(environ: Optional[Mapping[str, str]] = None, platform: Optional[str] = None) -> Path:
+    """NUKE_COMFYUI_DATA_DIR, else the platform's per-user data folder + nuke-comfyui.
+
+    Linux: $XDG_DATA_HOME (default ~/.local/share); Windows: %LOCALAPPDATA%
+    (default ~/AppData/Local); macOS: ~/Library/Application Support. The folder is not created here.
+    """
     env = os.environ if environ is None else environ
-    if env.get("NUKE_COMFYUI_DATA_DIR", "").strip():
-        return Path(env["NUKE_COMFYUI_DATA_DIR"].strip()).expanduser()
-    if sys.platform == "win32":
-        base = env.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = str(Path.home() / "Library" / "Application Support")
+    override = env.get(DATA_DIR_VARIABLE, "").strip()
+    if override:
+        return Path(override).expanduser()
+    system = platform or sys.platform
+    home = _home(env)
+    if system == "win32":
+        base = env.get("LOCALAPPDATA", "").strip() or str(home / "AppData" / "Local")
+    elif system == "darwin":
+        base = str(home / "Library" / "Application Support")
     else:
-        base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "nuke-comfyui"
+        xdg = env.get("XDG_DATA_HOME", "").strip()
+        base = xdg if xdg and os.path.isabs(xdg) else str(home / ".local" / "share")  # the XDG spec ignores relative
+    return Path(base) / APP_FOLDER
 
 
-def journal_path(environ: Optional[Mapping[str, str]] = None) -> Path:
-    return data_dir(environ) / "journal.sqlite"
+def journal_path(environ: Optional[Mapping[str, str]] = None, platform: Optional[str] = None) -> Path:
+    """The sqlite job journal inside the data folder."""
+    return data_dir(environ, platform) / JOURNAL_NAME
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    """The user's home, read from `env` first so tests and farm wrappers can redirect it."""
+    for name in ("HOME", "USERPROFILE"):
+        value = env.get(name, "").strip()
+        if value:
+            return Path(value)
+    return Path.home()

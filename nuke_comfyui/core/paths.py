@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, List, Sequence, Tuple
+from typing import List, Optional, Protocol, Sequence, Tuple
 
 from nuke_comfyui.core.errors import PathMappingError
 
 _DRIVE = re.compile(r"^[A-Za-z]:$")
+
+
+class _HasDirs(Protocol):
+    """What `PathMapping.for_server` reads from a server (a ServerConfig, or a stand-in in tests)."""
+
+    name: str
+    dir_local: str
+    dir_remote: str
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class _Root:
     parts: Tuple[str, ...]  # first part is the anchor: "u:" / "\\\\server\\share" / "/"
 
     def key(self) -> Tuple[str, ...]:
-        return tuple(p.lower() for p in self.parts) if self.windows else self.parts
+        return tuple(p.casefold() for p in self.parts) if self.windows else self.parts
 
 
 def _split(path: str) -> _Root:
@@ -58,9 +66,31 @@ def _join(root: _Root, rest: Sequence[str]) -> str:
     anchor, *base = root.parts
     parts = [*base, *rest]
     if root.windows:
+        odd = [part for part in rest if "\\" in part]
+        if odd:
+            raise PathMappingError(f"{odd[0]!r} contains a backslash, which Windows reads as a folder separator; "
+                                   "rename it before sending it across this mapping")
         sep = "/" if not anchor.startswith("\\\\") else "\\"
         return anchor + sep + sep.join(parts) if parts else anchor + sep
     return "/" + "/".join(parts)
+
+
+def is_absolute(path: str) -> bool:
+    """True for a drive path (U:/...), a UNC share (\\\\server\\share) or a POSIX path (/...)."""
+    try:
+        _split(path)
+    except PathMappingError:
+        return False
+    return True
+
+
+def normalise(path: str) -> str:
+    """The canonical spelling of `path`: its side's separators, upper-case drive, no trailing slash.
+
+    Windows paths keep their case (Windows does, it just compares without it).
+    """
+    root = _split(path)
+    return _join(_Root(root.windows, root.parts[:1]), root.parts[1:])
 
 
 @dataclass(frozen=True)
@@ -70,19 +100,27 @@ class PathMapping:
     local: str
     remote: str
 
+    def __post_init__(self) -> None:
+        for side, value in (("local", self.local), ("remote", self.remote)):
+            if not is_absolute(value):
+                raise PathMappingError(f"the {side} folder {value!r} of a shared-storage mapping is not an absolute "
+                                       "path; write a drive (U:/), a UNC share (\\\\server\\share) "
+                                       "or a POSIX path (/mnt/comfy)")
+
     @classmethod
-    def for_server(cls, server: Any) -> PathMapping:
-        local, remote = getattr(server, "dir_local", ""), getattr(server, "dir_remote", "")
+    def for_server(cls, server: _HasDirs) -> PathMapping:
+        local, remote = server.dir_local, server.dir_remote
         if not (local and remote):
             raise PathMappingError(f"server {server.name!r} has no shared storage mapping; set dir_local "
                                    "(e.g. U:/) and dir_remote (e.g. /home/user/ComfyUI/) or use transfer 'upload'")
         return cls(local, remote)
 
     def contains_local(self, path: str) -> bool:
-        return _under(_split(self.local), _split(path)) is not None
+        """True when `path` lies in (or is) the local folder; relative or '..' paths never do."""
+        return _contains(self.local, path)
 
     def contains_remote(self, path: str) -> bool:
-        return _under(_split(self.remote), _split(path)) is not None
+        return _contains(self.remote, path)
 
     def to_remote(self, path: str) -> str:
         return self._translate(path, self.local, self.remote, "local")
@@ -101,7 +139,14 @@ class PathMapping:
         return f"{self.local} <-> {self.remote}"
 
 
-def _under(root: _Root, path: _Root) -> Any:
+def _contains(root: str, path: str) -> bool:
+    try:
+        return _under(_split(root), _split(path)) is not None
+    except PathMappingError:
+        return False
+
+
+def _under(root: _Root, path: _Root) -> Optional[Tuple[str, ...]]:
     """Components of `path` below `root`, or None when it is not inside (whole components only)."""
     if root.windows != path.windows or len(path.parts) < len(root.parts):
         return None
@@ -111,7 +156,7 @@ def _under(root: _Root, path: _Root) -> Any:
 
 def map_path(path: str, mappings: Sequence[PathMapping], *, to_remote: bool = True) -> str:
     """Map with the longest matching root among several mappings."""
-    best = None
+    best: Optional[Tuple[int, PathMapping]] = None
     for mapping in mappings:
         root = _split(mapping.local if to_remote else mapping.remote)
         if _under(root, _split(path)) is not None and (best is None or len(root.parts) > best[0]):

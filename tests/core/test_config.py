@@ -78,7 +78,7 @@ def test_bad_values_name_source_server_field_and_fix(tmp_path: Path, server: Dic
 
 
 def test_duplicate_names_and_bad_cluster_values_are_reported(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="servers 0 and 1 are both named"):
+    with pytest.raises(ConfigError, match=r"server 2 \('A'\): field 'name': server 1 .*same name"):
         load_config(write(tmp_path / "d.json", {"servers": [{"name": "a"}, {"name": "A", "port": 2}]}))
     with pytest.raises(ConfigError, match="poll_interval"):
         load_config(write(tmp_path / "p.json", {"servers": [{"name": "a"}], "poll_interval": 0}))
