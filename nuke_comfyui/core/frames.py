@@ -11,27 +11,31 @@ from typing import Iterable, Iterator, List, Tuple
 from nuke_comfyui.core.errors import FrameSetError
 
 _TOKEN = re.compile(r"^(-?\d+)(?:-(-?\d+)(?:x(\d+))?)?$")
+_SEPARATED = re.compile(r"[^,\s]+")
 
 
 class FrameSet:
     """An ordered set of frame numbers. Build it with `FrameSet.parse(text)` or `FrameSet(frames)`."""
 
     __slots__ = ("_frames",)
+    _frames: Tuple[int, ...]
 
     def __init__(self, frames: Iterable[int]) -> None:
-        self._frames: Tuple[int, ...] = tuple(sorted(set(int(f) for f in frames)))
+        object.__setattr__(self, "_frames", tuple(sorted(set(int(f) for f in frames))))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrameSet is immutable; build a new one with FrameSet(frames)")
 
     @classmethod
     def parse(cls, text: str) -> FrameSet:
+        """Read Nuke's frame-set text; tokens are separated by commas and/or spaces.
+
+        Raises FrameSetError naming the 1-based position and the token, and what was expected.
+        """
+        text = str(text)
         frames: List[int] = []
-        position = 0
-        tokens = re.split(r"([,\s]+)", str(text).strip())
-        for token in tokens:
-            if not token or re.fullmatch(r"[,\s]+", token):
-                position += len(token)
-                continue
-            frames.extend(_expand(token, position, text))
-            position += len(token)
+        for match in _SEPARATED.finditer(text):
+            frames.extend(_expand(match.group(0), match.start(), text))
         if not frames:
             raise FrameSetError(f"frame set {text!r} is empty; write e.g. 1001-1100, 1-100x2 or 1,5,10-20")
         return cls(frames)

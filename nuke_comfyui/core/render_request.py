@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.frames import FrameSet
-from nuke_comfyui.core.seeds import MAX_SEED, SEED_STRATEGIES, seed_for
+from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES, seed_for
 from nuke_comfyui.core.sequence_pattern import SequencePattern
 
 SERVER_STRATEGIES = ("fastest", "least-loaded", "round-robin", "priority")
@@ -40,6 +40,12 @@ class JobSpec:
 
 @dataclass
 class RenderRequest:
+    """What to render: built by the CLI, the Nuke node and the panels; journaled as JSON.
+
+    Variations are 0-based in JobSpec (shown as v01, v02, ... by every caller). Every frame of
+    one variation gets the same seed: seed_for(seed_strategy, base_seed, variation).
+    """
+
     workflow_path: str
     output_dir: str
     input_pattern: Optional[str] = None
@@ -56,6 +62,8 @@ class RenderRequest:
     label: str = ""
 
     def validate(self) -> None:
+        """Raise RequestError (or FrameSetError / PatternError) for anything that cannot run as written."""
+        self._check_types()
         if not self.workflow_path:
             raise RequestError("no workflow file given; pick a ComfyUI API-format JSON file")
         if not self.output_dir:
@@ -66,8 +74,8 @@ class RenderRequest:
             SequencePattern.parse(self.input_pattern)
         if self.frames:
             FrameSet.parse(self.frames)
-        if self.variations < 1:
-            raise RequestError(f"variations must be at least 1, not {self.variations}")
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            raise RequestError(f"variations must be between 1 and {MAX_VARIATIONS}, not {self.variations}")
         if self.seed_strategy not in SEED_STRATEGIES:
             known = ", ".join(SEED_STRATEGIES)
             raise RequestError(f"seed strategy {self.seed_strategy!r} is unknown; use one of {known}")
@@ -82,6 +90,19 @@ class RenderRequest:
             raise RequestError(f"chunk size must be at least 1, not {self.chunk_size}")
         if self.timeout is not None and self.timeout <= 0:
             raise RequestError(f"timeout must be a positive number of seconds, not {self.timeout}")
+
+    def _check_types(self) -> None:
+        """Requests come from JSON and knobs too: a string where a number belongs is named, not a TypeError."""
+        for name, kinds in (("variations", (int,)), ("base_seed", (int,)), ("chunk_size", (int,)),
+                            ("timeout", (int, float, type(None)))):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                raise RequestError(f"{name} must be a number, not {value!r}")
+        for name in ("workflow_path", "output_dir", "seed_strategy", "label"):
+            if not isinstance(getattr(self, name), str):
+                raise RequestError(f"{name} must be text, not {getattr(self, name)!r}")
+        if self.servers is not None and not all(isinstance(n, str) for n in self.servers):
+            raise RequestError(f"servers must be a list of server names, not {self.servers!r}")
 
     def expand(self) -> List[JobSpec]:
         """One JobSpec per (frame chunk) x variation, frames in order within each variation."""
@@ -102,14 +123,18 @@ class RenderRequest:
         return specs
 
     def to_json(self) -> str:
+        """Stable JSON (sorted keys): journaled with the group so resume rebuilds the same jobs."""
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> RenderRequest:
+        """The request `to_json` wrote; unknown fields are refused rather than silently dropped."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RequestError(f"stored render request is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise RequestError("stored render request is not a JSON object; it cannot be resumed")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -119,5 +144,6 @@ class RenderRequest:
 
     @staticmethod
     def describe(spec: Any) -> str:
+        """Short human name of a job: "frame 1001 v01" or "v03"."""
         variation = f"v{spec.variation + 1:02d}"
         return f"frame {spec.frame} {variation}" if spec.frame is not None else variation

@@ -1,25 +1,32 @@
 """Seeds for variations: a pure function of (strategy, base seed, index) — never of the server.
 
-All results lie in 0 ... 2**63-1 (M = 2**63) and are distinct for indices 0 ... 2**20-1 whatever
-the base seed (0 included), so a retry on any server reproduces the same image.
+A retry, a resume or a rerun on any server therefore reproduces the same image. Every result
+lies in 0 ... 2**63-1 (M = 2**63) and, for one base seed b (0 included), the seeds of indices
+0 ... 2**23-1 are pairwise distinct. Index 0 is b itself for sequential, fibonacci and golden.
 
-- sequential:  s_i = (b + i) mod M
-- golden:      s_i = (b + i * G) mod M, G = round(M / phi) | 1 (odd), phi = golden ratio.
-               G is odd, so i -> i*G is a bijection mod 2**63: distinct for every i < M.
-- fibonacci:   s_i = (b + F_i * K) mod M with F_i the cumulative Fibonacci offsets
-               0, 1, 2, 4, 7, 12, ... (F_i = Fib(i+2) - 1, strictly increasing) and K = 1
-               while F_i < M; distinctness holds for i < 90 (F_90 < 2**63); beyond that indices
-               continue sequentially after the last Fibonacci offset.
-- random:      lane(i) = mix(b, i) picks a distinct lane among 2**23 lanes of width 2**40 (an
-               odd-multiplier bijection on the lane index keyed by b), offset(i) = hash(b, i) mod
-               (2**40 - 10**6); s_i = lane(i) * 2**40 + offset(i). Different indices land in different
-               lanes, so any two seeds are at least 2**40 - (2**40 - 10**6) = 10**6 apart.
+- sequential:  s_i = (b + i) mod M.
+               Distinct: i -> b + i is injective mod M for i < M.
+- golden:      s_i = (b + i * G) mod M, G = round(M / phi) | 1 with phi = (1 + sqrt 5) / 2.
+               Distinct: G is odd, hence invertible mod 2**63, so i -> i * G is a bijection mod M;
+               consecutive seeds are spread by the golden ratio over the whole range.
+- fibonacci:   s_i = (b + F_i) mod M with cumulative Fibonacci offsets F_i = Fib(i + 2) - 1
+               (0, 1, 2, 4, 7, 12, 20, ...) for i <= 89, then F_i = F_89 + (i - 89).
+               Distinct: F is strictly increasing and F_i < F_89 + 2**23 < M, so no two offsets
+               are congruent mod M.
+- random:      2**23 lanes of width W = 2**40. lane(i) = ((i + h_shift(b)) * h_key(b)) mod 2**23
+               with h_key odd (a bijection of the lane index, keyed by b); offset(i) =
+               h(b, i) mod (W - 10**6); s_i = lane(i) * W + offset(i). h is keyed BLAKE2b.
+               Distinct and at least 10**6 apart: different indices land in different lanes, and
+               two values in different lanes differ by more than W - (W - 10**6) = 10**6.
+               The largest value is (2**23 - 1) * W + W - 10**6 - 1 < 2**63.
 """
 
 from __future__ import annotations
 
 import hashlib
 from typing import List
+
+from nuke_comfyui.core.errors import NukeComfyError
 
 SEED_STRATEGIES = ("random", "sequential", "fibonacci", "golden")
 MODULUS = 2**63
@@ -29,6 +36,11 @@ _LANE_BITS = 23
 _LANE_WIDTH = 2**40
 _MIN_GAP = 1_000_000
 _MAX_INDEX = 2**_LANE_BITS  # lanes available: also the most variations one group can ask for
+MAX_VARIATIONS = _MAX_INDEX
+
+
+class SeedError(NukeComfyError, ValueError):
+    """A seed strategy, base seed or variation index outside what the strategies define."""
 
 
 def _fibonacci_offset(index: int) -> int:
@@ -48,13 +60,13 @@ def _hash(base: int, index: int, salt: bytes) -> int:
 
 
 def seed_for(strategy: str, base_seed: int, index: int) -> int:
-    """The seed of variation `index` (0-based)."""
+    """The seed of variation `index` (0-based) under `strategy`, by the formulas in the module docstring."""
     if strategy not in SEED_STRATEGIES:
-        raise ValueError(f"unknown seed strategy {strategy!r}; use one of {', '.join(SEED_STRATEGIES)}")
+        raise SeedError(f"unknown seed strategy {strategy!r}; use one of {', '.join(SEED_STRATEGIES)}")
     if not 0 <= base_seed <= MAX_SEED:
-        raise ValueError(f"base seed {base_seed} must be between 0 and {MAX_SEED}")
+        raise SeedError(f"base seed {base_seed} must be between 0 and {MAX_SEED}")
     if not 0 <= index < _MAX_INDEX:
-        raise ValueError(f"variation index {index} must be between 0 and {_MAX_INDEX - 1}")
+        raise SeedError(f"variation index {index} must be between 0 and {_MAX_INDEX - 1}")
     if strategy == "sequential":
         return (base_seed + index) % MODULUS
     if strategy == "golden":
@@ -71,4 +83,5 @@ def seed_for(strategy: str, base_seed: int, index: int) -> int:
 
 
 def seeds(strategy: str, base_seed: int, count: int) -> List[int]:
+    """The first `count` seeds of a strategy: one per variation, pairwise distinct."""
     return [seed_for(strategy, base_seed, index) for index in range(count)]

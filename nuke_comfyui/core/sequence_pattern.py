@@ -1,4 +1,8 @@
-"""Nuke-style image-sequence file patterns: `plate.####.png`, `plate.%04d.png`, `plate.#.png`."""
+"""Nuke-style image-sequence file patterns: `plate.####.png`, `plate.%04d.png`, `plate.#.png`.
+
+Nuke users type either form; the scheduler needs one frame's path, ComfyUI-side names and Read
+nodes need the printf or hash form, and resume needs the frames already on disk.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ class SequencePattern:
 
     @classmethod
     def parse(cls, text: str) -> SequencePattern:
+        """Exactly one placeholder in the file name (`####`, `%04d`, `%d`, `#`); folders may contain anything."""
         head, tail = os.path.split(text)
         found = list(_HASHES.finditer(tail)) + list(_PRINTF.finditer(tail))
         if len(found) != 1:
@@ -40,6 +45,7 @@ class SequencePattern:
         return cls(os.path.join(head, tail[: match.start()]), max(1, padding), tail[match.end():])
 
     def path_for(self, frame: int) -> str:
+        """The file of `frame`, zero-padded to `padding` digits (a minus sign goes before the digits)."""
         sign = "-" if frame < 0 else ""
         return f"{self.prefix}{sign}{abs(frame):0{self.padding}d}{self.suffix}"
 
@@ -52,7 +58,8 @@ class SequencePattern:
     def existing_frames(self) -> List[int]:
         """Frame numbers of the files on disk that match the pattern."""
         found = []
-        expression = re.compile(re.escape(self.prefix) + r"(-?\d+)" + re.escape(self.suffix) + "$")
+        digits = r"(-?\d{" + str(self.padding) + r",})"  # Nuke pads to at least `padding` digits
+        expression = re.compile(re.escape(self.prefix) + digits + re.escape(self.suffix) + "$")
         for path in glob.glob(glob.escape(self.prefix) + "*" + glob.escape(self.suffix)):
             match = expression.match(path)
             if match:

@@ -40,6 +40,7 @@ def load_workflow(source: Union[str, Path, Dict[str, Any]]) -> Workflow:
 
 
 def validate(data: Any, where: str = "workflow") -> Workflow:
+    """Check the shape of an API-format workflow; UI-format files get told how to export API format."""
     if isinstance(data, dict) and "nodes" in data and "links" in data:
         raise WorkflowError(f"{where} is a ComfyUI UI workflow, not API format; in ComfyUI use "
                             "Workflow > Export (API) and pick that file")
@@ -53,10 +54,27 @@ def validate(data: Any, where: str = "workflow") -> Workflow:
             raise WorkflowError(f"{where}: node {node_id} has no class_type; export the workflow again in API format")
         if not isinstance(node.get("inputs", {}), dict):
             raise WorkflowError(f"{where}: node {node_id} ({node['class_type']}) has inputs that are not an object")
+    _check_links(data, where)
     return data
 
 
+def is_link(value: Any) -> bool:
+    """ComfyUI's own test for a link: `[source node id, output index]`."""
+    return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], int) and not isinstance(value[1], bool))
+
+
+def _check_links(data: Workflow, where: str) -> None:
+    """A link to a node that is not in the file: ComfyUI would refuse the prompt on every server."""
+    for node_id, node in data.items():
+        for name, value in node.get("inputs", {}).items():
+            if is_link(value) and value[0] not in data:
+                raise WorkflowError(f"{where}: input {name!r} of node {node_id} ({node['class_type']}) links to "
+                                    f"node {value[0]}, which is not in the workflow; export it again in API format")
+
+
 def title(node: Dict[str, Any]) -> str:
+    """The node's title as shown in ComfyUI (`_meta.title`), or "" when it has none."""
     meta = node.get("_meta")
     return str(meta.get("title", "")) if isinstance(meta, dict) else ""
 
@@ -84,6 +102,7 @@ def find_input_node(workflow: Workflow) -> str:
 
 
 def is_output_class(class_type: str, extra_outputs: Iterable[str] = ()) -> bool:
+    """Output nodes are what ComfyUI executes a prompt for; their results are what we collect."""
     return class_type in OUTPUT_CLASSES or class_type.startswith("Save") or class_type in set(extra_outputs)
 
 
@@ -101,6 +120,7 @@ def find_output_nodes(workflow: Workflow, extra_outputs: Iterable[str] = ()) -> 
 
 
 def class_types(workflow: Workflow) -> Set[str]:
+    """Node classes the workflow needs: a server lacking any of them cannot run it."""
     return {node["class_type"] for node in workflow.values()}
 
 
