@@ -68,9 +68,9 @@ def test_ordered_deduplicated_and_immutable() -> None:
     assert 3 in frames and 4 not in frames
     assert frames == FrameSet.parse("1,3,5") and hash(frames) == hash(FrameSet.parse("1-5x2"))
     with pytest.raises(AttributeError):
-        frames._frames = (9,)  # type: ignore[misc]
+        frames._frames = (9,)
     with pytest.raises(AttributeError):
-        frames.extra = 1  # type: ignore[attr-defined]
+        frames.extra = 1
 
 
 @pytest.mark.parametrize(("text", "canonical"), [

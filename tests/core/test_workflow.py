@@ -158,7 +158,7 @@ def test_patch_returns_a_copy_and_leaves_the_template_alone() -> None:
                        st.one_of(st.integers(0, 2**63 - 1), st.text(max_size=3), st.booleans()), max_size=6),
        st.integers(0, 2**63 - 1))
 def test_patch_seeds_touches_exactly_the_seed_like_ints(inputs: Dict[str, Any], seed: int) -> None:
-    prompt = {"1": {"class_type": "Any", "inputs": dict(inputs)}}
+    prompt: Dict[str, Dict[str, Any]] = {"1": {"class_type": "Any", "inputs": dict(inputs)}}
     wf.patch_seeds(prompt, seed)
     for name, value in inputs.items():
         literal_int = isinstance(value, int) and not isinstance(value, bool)
