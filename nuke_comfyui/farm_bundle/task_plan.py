@@ -81,8 +81,9 @@ def _task_specs(specs: Sequence[JobSpec], task_frames: Optional[str]) -> List[Jo
         if all(inside):
             chosen.append(spec)
         elif any(inside):
+            job_frames = [f for f in _frames_of(spec) if f is not None]
             raise RequestError(
-                f"task frames {task_frames} split the job of frames {_few([f for f in _frames_of(spec) if f is not None])}; "
+                f"task frames {task_frames} split the job of frames {_few(job_frames)}; "
                 "make the frames per task a multiple of --chunk-size"
             )
     return chosen
