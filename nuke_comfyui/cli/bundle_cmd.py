@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="thin: CPU workers drive the shared ComfyUI cluster (default); "
                              "gpu: each worker renders on the ComfyUI beside it")
     parser.add_argument("--frames-per-task", type=int, default=None,
-                        help="frames of one farm task (default: --chunk-size; a multiple of it)")
+                        help="frames of one farm task (default: --chunk-size)")
     parser.add_argument("--worker-command", default="nuke-comfyui",
                         help="the nuke-comfyui command on the workers (default: nuke-comfyui on PATH)")
     parser.add_argument("--comfy-port", type=int, default=8188, help="gpu layout: port of each worker's ComfyUI")

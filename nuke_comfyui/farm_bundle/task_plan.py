@@ -1,8 +1,8 @@
 """What one farm task renders: its frames of the group, minus what the group already delivered.
 
 A task is planned from the whole group's request, so every job keeps the seed, frame chunk and
-output name the local render of that request would give it; the task then keeps the jobs whose
-frames are its own and drops those whose files are already in the group folder. Result files
+output name the local render of that request would give it; the task then keeps the jobs that
+start at one of its frames and drops those whose files are already in the group folder. Result files
 are only ever renamed into place whole (core/scheduler/results.py), so a file that exists is
 complete: a farm manager's retry renders the rest, and never overwrites a finished frame with a
 partial one.
@@ -75,17 +75,10 @@ def _task_specs(specs: Sequence[JobSpec], task_frames: Optional[str]) -> List[Jo
     if stray:
         raise RequestError(f"task frames {task_frames} include {_few(stray)}, which are not frames of the group; "
                            "give --task-frames within --frames")
-    chosen = []
-    for spec in specs:
-        inside = [f in wanted for f in _frames_of(spec)]
-        if all(inside):
-            chosen.append(spec)
-        elif any(inside):
-            job_frames = [f for f in _frames_of(spec) if f is not None]
-            raise RequestError(
-                f"task frames {task_frames} split the job of frames {_few(job_frames)}; "
-                "make the frames per task a multiple of --chunk-size"
-            )
+    # A job belongs to the task that holds its first frame: every job of the group then runs in
+    # exactly one task, whole, however the farm manager cut the frames (OpenJD balances chunks,
+    # Deadline Cloud may adapt them to a target runtime), so batches match the local render's.
+    chosen = [spec for spec in specs if _frames_of(spec)[0] in wanted]
     return chosen
 
 

@@ -50,11 +50,6 @@ class BundleOptions:
         per_task = self.task_size(request)
         if not 1 <= per_task <= MAX_CHUNK:
             raise RequestError(f"frames per task must be between 1 and {MAX_CHUNK}, not {per_task}")
-        if per_task % request.chunk_size:
-            raise RequestError(
-                f"frames per task ({per_task}) must be a multiple of the chunk size ({request.chunk_size}) "
-                "so every ComfyUI job stays whole inside one farm task"
-            )
         if not 1 <= self.comfy_port <= 65535:
             raise RequestError(f"ComfyUI port {self.comfy_port} must be between 1 and 65535")
         if not self.command.strip():
@@ -103,7 +98,7 @@ def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Param
                              "Frames to render, as a range expression: 1001-1100, 1-99:2, 1,5,10-20.",
                              minLength=1, userInterface={"control": "LINE_EDIT", **_label("Frames")}))
         params.append(_param("ChunkSize", "INT", options.task_size(request),
-                             "Frames per farm task (a multiple of the per-job chunk size).",
+                             "Frames per farm task (the farm manager may balance chunks).",
                              minValue=1, maxValue=MAX_CHUNK,
                              userInterface={"control": "SPIN_BOX", **_label("Frames per task")}))
     params += [
