@@ -71,9 +71,10 @@ def _task_specs(specs: Sequence[JobSpec], task_frames: Optional[str]) -> List[Jo
         return list(specs)
     wanted: Set[int] = set(FrameSet.parse(from_openjd(task_frames)))
     group_frames = {f for spec in specs for f in _frames_of(spec) if f is not None}
-    stray = sorted(wanted - group_frames)
-    if stray:
-        raise RequestError(f"task frames {task_frames} include {_few(stray)}, which are not frames of the group; "
+    # Frames outside the group are ignored (a wrapper may pass <start>-<end> of a stepped range),
+    # but a task that shares no frame with the group is a mistake worth naming.
+    if not wanted & group_frames:
+        raise RequestError(f"task frames {task_frames} are not frames of the group; "
                            "give --task-frames within --frames")
     # A job belongs to the task that holds its first frame: every job of the group then runs in
     # exactly one task, whole, however the farm manager cut the frames (OpenJD balances chunks,
@@ -96,8 +97,3 @@ def delivered(layout: OutputLayout, spec: JobSpec) -> bool:
             if not any(name.startswith(stem) and _RESULT_EXT.match(name[len(stem):]) for name in names):
                 return False
     return True
-
-
-def _few(frames: List[int]) -> str:
-    shown = ", ".join(str(f) for f in frames[:5])
-    return shown + (f" and {len(frames) - 5} more" if len(frames) > 5 else "")

@@ -158,8 +158,9 @@ def test_task_plan_skips_delivered_jobs_and_refuses_stray_frames(tmp_path: Path)
     assert again.already_delivered == 1 and len(again.plan.specs) == 7
     assert [s.index for s in again.plan.specs] == list(range(7))
     assert (2, 0) not in {(s.frame, s.variation) for s in again.plan.specs}
+    assert len(plan_task(request, group, "3-9:2").plan.specs) == 2  # frame 3, both variations; 5-9 are not the group's
     with pytest.raises(RequestError, match="not frames of the group"):
-        plan_task(request, group, "3-9")
+        plan_task(request, group, "5-9")
 
 
 def test_bundle_command_writes_deadline_layout(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
