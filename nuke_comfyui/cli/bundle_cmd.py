@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.core.render_request import RequestError
-    from nuke_comfyui.farm_bundle.bundle import deadline_executable, write_bundle
+    from nuke_comfyui.farm_bundle.bundle import check_renderable, deadline_executable, write_bundle
     from nuke_comfyui.farm_bundle.task_plan import check_group_id
     from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
 
@@ -48,11 +48,12 @@ def run(args: argparse.Namespace) -> int:
     options = BundleOptions(
         layout=args.layout, frames_per_task=args.frames_per_task, command=args.worker_command,
         config=os.path.abspath(args.config) if args.config else None, comfy_port=args.comfy_port,
-        job_name=args.job_name,
+        job_name=args.job_name, extra_render_args=extra_render_args(args),
     )
     if args.group_id:
         options.group_id = check_group_id(args.group_id)
     request = render_cmd.build_request(args)
+    check_renderable(request)
     written = write_bundle(args.bundle_dir, job_template(request, options), parameter_values(request, options))
     submit = written.submit_command()
     result: dict = {"bundle_dir": str(written.folder), "template": str(written.template),
@@ -72,6 +73,34 @@ def run(args: argparse.Namespace) -> int:
             print(f"submit it with:  {_shell(submit)}")
             print(f"or run it here:  {_shell(written.local_command())}")
     return int(result.get("submit_exit_code", 0))
+
+
+# `render` options the template writes itself (as job parameters or literally) or that mean nothing on a worker.
+TEMPLATE_HANDLES = {"workflow", "output", "input_pattern", "frames", "variations", "seed_strategy", "base_seed",
+                    "strategy", "timeout", "label", "chunk_size", "config", "journal", "json", "group_id",
+                    "task_frames", "help"}
+
+
+def extra_render_args(args: argparse.Namespace) -> List[str]:
+    """Any other `render` option given (e.g. one added after this command was written), as render takes it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    render_cmd.add_arguments(parser)
+    extra: List[str] = []
+    for action in parser._actions:
+        if action.dest in TEMPLATE_HANDLES or not action.option_strings:
+            continue
+        value = getattr(args, action.dest, action.default)
+        if value == action.default or value is None:
+            continue
+        flag = action.option_strings[-1] if action.option_strings[-1].startswith("--") else action.option_strings[0]
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            extra.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                extra += [flag, *(str(v) for v in (item if isinstance(item, (list, tuple)) else [item]))]
+        else:
+            extra += [flag, str(value)]
+    return extra
 
 
 def _submit(command: List[str], quiet: bool) -> int:

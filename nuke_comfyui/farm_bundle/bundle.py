@@ -65,6 +65,14 @@ def write_bundle(folder: str, template: Dict[str, Any], values: Dict[str, Any]) 
                          {name: value for name, value in values.items() if name not in defaults})
 
 
+def check_renderable(request: Any) -> None:
+    """Refuse now what every task would refuse later: a workflow that does not load, no output node,
+    an input pattern or frame set that cannot be read (the same checks `render` makes at submit)."""
+    from nuke_comfyui.core.scheduler.request_plan import plan_for_request
+
+    plan_for_request(request, "0" * 32)
+
+
 def deadline_executable() -> Optional[str]:
     """The `deadline` command of AWS Deadline Cloud when it is installed, else None."""
     return shutil.which("deadline")

@@ -43,6 +43,7 @@ class BundleOptions:
     comfy_port: int = 8188  # gpu layout: the port of each worker's own ComfyUI
     group_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     job_name: str = ""
+    extra_render_args: List[str] = field(default_factory=list)  # further `render` options, passed as given
 
     def validate(self, request: RenderRequest) -> None:
         if self.layout not in LAYOUTS:
@@ -142,7 +143,7 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
         args += ["--timeout", repr(float(request.timeout))]
     if options.config and options.layout == "thin":
         args += ["--config", options.config]
-    return args
+    return args + list(options.extra_render_args)
 
 
 def local_server_variables() -> Dict[str, str]:

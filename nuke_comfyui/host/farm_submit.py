@@ -41,7 +41,7 @@ def bundle_folder(node_name: str, group_id: str) -> str:
 def write_node_bundle(name: str, *, frames: Optional[str] = None, layout: str = "thin",
                       session: Optional[HostSession] = None) -> Any:
     """Write the plate and the job bundle of the Comfy node `name`; returns the WrittenBundle. Main thread."""
-    from nuke_comfyui.farm_bundle.bundle import write_bundle
+    from nuke_comfyui.farm_bundle.bundle import check_renderable, write_bundle
     from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
 
     session = session or get_session()
@@ -57,6 +57,7 @@ def write_node_bundle(name: str, *, frames: Optional[str] = None, layout: str = 
                                  frames=span if plan is not None or explicit else None)
     request.workflow_path = os.path.abspath(request.workflow_path)
     request.output_dir = os.path.abspath(request.output_dir)
+    check_renderable(request)
     options = BundleOptions(layout=layout)
     folder = bundle_folder(name, options.group_id)
     written = write_bundle(folder, job_template(request, options), parameter_values(request, options))

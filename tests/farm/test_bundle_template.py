@@ -198,3 +198,40 @@ def test_bundle_into_a_file_is_refused(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(NukeComfyError, match="is a file"):
         write_bundle(str(blocker), {"a": 1}, {})
+
+
+def test_farm_task_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    base = ["render", str(EXAMPLES / "txt2img_variations.json"), "--output", str(tmp_path)]
+    assert main([*base, "--frames", "1-4", "--task-frames", "1-2"]) == 1
+    assert "--task-frames needs --group-id" in capsys.readouterr().err
+    assert main([*base, "--group-id", "../x"]) == 1
+    assert "32 hex digits" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing written for a refused task
+
+
+def test_bundle_refuses_a_workflow_the_tasks_could_not_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    argv = ["bundle", str(tmp_path / "missing.json"), "--output", str(tmp_path / "out"),
+            "--bundle-dir", str(tmp_path / "b")]
+    assert main(argv) == 1
+    assert "missing.json" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_render_options_the_template_does_not_know_are_passed_on(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render option added later (say `--set NODE.INPUT=VALUE`) still reaches every task."""
+    from nuke_comfyui.cli import render_cmd
+
+    original = render_cmd.add_arguments
+
+    def with_set(parser: Any) -> None:
+        original(parser)
+        parser.add_argument("--set", action="append", default=[])
+        parser.add_argument("--dry", action="store_true")
+
+    monkeypatch.setattr(render_cmd, "add_arguments", with_set)
+    argv = ["bundle", str(EXAMPLES / "txt2img_variations.json"), "--output", str(tmp_path / "out"),
+            "--set", "6.text=a fox", "--set", "3.steps=8", "--label", "fox", "--bundle-dir", str(tmp_path / "b")]
+    assert main(argv) == 0
+    args = yaml.safe_load((tmp_path / "b" / "template.yaml").read_text())["steps"][0]["script"]["actions"]["onRun"]
+    assert args["args"][-6:] == ["--label", "fox", "--set", "6.text=a fox", "--set", "3.steps=8"]
