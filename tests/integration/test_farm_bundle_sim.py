@@ -156,3 +156,23 @@ def test_a_task_killed_mid_run_finishes_its_chunk_when_run_again(sim_cluster, tm
     assert all((folder / name).stat().st_mtime_ns == stamps[name] for name in before)  # not rewritten
     local = _files(_direct_render(_config(cluster, tmp_path), plate, "1-4", tmp_path / "local", capsys))
     assert after == local
+
+
+def test_gpu_layout_task_renders_on_the_workers_own_comfyui(sim_cluster, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    """The step environment points the task at 127.0.0.1:ComfyPort, whatever the worker's own settings say."""
+    cluster = sim_cluster(2)
+    plate = _plates(tmp_path / "plates", range(1, 3))
+    argv = ["bundle", str(EXAMPLES / "img2img.json"), "--output", str(tmp_path / "farm"), "--input", str(plate),
+            "--frames", "1-2", "--frames-per-task", "2", "--layout", "gpu", "--comfy-port", str(cluster.ports[1]),
+            "--bundle-dir", str(tmp_path / "bundle"), "--worker-command", str(BIN / "nuke-comfyui"), "--json"]
+    assert main(argv) == 0
+    group = json.loads(capsys.readouterr().out)["group_id"]
+    env = _env(cluster, tmp_path)
+    env["NUKE_COMFYUI_SERVERS"] = json.dumps([{"name": "elsewhere", "url": cluster.urls[0]}])
+    done = subprocess.run(_openjd(tmp_path, tmp_path / "farm", plate, []), env=env, capture_output=True,
+                          text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert sorted(_files(tmp_path / "farm" / f"img2img_{group[:8]}")) == ["v01/img2img_v01.0001.png",
+                                                                          "v01/img2img_v01.0002.png"]
+    assert [s.prompt_count for s in cluster.servers] == [0, 2]
