@@ -5,14 +5,19 @@ render: the group id is given (so every task writes into the same group folder, 
 names), and only the task's frames that the group has not delivered yet are rendered (so a
 retried or re-run task finishes the chunk instead of starting it again). The job journal of a
 task is private and thrown away: the farm manager owns retries, the group folder owns results.
+A farm manager cancels a task with SIGTERM (OpenJD's NOTIFY_THEN_TERMINATE): that is taken as
+Ctrl-C, so the task's prompts are deleted or interrupted on the servers before it exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Iterator
 
 FARM_TASK_GROUP = "farm task (what the tasks of `nuke-comfyui bundle` run)"
 
@@ -53,6 +58,25 @@ def run(args: argparse.Namespace) -> int:
         farm = open_farm(args)
         try:
             farm.scheduler.submit_plan(task.plan, group_id=group_id)
-            return follow(farm.scheduler, group_id, as_json=args.json)
+            with _sigterm_as_interrupt():
+                return follow(farm.scheduler, group_id, as_json=args.json)
         finally:
             farm.stop()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While following the group, SIGTERM raises KeyboardInterrupt (follow() then cancels the group)."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    sigterm = getattr(signal, "SIGTERM", None)
+    try:
+        previous = signal.signal(sigterm, interrupt) if sigterm is not None else None
+    except ValueError:  # not the main thread (tests call run() in-process from threads): nothing to install
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None and sigterm is not None:
+            signal.signal(sigterm, previous)

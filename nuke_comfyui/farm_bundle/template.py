@@ -30,6 +30,7 @@ LAYOUTS = ("thin", "gpu")
 MAX_CHUNK = 150  # the largest defaultTaskCount AWS Deadline Cloud accepts for a CHUNK[INT] parameter
 STEP_NAME = "Render"
 TASK_PARAM = "Frame"
+CANCEL_NOTICE_S = 30
 
 
 @dataclass
@@ -172,6 +173,8 @@ def job_template(request: RenderRequest, options: BundleOptions) -> Dict[str, An
         }]
     step["script"] = {"actions": {"onRun": {
         "command": "{{Param.NukeComfyuiCommand}}", "args": task_arguments(request, options),
+        # SIGTERM (Windows: Ctrl-C) first: the task cancels its prompts on the servers, then exits.
+        "cancelation": {"mode": "NOTIFY_THEN_TERMINATE", "notifyPeriodInSeconds": CANCEL_NOTICE_S},
     }}}
     template: Dict[str, Any] = {"specificationVersion": SPECIFICATION}
     if request.frames:

@@ -176,3 +176,30 @@ def test_gpu_layout_task_renders_on_the_workers_own_comfyui(sim_cluster, tmp_pat
     assert sorted(_files(tmp_path / "farm" / f"img2img_{group[:8]}")) == ["v01/img2img_v01.0001.png",
                                                                           "v01/img2img_v01.0002.png"]
     assert [s.prompt_count for s in cluster.servers] == [0, 2]
+
+
+def test_a_cancelled_task_takes_its_prompts_off_the_servers(sim_cluster, tmp_path: Path) -> None:
+    """A farm manager cancels with SIGTERM first (the template's NOTIFY_THEN_TERMINATE): the task
+    deletes and interrupts its prompts, so nothing of it keeps a shared GPU busy."""
+    from nuke_comfyui.core.comfy.client import ComfyClient
+    from nuke_comfyui.core.config import ServerConfig
+
+    cluster = sim_cluster(1, seconds_per_step=0.1)
+    plate = _plates(tmp_path / "plates", range(1, 9))
+    folder = tmp_path / "farm" / f"img2img_{'c' * 8}"
+    command = [str(BIN / "nuke-comfyui"), "render", str(EXAMPLES / "img2img.json"), "--output", str(tmp_path / "farm"),
+               "--input", str(plate), "--frames", "1-8", "--task-frames", "1-8", "--group-id", "c" * 32]
+    task = subprocess.Popen(command, env=_env(cluster, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not (folder.is_dir() and _files(folder)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    task.send_signal(signal.SIGTERM)
+    out, _ = task.communicate(timeout=30)
+    assert task.returncode == 130, out.decode()[-2000:]
+    client = ComfyClient(ServerConfig(name="sim0", url=cluster.urls[0]))
+    try:
+        snapshot = client.queue()
+        assert snapshot.running == [] and snapshot.pending == []
+    finally:
+        client.close()
+    assert len(_files(folder)) < 8
