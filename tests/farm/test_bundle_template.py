@@ -235,3 +235,16 @@ def test_render_options_the_template_does_not_know_are_passed_on(tmp_path: Path,
     assert main(argv) == 0
     args = yaml.safe_load((tmp_path / "b" / "template.yaml").read_text())["steps"][0]["script"]["actions"]["onRun"]
     assert args["args"][-6:] == ["--label", "fox", "--set", "6.text=a fox", "--set", "3.steps=8"]
+
+
+def test_tasks_starting_together_share_one_group_folder(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nuke_comfyui.farm_bundle.task_plan import claim_group_folder
+
+    for attempt in range(20):
+        out = tmp_path / str(attempt)
+        with ThreadPoolExecutor(8) as pool:
+            folders = set(pool.map(claim_group_folder, [str(out)] * 8, ["shot"] * 8, ["d" * 32] * 8))
+        assert folders == {out / f"shot_{'d' * 8}"}
+        assert (out / f"shot_{'d' * 8}" / ".nuke_comfyui_group").read_text() == "d" * 32
