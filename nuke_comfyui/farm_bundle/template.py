@@ -7,8 +7,9 @@ as a range expression. Without frames (seed variations only) the step has a sing
 
 Every task runs `nuke-comfyui render` with the whole group's arguments plus `--group-id` (fixed
 here, so every task writes into the same group folder with the names a local render would use)
-and `--task-frames` (its chunk). Seeds are a function of (strategy, base seed, variation), so a
-task renders exactly what the local render would have rendered for those frames.
+and `--task-frames` (its chunk). Seeds are a function of (strategy, base seed, variation), and a
+task runs the local render's jobs that start in its chunk (farm_bundle/task_plan.py), so the
+tasks together render exactly what the local render would have rendered.
 
 Layouts: "thin" workers find their server configuration the usual way (environment or settings
 file); "gpu" workers each talk to the ComfyUI beside them, at 127.0.0.1:{{Param.ComfyPort}}.
