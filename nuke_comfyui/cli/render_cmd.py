@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label", default="", help="name of the result folder and files")
     parser.add_argument("--chunk-size", type=int, default=1, help="frames per job (default 1)")
     add_farm_arguments(parser)
+    from nuke_comfyui.cli import farm_task
+
+    farm_task.add_arguments(parser)
 
 
 def build_request(args: argparse.Namespace) -> Any:
@@ -77,8 +80,11 @@ def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli import farm_task
     from nuke_comfyui.cli.progress import follow
 
+    if farm_task.wanted(args):
+        return farm_task.run(args)
     request = build_request(args)
     farm = open_farm(args)
     try:

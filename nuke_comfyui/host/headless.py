@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="resume the node's unfinished journaled render instead of a new one")
     parser.add_argument("--no-save", action="store_true", help="do not save the script at the end")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between progress checks")
+    parser.add_argument("--farm", choices=("thin", "gpu"), default=None,
+                        help="write an OpenJD job bundle per node (docs/FARM.md) instead of rendering here")
+    parser.add_argument("--submit", action="store_true", help="with --farm: run `deadline bundle submit` on each")
     return parser
 
 
@@ -96,6 +99,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not names:
             print(f"[nuke-comfyui] no ComfyRender nodes in {args.script}", file=sys.stderr)
             return EXIT_FAILED
+        if args.farm:
+            from nuke_comfyui.host.farm_submit import headless_bundles
+
+            return headless_bundles(names, frames=args.frames, layout=args.farm, submit=args.submit)
         states = _follow(_start(names, args), args.poll)
         if not args.no_save:
             nuke.scriptSave(args.script)

@@ -1,0 +1,121 @@
+"""`nuke-comfyui bundle`: write a render as an OpenJD job bundle for the studio's farm manager.
+
+Takes the same arguments as `render` and writes DIR/template.yaml + DIR/parameter_values.yaml
+in AWS Deadline Cloud's layout; each task of the job runs `nuke-comfyui render` for a chunk of
+the frames. `--submit` hands the bundle to `deadline bundle submit` when that command exists.
+Nothing is rendered and no server is contacted here: the workers do that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from typing import List
+
+from nuke_comfyui.cli import render_cmd
+
+HELP = "write an OpenJD job bundle (AWS Deadline Cloud layout) that renders on a farm manager's workers"
+SUBMIT_TIMEOUT_S = 300.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    render_cmd.add_arguments(parser)
+    parser.add_argument("--bundle-dir", required=True, help="folder to write template.yaml and parameter_values.yaml")
+    parser.add_argument("--layout", choices=("thin", "gpu"), default="thin",
+                        help="thin: CPU workers drive the shared ComfyUI cluster (default); "
+                             "gpu: each worker renders on the ComfyUI beside it")
+    parser.add_argument("--frames-per-task", type=int, default=None,
+                        help="frames of one farm task (default: --chunk-size)")
+    parser.add_argument("--worker-command", default="nuke-comfyui",
+                        help="the nuke-comfyui command on the workers (default: nuke-comfyui on PATH)")
+    parser.add_argument("--comfy-port", type=int, default=8188, help="gpu layout: port of each worker's ComfyUI")
+    parser.add_argument("--job-name", default="", help="name of the farm job (default: ComfyUI <label>)")
+    parser.add_argument("--submit", action="store_true",
+                        help="submit with `deadline bundle submit` (AWS Deadline Cloud's command) when installed")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.core.render_request import RequestError
+    from nuke_comfyui.farm_bundle.bundle import check_renderable, deadline_executable, write_bundle
+    from nuke_comfyui.farm_bundle.task_plan import check_group_id
+    from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
+
+    if args.task_frames:
+        raise RequestError("--task-frames is for the tasks of a bundle; the bundle covers all of --frames")
+    options = BundleOptions(
+        layout=args.layout, frames_per_task=args.frames_per_task, command=args.worker_command,
+        config=os.path.abspath(args.config) if args.config else None, comfy_port=args.comfy_port,
+        job_name=args.job_name, extra_render_args=extra_render_args(args),
+    )
+    if args.group_id:
+        options.group_id = check_group_id(args.group_id)
+    request = render_cmd.build_request(args)
+    check_renderable(request)
+    written = write_bundle(args.bundle_dir, job_template(request, options), parameter_values(request, options))
+    submit = written.submit_command()
+    result: dict = {"bundle_dir": str(written.folder), "template": str(written.template),
+                    "parameter_values": str(written.values), "group_id": options.group_id,
+                    "submit_command": submit, "submitted": False}
+    if args.submit:
+        if deadline_executable() is None:
+            raise RequestError(f"the `deadline` command (AWS Deadline Cloud) is not installed; the bundle is in "
+                               f"{written.folder}: submit it from a machine that has it with: {_shell(submit)}")
+        result["submitted"] = True
+        result["submit_exit_code"] = _submit(submit, quiet=args.json)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"job bundle written to {written.folder} (group {options.group_id[:8]})")
+        if not args.submit:
+            print(f"submit it with:  {_shell(submit)}")
+            print(f"or run it here:  {_shell(written.local_command())}")
+    return int(result.get("submit_exit_code", 0))
+
+
+# `render` options the template writes itself (as job parameters or literally) or that mean nothing on a worker.
+TEMPLATE_HANDLES = {"workflow", "output", "input_pattern", "frames", "variations", "seed_strategy", "base_seed",
+                    "strategy", "timeout", "label", "chunk_size", "config", "journal", "json", "group_id",
+                    "task_frames", "help"}
+
+
+def extra_render_args(args: argparse.Namespace) -> List[str]:
+    """Any other `render` option given (e.g. one added after this command was written), as render takes it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    render_cmd.add_arguments(parser)
+    extra: List[str] = []
+    for action in parser._actions:
+        if action.dest in TEMPLATE_HANDLES or not action.option_strings:
+            continue
+        value = getattr(args, action.dest, action.default)
+        if value == action.default or value is None:
+            continue
+        flag = action.option_strings[-1] if action.option_strings[-1].startswith("--") else action.option_strings[0]
+        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+            extra.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                extra += [flag, *(str(v) for v in (item if isinstance(item, (list, tuple)) else [item]))]
+        else:
+            extra += [flag, str(value)]
+    return extra
+
+
+def _submit(command: List[str], quiet: bool) -> int:
+    from nuke_comfyui.core.render_request import RequestError
+
+    try:
+        done = subprocess.run(command, timeout=SUBMIT_TIMEOUT_S, check=False,
+                              stdout=sys.stderr if quiet else None)
+    except subprocess.TimeoutExpired:
+        raise RequestError(f"`{_shell(command)}` did not finish in {SUBMIT_TIMEOUT_S:.0f} s; "
+                           "check `deadline config show` and your credentials, then submit again") from None
+    return done.returncode
+
+
+def _shell(command: List[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in command)

@@ -1,0 +1,82 @@
+"""`nuke-comfyui render --group-id G [--task-frames F]`: what each task of a farm job bundle runs.
+
+The same render, with two differences that make a farm manager's tasks add up to one local
+render: the group id is given (so every task writes into the same group folder, with the same
+names), and only the task's frames that the group has not delivered yet are rendered (so a
+retried or re-run task finishes the chunk instead of starting it again). The job journal of a
+task is private and thrown away: the farm manager owns retries, the group folder owns results.
+A farm manager cancels a task with SIGTERM (OpenJD's NOTIFY_THEN_TERMINATE): that is taken as
+Ctrl-C, so the task's prompts are deleted or interrupted on the servers before it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+FARM_TASK_GROUP = "farm task (what the tasks of `nuke-comfyui bundle` run)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(FARM_TASK_GROUP)
+    group.add_argument("--group-id", default=None,
+                       help="render into this job group (32 hex digits) and skip the results it already has")
+    group.add_argument("--task-frames", default=None,
+                       help="with --group-id: only these frames of --frames (e.g. 1001-1010, OpenJD notation)")
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    """True when the render arguments ask for a farm task."""
+    return bool(getattr(args, "group_id", None) or getattr(args, "task_frames", None))
+
+
+def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.progress import follow
+    from nuke_comfyui.cli.render_cmd import build_request, open_farm
+    from nuke_comfyui.core.render_request import RequestError
+    from nuke_comfyui.farm_bundle.task_plan import check_group_id, frames_in_either_notation, plan_task
+
+    if not args.group_id:
+        raise RequestError("--task-frames needs --group-id: a farm task renders its frames of one job group")
+    group_id = check_group_id(args.group_id)
+    if args.frames:
+        args.frames = frames_in_either_notation(args.frames)
+    task = plan_task(build_request(args), group_id, args.task_frames)
+    done = f"{task.already_delivered} of {task.jobs_in_task} jobs already delivered"
+    if not task.plan.specs:
+        print(f"nothing to render: all {task.jobs_in_task} jobs of this task are in {task.folder}", file=sys.stderr)
+        return 0
+    print(f"farm task: rendering {len(task.plan.specs)} jobs into {task.folder} ({done})", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="nuke-comfyui-task-") as scratch:
+        if not getattr(args, "journal", None):
+            args.journal = str(Path(scratch) / "journal.sqlite3")
+        farm = open_farm(args)
+        try:
+            farm.scheduler.submit_plan(task.plan, group_id=group_id)
+            with _sigterm_as_interrupt():
+                return follow(farm.scheduler, group_id, as_json=args.json)
+        finally:
+            farm.stop()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While following the group, SIGTERM raises KeyboardInterrupt (follow() then cancels the group)."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    sigterm = getattr(signal, "SIGTERM", None)
+    try:
+        previous = signal.signal(sigterm, interrupt) if sigterm is not None else None
+    except ValueError:  # not the main thread (tests call run() in-process from threads): nothing to install
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None and sigterm is not None:
+            signal.signal(sigterm, previous)

@@ -1,0 +1,120 @@
+"""What one farm task renders: its frames of the group, minus what the group already delivered.
+
+A task is planned from the whole group's request, so every job keeps the seed, frame chunk and
+output name the local render of that request would give it; the task then keeps the jobs that
+start at one of its frames and drops those whose files are already in the group folder. Result files
+are only ever renamed into place whole (core/scheduler/results.py), so a file that exists is
+complete: a farm manager's retry renders the rest, and never overwrites a finished frame with a
+partial one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import List, Optional, Sequence, Set, Tuple
+
+from nuke_comfyui.core.frames import FrameSet
+from nuke_comfyui.core.render_request import RenderRequest, RequestError
+from nuke_comfyui.core.scheduler.plan import GroupPlan, JobSpec
+from nuke_comfyui.core.scheduler.request_plan import plan_for_request
+from nuke_comfyui.core.scheduler.results import MARKER, OutputLayout, group_folder, safe_label
+from nuke_comfyui.farm_bundle.frame_ranges import from_openjd
+
+_GROUP_ID = re.compile(r"^[0-9a-f]{32}$")
+_RESULT_EXT = re.compile(r"^\.[a-z0-9]{1,8}$")
+
+
+def check_group_id(text: Optional[str]) -> str:
+    """A group id as written into bundles: 32 lower-case hex digits (it names the result folder)."""
+    if not text or not _GROUP_ID.match(text):
+        raise RequestError(f"group id {text!r} must be 32 hex digits (0-9, a-f), as `nuke-comfyui bundle` writes it")
+    return text
+
+
+def frames_in_either_notation(text: str) -> str:
+    """A frame set in Nuke's grammar, from Nuke's ("1-99x2") or OpenJD's ("1-99:2") notation."""
+    return from_openjd(text) if ":" in text else text
+
+
+@dataclass
+class TaskPlan:
+    plan: GroupPlan
+    folder: Path
+    jobs_in_task: int
+    already_delivered: int
+
+
+def plan_task(request: RenderRequest, group_id: str, task_frames: Optional[str]) -> TaskPlan:
+    """Plan the jobs of `task_frames` (all frames when None) of group `group_id` still to deliver."""
+    check_group_id(group_id)
+    # A fresh id per run for the prompts' filename prefixes: the group id itself names the folder.
+    plan = plan_for_request(request, uuid.uuid4().hex)
+    folder = claim_group_folder(request.output_dir, plan.label, group_id)
+    layout = OutputLayout(folder, plan.label, tuple(plan.output_nodes))
+    mine = _task_specs(plan.specs, task_frames)
+    todo = [spec for spec in mine if not delivered(layout, spec)]
+    plan.specs = [replace(spec, index=i, depends_on=()) for i, spec in enumerate(todo)]
+    plan.layout = layout
+    return TaskPlan(plan, folder, len(mine), len(mine) - len(todo))
+
+
+def claim_group_folder(output_dir: str, label: str, group_id: str) -> Path:
+    """The group folder, safe for tasks of one group starting at the same moment on many workers.
+
+    core's group_folder claims the folder by creating its marker and then writing the id, so a
+    second task reading the marker in between would see it empty, take it for another group's
+    and fall back to the long folder name. Here the marker appears whole (written aside, renamed
+    into place); tasks of one group all write the same id, so which rename wins does not matter.
+    """
+    folder = Path(output_dir) / f"{safe_label(label)}_{group_id[:8]}"
+    marker = folder / MARKER
+    folder.mkdir(parents=True, exist_ok=True)
+    if not marker.exists():
+        aside = folder / f"{MARKER}.{uuid.uuid4().hex}"
+        aside.write_text(group_id, encoding="utf-8")
+        if marker.exists():  # another group's task got here first: leave its claim alone
+            aside.unlink()
+        else:
+            os.replace(str(aside), str(marker))
+    return group_folder(output_dir, label, group_id)
+
+
+def _frames_of(spec: JobSpec) -> Tuple[Optional[int], ...]:
+    return tuple(spec.frames) or (spec.frame,)
+
+
+def _task_specs(specs: Sequence[JobSpec], task_frames: Optional[str]) -> List[JobSpec]:
+    if task_frames is None:
+        return list(specs)
+    wanted: Set[int] = set(FrameSet.parse(from_openjd(task_frames)))
+    group_frames = {f for spec in specs for f in _frames_of(spec) if f is not None}
+    # Frames outside the group are ignored (a wrapper may pass <start>-<end> of a stepped range),
+    # but a task that shares no frame with the group is a mistake worth naming.
+    if not wanted & group_frames:
+        raise RequestError(f"task frames {task_frames} are not frames of the group; "
+                           "give --task-frames within --frames")
+    # A job belongs to the task that holds its first frame: every job of the group then runs in
+    # exactly one task, whole, however the farm manager cut the frames (OpenJD balances chunks,
+    # Deadline Cloud may adapt them to a target runtime), so batches match the local render's.
+    chosen = [spec for spec in specs if _frames_of(spec)[0] in wanted]
+    return chosen
+
+
+def delivered(layout: OutputLayout, spec: JobSpec) -> bool:
+    """True when every output of the job (each frame, each output node) is already in the folder."""
+    folder = layout.variation_dir(spec.variation)
+    try:
+        names = [n for n in os.listdir(folder) if not n.startswith(".")]
+    except FileNotFoundError:
+        return False
+    nodes = list(layout.output_nodes) or [""]
+    for frame in _frames_of(spec):
+        for node in nodes:
+            stem = layout.stem(spec.variation, node, 0) + (f".{frame:04d}" if frame is not None else "")
+            if not any(name.startswith(stem) and _RESULT_EXT.match(name[len(stem):]) for name in names):
+                return False
+    return True

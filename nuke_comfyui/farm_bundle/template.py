@@ -1,0 +1,198 @@
+"""A render request as an Open Job Description job template (jobtemplate-2023-09), kept as data.
+
+One step, "Render". With frames, its one task parameter `Frame` is a CHUNK[INT] over the
+`Frames` job parameter (the TASK_CHUNKING extension, which AWS Deadline Cloud and openjd-cli
+run): the farm manager cuts the frames into chunks of `ChunkSize` and each task gets its chunk
+as a range expression. Without frames (seed variations only) the step has a single task.
+
+Every task runs `nuke-comfyui render` with the whole group's arguments plus `--group-id` (fixed
+here, so every task writes into the same group folder with the names a local render would use)
+and `--task-frames` (its chunk). Seeds are a function of (strategy, base seed, variation), and a
+task runs the local render's jobs that start in its chunk (farm_bundle/task_plan.py), so the
+tasks together render exactly what the local render would have rendered.
+
+Layouts: "thin" workers find their server configuration the usual way (environment or settings
+file); "gpu" workers each talk to the ComfyUI beside them, at 127.0.0.1:{{Param.ComfyPort}}.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from nuke_comfyui.core.render_request import RenderRequest, RequestError
+from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES
+from nuke_comfyui.farm_bundle.frame_ranges import to_openjd
+
+SPECIFICATION = "jobtemplate-2023-09"
+LAYOUTS = ("thin", "gpu")
+MAX_CHUNK = 150  # the largest defaultTaskCount AWS Deadline Cloud accepts for a CHUNK[INT] parameter
+STEP_NAME = "Render"
+TASK_PARAM = "Frame"
+CANCEL_NOTICE_S = 30
+
+
+@dataclass
+class BundleOptions:
+    """How the bundle runs on the farm (everything that is not the render request itself)."""
+
+    layout: str = "thin"
+    frames_per_task: Optional[int] = None  # default: the request's chunk size
+    command: str = "nuke-comfyui"  # the worker's nuke-comfyui executable (a name on PATH or a path)
+    config: Optional[str] = None  # a settings file the workers can read (thin layout)
+    comfy_port: int = 8188  # gpu layout: the port of each worker's own ComfyUI
+    group_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    job_name: str = ""
+    extra_render_args: List[str] = field(default_factory=list)  # further `render` options, passed as given
+
+    def validate(self, request: RenderRequest) -> None:
+        if self.layout not in LAYOUTS:
+            raise RequestError(f"layout {self.layout!r} is unknown; use one of {', '.join(LAYOUTS)}")
+        per_task = self.task_size(request)
+        if not 1 <= per_task <= MAX_CHUNK:
+            raise RequestError(f"frames per task must be between 1 and {MAX_CHUNK}, not {per_task}")
+        if not 1 <= self.comfy_port <= 65535:
+            raise RequestError(f"ComfyUI port {self.comfy_port} must be between 1 and 65535")
+        if not self.command.strip():
+            raise RequestError("the nuke-comfyui command for the workers is empty; give its name or path")
+
+    def task_size(self, request: RenderRequest) -> int:
+        return self.frames_per_task if self.frames_per_task is not None else request.chunk_size
+
+
+Parameter = Tuple[Dict[str, Any], Any]  # (definition, value written to parameter_values.yaml)
+
+
+def _param(name: str, kind: str, value: Any, description: str, **extra: Any) -> Parameter:
+    """One job parameter. Its value goes to parameter_values.yaml; non-path values are also the
+    template's default (OpenJD allows only relative defaults for PATH parameters)."""
+    entry: Dict[str, Any] = {"name": name, "type": kind}
+    entry.update(extra)
+    entry["description"] = description
+    if kind != "PATH":
+        entry["default"] = value
+    return entry, value
+
+
+def _label(text: str) -> Dict[str, Any]:
+    return {"label": text, "groupLabel": "ComfyUI render"}
+
+
+def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Parameter]:
+    """The job parameters (what a wrangler may change when submitting) with this request's values."""
+    params = [
+        _param("Workflow", "PATH", request.workflow_path, "ComfyUI workflow in API format (JSON).",
+               objectType="FILE", dataFlow="IN",
+               userInterface={"control": "CHOOSE_INPUT_FILE", **_label("Workflow"),
+                              "fileFilters": [{"label": "ComfyUI API workflow", "patterns": ["*.json"]}]}),
+        _param("OutputDir", "PATH", request.output_dir,
+               "Folder the results are written into (the group folder is created inside it).",
+               objectType="DIRECTORY", dataFlow="OUT",
+               userInterface={"control": "CHOOSE_DIRECTORY", **_label("Output folder")}),
+    ]
+    if request.input_pattern:
+        params.append(_param("InputPattern", "PATH", request.input_pattern,
+                             "Input frames, e.g. /plates/a.####.png (readable by every worker).",
+                             userInterface=_label("Input frames")))
+    if request.frames:
+        params.append(_param("Frames", "STRING", to_openjd(request.frames),
+                             "Frames to render, as a range expression: 1001-1100, 1-99:2, 1,5,10-20.",
+                             minLength=1, userInterface={"control": "LINE_EDIT", **_label("Frames")}))
+        params.append(_param("ChunkSize", "INT", options.task_size(request),
+                             "Frames per farm task (the farm manager may balance chunks).",
+                             minValue=1, maxValue=MAX_CHUNK,
+                             userInterface={"control": "SPIN_BOX", **_label("Frames per task")}))
+    params += [
+        _param("Variations", "INT", request.variations, "Number of seed variations.",
+               minValue=1, maxValue=MAX_VARIATIONS, userInterface={"control": "SPIN_BOX", **_label("Variations")}),
+        _param("SeedStrategy", "STRING", request.seed_strategy, "How variation seeds follow from the base seed.",
+               allowedValues=list(SEED_STRATEGIES),
+               userInterface={"control": "DROPDOWN_LIST", **_label("Seed strategy")}),
+        _param("BaseSeed", "INT", request.base_seed, "Base seed of the variations.",
+               minValue=0, maxValue=MAX_SEED, userInterface={"control": "SPIN_BOX", **_label("Base seed")}),
+        _param("GroupId", "STRING", options.group_id,
+               "Job group id: names the result folder (<label>_<first 8>). Keep it to re-run into the same "
+               "folder; a new 32-hex-digit id starts a new group.",
+               minLength=32, maxLength=32, userInterface={"control": "HIDDEN"}),
+        _param("NukeComfyuiCommand", "STRING", options.command,
+               "The nuke-comfyui command on the workers (a name on PATH or a full path).",
+               minLength=1, userInterface={"control": "HIDDEN"}),
+    ]
+    if options.layout == "gpu":
+        params.append(_param("ComfyPort", "INT", options.comfy_port, "Port of the ComfyUI on each worker.",
+                             minValue=1, maxValue=65535, userInterface={"control": "SPIN_BOX",
+                                                                         **_label("Worker ComfyUI port")}))
+    return params
+
+
+def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
+    """`nuke-comfyui render` arguments of one task; what is not a job parameter is written literally."""
+    args = ["render", "{{Param.Workflow}}", "--output", "{{Param.OutputDir}}"]
+    if request.input_pattern:
+        args += ["--input", "{{Param.InputPattern}}"]
+    if request.frames:
+        args += ["--frames", "{{Param.Frames}}", "--task-frames", "{{Task.Param.Frame}}"]
+    args += ["--variations", "{{Param.Variations}}", "--seed-strategy", "{{Param.SeedStrategy}}",
+             "--base-seed", "{{Param.BaseSeed}}", "--group-id", "{{Param.GroupId}}",
+             "--chunk-size", str(request.chunk_size)]
+    if request.label:
+        args += ["--label", request.label]
+    if request.strategy:
+        args += ["--strategy", request.strategy]
+    if request.timeout is not None:
+        args += ["--timeout", repr(float(request.timeout))]
+    if options.config and options.layout == "thin":
+        args += ["--config", options.config]
+    return args + list(options.extra_render_args)
+
+
+def local_server_variables() -> Dict[str, str]:
+    """gpu layout: the worker's own ComfyUI is its whole cluster (NUKE_COMFYUI_SERVERS wins over every source)."""
+    server = {"name": "local", "host": "127.0.0.1", "port": 0}
+    text = json.dumps([server]).replace('"port": 0', '"port": {{Param.ComfyPort}}')
+    return {"NUKE_COMFYUI_SERVERS": text}
+
+
+def job_template(request: RenderRequest, options: BundleOptions) -> Dict[str, Any]:
+    """The whole job template as plain data (dump it as YAML or JSON)."""
+    request.validate()
+    options.validate(request)
+    label = request.label or _stem(request.workflow_path)
+    step: Dict[str, Any] = {"name": STEP_NAME}
+    if request.frames:
+        step["parameterSpace"] = {"taskParameterDefinitions": [{
+            "name": TASK_PARAM, "type": "CHUNK[INT]", "range": "{{Param.Frames}}",
+            "chunks": {"defaultTaskCount": "{{Param.ChunkSize}}", "rangeConstraint": "NONCONTIGUOUS"},
+        }]}
+    if options.layout == "gpu":
+        step["stepEnvironments"] = [{
+            "name": "WorkerComfyUI",
+            "description": "Render on the ComfyUI server running beside this worker.",
+            "variables": local_server_variables(),
+        }]
+    step["script"] = {"actions": {"onRun": {
+        "command": "{{Param.NukeComfyuiCommand}}", "args": task_arguments(request, options),
+        # SIGTERM (Windows: Ctrl-C) first: the task cancels its prompts on the servers, then exits.
+        "cancelation": {"mode": "NOTIFY_THEN_TERMINATE", "notifyPeriodInSeconds": CANCEL_NOTICE_S},
+    }}}
+    template: Dict[str, Any] = {"specificationVersion": SPECIFICATION}
+    if request.frames:
+        template["extensions"] = ["TASK_CHUNKING"]
+    template["name"] = (options.job_name or f"ComfyUI {label}")[:128]
+    template["description"] = (f"nuke-comfyui render of {label} ({options.layout} workers); "
+                               "each task renders its frames of one job group.")
+    template["parameterDefinitions"] = [definition for definition, _ in job_parameters(request, options)]
+    template["steps"] = [step]
+    return template
+
+
+def parameter_values(request: RenderRequest, options: BundleOptions) -> Dict[str, Any]:
+    """Every job parameter's value for this request, by name (parameter_values.yaml holds them)."""
+    return {definition["name"]: value for definition, value in job_parameters(request, options)}
+
+
+def _stem(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name

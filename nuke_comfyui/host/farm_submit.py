@@ -1,0 +1,150 @@
+"""The Comfy node's "Submit to farm" button: the node's render as an OpenJD job bundle.
+
+The plate is written exactly where the Render button would write it (into a server's shared
+folder, else under the output folder), so the farm reads it from the same shared storage; the
+bundle goes next to the script (<script folder>/comfyui_farm/<node>_<group>/). When AWS
+Deadline Cloud's `deadline` command is installed the artist is offered `deadline bundle submit`
+(run on a worker thread, bounded, the answer shown on the main thread); otherwise a message says
+where the bundle is and the command that submits it. `nuke -t headless.py --farm` does the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from typing import Any, List, Optional
+
+import nuke
+
+from nuke_comfyui.host import knobs
+from nuke_comfyui.host.inputs import prepare_input
+from nuke_comfyui.host.render import shared_folders
+from nuke_comfyui.host.session import HostSession, get_session
+
+log = logging.getLogger(__name__)
+SUBMIT_TIMEOUT_S = 300.0
+
+
+def bundle_folder(node_name: str, group_id: str) -> str:
+    """<script folder>/comfyui_farm/<node>_<group[:8]>; an unsaved script has no folder to write next to."""
+    try:
+        script = nuke.scriptName()
+    except RuntimeError:
+        raise knobs.NodeSetupError(
+            f"{node_name}: save the script first; the farm bundle is written next to it"
+        ) from None
+    return os.path.join(os.path.dirname(script), "comfyui_farm", f"{node_name}_{group_id[:8]}")
+
+
+def write_node_bundle(name: str, *, frames: Optional[str] = None, layout: str = "thin",
+                      session: Optional[HostSession] = None) -> Any:
+    """Write the plate and the job bundle of the Comfy node `name`; returns the WrittenBundle. Main thread."""
+    from nuke_comfyui.farm_bundle.bundle import check_renderable, write_bundle
+    from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
+
+    session = session or get_session()
+    node = knobs.comfy_node(name)
+    output_dir = knobs.output_dir(node)
+    transfer = knobs.transfer_override(node)
+    shared = shared_folders(session.farm.pool.servers(), knobs.server_subset(node), transfer)
+    span = knobs.frame_range(node, frames)
+    plan = prepare_input(node, span, knobs.frame_numbers(span.text), shared=shared,
+                         upload=transfer == "upload" or not shared, output_dir=output_dir)
+    explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
+    request = knobs.read_request(node, input_pattern=plan.pattern if plan else None,
+                                 frames=span if plan is not None or explicit else None)
+    request.workflow_path = os.path.abspath(request.workflow_path)
+    request.output_dir = os.path.abspath(request.output_dir)
+    check_renderable(request)
+    options = BundleOptions(layout=layout)
+    folder = bundle_folder(name, options.group_id)
+    written = write_bundle(folder, job_template(request, options), parameter_values(request, options))
+    log.info("%s: farm bundle written to %s", name, written.folder)
+    return written
+
+
+def submit_this_node() -> None:
+    """The gizmo button's command: never raises into Nuke, reports problems to the artist."""
+    from nuke_comfyui.core.errors import NukeComfyError
+
+    name = nuke.thisNode().name()
+    try:
+        submit_button(name)
+    except NukeComfyError as exc:
+        _tell(f"ComfyUI submit to farm {name}: {exc}")
+    except Exception as exc:
+        log.exception("ComfyUI submit to farm %s failed", name)
+        _tell(f"ComfyUI submit to farm {name} failed unexpectedly: {exc} (details in the terminal log)")
+
+
+def _tell(text: str) -> None:
+    log.warning("%s", text)
+    if nuke.GUI:
+        nuke.message(text)
+
+
+def submit_button(name: str) -> None:
+    """What the button does: write the bundle, then offer (or explain) the submission."""
+    from nuke_comfyui.farm_bundle.bundle import deadline_executable
+
+    written = write_node_bundle(name)
+    command = written.submit_command()
+    if deadline_executable() is None:
+        nuke.message(f"{name}: the farm job bundle is in\n{written.folder}\n\n"
+                     f"Submit it from a machine with AWS Deadline Cloud's `deadline` command:\n{_shell(command)}")
+        return
+    if nuke.ask(f"{name}: the farm job bundle is in\n{written.folder}\n\nSubmit it now with `{_shell(command)}`?"):
+        submit_in_background(name, command)
+
+
+def submit_in_background(name: str, command: List[str]) -> threading.Thread:
+    """Run `deadline bundle submit` off the main thread (bounded) and tell the artist how it went."""
+    def work() -> None:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=SUBMIT_TIMEOUT_S, check=False)
+            text = (f"{name}: submitted to the farm." if done.returncode == 0 else
+                    f"{name}: `deadline bundle submit` failed (exit {done.returncode}):\n{done.stderr[-800:]}")
+        except subprocess.TimeoutExpired:
+            text = (f"{name}: `deadline bundle submit` did not finish in {SUBMIT_TIMEOUT_S:.0f} s; check "
+                    f"`deadline config show` and your login, then run: {_shell(command)}")
+        except OSError as exc:
+            text = f"{name}: could not run `deadline`: {exc}; run it by hand: {_shell(command)}"
+        log.info("%s", text)
+        nuke.executeInMainThread(nuke.message, (text,))
+
+    thread = threading.Thread(target=work, name=f"nuke-comfyui-submit-{name}", daemon=True)
+    thread.start()
+    return thread
+
+
+def headless_bundles(names: List[str], *, frames: Optional[str], layout: str, submit: bool) -> int:
+    """`nuke -t headless.py --farm`: a bundle per node; with --submit, `deadline bundle submit` each."""
+    from nuke_comfyui.farm_bundle.bundle import deadline_executable
+
+    code = 0
+    for name in names:
+        written = write_node_bundle(name, frames=frames, layout=layout)
+        command = written.submit_command()
+        print(f"[nuke-comfyui] {name}: farm bundle {written.folder}", flush=True)
+        if not submit:
+            print(f"[nuke-comfyui] {name}: submit with: {_shell(command)}", flush=True)
+        elif deadline_executable() is None:
+            print(f"[nuke-comfyui] {name}: `deadline` is not installed; submit with: {_shell(command)}", flush=True)
+            code = 1
+        else:
+            try:
+                done = subprocess.run(command, timeout=SUBMIT_TIMEOUT_S, check=False)
+                code = code or (1 if done.returncode else 0)
+            except subprocess.TimeoutExpired:
+                print(f"[nuke-comfyui] {name}: `deadline bundle submit` timed out after "
+                      f"{SUBMIT_TIMEOUT_S:.0f} s", flush=True)
+                code = 1
+    return code
+
+
+def _shell(command: List[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in command)
