@@ -54,6 +54,10 @@ class Dispatcher:
         self.groups.pop(group_id, None)
         self._base.pop(group_id, None)
 
+    def forget_placement(self, group_id: str) -> None:
+        """Rebuild the group's shared placement on the next pass (its plan's strategy changed)."""
+        self._base.pop(group_id, None)
+
     def enqueue(self, job: Job, *, front: bool = False) -> None:
         """Make a queued job available for dispatch (retries go to the front of their group)."""
         queue = job.group.constrained if job.constrained else job.group.ready

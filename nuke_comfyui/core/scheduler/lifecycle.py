@@ -1,8 +1,11 @@
-"""Lifecycle of a group after submission: cancel, retry the failed children, resume from the journal.
+"""Lifecycle of a group after submission: cancel, retry, resume from the journal.
 
 `resume` rebuilds a journaled group from its RenderRequest and overlays what the journal knows
-(finished children, attempts, prompts still on servers to re-attach to). `cancel` works both for
-groups running here and for groups only the journal knows.
+(finished children, attempts, prompts still on servers to re-attach to). `cancel` works for
+groups running here, for groups another live process renders (it asks the owner through the
+journal and waits for it to confirm) and for groups only the journal knows. A cancelled group
+is not a dead end: `retry` (or `resume` with `restart_cancelled`) queues its cancelled children
+again, each retried child with a fresh attempt budget.
 """
 
 from __future__ import annotations
@@ -10,47 +13,57 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
+from nuke_comfyui.core.group_owners import HEARTBEAT_S
 from nuke_comfyui.core.journal import AttemptRow, JobRow, Journal
-from nuke_comfyui.core.scheduler import attempt as net
-from nuke_comfyui.core.scheduler.group import GroupState
+from nuke_comfyui.core.scheduler.cancelling import CancelReport, cancel_prompts
+from nuke_comfyui.core.scheduler.group import GROUP_FINAL, Group, GroupState
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Attempt, Job, JobState
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
+from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import Submission
 
 log = logging.getLogger(__name__)
+
+FINAL_GROUP_STATES = {state.value for state in GROUP_FINAL}
 
 
 class Lifecycle:
     """Cancel, retry and resume of groups (live here or journaled by another run)."""
 
     def __init__(self, state: SchedulerState, journal: Journal, sync: JournalSync,
-                 submission: Submission) -> None:
+                 submission: Submission, ownership: Ownership) -> None:
         self.state = state
         self.journal = journal
         self.sync = sync
         self.submission = submission
+        self.ownership = ownership
+        state.cancel_group = lambda group_id: self.cancel(group_id, 15.0)
 
     # -- cancel ----------------------------------------------------------------------------------
 
-    def cancel(self, group_id: str, wait: float) -> None:
-        """Drop waiting children, delete our pending prompts, interrupt running ones."""
+    def cancel(self, group_id: str, wait: float) -> CancelReport:
+        """Drop waiting children, delete our queued prompts, interrupt running ones; report it all."""
         s = self.state
         group_id = self.resolve(group_id)
         with s.lock:
             group = s.groups.get(group_id)
         if group is None:
-            self._cancel_journaled(group_id)
-            return
+            return self._cancel_elsewhere(group_id, wait)
+        report = CancelReport(group_id)
         cleanups: Dict[str, List[str]] = {}
         with s.lock:
+            if group.pending_work == 0 and not group.active:
+                report.already_final = True
+                return report
             group.cancel_requested = True
             pending = [s.submitting[job.prompt_id] for job in group.active if job.prompt_id in s.submitting]
             for job in group.jobs:
                 if job.state in (JobState.QUEUED, JobState.BLOCKED):
                     s.finish(job, JobState.CANCELLED)
+                    report.jobs_cancelled += 1
                 elif job.state in ACTIVE:
                     pid, server = job.prompt_id, job.server
                     assert pid is not None and server is not None
@@ -60,10 +73,11 @@ class Lifecycle:
                         s.dirty_attempt(job, current)
                     s.detach(job)
                     s.finish(job, JobState.CANCELLED)
+                    report.jobs_cancelled += 1
                     cleanups.setdefault(server, []).append(pid)
             s.dirty_groups.add(group)
         self.sync.flush()
-        self._run_cleanups(cleanups, wait)
+        self._run_cleanups(cleanups, wait, report)
         deadline = time.monotonic() + wait
         for marker in pending:  # a POST still in flight cleans its own prompt up when it lands
             try:
@@ -71,8 +85,9 @@ class Lifecycle:
             except FutureTimeout:
                 log.warning("a prompt of group %s was still being sent after %.0f s", group_id[:8], wait)
         s.wake.set()
+        return report
 
-    def _run_cleanups(self, cleanups: Dict[str, List[str]], wait: float) -> None:
+    def _run_cleanups(self, cleanups: Dict[str, List[str]], wait: float, report: CancelReport) -> None:
         s = self.state
         executor = s.executor
         futures = []
@@ -81,64 +96,128 @@ class Lifecycle:
             if link is None:
                 continue
             if executor is None:
-                net.cleanup(link.client, pids)
+                report.add(cancel_prompts(link.client, server, pids, report.group_id))
             else:
-                futures.append(executor.submit(net.cleanup, link.client, pids))
+                futures.append((server, executor.submit(cancel_prompts, link.client, server, pids,
+                                                        report.group_id)))
         deadline = time.monotonic() + wait
-        for future in futures:
-            future.result(timeout=max(0.1, deadline - time.monotonic()))
+        for server, future in futures:
+            try:
+                report.add(future.result(timeout=max(0.1, deadline - time.monotonic())))
+            except FutureTimeout:
+                report.unreachable[server] = f"no answer within {wait:.0f} s"
         with s.lock:
             s.next_poll = 0.0
 
-    def _cancel_journaled(self, group_id: str) -> None:
-        """Cancel a group this process does not run: clean its prompts off servers, mark the journal."""
+    def _cancel_elsewhere(self, group_id: str, wait: float) -> CancelReport:
+        """Cancel a group this process does not run: tell its owner (if any), clean its prompts off
+        the servers, and mark the journal (or let the live owner do that, and wait for it)."""
         row = self.journal.group(group_id)
+        report = CancelReport(row.id)
+        open_jobs = [job for job in self.journal.jobs(row.id)
+                     if job.state not in ("completed", "failed", "timeout", "cancelled")]
+        if not open_jobs:
+            report.already_final = True
+            return report
+        owner = self.ownership.owners.request_cancel(row.id)
+        live_owner = owner is not None and not owner.is_me and owner.alive()
         cleanups: Dict[str, List[str]] = {}
-        changed = []
-        for job in self.journal.jobs(row.id):
-            if job.state in ("completed", "failed", "timeout", "cancelled"):
-                continue
+        for job in open_jobs:
             if job.state in ("dispatched", "running") and job.server and job.prompt_id:
                 cleanups.setdefault(job.server, []).append(job.prompt_id)
-            job.state = "cancelled"
-            changed.append(job)
-        clients = {name: self.state.pool.client(name) for name in cleanups}
+        known = {c.name for c in self.state.pool.servers()}
         for name, pids in cleanups.items():
-            net.cleanup(clients[name], pids)
-        self.journal.write(jobs=changed, group_states=[(row.id, GroupState.CANCELLED.value)])
+            if name not in known:
+                report.unreachable[name] = "not in the server list any more"
+                continue
+            report.add(cancel_prompts(self.state.pool.client(name), name, pids, row.id))
+        report.jobs_cancelled = len(open_jobs)
+        if live_owner and owner is not None:
+            report.owner = owner.describe()
+            report.confirmed = self._wait_for_owner(row.id, wait)
+            return report
+        for job in open_jobs:
+            job.state = "cancelled"
+        self.journal.write(jobs=open_jobs, group_states=[(row.id, GroupState.CANCELLED.value)])
+        return report
+
+    def _wait_for_owner(self, group_id: str, wait: float) -> bool:
+        """Whether the owning process marked the group final (or died) within `wait` seconds."""
+        deadline = time.monotonic() + max(wait, HEARTBEAT_S * 3)
+        while time.monotonic() < deadline:
+            if self.journal.group(group_id).state in FINAL_GROUP_STATES:
+                return True
+            owner = self.ownership.owner(group_id)
+            if owner is None or not owner.alive():
+                return False
+            time.sleep(0.2)
+        return False
 
     # -- retry -----------------------------------------------------------------------------------
 
-    def retry_failed(self, group_id: str) -> int:
-        """Re-queue the failed and timed-out children (same seeds); returns how many."""
+    def retry_failed(self, group_id: str, *, timeout: Optional[float] = None, strategy: Optional[str] = None,
+                     force: bool = False) -> int:
+        """Re-queue the failed, timed-out and cancelled children (same seeds, a fresh attempt budget,
+        optionally a new timeout or server strategy); returns how many."""
         s = self.state
-        group_id = self.resume(self.resolve(group_id))  # a no-op when it runs here already
+        group_id = self.resume(self.resolve(group_id), force=force)  # a no-op when it runs here already
         count = 0
         with s.lock:
             group = s.group(group_id)
             group.cancel_requested = False
-            for job in group.jobs:
-                if job.state in (JobState.FAILED, JobState.TIMEOUT):
-                    job.failures = 0
-                    job.exclude = None
-                    job.min_vram = None
-                    job.error = None
-                    job.prompt_id = None
-                    s.queue_or_block(job)
-                    count += 1
-            s.recount_stuck(group)
-            s.group_changed(group)
+            if timeout is not None:
+                group.timeout = timeout
+            if strategy is not None:
+                group.plan.placement = dict(group.plan.placement or {}, strategy=strategy)
+                s.dispatcher.forget_placement(group_id)
+            count = self._requeue(group, (JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED))
         s.wake.set()
+        return count
+
+    def _requeue(self, group: Group, states: Tuple[JobState, ...]) -> int:
+        """Queue these children again with a fresh budget (under the lock); returns how many."""
+        s = self.state
+        count = 0
+        for job in group.jobs:
+            if job.state in states:
+                job.failures = 0
+                job.budget_start = len(job.attempts or ())
+                job.exclude = None
+                job.min_vram = None
+                job.error = None
+                job.prompt_id = None
+                s.queue_or_block(job)
+                count += 1
+        if count:
+            group.released_reason = None
+            self.ownership.reopen(group.id)
+            s.dispatcher.add_group(group)
+        s.recount_stuck(group)
+        s.group_changed(group)
         return count
 
     # -- resume ----------------------------------------------------------------------------------
 
-    def resume(self, group_id: str) -> str:
-        """Re-attach a journaled group: collect finished prompts, wait on live ones, requeue lost ones."""
+    def resume(self, group_id: str, *, force: bool = False, restart_cancelled: bool = False) -> str:
+        """Re-attach a journaled group: collect finished prompts, wait on live ones, requeue lost ones.
+
+        Refuses (GroupOwnedError) a group another live process renders, unless `force`. With
+        `restart_cancelled` the cancelled children are queued again, so a cancelled group can be
+        finished.
+        """
         s = self.state
         row = self.journal.group(group_id)
-        if row.id in s.groups:
+        with s.lock:
+            live = s.groups.get(row.id)
+        if live is not None:
+            self.ownership.claim(row.id, force=force)
+            if restart_cancelled:
+                with s.lock:
+                    live.cancel_requested = False
+                    self._requeue(live, (JobState.CANCELLED,))
+                s.wake.set()
             return row.id
+        self.ownership.claim(row.id, force=force)
         plan = self.submission.make_plan(row.request, row.id)  # the journaled RenderRequest JSON
         plan.output_dir = row.output_dir
         group = self.submission.build_group(plan, row.id, created=row.created)
@@ -151,6 +230,8 @@ class Lifecycle:
                 if job is not None:
                     self._restore(job, saved, attempts.get(saved.id, []))
             self.submission.register(group, restored=True)
+            if restart_cancelled:
+                self._requeue(group, (JobState.CANCELLED,))
             s.next_poll = 0.0
         s.wake.set()
         return row.id

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.scheduler.jobs import JobState
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
+from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.recovery import Recovery
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import Submission
@@ -29,9 +30,11 @@ log = logging.getLogger(__name__)
 class DispatchLoop:
     """Owns the dispatcher thread, the worker pool and the event streams' start and stop."""
 
-    def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission,
-                 tracking: Tracking, recovery: Recovery, *, max_workers: Optional[int] = None) -> None:
+    def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission, *,
+                 tracking: Tracking, recovery: Recovery, ownership: Ownership,
+                 max_workers: Optional[int] = None) -> None:
         self.state = state
+        self.ownership = ownership
         self.sync = sync
         self.submission = submission
         self.tracking = tracking
@@ -78,6 +81,7 @@ class DispatchLoop:
         if s.executor is not None:
             s.executor.shutdown(wait=False, cancel_futures=True)
         self.sync.flush()
+        self.ownership.release_all()  # a stopped process owns nothing; `resume` elsewhere may take over
         s.bus.stop()
         with s.changed:
             s.changed.notify_all()
@@ -106,8 +110,10 @@ class DispatchLoop:
                 waits.append(s.next_poll - time.monotonic())
             if s.occupying:
                 waits.append(s.next_sweep - time.monotonic())
-            if s.dirty_jobs or s.tasks:
+            if s.dirty_jobs or s.tasks or s.settled:
                 waits.append(0.0)
+            if s.groups:
+                waits.append(self.ownership.next_beat - time.monotonic())
         return max(0.0, min(waits)) if waits else None
 
     def _tick(self) -> None:
@@ -128,10 +134,16 @@ class DispatchLoop:
             submits = [self.submission.prepare(job, server, now) for job, server in placed]
             polls = self.tracking.due_polls(now)
             tasks, s.tasks = s.tasks, []
+            settled = self.ownership.take_settled()
+            beat = bool(s.groups) and self.ownership.due(now)
         self.sync.flush()  # the journal knows every prompt_id before its POST
         executor = s.executor
         if executor is None:
             return
+        if settled:
+            executor.submit(self.ownership.release, settled)
+        if beat:
+            executor.submit(self.ownership.beat)
         for job, server, pid in submits:
             executor.submit(self.submission.send, job, server, pid)
         for task in tasks:

@@ -28,7 +28,8 @@ class Recovery:
 
     # -- verdicts --------------------------------------------------------------------------------
 
-    def apply_verdict(self, job: Job, pid: str, verdict: Verdict, *, exclude: bool = True) -> None:
+    def apply_verdict(self, job: Job, pid: str, verdict: Verdict, *, exclude: bool = True,
+                      report_lost: bool = True) -> None:
         s = self.state
         server = job.server or ""
         current = job.attempt
@@ -36,13 +37,17 @@ class Recovery:
             current.finish(verdict.outcome, verdict.message)
             s.dirty_attempt(job, current)
         s.detach(job)
+        if not job.group.cancel_requested and verdict.action is Action.REQUEUE and \
+                s.cancelled_elsewhere(job.group.id):
+            # Interrupted or deleted by `cancel` in another process: stop, never resubmit.
+            self._cancelled_elsewhere(job.group)
+        tried = len(job.attempts or ()) - job.budget_start
         if job.group.cancel_requested:
             s.finish(job, JobState.CANCELLED)
         elif verdict.action is Action.FAIL:
             s.finish(job, JobState.FAILED, verdict.message)
-        elif len(job.attempts or ()) >= self.attempt_cap():
-            s.finish(job, JobState.FAILED, f"gave up after {len(job.attempts or ())} attempts; last: "
-                     f"{verdict.message}")
+        elif tried >= self.attempt_cap():
+            s.finish(job, JobState.FAILED, f"gave up after {tried} attempts; last: {verdict.message}")
         elif verdict.action is Action.REQUEUE:
             self.requeue(job, server if exclude else None, verdict.message)
         else:
@@ -54,8 +59,16 @@ class Recovery:
                 self._retry_with_more_vram(job, server, verdict)
             else:
                 self.requeue(job, server, verdict.message)
-        if verdict.server_lost and server:
+        if verdict.server_lost and server and report_lost:
             self.server_lost(server, verdict.message)
+
+    def _cancelled_elsewhere(self, group: Any) -> None:
+        s = self.state
+        log.warning("group %s was cancelled from another process; stopping it here", group.id[:8])
+        group.cancel_requested = True
+        cancel = s.cancel_group
+        if cancel is not None:
+            s.tasks.append(lambda: cancel(group.id))
 
     def attempt_cap(self) -> int:
         return 1 + self.state.retries + 2 * max(1, len(self.state.links))
@@ -136,13 +149,17 @@ class Recovery:
         lost = [(pid, s.current(pid)) for pid, where in s.occupying.items() if where == server]
         if not lost:
             return
-        log.warning("lost server %s (%s); requeueing %d job(s) elsewhere", server, reason, len(lost))
+        prefix = f"lost server {server}: "
+        reason = reason[len(prefix):] if reason.startswith(prefix) else reason  # never "lost ... (lost ...)"
+        requeued = 0
         for pid, job in lost:
             s.release(pid)
             current = job.attempt if job is not None else None
             submitting = current is None or current.outcome == "dispatched"  # its POST will report
             if job is not None and job.state in ACTIVE and not submitting:
-                self.apply_verdict(job, pid, lost_verdict(server, reason))
+                self.apply_verdict(job, pid, lost_verdict(server, reason), report_lost=False)
+                requeued += 1
+        log.warning("lost server %s: %s; %d job(s) of ours there go elsewhere", server, reason, requeued)
         report = getattr(s.pool, "report_failure", None)
         if report is not None:
             s.tasks.append(lambda: report(server, reason))

@@ -22,11 +22,13 @@ from typing import Any, Callable, List, Optional
 
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import read_models
+from nuke_comfyui.core.scheduler.cancelling import CancelReport
 from nuke_comfyui.core.scheduler.dispatcher import Dispatcher
 from nuke_comfyui.core.scheduler.events import GroupProgress, GroupSnapshot, SchedulerEvent
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.lifecycle import Lifecycle
 from nuke_comfyui.core.scheduler.loop import DispatchLoop
+from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.recovery import Recovery
 from nuke_comfyui.core.scheduler.state import SchedulerState
@@ -64,9 +66,10 @@ class Scheduler:
         self.recovery = Recovery(self.state)
         self.submission = Submission(self.state, self.recovery, plan_factory)
         self.tracking = Tracking(self.state, self.recovery, stream_factory)
-        self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission)
-        self.loop = DispatchLoop(self.state, self.sync, self.submission, self.tracking, self.recovery,
-                                 max_workers=max_workers)
+        self.ownership = Ownership(self.state, journal)
+        self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
+        self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
+                                 recovery=self.recovery, ownership=self.ownership, max_workers=max_workers)
 
     @property
     def job_timeout(self) -> float:
@@ -97,6 +100,10 @@ class Scheduler:
         """Receive JobUpdated / GroupUpdated events (on the event thread); returns unsubscribe."""
         return self.state.bus.subscribe(callback)
 
+    def drain_events(self, timeout: float = 5.0) -> bool:
+        """Block until every event published so far reached the subscribers (e.g. before unsubscribing)."""
+        return self.state.bus.drain(timeout)
+
     # -- submitting ------------------------------------------------------------------------------
 
     def submit(self, request: Any) -> str:
@@ -114,6 +121,7 @@ class Scheduler:
         self.submission.check_capable(plan)
         group = self.submission.build_group(plan, group_id)
         self.sync.create(group)
+        self.ownership.claim(group_id)
         with self.state.lock:
             self.submission.register(group)
         self.state.wake.set()
@@ -136,7 +144,8 @@ class Scheduler:
         deadline = None if timeout is None else time.monotonic() + timeout
         with s.changed:
             group = s.group(group_id)
-            while group.pending_work > 0 or (group.cancel_requested and group.active):
+            while (group.pending_work > 0 or (group.cancel_requested and group.active)) \
+                    and group.released_reason is None:
                 left = None if deadline is None else deadline - time.monotonic()
                 if (left is not None and left <= 0) or not s.running:
                     break
@@ -147,21 +156,26 @@ class Scheduler:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def cancel(self, group_id: str, *, wait: float = 15.0) -> None:
-        """Cancel a group: drop waiting children, delete our pending prompts, interrupt running ones.
+    def cancel(self, group_id: str, *, wait: float = 15.0) -> CancelReport:
+        """Cancel a group: drop waiting children, delete our queued prompts, interrupt running ones.
 
-        Works for a group journaled by an earlier process too. Returns once the servers have
-        been told (or `wait` seconds passed).
+        Works for a group another live process renders (its owner is asked through the journal
+        and stops within seconds) and for one only the journal knows. Returns once the servers
+        have been told (or `wait` seconds passed) with what was actually done.
         """
-        self.lifecycle.cancel(group_id, wait)
+        return self.lifecycle.cancel(group_id, wait)
 
-    def retry_failed(self, group_id: str) -> int:
-        """Re-queue the failed and timed-out children (same seeds); returns how many."""
-        return self.lifecycle.retry_failed(group_id)
+    def retry_failed(self, group_id: str, *, timeout: Optional[float] = None, strategy: Optional[str] = None,
+                     force: bool = False) -> int:
+        """Re-queue the failed, timed-out and cancelled children (same seeds, fresh attempt budget)."""
+        return self.lifecycle.retry_failed(group_id, timeout=timeout, strategy=strategy, force=force)
 
-    def resume(self, group_id: str) -> str:
-        """Re-attach a journaled group: collect finished prompts, wait on live ones, requeue lost ones."""
-        return self.lifecycle.resume(group_id)
+    def resume(self, group_id: str, *, force: bool = False, restart_cancelled: bool = False) -> str:
+        """Re-attach a journaled group: collect finished prompts, wait on live ones, requeue lost ones.
+
+        Raises GroupOwnedError while another live process renders the group (unless `force`).
+        """
+        return self.lifecycle.resume(group_id, force=force, restart_cancelled=restart_cancelled)
 
 
 def _default_placement() -> Callable[..., Any]:

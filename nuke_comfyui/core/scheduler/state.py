@@ -76,6 +76,10 @@ class SchedulerState:
         self.executor: Optional[ThreadPoolExecutor] = None
         self.running = False
         self.start_stream: Optional[Callable[[ServerLink], None]] = None  # set by the tracking part
+        self.settled: Set[str] = set()  # groups that just ran out of work: release owner and memory
+        # Set by the ownership part: has another process asked to cancel this group? (journal read)
+        self.cancelled_elsewhere: Callable[[str], bool] = lambda group_id: False
+        self.cancel_group: Optional[Callable[[str], Any]] = None  # runs a full cancel (worker thread)
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -119,6 +123,13 @@ class SchedulerState:
 
     def push_timer(self, deadline: float, kind: str, job: Job, pid: str) -> None:
         heapq.heappush(self.timers, (deadline, next(self._seq), kind, job, pid))
+        if len(self.timers) > 64 + 4 * len(self.by_prompt):
+            self.drop_dead_timers()
+
+    def drop_dead_timers(self) -> None:
+        """Forget timers of prompts that already ended (they would hold finished jobs for a timeout)."""
+        self.timers = [t for t in self.timers if t[3].prompt_id == t[4] and t[3].state in ACTIVE]
+        heapq.heapify(self.timers)
 
     def detach(self, job: Job) -> None:
         """Forget the job's current prompt (its server slot is released separately)."""
@@ -196,6 +207,8 @@ class SchedulerState:
 
     def group_changed(self, group: Group) -> None:
         self.dirty_groups.add(group)
+        if group.pending_work == 0 and not group.active:
+            self.settled.add(group.id)
         if self.bus.has_subscribers:
             self.bus.publish(GroupUpdated(read_models.progress(group)))
         self.changed.notify_all()
