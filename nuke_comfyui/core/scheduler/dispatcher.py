@@ -132,14 +132,13 @@ class Dispatcher:
             try:
                 server = self._choose(self._base_placement(group), backlog=len(ready))
             except NoCapableServer as exc:
-                # Servers may be re-enabled or come back: keep the jobs waiting, say why.
-                if group.waiting_reason != str(exc):
-                    log.warning("group %s waits: %s", group.id[:8], exc)
+                # Servers may be re-enabled or come back: keep the jobs waiting (starvation.py
+                # says why, once, and fails them if nothing changes in time).
                 group.waiting_reason = str(exc)
                 return
+            group.waiting_reason = None
             if server is None:
                 return
-            group.waiting_reason = None
             ready.popleft()
             self.occupy(server)
             placed.append((job, server))

@@ -20,6 +20,7 @@ from nuke_comfyui.core.scheduler.jobs import JobState
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import Submission
 from nuke_comfyui.core.scheduler.tracking import Tracking
@@ -31,9 +32,11 @@ class DispatchLoop:
     """Owns the dispatcher thread, the worker pool and the event streams' start and stop."""
 
     def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission, *,
-                 tracking: Tracking, recovery: Recovery, ownership: Ownership,
+                 tracking: Tracking, recovery: Recovery, ownership: Ownership, starvation: StarvationWatch,
                  max_workers: Optional[int] = None) -> None:
         self.state = state
+        self.starvation = starvation
+        self._next_starve_check: Optional[float] = None
         self.ownership = ownership
         self.sync = sync
         self.submission = submission
@@ -114,6 +117,8 @@ class DispatchLoop:
                 waits.append(0.0)
             if s.groups:
                 waits.append(self.ownership.next_beat - time.monotonic())
+            if self._next_starve_check is not None:
+                waits.append(self._next_starve_check - time.monotonic())
         return max(0.0, min(waits)) if waits else None
 
     def _tick(self) -> None:
@@ -131,6 +136,7 @@ class DispatchLoop:
             placed, impossible = s.dispatcher.pick()
             for job, reason in impossible:
                 s.finish(job, JobState.FAILED, reason)
+            self._next_starve_check = self.starvation.check(now)
             submits = [self.submission.prepare(job, server, now) for job, server in placed]
             polls = self.tracking.due_polls(now)
             tasks, s.tasks = s.tasks, []

@@ -31,9 +31,13 @@ from nuke_comfyui.core.scheduler.loop import DispatchLoop
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import PlanFactory, Submission
 from nuke_comfyui.core.scheduler.tracking import StreamFactory, Tracking
+
+#: seconds a group waits when no server at all can take its jobs, before it fails with the reason
+DEFAULT_NO_SERVER_WAIT = 60.0
 
 
 class Scheduler:
@@ -51,6 +55,8 @@ class Scheduler:
         stream_factory: Optional[StreamFactory] = None,
         placement_factory: Optional[Callable[..., Any]] = None,
         max_workers: Optional[int] = None,
+        no_server_wait: Optional[float] = None,
+        capability_wait: float = 10.0,
     ) -> None:
         cluster = getattr(pool, "cluster", None)
         self.pool = pool
@@ -64,12 +70,15 @@ class Scheduler:
         )
         self.sync = JournalSync(self.state, journal)
         self.recovery = Recovery(self.state)
-        self.submission = Submission(self.state, self.recovery, plan_factory)
+        self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait)
+        wait_for_servers = no_server_wait if no_server_wait is not None else \
+            float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
         self.tracking = Tracking(self.state, self.recovery, stream_factory)
         self.ownership = Ownership(self.state, journal)
         self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
         self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
-                                 recovery=self.recovery, ownership=self.ownership, max_workers=max_workers)
+                                 recovery=self.recovery, ownership=self.ownership,
+                                 starvation=StarvationWatch(self.state, wait_for_servers), max_workers=max_workers)
 
     @property
     def job_timeout(self) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from concurrent.futures import Future
 from typing import Any, Callable, Optional, Tuple
@@ -34,8 +35,9 @@ class Submission:
     """Builds groups from plans and sends placed jobs to their servers."""
 
     def __init__(self, state: SchedulerState, recovery: Recovery,
-                 plan_factory: Optional[PlanFactory] = None) -> None:
+                 plan_factory: Optional[PlanFactory] = None, *, capability_wait: float = 10.0) -> None:
         self.state = state
+        self.capability_wait = capability_wait
         self.recovery = recovery
         self._plan_factory = plan_factory
         self._transfer = InputTransfer()
@@ -52,10 +54,21 @@ class Submission:
         return factory(request, group_id)
 
     def check_capable(self, plan: GroupPlan) -> None:
-        """Raise NoCapableServer now rather than leave a group waiting forever."""
+        """Raise NoCapableServer now rather than leave a group waiting forever.
+
+        Right after start the servers' node lists may not be read yet; wait for them, within
+        `capability_wait` seconds, so a workflow no server can run fails here, by name.
+        """
+        pool = self.state.pool
         placement = self.state.dispatcher.placement_for(plan)
-        full = {s.name: 1 << 30 for s in self.state.pool.servers()}
-        self.state.pool.choose(placement, full)
+        full = {s.name: 1 << 30 for s in pool.servers()}
+        pending = getattr(pool, "capabilities_pending", None)
+        deadline = time.monotonic() + self.capability_wait
+        while True:
+            pool.choose(placement, full)  # raises NoCapableServer when every known server lacks something
+            if pending is None or not pending() or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
 
     @staticmethod
     def build_group(plan: GroupPlan, group_id: str, created: Optional[float] = None) -> Group:
