@@ -43,6 +43,7 @@ class Dispatcher:
         self._make_placement = placement_factory
         self.groups: OrderedDict[str, Group] = OrderedDict()  # FIFO: older groups first
         self.in_flight: Dict[str, int] = {}
+        self.blocked: Set[str] = set()  # suspect servers (a job timed out there): no new work
         self._base: Dict[str, Any] = {}  # group id -> shared Placement
 
     # -- queues ----------------------------------------------------------------------------------
@@ -144,7 +145,10 @@ class Dispatcher:
             placed.append((job, server))
 
     def _choose(self, placement: Any, backlog: int = 1) -> Optional[str]:
-        return self._pool.choose(placement, self.in_flight, backlog)
+        in_flight: Mapping[str, int] = self.in_flight
+        if self.blocked:  # a suspect server looks full, so nothing new goes there
+            in_flight = {**self.in_flight, **{name: 1 << 20 for name in self.blocked}}
+        return self._pool.choose(placement, in_flight, backlog)
 
     def _base_placement(self, group: Group) -> Any:
         base = self._base.get(group.id)

@@ -117,6 +117,8 @@ class DispatchLoop:
                 waits.append(0.0)
             if s.groups:
                 waits.append(self.ownership.next_beat - time.monotonic())
+            if s.suspect_until:
+                waits.append(min(s.suspect_until.values()) - time.monotonic())
             if self._next_starve_check is not None:
                 waits.append(self._next_starve_check - time.monotonic())
         return max(0.0, min(waits)) if waits else None
@@ -132,6 +134,7 @@ class DispatchLoop:
                 break
         with s.lock:
             s.verify |= suspects
+            s.expire_suspects(now)
             self.recovery.fire_timers(now)
             placed, impossible = s.dispatcher.pick()
             for job, reason in impossible:

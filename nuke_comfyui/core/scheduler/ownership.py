@@ -21,7 +21,7 @@ from nuke_comfyui.core.scheduler.state import SchedulerState
 
 log = logging.getLogger(__name__)
 
-KEEP_SETTLED = 16  # settled groups kept in memory for snapshot(); older ones live on in the journal
+KEEP_SETTLED = 8  # settled groups kept in memory for snapshot(); older ones live on in the journal
 
 
 class Ownership:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from typing import Any, Optional
 
 from nuke_comfyui.core.scheduler import attempt as net
@@ -118,8 +119,10 @@ class Recovery:
         s = self.state
         server = job.server or ""
         seconds = s.timeout_of(job)
-        log.warning("job %s timed out on %s after %.1f s; interrupting prompt %s",
-                    job.id, server, seconds, pid)
+        log.warning("job %s timed out on %s after %.1f s; interrupting prompt %s; no new work goes "
+                    "there until it shows progress", job.id, server, seconds, pid)
+        if server:
+            s.suspect(server, time.monotonic())
         self.give_up_prompt(job, pid)
         self.apply_verdict(job, pid, timeout_verdict(seconds, server))
         # The server may be stuck: take back what we queued behind the stuck prompt.
@@ -159,7 +162,10 @@ class Recovery:
             if job is not None and job.state in ACTIVE and not submitting:
                 self.apply_verdict(job, pid, lost_verdict(server, reason), report_lost=False)
                 requeued += 1
-        log.warning("lost server %s: %s; %d job(s) of ours there go elsewhere", server, reason, requeued)
+        if requeued:
+            log.warning("lost server %s: %s; %d job(s) of ours there go elsewhere", server, reason, requeued)
+        else:
+            log.info("lost server %s: %s", server, reason)
         report = getattr(s.pool, "report_failure", None)
         if report is not None:
             s.tasks.append(lambda: report(server, reason))

@@ -76,6 +76,8 @@ class SchedulerState:
         self.executor: Optional[ThreadPoolExecutor] = None
         self.running = False
         self.start_stream: Optional[Callable[[ServerLink], None]] = None  # set by the tracking part
+        self.suspect_until: Dict[str, float] = {}  # server -> when it may get one job again
+        self.suspect_backoff: Dict[str, float] = {}  # server -> the next suspicion's length
         self.settled: Set[str] = set()  # groups that just ran out of work: release owner and memory
         # Set by the ownership part: has another process asked to cancel this group? (journal read)
         self.cancelled_elsewhere: Callable[[str], bool] = lambda group_id: False
@@ -144,6 +146,29 @@ class SchedulerState:
         if server is not None:
             self.dispatcher.release(server)
             self.wake.set()
+
+    # -- suspect servers -------------------------------------------------------------------------
+
+    def suspect(self, server: str, now: float) -> None:
+        """A job timed out on `server`: no new work there until it shows progress (or the backoff ends)."""
+        backoff = self.suspect_backoff.get(server, max(10.0, self.job_timeout))
+        self.suspect_until[server] = now + backoff
+        self.suspect_backoff[server] = min(backoff * 2, 8 * max(10.0, self.job_timeout))
+        self.dispatcher.blocked.add(server)
+
+    def cleared(self, server: str) -> None:
+        """The server made progress (a prompt started, moved or ended): it may get work again."""
+        if server in self.suspect_until:
+            del self.suspect_until[server]
+            self.dispatcher.blocked.discard(server)
+            self.suspect_backoff.pop(server, None)
+            self.wake.set()
+
+    def expire_suspects(self, now: float) -> None:
+        for server, until in list(self.suspect_until.items()):
+            if until <= now:  # one job may try again; another timeout doubles the wait
+                del self.suspect_until[server]
+                self.dispatcher.blocked.discard(server)
 
     # -- transitions -----------------------------------------------------------------------------
 

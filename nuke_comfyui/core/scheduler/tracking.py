@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 StreamFactory = Callable[[Any, Callable[[Any], None]], Any]
 
 _PROGRESS_STEP = 0.02  # publish progress when it moved at least this much
+_PROGRESS_EVENTS = frozenset({"ExecutionStart", "Progress", "ExecutionFailed", "PromptDone"})
 
 
 class _Forward:
@@ -69,6 +70,8 @@ class Tracking:
             link = s.links.get(server)
             if link is None:
                 return
+            if kind in _PROGRESS_EVENTS:
+                s.cleared(server)  # the server is moving: not (or no longer) stuck
             if kind == "Connected":
                 self._stream_connected(link, event)
             elif kind == "Disconnected":
