@@ -51,6 +51,7 @@ def main() -> int:
                 if snap.done != args.jobs:
                     print(f"group {n}: only {snap.done}/{args.jobs} completed ({snap.state.value})")
                 del snap
+                pool.durations.clear()  # the fake pool logs every duration; the real one keeps averages
                 for server in servers:  # the fakes remember every prompt; a real server forgets
                     with server.lock:
                         server.history.clear()

@@ -44,6 +44,7 @@ class Dispatcher:
         self.groups: OrderedDict[str, Group] = OrderedDict()  # FIFO: older groups first
         self.in_flight: Dict[str, int] = {}
         self.blocked: Set[str] = set()  # suspect servers (a job timed out there): no new work
+        self.unready: Set[str] = set()  # servers whose event stream is still connecting
         self._base: Dict[str, Any] = {}  # group id -> shared Placement
 
     # -- queues ----------------------------------------------------------------------------------
@@ -146,8 +147,9 @@ class Dispatcher:
 
     def _choose(self, placement: Any, backlog: int = 1) -> Optional[str]:
         in_flight: Mapping[str, int] = self.in_flight
-        if self.blocked:  # a suspect server looks full, so nothing new goes there
-            in_flight = {**self.in_flight, **{name: 1 << 20 for name in self.blocked}}
+        held = self.blocked | self.unready
+        if held:  # a suspect or not yet listening server looks full, so nothing new goes there
+            in_flight = {**self.in_flight, **{name: 1 << 20 for name in held}}
         return self._pool.choose(placement, in_flight, backlog)
 
     def _base_placement(self, group: Group) -> Any:

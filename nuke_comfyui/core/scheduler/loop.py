@@ -27,6 +27,9 @@ from nuke_comfyui.core.scheduler.tracking import Tracking
 
 log = logging.getLogger(__name__)
 
+#: how long a new server link waits for its event stream before jobs go there anyway (then polled)
+STREAM_GRACE_S = 3.0
+
 
 class DispatchLoop:
     """Owns the dispatcher thread, the worker pool and the event streams' start and stop."""
@@ -117,6 +120,9 @@ class DispatchLoop:
                 waits.append(0.0)
             if s.groups:
                 waits.append(self.ownership.next_beat - time.monotonic())
+            if s.dispatcher.unready:
+                waits.append(min(s.links[n].created for n in s.dispatcher.unready if n in s.links)
+                             + STREAM_GRACE_S - time.monotonic())
             if s.suspect_until:
                 waits.append(min(s.suspect_until.values()) - time.monotonic())
             if self._next_starve_check is not None:
@@ -135,6 +141,8 @@ class DispatchLoop:
         with s.lock:
             s.verify |= suspects
             s.expire_suspects(now)
+            s.dispatcher.unready = {name for name, link in s.links.items()
+                                    if not link.stream_up and now - link.created < STREAM_GRACE_S}
             self.recovery.fire_timers(now)
             placed, impossible = s.dispatcher.pick()
             for job, reason in impossible:

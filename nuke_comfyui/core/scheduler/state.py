@@ -31,10 +31,11 @@ Timer = Tuple[float, int, str, Job, str]
 class ServerLink:
     """Our view of one server: its client, its event stream and whether the stream is up."""
 
-    __slots__ = ("client", "client_id", "config", "name", "poll_busy", "stream", "stream_up")
+    __slots__ = ("client", "client_id", "config", "created", "name", "poll_busy", "stream", "stream_up")
 
     def __init__(self, config: Any, client: Any) -> None:
         self.name: str = config.name
+        self.created = time.monotonic()
         self.config = config
         self.client = client
         self.stream: Any = None
