@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from typing import Any, Deque, Set
 
-REMEMBERED = 50_000  # far more than can sit in one server's queue; bounded so memory stays flat
+REMEMBERED = 10_000  # far more than can sit in one server's queue; bounded so memory stays flat
 
 
 class OwnPromptIds:
@@ -35,6 +35,10 @@ class OwnPromptIds:
     def __contains__(self, prompt_id: object) -> bool:
         with self._lock:
             return prompt_id in self._ids
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ids)
 
     def snapshot(self) -> Set[str]:
         with self._lock:
