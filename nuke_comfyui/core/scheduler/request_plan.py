@@ -18,11 +18,16 @@ from nuke_comfyui.core.scheduler.plan import GroupPlan, JobSpec, duration_key, f
 
 def plan_for_request(request: Union[Any, str], group_id: str) -> GroupPlan:
     """Plan a RenderRequest (or its JSON, as journaled) for the group `group_id`."""
+    from nuke_comfyui.core import preflight
     from nuke_comfyui.core import workflow as wf
     from nuke_comfyui.core.render_request import RenderRequest
 
-    if isinstance(request, str):
+    if isinstance(request, str):  # resume: its finished jobs need no input files any more
         request = RenderRequest.from_json(request)
+    else:
+        request.validate()
+        preflight.check_output_folder(request.output_dir)
+        preflight.check_input_frames(request)
     template: Dict[str, Any] = wf.load_workflow(request.workflow_path)
     input_node: Optional[str] = wf.find_input_node(template) if request.input_pattern else None
     output_nodes: List[str] = list(wf.find_output_nodes(template))
