@@ -96,7 +96,7 @@ class Call:
         finally:
             response.close()
             self.done()
-        response._content = data  # type: ignore[attr-defined]  # what requests' own .content sets
+        response._content = data  # what requests' own .content sets
         response._content_consumed = True  # type: ignore[attr-defined]
 
     def iter_body(self, response: requests.Response) -> Iterator[bytes]:
