@@ -38,11 +38,11 @@ def check_request(request: Any, servers: Optional[Iterable[Any]] = None) -> None
     from nuke_comfyui.core.workflow import load_workflow
 
     request.validate()
-    check_output_folder(request.output_dir)
     load_workflow(request.workflow_path)
     check_input_frames(request)
     if servers is not None:
         check_shared_storage(servers, request)
+    check_output_folder(request.output_dir)  # last: it creates the folder the user chose
 
 
 def check_output_folder(path: str) -> None:
