@@ -119,3 +119,32 @@ def test_echoed_credentials_never_reach_the_table_or_the_log(sim_cluster: Any, t
         assert secret not in table
         assert secret not in logged
     assert len(table.splitlines()[1]) < 600  # the quoted body is cut short (see test_redact.py)
+
+
+HOSTILE_NAMES = ["../../x.png", "/tmp/x.png", "C:\\x.png"]
+
+
+@pytest.mark.parametrize("transfer", ["upload", "shared"])
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=["climbs-out", "absolute", "drive-letter"])
+def test_hostile_output_names_make_the_server_misbehaving_in_both_modes(
+        sim_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture, transfer: str, name: str) -> None:
+    cluster = sim_cluster(1)
+    server = cluster.servers[0]
+    server.options.faults = HttpFaults(output_name=name)
+    entry: Dict[str, Any] = {"name": "bad", "url": cluster.urls[0]}
+    if transfer == "shared":
+        root = str(server.base_dir)
+        entry.update(transfer="shared", dir_local=root, dir_remote=root)
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"servers": [entry]}))
+    before = sorted(p for p in tmp_path.parent.rglob("x.png"))
+    workflow = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"
+    out = tmp_path / "out"
+    assert main(["render", str(workflow), "--output", str(out), "--config", str(config),
+                 "--journal", str(tmp_path / "j.sqlite3"), "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    error = summary["jobs"][0]["error"]
+    assert (f"server bad is misbehaving: server sent a filename with a path in it ({name!r}); refusing to "
+            "write it; nothing was fetched or written") in error
+    assert sorted(p for p in tmp_path.parent.rglob("x.png")) == before  # nothing written anywhere
+    assert [p for p in out.rglob("*") if p.is_file() and p.suffix == ".png"] == []
