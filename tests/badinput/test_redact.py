@@ -57,3 +57,4 @@ def test_server_errors_execution_errors_and_logs_are_masked(caplog: pytest.LogCa
     with caplog.at_level(logging.INFO):
         logging.getLogger("nuke_comfyui.test").info("sent %s", "very-secret-value")
     assert caplog.records[-1].getMessage() == "sent ***"
+
