@@ -93,11 +93,11 @@ class Call:
         """Read the whole (capped) body into `response.content`; closes the response."""
         try:
             data = b"".join(self.iter_body(response))
+            response._content = data  # what requests' own .content sets
+            response._content_consumed = True  # type: ignore[attr-defined]  # so close() keeps the connection
         finally:
-            response.close()
+            response.close()  # a body read to its end goes back to the pool; a broken one is dropped
             self.done()
-        response._content = data  # what requests' own .content sets
-        response._content_consumed = True  # type: ignore[attr-defined]
 
     def iter_body(self, response: requests.Response) -> Iterator[bytes]:
         """The body in chunks, stopping at the size cap and the deadline with a clear error."""
