@@ -38,6 +38,8 @@ def wanted(args: argparse.Namespace) -> bool:
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.progress import follow
     from nuke_comfyui.cli.render_cmd import build_request, open_farm
+    from nuke_comfyui.core.config_loader import load_config
+    from nuke_comfyui.core.preflight import check_request
     from nuke_comfyui.core.render_request import RequestError
     from nuke_comfyui.farm_bundle.task_plan import check_group_id, frames_in_either_notation, plan_task
 
@@ -46,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
     group_id = check_group_id(args.group_id)
     if args.frames:
         args.frames = frames_in_either_notation(args.frames)
-    task = plan_task(build_request(args), group_id, args.task_frames)
+    request = build_request(args)
+    loaded = load_config(getattr(args, "config", None))
+    check_request(request, loaded.cluster.servers)  # the same checks as a local render, before anything runs
+    task = plan_task(request, group_id, args.task_frames)
     done = f"{task.already_delivered} of {task.jobs_in_task} jobs already delivered"
     if not task.plan.specs:
         print(f"nothing to render: all {task.jobs_in_task} jobs of this task are in {task.folder}", file=sys.stderr)
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="nuke-comfyui-task-") as scratch:
         if not getattr(args, "journal", None):
             args.journal = str(Path(scratch) / "journal.sqlite3")
-        farm = open_farm(args)
+        farm = open_farm(args, loaded=loaded)
         try:
             farm.scheduler.submit_plan(task.plan, group_id=group_id)
             with _sigterm_as_interrupt():

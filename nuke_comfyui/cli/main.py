@@ -15,6 +15,7 @@ from typing import List, Optional
 
 from nuke_comfyui import __version__
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.redact import redact
 
 # (command, module) in the order `--help` lists them.
 COMMANDS = [
@@ -76,7 +77,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(args._run(args))
     except NukeComfyError as exc:
-        print(f"nuke-comfyui {args.command}: {exc}", file=sys.stderr)
+        print(redact(f"nuke-comfyui {args.command}: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -69,24 +69,30 @@ def build_request(args: argparse.Namespace) -> Any:
     )
 
 
-def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None) -> Any:
-    """Load the server settings and start a farm on them."""
+def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loaded: Any = None) -> Any:
+    """Load the server settings (unless given) and start a farm on them."""
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.farm import Farm
 
-    loaded = load_config(getattr(args, "config", None))
+    loaded = loaded if loaded is not None else load_config(getattr(args, "config", None))
     farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout)
     return farm.start()
 
 
 def run(args: argparse.Namespace) -> int:
+    """Settings, then the request (see core/preflight.py), and only then the farm: a request that
+    cannot run fails at once, before anything is sent or written."""
     from nuke_comfyui.cli import farm_task
     from nuke_comfyui.cli.progress import follow
+    from nuke_comfyui.core.config_loader import load_config
+    from nuke_comfyui.core.preflight import check_request
 
     if farm_task.wanted(args):
         return farm_task.run(args)
+    loaded = load_config(getattr(args, "config", None))
     request = build_request(args)
-    farm = open_farm(args)
+    check_request(request, loaded.cluster.servers)
+    farm = open_farm(args, loaded=loaded)
     try:
         group_id = farm.scheduler.submit(request)
         return follow(farm.scheduler, group_id, as_json=args.json)

@@ -10,6 +10,7 @@ import base64
 import math
 import os
 import re
+import tempfile
 from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -184,6 +185,34 @@ class ServerConfig(BaseModel):
         if not (self.dir_local and self.dir_remote):
             return None
         return PathMapping(self.dir_local, self.dir_remote)
+
+    def check_shared_storage(self, writes_inputs: bool = True) -> None:
+        """ConfigError unless `dir_local` is a folder we can use for transfer 'shared'.
+
+        Checked before a render sends or writes anything: frames are staged in
+        `<dir_local>/input/` and results read from `<dir_local>/output/`, so a share that is not
+        mounted must never make us create that tree on the local disk instead.
+        """
+        where = f"server {self.name!r}: dir_local {self.dir_local!r}"
+        hint = "mount the share (or correct dir_local), or switch the server to transfer 'upload'"
+        if not self.dir_local:
+            raise ConfigError(f"server {self.name!r} uses transfer 'shared' but has no dir_local; set dir_local "
+                              "and dir_remote or switch it to transfer 'upload'")
+        if not os.path.isdir(self.dir_local):
+            state = "is not a folder" if os.path.exists(self.dir_local) else "does not exist"
+            raise ConfigError(f"{where} {state} (transfer 'shared' works in the server's ComfyUI folder "
+                              f"seen from here); {hint}")
+        if writes_inputs:
+            inputs = os.path.join(self.dir_local, "input")
+            if not os.path.isdir(inputs):
+                raise ConfigError(f"{where} has no input folder ({inputs} does not exist), so it is not the "
+                                  f"server's ComfyUI folder; {hint}")
+            try:
+                with tempfile.TemporaryFile(dir=inputs):
+                    pass
+            except OSError as exc:
+                raise ConfigError(f"{where}: cannot write input frames into {inputs} ({exc.strerror}); "
+                                  f"{hint}") from None
 
     def auth_headers(self, environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
         """Request headers for this server's proxy ({} without auth); errors name the server."""

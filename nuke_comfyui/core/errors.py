@@ -46,8 +46,10 @@ class ComfyError(NukeComfyError):
     """Something went wrong talking to one ComfyUI server."""
 
     def __init__(self, message: str, server: str = "") -> None:
+        from nuke_comfyui.core.redact import redact  # a server may echo our token into any message
+
         self.server = server
-        super().__init__(f"{server}: {message}" if server else message)
+        super().__init__(redact(f"{server}: {message}" if server else message))
 
 
 class ServerUnavailable(ComfyError):

@@ -6,9 +6,13 @@ Parsed once into an immutable, ordered, de-duplicated tuple; an error points at 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, List, Tuple
+from typing import Iterable, Iterator, List, Set, Tuple
 
 from nuke_comfyui.core.errors import FrameSetError
+
+#: the most frames one frame set may hold: over half an hour at 24 fps, far beyond any shot, and
+#: small enough that planning, the journal and cancelling stay quick (docs/BAD_INPUT.md)
+MAX_FRAMES = 50_000
 
 _TOKEN = re.compile(r"^(-?\d+)(?:-(-?\d+)(?:x(\d+))?)?$")
 _SEPARATED = re.compile(r"[^,\s]+")
@@ -33,12 +37,16 @@ class FrameSet:
         Raises FrameSetError naming the 1-based position and the token, and what was expected.
         """
         text = str(text)
-        frames: List[int] = []
+        frames: Set[int] = set()
         for match in _SEPARATED.finditer(text):
-            frames.extend(_expand(match.group(0), match.start(), text))
+            frames.update(_expand(match.group(0), match.start(), text))
+            if len(frames) > MAX_FRAMES:
+                raise FrameSetError(f"frame set {text!r} has more than {MAX_FRAMES:,} frames, the most one "
+                                    "render takes; split it into several renders")
         if not frames:
             raise FrameSetError(f"frame set {text!r} is empty; write e.g. 1001-1100, 1-100x2 or 1,5,10-20")
-        return cls(frames)
+        result = cls(frames)
+        return result
 
     @property
     def frames(self) -> Tuple[int, ...]:
@@ -121,6 +129,7 @@ def _expand(token: str, position: int, text: str) -> List[int]:
     if last < first:
         raise FrameSetError(f"frame set {text!r}: range {token!r} at position {position + 1} runs backwards; "
                             f"write {last}-{first}")
-    if (last - first) // by > 1_000_000:
-        raise FrameSetError(f"frame set {text!r}: range {token!r} has more than a million frames")
+    if (last - first) // by >= MAX_FRAMES:
+        raise FrameSetError(f"frame set {text!r}: range {token!r} has more than {MAX_FRAMES:,} frames, the most "
+                            "one render takes; split it into several renders")
     return list(range(first, last + 1, by))

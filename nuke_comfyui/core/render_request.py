@@ -17,6 +17,9 @@ from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES, s
 from nuke_comfyui.core.sequence_pattern import SequencePattern
 
 SERVER_STRATEGIES = ("fastest", "least-loaded", "round-robin", "priority")
+#: the most jobs (frame chunks x variations) one request makes: planning, the journal and a
+#: cancel of the whole group stay within about two seconds at this size (docs/BAD_INPUT.md)
+MAX_JOBS = 10_000
 
 
 class RequestError(NukeComfyError):
@@ -90,6 +93,16 @@ class RenderRequest:
             raise RequestError(f"chunk size must be at least 1, not {self.chunk_size}")
         if self.timeout is not None and self.timeout <= 0:
             raise RequestError(f"timeout must be a positive number of seconds, not {self.timeout}")
+        self._check_job_count()
+
+    def _check_job_count(self) -> None:
+        chunks = len(FrameSet.parse(self.frames).chunks(self.chunk_size)) if self.frames else 1
+        jobs = chunks * self.variations
+        if jobs > MAX_JOBS:
+            variations = f"{self.variations:,} variation{'s' if self.variations != 1 else ''}"
+            shape = f"{chunks:,} frame chunks x {variations}" if self.frames else variations
+            raise RequestError(f"this render would make {jobs:,} jobs ({shape}); one render makes at most "
+                               f"{MAX_JOBS:,}; split it into several renders or use a larger chunk size")
 
     def _check_types(self) -> None:
         """Requests come from JSON and knobs too: a string where a number belongs is named, not a TypeError."""

@@ -20,6 +20,10 @@ INPUT_CLASSES = ("LoadImage",)
 OUTPUT_CLASSES = frozenset({"SaveImage", "PreviewImage", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveVideo",
                             "SaveWEBM", "SaveAudio", "SaveLatent", "SaveImageWebsocket"})
 SEED_NAMES = ("seed", "noise_seed")
+#: limits on a workflow file (docs/BAD_INPUT.md): real API-format workflows are a few hundred kB
+#: and about 6 levels deep; these stop a wrong or hostile file before it costs memory or a crash
+MAX_WORKFLOW_BYTES = 32 * 1024 * 1024
+MAX_WORKFLOW_DEPTH = 64
 
 Workflow = Dict[str, Dict[str, Any]]
 
@@ -30,13 +34,39 @@ def load_workflow(source: Union[str, Path, Dict[str, Any]]) -> Workflow:
     if isinstance(source, dict):
         data: Any = source
     else:
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise WorkflowError(f"cannot read workflow {where}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise WorkflowError(f"workflow {where} is not valid JSON ({exc}); export it again from ComfyUI") from None
+        data = _read_json(Path(source), where)
+    _check_depth(data, where)
     return validate(data, where)
+
+
+def _read_json(path: Path, where: str) -> Any:
+    """The parsed file, refused before parsing when it is too large and when nested too deep."""
+    too_deep = (f"workflow {where} is nested more than {MAX_WORKFLOW_DEPTH} levels deep, which no ComfyUI "
+                "workflow is; export it again in API format")
+    try:
+        size = path.stat().st_size
+        if size > MAX_WORKFLOW_BYTES:
+            raise WorkflowError(f"workflow {where} is {size / 2**20:.0f} MB; a workflow may be at most "
+                                f"{MAX_WORKFLOW_BYTES // 2**20} MB (embedded images belong in input files)")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WorkflowError(f"cannot read workflow {where}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise WorkflowError(f"workflow {where} is not valid JSON ({exc}); export it again from ComfyUI") from None
+    except RecursionError:  # json's C parser gives up on very deep nesting before we can measure it
+        raise WorkflowError(too_deep) from None
+
+
+def _check_depth(data: Any, where: str) -> None:
+    """Iteratively (no recursion to blow up) refuse data nested deeper than MAX_WORKFLOW_DEPTH."""
+    level: List[Any] = [data]
+    for _ in range(MAX_WORKFLOW_DEPTH + 1):
+        level = [child for value in level if isinstance(value, (dict, list))
+                 for child in (value.values() if isinstance(value, dict) else value)]
+        if not level:
+            return
+    raise WorkflowError(f"workflow {where} is nested more than {MAX_WORKFLOW_DEPTH} levels deep, which no "
+                        "ComfyUI workflow is; export it again in API format")
 
 
 def validate(data: Any, where: str = "workflow") -> Workflow:

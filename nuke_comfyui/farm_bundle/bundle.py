@@ -67,10 +67,11 @@ def write_bundle(folder: str, template: Dict[str, Any], values: Dict[str, Any]) 
 
 def check_renderable(request: Any) -> None:
     """Refuse now what every task would refuse later: a workflow that does not load, no output node,
-    an input pattern or frame set that cannot be read (the same checks `render` makes at submit)."""
+    an input pattern or frame set that cannot be read. The disk is not checked: the plate may be
+    written after the bundle, and each task checks its files before it sends anything."""
     from nuke_comfyui.core.scheduler.request_plan import plan_for_request
 
-    plan_for_request(request, "0" * 32)
+    plan_for_request(request, "0" * 32, check_files=False)
 
 
 def deadline_executable() -> Optional[str]:

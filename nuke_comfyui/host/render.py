@@ -52,6 +52,10 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     scheduler = session.farm.scheduler
     transfer = knobs.transfer_override(node)
     shared = shared_folders(session.farm.pool.servers(), knobs.server_subset(node), transfer)
+    sharing = {folder.server for folder in shared}
+    for server in session.farm.pool.servers():  # a share that is not mounted: say so before writing frames
+        if server.name in sharing:
+            server.check_shared_storage()
     upload = transfer == "upload" or not shared
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)

@@ -43,6 +43,8 @@ from aiohttp import WSMsgType, web
 from nuke_comfyui.sim import jobs
 from nuke_comfyui.sim.catalog import Catalog
 from nuke_comfyui.sim.executor import CrashNow, Plan, PromptRun
+from nuke_comfyui.sim.faults import HttpFaults
+from nuke_comfyui.sim.faults import middleware as faults_middleware
 from nuke_comfyui.sim.files import Folders
 from nuke_comfyui.sim.state import PromptQueue, QueueItem
 from nuke_comfyui.sim.validation import validate_prompt
@@ -80,6 +82,7 @@ class ServerOptions:
     drop_ws_after: Optional[int] = None
     missing_nodes: Tuple[str, ...] = ()
     seconds_per_step: float = 0.01
+    faults: Optional[HttpFaults] = None  # HTTP faults of a bad server or proxy (sim/faults.py)
 
 
 class SimServer:
@@ -149,7 +152,8 @@ class SimServer:
         self.loop = asyncio.get_running_loop()
         self.interrupt_event = asyncio.Event()
         self._wake = asyncio.Event()
-        app = web.Application(middlewares=[_origin_middleware], client_max_size=200 * 1024 * 1024)
+        app = web.Application(middlewares=[_origin_middleware, faults_middleware(lambda: self.options.faults)],
+                              client_max_size=200 * 1024 * 1024)
         self._add_routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()

@@ -22,12 +22,13 @@ import logging
 import mimetypes
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from nuke_comfyui.core.comfy import connection
+from nuke_comfyui.core import redact
+from nuke_comfyui.core.comfy import connection, http
 from nuke_comfyui.core.comfy.outputs import (
     failure_from_error,
     failure_from_messages,
@@ -71,7 +72,6 @@ _JOB_STATES = {
     "cancelled": PromptState.FAILED,
     "interrupted": PromptState.FAILED,
 }
-_CHUNK = 1 << 16
 
 
 class UnsupportedEndpoint(ProtocolError):
@@ -198,8 +198,10 @@ class ComfyClient:
     def queue(self) -> QueueSnapshot:
         """GET /queue: running and pending items, pending sorted by number (run order)."""
         data = self._get_json("/queue")
-        running = self._queue_items(data.get("queue_running", []), "queue_running")
-        pending = self._queue_items(data.get("queue_pending", []), "queue_pending")
+        if "queue_running" not in data or "queue_pending" not in data:
+            raise self._protocol("GET /queue", "the answer has no queue_running/queue_pending")
+        running = self._queue_items(data["queue_running"], "queue_running")
+        pending = self._queue_items(data["queue_pending"], "queue_pending")
         pending.sort(key=lambda item: item.number)
         return QueueSnapshot(running=running, pending=pending)
 
@@ -325,19 +327,18 @@ class ComfyClient:
             target = safe_join(dest, str(f.subfolder or ""), str(f.filename))
         params = {"filename": str(f.filename), "subfolder": str(f.subfolder or ""),
                   "type": str(f.type or "output")}
-        response = self._send("GET", "/view", params=params, stream=True)
+        response, call = self._open("GET", "/view", params=params)
         try:
             if response.status_code == 404:
                 raise ComfyError(f"{f.type}/{f.subfolder}/{f.filename} is not on {self.base_url} any more; "
                                  "render the frame again", self.name)
+            if response.status_code >= 300:
+                call.read_body(response)  # a short error text to quote
             self._raise_for_status(response, "GET /view")
-            try:
-                write_atomically(target, response.iter_content(_CHUNK))
-            except requests.RequestException as exc:
-                raise ServerUnavailable(f"download of {f.filename} from {self.base_url} broke off ({exc}); "
-                                        "it will be fetched again", self.name) from exc
+            write_atomically(target, call.iter_body(response))
         finally:
             response.close()
+            call.done()
         return target
 
     # -- uploads ---------------------------------------------------------------------------------------
@@ -359,7 +360,8 @@ class ComfyClient:
     def system_stats(self) -> SystemStats:
         data = self._get_json("/system_stats")
         system = data.get("system")
-        system = system if isinstance(system, dict) else {}
+        if not isinstance(system, dict):
+            raise self._protocol("GET /system_stats", "the answer has no system object")
         raw_devices = data.get("devices", [])
         if not isinstance(raw_devices, list):
             raise self._protocol("GET /system_stats", "devices is not a list")
@@ -383,7 +385,11 @@ class ComfyClient:
                       vram_total=int(total), vram_free=int(free))
 
     def object_info(self) -> Dict[str, Any]:
-        return self._get_json("/object_info")
+        """Every node class the server knows: {class_type: {input, output, ...}}."""
+        data = self._get_json("/object_info")
+        if not data or not all(isinstance(info, dict) for info in data.values()):
+            raise self._protocol("GET /object_info", "the answer is not an object of node classes")
+        return data
 
     def features(self) -> Dict[str, Any]:
         return self._get_json("/features")
@@ -404,16 +410,27 @@ class ComfyClient:
 
     def _send(self, method: str, path: str, *, json_body: Any = None, retry: bool = True,
               **kwargs: Any) -> requests.Response:
-        """One request; connection errors are retried with backoff (only when `retry`)."""
+        """One request with its whole (capped) body read; connection errors retried when `retry`."""
+        response, call = self._open(method, path, json_body=json_body, retry=retry, **kwargs)
+        call.read_body(response)
+        return response
+
+    def _open(self, method: str, path: str, *, json_body: Any = None, retry: bool = True,
+              **kwargs: Any) -> Tuple[requests.Response, http.Call]:
+        """Send a request and return once the headers are in; the body is read through the Call,
+        which holds the route's total deadline and size cap (see core/comfy/http.py)."""
         url = self.base_url + path
+        what = f"{method} {path}"
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
+            call = http.Call(what, self.base_url, self.name, http.limits_for(path))
+            timeout = (self.timeout[0], call.read_timeout(self.timeout[1]))
             try:
-                return self._session.request(method, url, json=json_body, timeout=self.timeout,
-                                             verify=self._verify, allow_redirects=False, **kwargs)
+                response = self._session.request(method, url, json=json_body, timeout=timeout, stream=True,
+                                                 verify=self._verify, allow_redirects=False, **kwargs)
             except requests.exceptions.ReadTimeout as exc:
-                raise ServerUnavailable(f"{method} {path} got no answer from {self.base_url} within "
-                                        f"{self.timeout[1]:g} s; the server may be overloaded or hung",
+                raise ServerUnavailable(f"{what} got no answer from {self.base_url} within "
+                                        f"{timeout[1]:g} s; the server may be overloaded or hung",
                                         self.name) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
                 if attempt + 1 >= attempts:
@@ -421,8 +438,11 @@ class ComfyClient:
                     raise ServerUnavailable(f"cannot reach {self.base_url} ({reason}); check that ComfyUI "
                                             "runs there and the host/port are right", self.name) from exc
                 time.sleep(self.backoff * (2 ** attempt))
+                continue
             except requests.RequestException as exc:
-                raise ProtocolError(f"{method} {path} failed: {_short(exc)}", self.name) from exc
+                raise ProtocolError(f"{what} failed: {_short(exc)}", self.name) from exc
+            call.watch(response)
+            return response, call
         raise AssertionError("unreachable")
 
     def _raise_for_status(self, response: requests.Response, what: str) -> None:
@@ -501,13 +521,13 @@ def _try_json(response: requests.Response) -> Any:
         return None
 
 
-def _excerpt(response: requests.Response, limit: int = 200) -> str:
+def _excerpt(response: requests.Response) -> str:
+    """The start of a server's body for a message: cut short, and with every secret masked."""
     try:
         text = response.content.decode("utf-8", "replace")
     except (requests.RequestException, AttributeError):
         return ""
-    text = " ".join(text.split())
-    return text[:limit] + ("..." if len(text) > limit else "")
+    return redact.excerpt(text)
 
 
 def _connection_reason(exc: BaseException) -> str:

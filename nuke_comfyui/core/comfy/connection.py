@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from nuke_comfyui.core import redact
+
 
 def server_name(server: Any) -> str:
     return str(getattr(server, "name", "") or base_url(server))
@@ -36,12 +38,16 @@ def websocket_url(server: Any, client_id: str) -> str:
 
 
 def auth_headers(server: Any) -> Dict[str, str]:
-    """Headers a reverse proxy in front of ComfyUI wants (never logged: they hold secrets)."""
+    """Headers a reverse proxy in front of ComfyUI wants (never logged: they hold secrets).
+
+    Every secret in them is registered with `redact`, so a server echoing them back is masked.
+    """
     auth = getattr(server, "auth", None)
     if auth is None:
         return {}
-    headers = auth.headers()
-    return {str(k): str(v) for k, v in dict(headers).items()}
+    headers = {str(k): str(v) for k, v in dict(auth.headers()).items()}
+    redact.register_headers(headers)
+    return headers
 
 
 def verify_tls(server: Any) -> bool:

@@ -271,10 +271,12 @@ class EventStream:
             log.debug("%s: WebSocket connect failed: %s", self.name, exc)
             return None
         with self._ws_lock:
-            if self._stop.is_set():
-                self._close(ws)
-                return None
-            self._ws = ws
+            stopping = self._stop.is_set()
+            if not stopping:
+                self._ws = ws
+        if stopping:  # closed outside the lock: _close takes it too (it is not reentrant)
+            self._close(ws)
+            return None
         ws.settimeout(self._poll_interval)
         reconnect = self.connections > 0
         self.connections += 1

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, List, Optional
 
 from nuke_comfyui.core.comfy.types import ExecutionFailure, OutputFile
 from nuke_comfyui.core.errors import UnsafePathError
+from nuke_comfyui.core.redact import redact
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {f"COM{i}" for i in range(1, 10)} | {
@@ -72,7 +73,7 @@ def failure_from_error(data: dict) -> ExecutionFailure:
         node_id=_optional_str(data.get("node_id")),
         node_type=_optional_str(data.get("node_type")),
         exception_type=str(data.get("exception_type") or "error"),
-        message=str(data.get("exception_message") or "").strip(),
+        message=redact(str(data.get("exception_message") or "")).strip(),
         interrupted=False,
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Set
 
@@ -82,6 +82,7 @@ class ServerPool:
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self._stop_signal: Future = Future()  # done once stop() runs: refresh() waits on it too
         self._subscribers: List[StatusCallback] = []
         self._durations = DurationBook()
         self._turn = 0
@@ -113,7 +114,10 @@ class ServerPool:
         self._poll_loop()
 
     def stop(self) -> None:
+        """Stop polling; returns at once even while probes wait on the network (they are abandoned)."""
         self._stopped.set()
+        if not self._stop_signal.done():
+            self._stop_signal.set_result(None)
         self._wake.set()
         if self._thread is not None:
             self._thread.join(5.0)
@@ -179,7 +183,10 @@ class ServerPool:
             due = [s for s in self._servers.values() if s.config.enabled and not s.probing]
             for server in due:
                 server.probing = True
-        wait([self._executor.submit(self._probe, server, True) for server in due])
+        pending = {self._executor.submit(self._probe, server, True) for server in due}
+        while pending and not self._stopped.is_set():  # stop() ends this wait at once
+            _, pending = wait(pending | {self._stop_signal}, return_when=FIRST_COMPLETED)
+            pending.discard(self._stop_signal)
         return self.statuses()
 
     def set_enabled(self, name: str, enabled: bool) -> None:
@@ -289,8 +296,9 @@ class ServerPool:
         try:
             now = time.monotonic()
             with_stats = force_stats or now >= server.next_stats
+            # `ours` is the live set: a prompt we send while the probe is on the wire is still ours
             status, others = probe(server.client, server.config.name, server.config.base_url,
-                                   with_stats=with_stats, previous=server.status, ours=server.own.snapshot())
+                                   with_stats=with_stats, previous=server.status, ours=server.own)
             came_back = status.state.usable and not server.status.state.usable
             if status.state.usable and (came_back or not server.capability_checked):
                 self._load_capabilities(server)

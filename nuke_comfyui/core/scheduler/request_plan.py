@@ -16,13 +16,24 @@ from typing import Any, Dict, List, Optional, Union
 from nuke_comfyui.core.scheduler.plan import GroupPlan, JobSpec, duration_key, filename_prefix
 
 
-def plan_for_request(request: Union[Any, str], group_id: str) -> GroupPlan:
-    """Plan a RenderRequest (or its JSON, as journaled) for the group `group_id`."""
+def plan_for_request(request: Union[Any, str], group_id: str, *, check_files: bool = True) -> GroupPlan:
+    """Plan a RenderRequest (or its JSON, as journaled) for the group `group_id`.
+
+    `check_files=False` plans without looking at the disk (no output folder made, input frames not
+    required yet): a farm bundle is written before its plate may exist where the workers read it.
+    """
+    from nuke_comfyui.core import preflight
     from nuke_comfyui.core import workflow as wf
     from nuke_comfyui.core.render_request import RenderRequest
 
-    if isinstance(request, str):
+    if isinstance(request, str):  # resume: its finished jobs need no input files any more
         request = RenderRequest.from_json(request)
+        check_files = False
+    else:
+        request.validate()
+    if check_files:
+        preflight.check_output_folder(request.output_dir)
+        preflight.check_input_frames(request)
     template: Dict[str, Any] = wf.load_workflow(request.workflow_path)
     input_node: Optional[str] = wf.find_input_node(template) if request.input_pattern else None
     output_nodes: List[str] = list(wf.find_output_nodes(template))

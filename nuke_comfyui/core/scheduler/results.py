@@ -125,6 +125,7 @@ def collect(
             name = layout.file_name(variation, node, 0, frames[k], ext)
         else:
             name = layout.file_name(variation, node, k, frame, ext)
+        checked_name(server, item, dest_dir)
         source = shared_source(server, item) if transfer == "shared" else None
         if source is not None and source.is_file():
             atomic_copy(source, dest_dir / name)
@@ -132,6 +133,19 @@ def collect(
         else:
             paths.append(str(client.download(item, dest_dir, name)))
     return paths
+
+
+def checked_name(server: Any, item: Any, dest_dir: Path) -> None:
+    """The same check of a server-sent output name in every transfer mode (also what /view is asked
+    for): a name with a path, `..`, a drive letter or an unknown type makes the server misbehaving."""
+    kind = str(getattr(item, "type", "output") or "output")
+    try:
+        if kind not in ("output", "temp"):
+            raise UnsafePathError(f"server sent an output of type {kind!r}; expected output or temp")
+        safe_join(dest_dir, str(item.subfolder or ""), str(item.filename))
+    except UnsafePathError as exc:
+        name = getattr(server, "name", "server")
+        raise UnsafePathError(f"server {name} is misbehaving: {exc}; nothing was fetched or written") from None
 
 
 def shared_source(server: Any, item: Any) -> Optional[Path]:

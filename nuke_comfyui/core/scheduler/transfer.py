@@ -96,7 +96,11 @@ class InputTransfer:
         target_dir = input_root / STAGING_SUBFOLDER
         target = target_dir / self._staged_name(path, digest)
         if not target.exists():
-            target_dir.mkdir(parents=True, exist_ok=True)
+            if not input_root.is_dir():  # never build the share's tree on the local disk
+                raise PathMappingError(
+                    f"server {server.name}: dir_local {server.dir_local} has no input folder ({input_root}); "
+                    "mount the share (or correct dir_local), or switch the server to transfer 'upload'")
+            target_dir.mkdir(exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=str(target_dir), prefix=".staging-")
             os.close(fd)
             try:
