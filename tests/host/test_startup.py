@@ -82,11 +82,8 @@ def test_menu_builds_menu_toolbar_and_panels_without_qt(monkeypatch):
     assert tools is not None and all(i.icon().endswith(".png") for i in tools.items())
     assert all((REPO / "icons" / i.icon()).is_file() for i in tools.items())
     panels = nukescripts.panels._fake_registered()
-    assert {p.widget for p in panels.values()} == {
-        "nuke_comfyui.host.panes.ServerStatusPane",
-        "nuke_comfyui.host.panes.SettingsPane",
-        "nuke_comfyui.host.panes.JobResultsPane",
-    }
+    assert {p.widget.rsplit(".", 1)[-1] for p in panels.values()} == {
+        "ServerStatusPane", "SettingsPane", "JobResultsPane"}
     assert nuke.menu("Pane").findItem("ComfyUI Settings") is not None
     assert not any(n.startswith(("PySide", "Qt", "nuke_comfyui.ui")) for n in sys.modules), "Qt imported"
     assert nuke._fake_state().on_script_load, "re-attach hook registered"
