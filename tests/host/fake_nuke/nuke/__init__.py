@@ -8,8 +8,9 @@ writes PNG files, and every node/knob call made off the main thread raises (Nuke
 Behaviour the fake cannot know raises "not modelled" instead of guessing.
 
 Modules: `_state` (session, main-thread rule), `_tcl` (knob-text evaluation, .nk quoting),
-`_knobs` (knob classes, animation, expressions), `_classes` (built-in node classes' knobs),
-`_nodes` (nodes, groups, context, creation), `_execute` (Read/Write rendering, main-thread
+`_knobs` (knob classes, text evaluation), `_numeric` (numeric knobs, animation, expressions),
+`_classes` (built-in node classes' knobs), `_nodes` (nodes, groups, context, name resolution),
+`_create` (creating and deleting nodes, buttons), `_execute` (Read/Write rendering, main-thread
 handoff), `_script` (.nk save/open, gizmo files), `_menus` (menus, paths, messages).
 Public names mirror the real API (a test checks each one against the types-nuke stubs);
 test helpers start with `_fake_`.
@@ -22,6 +23,7 @@ from typing import Any, List
 
 from . import _state
 from ._classes import Format_Knob
+from ._create import allNodes, createNode, delete, frame, nodes, selectedNode, selectedNodes, thisNode
 from ._execute import execute, executeInMainThread, executeInMainThreadWithResult, render
 from ._knobs import (
     DISABLED,
@@ -29,13 +31,9 @@ from ._knobs import (
     NO_ANIMATION,
     READ_ONLY,
     STARTLINE,
-    Array_Knob,
-    Boolean_Knob,
-    Double_Knob,
     Enumeration_Knob,
     EvalString_Knob,
     File_Knob,
-    Int_Knob,
     Knob,
     Multiline_Eval_String_Knob,
     PyCustom_Knob,
@@ -62,26 +60,8 @@ from ._menus import (
     tprint,
     warning,
 )
-from ._nodes import (
-    ALL,
-    INPUTS,
-    Format,
-    Gizmo,
-    Group,
-    Node,
-    Root,
-    allNodes,
-    createNode,
-    delete,
-    frame,
-    nodes,
-    root,
-    selectedNode,
-    selectedNodes,
-    thisGroup,
-    thisNode,
-    toNode,
-)
+from ._nodes import ALL, INPUTS, Format, Gizmo, Group, Node, Root, root, thisGroup, toNode
+from ._numeric import Array_Knob, Boolean_Knob, Double_Knob, Int_Knob
 from ._script import scriptClear, scriptName, scriptOpen, scriptSave, scriptSaveAs
 
 GUI = True

@@ -14,20 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from . import _nodes
-from ._knobs import (
-    ID_OF_CLASS,
-    INVISIBLE,
-    KNOB_IDS,
-    Array_Knob,
-    Enumeration_Knob,
-    Knob,
-    Script_Knob,
-    String_Knob,
-    Tab_Knob,
-    Text_Knob,
-    make_knob,
-)
+from . import _create, _nodes
+from ._knobs import INVISIBLE, Enumeration_Knob, Knob, Script_Knob, String_Knob, Tab_Knob, Text_Knob
+from ._numeric import ID_OF_CLASS, KNOB_IDS, Array_Knob, make_knob
 from ._state import not_modelled, require_main_thread, state
 from ._tcl import iter_words, quote, unquote
 
@@ -214,7 +203,7 @@ def scriptClear(*args: object, **kwargs: object) -> None:
     require_main_thread("scriptClear")
     if state().root is not None:
         for node in list(state().root._children):  # type: ignore[union-attr]
-            _nodes.delete(node)
+            _create.delete(node)
     state().root = None
     state().context.clear()
 
@@ -271,7 +260,7 @@ def scriptOpen(filename: Optional[str] = None) -> None:
             _apply_block(root, list(iter_words(words[i + 1][1:-1])))
             i += 2
         else:
-            node = _nodes.make_node(word, groups[-1])
+            node = _create.make_node(word, groups[-1])
             count = _apply_block(node, list(iter_words(words[i + 1][1:-1])))
             for index in range(count):
                 upstream = stack.pop() if stack else None
