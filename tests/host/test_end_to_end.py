@@ -130,9 +130,16 @@ def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, c
     nuke.scriptSave(str(script))
     nuke._fake_reset(gui=False)
     nuke.pluginAddPath(str(Path(__file__).resolve().parents[2] / "gizmos"), addToSysPath=False)
-    code = headless.main([str(script), "--nodes", name, "--frames", "1001-1012", "--poll", "0.05"])
+    before = script.read_text()
+    # Typed as documented; Nuke strips the trailing frame range from sys.argv, rawArgs keeps it.
+    nuke._fake_run_as_terminal([headless.__file__, str(script), "--nodes", name, "--poll", "0.05",
+                                "--frames", "1001-1012"])
+    code = headless.main()
     assert code == 0, capsys.readouterr()
-    nuke.scriptOpen(str(script))
+    assert script.read_text() == before                      # the artist's script is untouched
+    results = tmp_path / "shot.comfyui_1001-1012.nk"
+    assert f"results saved to {results}" in capsys.readouterr().out
+    nuke.scriptOpen(str(results))
     assert job_state.load(nuke.toNode(name)).state == "completed"  # the saved script kept the outcome
     check_reads(name, 1001, 1012)
 

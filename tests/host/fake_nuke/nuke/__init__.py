@@ -24,7 +24,7 @@ from typing import Any, List
 from . import _state
 from ._classes import Format_Knob
 from ._create import allNodes, createNode, delete, frame, nodes, selectedNode, selectedNodes, thisNode
-from ._execute import execute, executeInMainThread, executeInMainThreadWithResult, render
+from ._execute import execute, executeInMainThread, executeInMainThreadWithResult, render, views
 from ._knobs import (
     DISABLED,
     INVISIBLE,
@@ -81,7 +81,7 @@ __all__ = [
     "executeInMainThread", "executeInMainThreadWithResult", "frame", "menu", "message", "nodes",
     "pluginAddPath", "pluginAppendPath", "pluginPath", "rawArgs", "render", "root", "scriptClear",
     "scriptName", "scriptOpen", "scriptSave", "scriptSaveAs", "selectedNode", "selectedNodes",
-    "thisGroup", "thisNode", "toNode", "toolbar", "tprint", "warning",
+    "thisGroup", "thisNode", "toNode", "toolbar", "tprint", "views", "warning",
 ]
 
 

@@ -115,6 +115,11 @@ def _views() -> List[str]:
     return str(root()["views"].value()).split() or ["main"]
 
 
+def views() -> List[str]:
+    """The script's views (Foundry: nuke.views), from the root's views knob."""
+    return _views()
+
+
 def execute(nameOrNode: Any, start: int, end: int, incr: int = 1, views: Optional[List[str]] = None,
             continueOnError: bool = False) -> None:
     """Render a Write node's frames to files, following its knobs."""
