@@ -85,8 +85,10 @@ def sync_read(render: nuke.Node, seq: OutputSequence, index: int, name: str) -> 
                 read.setName(name)
         _place(read, render, index)
     file_knob = read["file"]
+    completing = _complete(seq) and str(read["on_error"].value()) != COMPLETE
     if isinstance(file_knob, nuke.File_Knob) and (
-            created or str(file_knob.getText()) != seq.pattern or read["first"].value() != first):
+            created or completing or str(file_knob.getText()) != seq.pattern or read["first"].value() != first):
+        # again once complete: the first frame may not have existed when the Read was made
         file_knob.fromUserText(f"{seq.pattern} {first}-{last}")
     for knob, value in (("first", first), ("last", last), ("origfirst", first), ("origlast", last)):
         if read[knob].value() != value:

@@ -141,6 +141,23 @@ def parse_gizmo(path: Path) -> Tuple[List[Knob], int, List[Tuple[str, str]]]:
 
 
 # ------------------------------------------------------------------------------- writing
+def _in_dependency_order(children: List[_nodes.Node]) -> List[_nodes.Node]:
+    """Upstream nodes before the nodes they feed, as Nuke writes them (the stack needs it)."""
+    ordered: List[_nodes.Node] = []
+
+    def visit(node: _nodes.Node) -> None:
+        if node in ordered:
+            return
+        for upstream in node._inputs:
+            if upstream is not None and not upstream._deleted and upstream in children:
+                visit(upstream)
+        ordered.append(node)
+
+    for child in children:
+        visit(child)
+    return ordered
+
+
 def _node_block(node: _nodes.Node, ids: Dict[int, str], out: List[str]) -> None:
     for upstream in reversed(node._inputs):
         out.append(f"push ${ids[id(upstream)]}" if upstream is not None and not upstream._deleted else "push 0")
@@ -155,7 +172,7 @@ def _node_block(node: _nodes.Node, ids: Dict[int, str], out: List[str]) -> None:
     ids[id(node)] = f"N{len(ids) + 1:04x}"
     out.append(f"set {ids[id(node)]} [stack 0]")
     if type(node) is _nodes.Group:
-        for child in node._children:
+        for child in _in_dependency_order(node._children):
             _node_block(child, ids, out)
         out.append("end_group")
 
@@ -168,7 +185,7 @@ def script_text() -> str:
             out.append(f" {knob._name} {_value_word(knob)}")
     out.append("}")
     ids: Dict[int, str] = {}
-    for node in root._children:
+    for node in _in_dependency_order(root._children):
         _node_block(node, ids, out)
     return "\n".join(out) + "\n"
 
