@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence
 
 import nuke
 
@@ -100,6 +100,12 @@ def sync_read(render: nuke.Node, seq: OutputSequence, index: int, name: str) -> 
     if not created and isinstance(reload, nuke.Script_Knob):
         reload.execute()
     return str(read.name())
+
+
+def kept_sequences(sequences: Sequence[OutputSequence], previews: Sequence[str]) -> List[OutputSequence]:
+    """Saved outputs only; preview (temp) outputs only when the workflow saves nothing."""
+    saved = [s for s in sequences if s.output_node not in set(previews)]
+    return saved or list(sequences)
 
 
 def sync_reads(render: nuke.Node, sequences: Sequence[OutputSequence], known: Dict[str, str],

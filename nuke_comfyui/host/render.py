@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import nuke
 
@@ -22,10 +22,10 @@ from nuke_comfyui.host import job_state, knobs
 from nuke_comfyui.host.graph import all_nodes, find_node
 from nuke_comfyui.host.inputs import SharedFolder, prepare_input
 from nuke_comfyui.host.main_thread import call_on_main
-from nuke_comfyui.host.read_nodes import sync_reads
+from nuke_comfyui.host.read_nodes import kept_sequences, sync_reads
 from nuke_comfyui.host.report import failures, is_finished, status_text
 from nuke_comfyui.host.session import HostSession, get_session
-from nuke_comfyui.host.workflow_facts import output_titles, reads_input_mask
+from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes, reads_input_mask
 
 if TYPE_CHECKING:
     from nuke_comfyui.core.config import ServerConfig
@@ -94,8 +94,8 @@ def apply_snapshot(name: str, snapshot: GroupSnapshot) -> None:
     state = job_state.load(node)
     if state.group_id != snapshot.group_id:
         return  # the node was rendered again meanwhile; this snapshot is stale
-    titles = _output_titles(node)
-    state.reads = sync_reads(node, snapshot.sequences, state.reads, titles)
+    titles, previews = _output_facts(node)
+    state.reads = sync_reads(node, kept_sequences(snapshot.sequences, previews), state.reads, titles)
     state.state = str(getattr(snapshot.state, "value", snapshot.state))
     for job_id, text in failures(snapshot):
         if state.reported_failures.get(job_id) != text:
@@ -105,11 +105,13 @@ def apply_snapshot(name: str, snapshot: GroupSnapshot) -> None:
     job_state.save(node, state)
 
 
-def _output_titles(node: nuke.Node) -> Dict[str, str]:
+def _output_facts(node: nuke.Node) -> Tuple[Dict[str, str], List[str]]:
+    """(output node id -> title, preview-only output ids) of the node's workflow."""
     try:
-        return output_titles(knobs.evaluated(node, knobs.WORKFLOW))
+        path = knobs.evaluated(node, knobs.WORKFLOW)
     except NukeComfyError:
-        return {}
+        return {}, []
+    return output_titles(path), preview_nodes(path)
 
 
 def _group_of(name: str) -> str:

@@ -9,7 +9,7 @@ A workflow that cannot be read gives no facts here; core reports the problem whe
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 MASK_OUTPUT = 1
 
@@ -32,6 +32,12 @@ def output_titles(path: str) -> Dict[str, str]:
             title = meta.get("title") if isinstance(meta, dict) else None
             titles[str(node_id)] = str(title or node.get("class_type", node_id))
     return titles
+
+
+def preview_nodes(path: str) -> List[str]:
+    """Ids of output nodes that only preview (PreviewImage: ComfyUI's temp folder, not kept)."""
+    return [str(i) for i, node in _load(path).items()
+            if isinstance(node, dict) and str(node.get("class_type", "")).startswith("Preview")]
 
 
 def reads_input_mask(path: str) -> bool:

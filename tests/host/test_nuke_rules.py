@@ -196,3 +196,11 @@ def test_headless_saves_beside_the_script_unless_asked():
     assert headless.results_script(parse(["/s/shot.nk", "--save"])) == "/s/shot.nk"
     assert headless.results_script(parse(["/s/shot.nk", "--save-as", "/t/x.nk"])) == "/t/x.nk"
     assert headless.results_script(parse(["/s/shot.nk", "--no-save"])) is None
+
+
+def test_preview_outputs_get_a_read_only_when_nothing_is_saved():
+    from nuke_comfyui.host.read_nodes import kept_sequences
+
+    saved, preview = _Seq("/o/s.%04d.png", "9", [1]), _Seq("/t/p.%04d.png", "12", [1])
+    assert kept_sequences([saved, preview], ["12"]) == [saved]
+    assert kept_sequences([preview], ["12"]) == [preview]
