@@ -105,6 +105,11 @@ def reusable_read_file(upstream: nuke.Node, frames: FrameRange, shared: Sequence
     return pattern if upload else None
 
 
+def safe_node_name(node: nuke.Node) -> str:
+    """The node's full name as a file-name part ('Group1_ComfyRender1'), unique in the script."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(node.fullName()))
+
+
 def input_folder(node_name: str, shared: Sequence[SharedFolder], output_dir: str) -> str:
     """A new folder for this render's input frames (unique, so two renders never mix)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -151,7 +156,7 @@ def plate_view() -> str:
 def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha: bool = False) -> str:
     """Render the node's input through a temporary PNG Write beside it; returns the written pattern."""
     upstream = node.input(0)
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", node.name())
+    safe = safe_node_name(node)
     pattern = os.path.join(folder, f"{safe}.%04d.png").replace("\\", "/")
     os.makedirs(folder, exist_ok=True)
     with beside(node):
@@ -179,5 +184,5 @@ def prepare_input(node: nuke.Node, frames: FrameRange, frame_list: Sequence[int]
     reused = None if with_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list)
     if reused is not None:
         return InputPlan(pattern=reused, written=False)
-    folder = input_folder(node.name(), [] if upload else shared, output_dir)
+    folder = input_folder(safe_node_name(node), [] if upload else shared, output_dir)
     return InputPlan(pattern=write_frames(node, frame_list, folder, with_alpha), written=True)
