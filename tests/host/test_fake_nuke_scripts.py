@@ -22,6 +22,7 @@ def _round_trip(tmp_path):
 
 
 def test_knob_text_round_trips_raw_whatever_it_holds(tmp_path):
+    """Saved .nk values escape [ $ \\ and quotes (as the gizmo's `label "\\[value status]"`); hidden knobs are saved."""
     comfy = nuke.createNode("ComfyRender")
     comfy["variations"].setValue(3)
     comfy["job_state"].setValue(NASTY)
@@ -36,6 +37,8 @@ def test_knob_text_round_trips_raw_whatever_it_holds(tmp_path):
 
 
 def test_user_knobs_animation_expressions_and_inputs_survive(tmp_path):
+    """User knobs are saved as addUserKnob lines; animation as {{curve x.. v}}, expressions as {{expr}};
+    inputs through the node stack (push/set), as in .nk files Nuke writes."""
     nuke.root()["first_frame"].setValue(1001)
     constant = nuke.nodes.Constant()
     comfy = nuke.createNode("ComfyRender")
@@ -75,6 +78,7 @@ def test_user_knobs_animation_expressions_and_inputs_survive(tmp_path):
 
 
 def test_loading_never_evaluates_tcl(tmp_path):
+    """Reading a script parses words; unescaped TCL in a value would be evaluated, which the fake refuses."""
     path = tmp_path / "bad.nk"
     path.write_text('Root {\n inputs 0\n}\nNoOp {\n inputs 1\n label "[exec rm -rf /]"\n}\n')
     with pytest.raises(RuntimeError, match="not modelled"):
