@@ -19,8 +19,7 @@ from typing import Any, List, Optional
 import nuke
 
 from nuke_comfyui.host import knobs
-from nuke_comfyui.host.inputs import prepare_input
-from nuke_comfyui.host.render import shared_folders
+from nuke_comfyui.host.render import node_request
 from nuke_comfyui.host.session import HostSession, get_session
 
 log = logging.getLogger(__name__)
@@ -45,16 +44,8 @@ def write_node_bundle(name: str, *, frames: Optional[str] = None, layout: str = 
     from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
 
     session = session or get_session()
-    node = knobs.comfy_node(name)
-    output_dir = knobs.output_dir(node)
-    transfer = knobs.transfer_override(node)
-    shared = shared_folders(session.farm.pool.servers(), knobs.server_subset(node), transfer)
-    span = knobs.frame_range(node, frames)
-    plan = prepare_input(node, span, knobs.frame_numbers(span.text), shared=shared,
-                         upload=transfer == "upload" or not shared, output_dir=output_dir)
-    explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
-    request = knobs.read_request(node, input_pattern=plan.pattern if plan else None,
-                                 frames=span if plan is not None or explicit else None)
+    bundle_folder(name, "")  # an unsaved script is refused before any frame is written
+    request = node_request(knobs.comfy_node(name), session, frames)
     request.workflow_path = os.path.abspath(request.workflow_path)
     request.output_dir = os.path.abspath(request.output_dir)
     check_renderable(request)
@@ -69,7 +60,7 @@ def submit_this_node() -> None:
     """The gizmo button's command: never raises into Nuke, reports problems to the artist."""
     from nuke_comfyui.core.errors import NukeComfyError
 
-    name = nuke.thisNode().name()
+    name = nuke.thisNode().fullName()  # inside a Group the bare name is not found from the root
     try:
         submit_button(name)
     except NukeComfyError as exc:

@@ -26,7 +26,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def shared_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """One shared-storage server in the configuration (never contacted: writing a bundle renders nothing)."""
     share = tmp_path / "share"
-    share.mkdir()
+    (share / "input").mkdir(parents=True)  # a mounted ComfyUI folder has its input/ (checked before writing)
     servers = [{"name": "gpu1", "host": "127.0.0.1", "port": 9, "transfer": "shared",
                 "dir_local": str(share), "dir_remote": "/mnt/comfy"}]
     monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps(servers))
