@@ -1,6 +1,8 @@
 """`nuke-comfyui groups`: list the job groups in the journal (newest first).
 
 Needs no server: it only reads the per-user journal, so it works while a render runs elsewhere.
+A group left running or queued by a process that died is shown as `orphaned` (finish it with
+`resume`); a live one names the process rendering it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def collect(journal: Any, limit: int) -> List[Dict[str, Any]]:
+    from nuke_comfyui.core.group_owners import GroupOwners
+
+    owners = GroupOwners(journal)
     rows = []
     for group in journal.groups(limit=limit):
         states = Counter(job.state for job in journal.jobs(group.id))
+        owner = owners.get(group.id)
+        alive = owner is not None and owner.alive()
+        state = group.state
+        if state in ("queued", "running") and not alive:
+            state = "orphaned"  # its process died: `resume` finishes it
         rows.append({
-            "group_id": group.id, "label": group.label, "state": group.state, "created": group.created,
+            "group_id": group.id, "label": group.label, "state": state, "created": group.created,
+            "owner": owner.describe() if alive and owner is not None else None,
             "output_dir": group.output_dir, "total": sum(states.values()), "completed": states["completed"],
             "failed": states["failed"] + states["timeout"],
         })
@@ -47,5 +58,6 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"]))
         done = f"{row['completed']}/{row['total']}"
-        print(f"{row['group_id'][:8]:10} {row['state']:10} {done:>9} {created:16} {row['label']}")
+        owner = f"  ({row['owner']})" if row["owner"] else ""
+        print(f"{row['group_id'][:8]:10} {row['state']:10} {done:>9} {created:16} {row['label']}{owner}")
     return 0

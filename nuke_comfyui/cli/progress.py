@@ -8,10 +8,11 @@ the end, print a summary (or the `--json` object) and exit 0 (all completed), 2 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
-from typing import IO, Any, Optional
+from typing import IO, Any, List, Optional
 
 from nuke_comfyui.core.scheduler import GroupSnapshot, GroupState, GroupUpdated, JobState, JobUpdated
 
@@ -43,6 +44,7 @@ class ProgressPrinter:
         self._lock = threading.Lock()
         self._last_draw = 0.0
         self._drawn = False
+        self._width_drawn = 0
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, GroupUpdated) and event.group.group_id == self.group_id and self.tty:
@@ -64,16 +66,25 @@ class ProgressPrinter:
             self.stream.write(text)
             self.stream.flush()
             self._drawn = True
+            self._width_drawn = len(text)
 
     def _line(self, job: Any) -> None:
         if job.state not in (JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT):
             return
-        frame = "-" if job.frame is None else str(job.frame)
         where = f" on {job.server}" if job.server else ""
         error = f": {job.error}" if job.error else ""
         with self._lock:
-            self.stream.write(f"frame {frame} v{job.variation + 1:02d} {job.state.value}{where}{error}\n")
+            self.stream.write(f"{describe_job(job)} {job.state.value}{where}{error}\n")
             self.stream.flush()
+
+    def clear_line(self) -> None:
+        """Wipe the bar so a log line gets a line of its own (the next update redraws the bar)."""
+        with self._lock:
+            if self._drawn:
+                self.stream.write("\r" + " " * self._width_drawn + "\r")
+                self.stream.flush()
+                self._drawn = False
+                self._last_draw = 0.0
 
     def finish(self) -> None:
         with self._lock:
@@ -83,23 +94,78 @@ class ProgressPrinter:
                 self._drawn = False
 
 
+def describe_job(job: Any) -> str:
+    """`frame 1001 v01` for a frame, `v03 seed 1234` for a seed variation without frames."""
+    if job.frame is None:
+        return f"v{job.variation + 1:02d} seed {job.seed}"
+    return f"frame {job.frame} v{job.variation + 1:02d}"
+
+
+def frame_ranges(frames: List[int]) -> str:
+    """`1-2,5,7-9` for the frames that exist."""
+    parts: List[str] = []
+    ordered = sorted(set(frames))
+    if not ordered:
+        return ""
+    start = prev = ordered[0]
+    for frame in ordered[1:]:
+        if frame == prev + 1:
+            prev = frame
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = frame
+    parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return ",".join(parts)
+
+
 def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[str]] = None) -> None:
-    """The final report: the `--json` object, or a few human lines with where the files are."""
+    """The final report: the `--json` object, or a few human lines with what is on disk where.
+
+    Hints are printed only when following them would do something.
+    """
     out = out or sys.stdout
     if as_json:
         json.dump(snapshot.to_json(), out, indent=2)
         out.write("\n")
         return
+    cancelled = sum(1 for job in snapshot.jobs if job.state is JobState.CANCELLED)
+    extra = f", {cancelled} cancelled" if cancelled else ""
     out.write(f"group {snapshot.group_id} ({snapshot.label}): {snapshot.state.value}, "
-              f"{snapshot.done}/{snapshot.total} completed, {snapshot.failed} failed\n")
+              f"{snapshot.done}/{snapshot.total} completed, {snapshot.failed} failed{extra}\n")
     for seq in snapshot.sequences:
-        out.write(f"  v{seq.variation + 1:02d} seed {seq.seed}: {seq.pattern} [{seq.first}-{seq.last}]\n")
+        done = seq.frames_done
+        wanted = seq.last - seq.first + 1
+        if seq.first == seq.last or len(done) == wanted:
+            where = f"[{seq.first}-{seq.last}]" if seq.first != seq.last else ""
+        else:
+            where = f"{len(done)} of {wanted} frames on disk: {frame_ranges(done)}"
+        out.write(f"  v{seq.variation + 1:02d} seed {seq.seed}: {seq.pattern} {where}".rstrip() + "\n")
     for job in snapshot.jobs:
         if job.state not in (JobState.COMPLETED, JobState.CANCELLED) and job.error:
-            frame = "-" if job.frame is None else job.frame
-            out.write(f"  frame {frame} v{job.variation + 1:02d}: {job.state.value}: {job.error}\n")
-    if snapshot.state in (GroupState.PARTIAL, GroupState.FAILED):
-        out.write(f"  re-run the failed frames with: nuke-comfyui retry {snapshot.group_id[:8]}\n")
+            out.write(f"  {describe_job(job)}: {job.state.value}: {job.error}\n")
+    short = snapshot.group_id[:8]
+    failed = sum(1 for job in snapshot.jobs if job.state in (JobState.FAILED, JobState.TIMEOUT))
+    if failed or (cancelled and snapshot.state is not GroupState.RUNNING):
+        what = " and ".join(x for x in (f"{failed} failed" if failed else "",
+                                        f"{cancelled} cancelled" if cancelled else "") if x)
+        out.write(f"  re-run the {what} job(s) with: nuke-comfyui retry {short}\n")
+
+
+class _ClearBarFilter(logging.Filter):
+    """Before a log record is written to the bar's stream, move the bar out of its way."""
+
+    def __init__(self, printer: ProgressPrinter) -> None:
+        super().__init__()
+        self.printer = printer
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.printer.clear_line()
+        return True
+
+
+def _bar_handlers(printer: ProgressPrinter) -> List[logging.Handler]:
+    return [h for h in logging.getLogger().handlers
+            if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is printer.stream]
 
 
 def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[float] = None) -> int:
@@ -109,8 +175,15 @@ def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[fl
     """
     printer = ProgressPrinter(group_id, tty=False if as_json else None)
     unsubscribe = scheduler.subscribe(printer)
+    handlers = _bar_handlers(printer) if printer.tty else []
+    clear = _ClearBarFilter(printer)
+    for handler in handlers:
+        handler.addFilter(clear)
     try:
         snapshot = scheduler.wait(group_id, timeout=timeout)
+        drain = getattr(scheduler, "drain_events", None)
+        if drain is not None:
+            drain()  # the last "frame N completed" is printed before we stop listening
     except KeyboardInterrupt:
         printer.finish()
         sys.stderr.write(f"cancelling group {group_id[:8]} on every server...\n")
@@ -119,6 +192,8 @@ def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[fl
         return 130
     finally:
         unsubscribe()
+        for handler in handlers:
+            handler.removeFilter(clear)
     printer.finish()
     print_summary(snapshot, as_json=as_json)
     return exit_code(snapshot.state)

@@ -1,7 +1,9 @@
 """`nuke-comfyui resume GROUP`: re-attach to a journaled group after a crash or a restart.
 
 Finished prompts are collected from their servers (not rendered again), running ones are
-waited for, lost ones are re-queued; then the group is followed to the end like `render`.
+waited for, lost ones are re-queued, cancelled children are queued again (so a cancelled group
+can be finished); then the group is followed to the end like `render`. A group another live
+process renders is refused; `--force` takes it over (only once that process has died).
 """
 
 from __future__ import annotations
@@ -15,15 +17,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nuke_comfyui.cli.render_cmd import add_group_arguments
 
     add_group_arguments(parser)
+    add_takeover_argument(parser)
+
+
+def add_takeover_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="take the group over even if another process still seems to render it")
+
+
+def refuse_if_owned(args: argparse.Namespace) -> None:
+    """Raise GroupOwnedError before any server is contacted when another live process renders it."""
+    from nuke_comfyui.core.group_owners import GroupOwnedError, GroupOwners
+    from nuke_comfyui.core.journal import Journal
+
+    if args.force:
+        return
+    with Journal(args.journal) as journal:
+        group_id = journal.group(args.group).id
+        owner = GroupOwners(journal).get(group_id)
+    if owner is not None and not owner.is_me and owner.alive():
+        raise GroupOwnedError(f"group {group_id[:8]} is being rendered by {owner.describe()}; follow it "
+                              "there, or use --force to take it over once that process has died")
 
 
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.progress import follow
     from nuke_comfyui.cli.render_cmd import open_farm
 
+    refuse_if_owned(args)
     farm = open_farm(args)
     try:
-        group_id = farm.scheduler.resume(args.group)
+        group_id = farm.scheduler.resume(args.group, force=args.force, restart_cancelled=True)
         return follow(farm.scheduler, group_id, as_json=args.json)
     finally:
         farm.stop()

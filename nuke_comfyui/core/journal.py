@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS attempts (
     error TEXT,
     PRIMARY KEY (job_id, n)
 );
+CREATE TABLE IF NOT EXISTS owners (
+    group_id TEXT PRIMARY KEY,
+    pid INTEGER,
+    host TEXT,
+    heartbeat REAL,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
 """
 
 
@@ -240,6 +247,7 @@ class Journal:
             )
             db.execute("DELETE FROM jobs WHERE group_id=?", (group_id,))
             db.execute("DELETE FROM groups WHERE id=?", (group_id,))
+            db.execute("DELETE FROM owners WHERE group_id=?", (group_id,))
 
     # -- reads ---------------------------------------------------------------------------------
 

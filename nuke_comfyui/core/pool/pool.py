@@ -165,6 +165,12 @@ class ServerPool:
         classes = self._get(name).classes
         return set() if classes is None else set(class_types) - classes
 
+    def capabilities_pending(self) -> List[str]:
+        """Enabled servers whose node lists are still unknown because they were never probed yet."""
+        with self._lock:
+            return [name for name, s in self._servers.items() if s.config.enabled and not s.capability_checked
+                    and s.status.checked_at is None]
+
     # -- changing --------------------------------------------------------------------------
 
     def refresh(self) -> List[ServerStatus]:

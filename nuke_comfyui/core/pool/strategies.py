@@ -39,7 +39,16 @@ class Candidate:
 
     @property
     def has_room(self) -> bool:
-        return self.ahead < self.max_concurrent + 1
+        """Room for one more of ours: fewer than `max_concurrent + 1` jobs ahead, or none of ours there.
+
+        The second rule is the fair share between artists on the same servers, with no central
+        service: every client may always keep one prompt in a server's queue, so ComfyUI's
+        first-in-first-out order alternates the clients instead of letting the one that refills
+        fastest (on its completion event) take every slot.
+        """
+        if self.ours >= self.max_concurrent + 1:
+            return False
+        return self.ahead < self.max_concurrent + 1 or self.ours == 0
 
     @property
     def load(self) -> float:

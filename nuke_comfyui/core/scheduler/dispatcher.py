@@ -43,6 +43,8 @@ class Dispatcher:
         self._make_placement = placement_factory
         self.groups: OrderedDict[str, Group] = OrderedDict()  # FIFO: older groups first
         self.in_flight: Dict[str, int] = {}
+        self.blocked: Set[str] = set()  # suspect servers (a job timed out there): no new work
+        self.unready: Set[str] = set()  # servers whose event stream is still connecting
         self._base: Dict[str, Any] = {}  # group id -> shared Placement
 
     # -- queues ----------------------------------------------------------------------------------
@@ -52,6 +54,10 @@ class Dispatcher:
 
     def remove_group(self, group_id: str) -> None:
         self.groups.pop(group_id, None)
+        self._base.pop(group_id, None)
+
+    def forget_placement(self, group_id: str) -> None:
+        """Rebuild the group's shared placement on the next pass (its plan's strategy changed)."""
         self._base.pop(group_id, None)
 
     def enqueue(self, job: Job, *, front: bool = False) -> None:
@@ -128,20 +134,23 @@ class Dispatcher:
             try:
                 server = self._choose(self._base_placement(group), backlog=len(ready))
             except NoCapableServer as exc:
-                # Servers may be re-enabled or come back: keep the jobs waiting, say why.
-                if group.waiting_reason != str(exc):
-                    log.warning("group %s waits: %s", group.id[:8], exc)
+                # Servers may be re-enabled or come back: keep the jobs waiting (starvation.py
+                # says why, once, and fails them if nothing changes in time).
                 group.waiting_reason = str(exc)
                 return
+            group.waiting_reason = None
             if server is None:
                 return
-            group.waiting_reason = None
             ready.popleft()
             self.occupy(server)
             placed.append((job, server))
 
     def _choose(self, placement: Any, backlog: int = 1) -> Optional[str]:
-        return self._pool.choose(placement, self.in_flight, backlog)
+        in_flight: Mapping[str, int] = self.in_flight
+        held = self.blocked | self.unready
+        if held:  # a suspect or not yet listening server looks full, so nothing new goes there
+            in_flight = {**self.in_flight, **{name: 1 << 20 for name in held}}
+        return self._pool.choose(placement, in_flight, backlog)
 
     def _base_placement(self, group: Group) -> Any:
         base = self._base.get(group.id)

@@ -162,6 +162,14 @@ class EventBus:
             self._thread = threading.Thread(target=self._run, name="nuke-comfyui-events", daemon=True)
             self._thread.start()
 
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until every event published so far was delivered (False if `timeout` passed first)."""
+        if self._thread is None:
+            return True
+        delivered = threading.Event()
+        self._queue.put(delivered)
+        return delivered.wait(timeout)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Deliver what is queued, then stop the delivery thread."""
         thread, self._thread = self._thread, None
@@ -174,6 +182,9 @@ class EventBus:
             event = self._queue.get()
             if event is None:
                 return
+            if isinstance(event, threading.Event):  # a drain() marker: everything before it is out
+                event.set()
+                continue
             for callback in self._subscribers:
                 try:
                     callback(event)

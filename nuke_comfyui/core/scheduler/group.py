@@ -59,6 +59,8 @@ class Group:
         self.first_dispatch: Optional[float] = None  # time.monotonic()
         self.timeout: Optional[float] = None
         self.waiting_reason: Optional[str] = None  # why ready jobs cannot be placed anywhere
+        self.waiting_since: Optional[float] = None  # time.monotonic() since no server could take them
+        self.released_reason: Optional[str] = None  # set when this process stopped following the group
 
     # -- building ------------------------------------------------------------------------------
 

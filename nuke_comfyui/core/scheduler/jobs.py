@@ -43,11 +43,12 @@ _ALLOWED: Dict[JobState, FrozenSet[JobState]] = {
                                     JobState.TIMEOUT, JobState.CANCELLED}),
     JobState.RUNNING: frozenset({JobState.QUEUED, JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT,
                                  JobState.CANCELLED}),
-    # retry_failed re-queues failed children; nothing leaves completed or cancelled.
+    # retry re-queues failed and cancelled children (resume too, when asked to finish a cancelled
+    # group); nothing leaves completed.
     JobState.FAILED: frozenset({JobState.QUEUED, JobState.BLOCKED}),
     JobState.TIMEOUT: frozenset({JobState.QUEUED, JobState.BLOCKED}),
     JobState.COMPLETED: frozenset(),
-    JobState.CANCELLED: frozenset(),
+    JobState.CANCELLED: frozenset({JobState.QUEUED, JobState.BLOCKED}),
 }
 
 
@@ -86,6 +87,7 @@ class Job:
 
     __slots__ = (
         "attempts",
+        "budget_start",
         "client_id",
         "dependents",
         "depends_on",
@@ -139,6 +141,7 @@ class Job:
         self.watched = False  # True while the server's event stream will tell us about this prompt
         self.attempts: Optional[List[Attempt]] = None
         self.failures = 0  # attempts that count against the retry budget
+        self.budget_start = 0  # attempts made before the current budget (a retry starts a fresh one)
         self.exclude: Optional[Set[str]] = None
         self.min_vram: Optional[int] = None
         self.progress = 0.0

@@ -1,0 +1,59 @@
+"""Keeping the journal in step with the live state: batched, ordered writes.
+
+Every change marks its job, attempt or group dirty (see state.py); `flush` writes all of them
+in one transaction. The dispatch loop flushes before any POST, so a prompt_id is on disk before
+the server can know it, and `kill -9` + `resume` never loses or duplicates a prompt.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from nuke_comfyui.core.journal import AttemptRow, GroupRow, JobRow, Journal
+from nuke_comfyui.core.scheduler.group import Group
+from nuke_comfyui.core.scheduler.jobs import Job
+from nuke_comfyui.core.scheduler.state import SchedulerState
+
+
+class JournalSync:
+    """Writes the state's dirty rows to the journal."""
+
+    def __init__(self, state: SchedulerState, journal: Journal) -> None:
+        self.state = state
+        self.journal = journal
+        self._flush_lock = threading.Lock()
+
+    def create(self, group: Group) -> None:
+        """Journal a new group and all its children (before any of them can be dispatched)."""
+        self.journal.create_group(
+            GroupRow(group.id, group.label, group.plan.request_json, group.output_dir, group.state.value,
+                     created=group.created),
+            [job_row(job) for job in group.jobs],
+        )
+
+    def flush(self) -> None:
+        """Write everything that changed since the last flush, in one transaction.
+
+        Serialised by its own lock (never taken while holding the state lock), so two flushers
+        can never write an older row over a newer one.
+        """
+        with self._flush_lock:
+            state = self.state
+            with state.lock:
+                if not (state.dirty_jobs or state.dirty_attempts or state.dirty_groups):
+                    return
+                jobs = [job_row(job) for job in state.dirty_jobs]
+                attempts = [AttemptRow(job_id, a.n, a.server, a.prompt_id, a.started, a.outcome, a.ended,
+                                       a.error)
+                            for job_id, a in state.dirty_attempts.values()]
+                groups = [(g.id, g.state.value) for g in state.dirty_groups]
+                state.dirty_jobs, state.dirty_attempts, state.dirty_groups = set(), {}, set()
+            self.journal.write(jobs=jobs, attempts=attempts, group_states=groups)
+
+
+def job_row(job: Job) -> JobRow:
+    return JobRow(
+        job.id, job.group.id, job.index, job.frame, job.variation, job.seed, job.state.value, job.server,
+        job.prompt_id, len(job.attempts or ()), list(job.outputs or ()), job.error,
+        list(job.depends_on),
+    )

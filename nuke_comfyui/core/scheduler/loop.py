@@ -1,0 +1,169 @@
+"""The dispatch loop: one thread that wakes on change or deadline and runs one pass.
+
+A pass fires due timers, asks the `Dispatcher` for placements, journals every change since the
+last pass in one transaction (so a prompt_id is on disk BEFORE its POST), then hands network
+work (submits, polls, collects, cleanups) to the worker pool, so a slow server blocks only its
+own calls. The thread sleeps on the state's wake-up event and never busy-polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Optional
+
+from nuke_comfyui.core.errors import JournalError
+from nuke_comfyui.core.scheduler.jobs import JobState
+from nuke_comfyui.core.scheduler.journal_sync import JournalSync
+from nuke_comfyui.core.scheduler.ownership import Ownership
+from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.starvation import StarvationWatch
+from nuke_comfyui.core.scheduler.state import SchedulerState
+from nuke_comfyui.core.scheduler.submission import Submission
+from nuke_comfyui.core.scheduler.tracking import Tracking
+
+log = logging.getLogger(__name__)
+
+#: how long a new server link waits for its event stream before jobs go there anyway (then polled)
+STREAM_GRACE_S = 3.0
+
+
+class DispatchLoop:
+    """Owns the dispatcher thread, the worker pool and the event streams' start and stop."""
+
+    def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission, *,
+                 tracking: Tracking, recovery: Recovery, ownership: Ownership, starvation: StarvationWatch,
+                 max_workers: Optional[int] = None) -> None:
+        self.state = state
+        self.starvation = starvation
+        self._next_starve_check: Optional[float] = None
+        self.ownership = ownership
+        self.sync = sync
+        self.submission = submission
+        self.tracking = tracking
+        self.recovery = recovery
+        self._max_workers = max_workers
+        self._thread: Optional[threading.Thread] = None
+        self._unsubscribe_pool: Optional[Callable[[], None]] = None
+
+    def start(self) -> None:
+        """Start the dispatcher thread, the worker pool and one event stream per server."""
+        s = self.state
+        if s.running:
+            return
+        s.running = True
+        s.bus.start()
+        servers = list(s.pool.servers())
+        workers = self._max_workers or min(32, 4 + 3 * max(1, len(servers)))
+        s.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nuke-comfyui-net")
+        with s.lock:
+            links = [s.link(config.name) for config in servers if getattr(config, "enabled", True)]
+            s.tasks.clear()  # streams of the first links start right here, below
+        for link in links:
+            self.tracking.start_stream(link)
+        subscribe: Any = getattr(s.pool, "subscribe", None)
+        if subscribe is not None:
+            self._unsubscribe_pool = subscribe(self.recovery.on_pool_status)
+        self._thread = threading.Thread(target=self._run, name="nuke-comfyui-dispatch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop dispatching and listening; prompts already on servers keep running (see resume)."""
+        s = self.state
+        if not s.running:
+            return
+        s.running = False
+        s.wake.set()
+        if self._thread is not None:
+            self._thread.join(10.0)
+        if self._unsubscribe_pool is not None:
+            self._unsubscribe_pool()
+        for link in list(s.links.values()):
+            if link.stream is not None:
+                link.stream.stop()
+        if s.executor is not None:
+            s.executor.shutdown(wait=False, cancel_futures=True)
+        self.sync.flush()
+        self.ownership.release_all()  # a stopped process owns nothing; `resume` elsewhere may take over
+        s.bus.stop()
+        with s.changed:
+            s.changed.notify_all()
+
+    def _run(self) -> None:
+        s = self.state
+        while s.running:
+            s.wake.wait(self._next_wait())
+            s.wake.clear()
+            if not s.running:
+                break
+            try:
+                self._tick()
+            except JournalError:
+                log.exception("job journal write failed; dispatch continues without it")
+            except Exception:  # the dispatcher must survive a bug in one pass
+                log.exception("scheduler pass failed")
+
+    def _next_wait(self) -> Optional[float]:
+        s = self.state
+        with s.lock:
+            waits = []
+            if s.timers:
+                waits.append(s.timers[0][0] - time.monotonic())
+            if self.tracking.pollable_any():
+                waits.append(s.next_poll - time.monotonic())
+            if s.occupying:
+                waits.append(s.next_sweep - time.monotonic())
+            if s.dirty_jobs or s.tasks or s.settled:
+                waits.append(0.0)
+            if s.groups:
+                waits.append(self.ownership.next_beat - time.monotonic())
+            if s.dispatcher.unready:
+                waits.append(min(s.links[n].created for n in s.dispatcher.unready if n in s.links)
+                             + STREAM_GRACE_S - time.monotonic())
+            if s.suspect_until:
+                waits.append(min(s.suspect_until.values()) - time.monotonic())
+            if self._next_starve_check is not None:
+                waits.append(self._next_starve_check - time.monotonic())
+        return max(0.0, min(waits)) if waits else None
+
+    def _tick(self) -> None:
+        s = self.state
+        now = time.monotonic()
+        suspects = set()
+        while True:
+            try:
+                suspects.add(s.suspects.get_nowait())
+            except queue.Empty:
+                break
+        with s.lock:
+            s.verify |= suspects
+            s.expire_suspects(now)
+            s.dispatcher.unready = {name for name, link in s.links.items()
+                                    if not link.stream_up and now - link.created < STREAM_GRACE_S}
+            self.recovery.fire_timers(now)
+            placed, impossible = s.dispatcher.pick()
+            for job, reason in impossible:
+                s.finish(job, JobState.FAILED, reason)
+            self._next_starve_check = self.starvation.check(now)
+            submits = [self.submission.prepare(job, server, now) for job, server in placed]
+            polls = self.tracking.due_polls(now)
+            tasks, s.tasks = s.tasks, []
+            settled = self.ownership.take_settled()
+            beat = bool(s.groups) and self.ownership.due(now)
+        self.sync.flush()  # the journal knows every prompt_id before its POST
+        executor = s.executor
+        if executor is None:
+            return
+        if settled:
+            executor.submit(self.ownership.release, settled)
+        if beat:
+            executor.submit(self.ownership.beat)
+        for job, server, pid in submits:
+            executor.submit(self.submission.send, job, server, pid)
+        for task in tasks:
+            executor.submit(task)
+        for server, pids in polls:
+            executor.submit(self.tracking.poll_task, server, pids)

@@ -1,0 +1,89 @@
+"""No silent waits: a group whose jobs no server can take ends failed, with the reason, in bounded time.
+
+Waiting is right while servers are busy (ours or other artists' work drains) and wrong when no
+enabled server is usable for the group at all: all refused, dead, answering garbage, or lacking
+the workflow's nodes. Then the group says why, once, and if no server comes back within
+`no_server_wait` seconds its waiting children fail with that reason — `render`, headless and
+the panels never wait forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, List, Optional
+
+from nuke_comfyui.core.scheduler.group import Group
+from nuke_comfyui.core.scheduler.jobs import JobState
+from nuke_comfyui.core.scheduler.state import SchedulerState
+
+log = logging.getLogger(__name__)
+
+USABLE_STATES = ("online", "busy")
+
+
+class StarvationWatch:
+    """Finds groups that cannot make progress on any server and fails them after a bound."""
+
+    def __init__(self, state: SchedulerState, no_server_wait: float) -> None:
+        self.state = state
+        self.no_server_wait = no_server_wait
+
+    def check(self, now: float) -> Optional[float]:
+        """Under the lock, each dispatch pass: returns when to look again (None: nothing waits)."""
+        s = self.state
+        soonest: Optional[float] = None
+        for group in list(s.dispatcher.groups.values()):
+            if group.cancel_requested or group.active or not _has_waiting(group):
+                group.waiting_since = None
+                continue
+            reason = self._blocked_reason(group)
+            if reason is None:
+                if group.waiting_since is not None:
+                    log.info("group %s: a server is usable again; dispatching", group.id[:8])
+                group.waiting_since = None
+                continue
+            if group.waiting_since is None:
+                group.waiting_since = now
+                log.warning("group %s waits: %s; it fails in %.0f s unless a server comes back",
+                            group.id[:8], reason, self.no_server_wait)
+            deadline = group.waiting_since + self.no_server_wait
+            if now >= deadline:
+                self._fail(group, f"no server could take it for {self.no_server_wait:.0f} s: {reason}")
+                continue
+            soonest = deadline if soonest is None else min(soonest, deadline)
+        if soonest is not None:
+            return min(soonest, now + 1.0)  # look again soon: a server may come back
+        return None
+
+    def _blocked_reason(self, group: Group) -> Optional[str]:
+        """Why no server can take this group's jobs now, or None when one can (or may soon)."""
+        if group.waiting_reason:  # the pool said no enabled server can ever run it (as configured)
+            return group.waiting_reason
+        subset = set(getattr(group.plan, "servers", None) or ())
+        statuses = [st for st in self.state.statuses() if getattr(st, "enabled", True)
+                    and (not subset or st.name in subset)]
+        if not statuses:
+            return "no enabled server" + (f" among {', '.join(sorted(subset))}" if subset else "")
+        if any(_state(st) in USABLE_STATES for st in statuses):
+            return None
+        return "no server is usable (" + "; ".join(f"{st.name} {_state(st)}" + (
+            f": {st.error}" if getattr(st, "error", None) else "") for st in statuses) + ")"
+
+    def _fail(self, group: Group, reason: str) -> None:
+        s = self.state
+        log.error("group %s failed: %s", group.id[:8], reason)
+        waiting: List[Any] = [job for job in group.jobs if job.state is JobState.QUEUED]
+        for job in waiting:
+            s.finish(job, JobState.FAILED, reason)
+        group.waiting_since = None
+        s.wake.set()
+
+
+def _has_waiting(group: Group) -> bool:
+    return any(job.state is JobState.QUEUED for job in group.ready) or any(
+        job.state is JobState.QUEUED for job in group.constrained)
+
+
+def _state(status: Any) -> str:
+    state = getattr(status, "state", "")
+    return str(getattr(state, "value", state))
