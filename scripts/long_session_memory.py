@@ -25,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "core" / "scheduler")]
 from scheduler_fakes import FakePool, FakeServer, FakeStream, Placement, fake_plan, frames  # noqa: E402
 
 from nuke_comfyui.core.journal import Journal  # noqa: E402
+from nuke_comfyui.core.pool.own_prompts import OwnPromptIds, TrackingClient  # noqa: E402
 from nuke_comfyui.core.scheduler import Scheduler  # noqa: E402
 
 
@@ -35,6 +36,9 @@ def main() -> int:
     args = parser.parse_args()
     servers = [FakeServer(f"s{i}", duration=0.0) for i in range(3)]
     pool = FakePool(servers)
+    own = {s.name: OwnPromptIds() for s in servers}  # what the real pool remembers per server
+    clients = {s.name: TrackingClient(pool.client(s.name), own[s.name]) for s in servers}
+    pool.client = clients.__getitem__  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         journal = Journal(Path(tmp) / "journal.sqlite3")
         scheduler = Scheduler(pool, journal, job_timeout=30.0, poll_interval=0.5, placement_factory=Placement,
@@ -42,7 +46,7 @@ def main() -> int:
         scheduler.start()
         tracemalloc.start()
         print(f"{'group':>5} {'seconds':>8} {'traced MB':>10} {'peak MB':>8} {'groups':>6} {'timers':>6} "
-              f"{'by_prompt':>9} {'occupying':>9}")
+              f"{'by_prompt':>9} {'occupying':>9} {'own ids':>8}")
         try:
             for n in range(1, args.groups + 1):
                 started = time.monotonic()
@@ -65,7 +69,8 @@ def main() -> int:
                 with s.lock:
                     sizes = (len(s.groups), len(s.timers), len(s.by_prompt), len(s.occupying))
                 print(f"{n:5d} {time.monotonic() - started:8.2f} {current / 2**20:10.1f} {peak / 2**20:8.1f} "
-                      f"{sizes[0]:6d} {sizes[1]:6d} {sizes[2]:9d} {sizes[3]:9d}", flush=True)
+                      f"{sizes[0]:6d} {sizes[1]:6d} {sizes[2]:9d} {sizes[3]:9d} {sum(map(len, own.values())):8d}",
+                      flush=True)
         finally:
             scheduler.stop()
             for server in servers:

@@ -134,8 +134,9 @@ class GroupOwners:
     def request_cancel(self, group_id: str) -> Optional[Owner]:
         """Ask the group's owner to cancel it; returns the owner (None when there is none)."""
         with self.journal._transaction() as db:  # type: ignore[attr-defined]
-            db.execute("INSERT INTO owners(group_id, cancel_requested) VALUES (?, 1) "
-                       "ON CONFLICT(group_id) DO UPDATE SET cancel_requested=1", (group_id,))
+            # INSERT OR IGNORE + UPDATE rather than an UPSERT: old sqlite builds (Nuke's Python) lack it.
+            db.execute("INSERT OR IGNORE INTO owners(group_id, cancel_requested) VALUES (?, 1)", (group_id,))
+            db.execute("UPDATE owners SET cancel_requested=1 WHERE group_id=?", (group_id,))
         return self.get(group_id)
 
     def release(self, group_id: str) -> None:

@@ -59,6 +59,7 @@ def test_crashed_server_goes_offline_with_a_reason_and_comes_back(sim_cluster: A
         assert until(lambda: pool.status("s1").state is ServerState.OFFLINE, timeout=5)
         error = pool.status("s1").error or ""
         assert f"127.0.0.1:{cluster.ports[1]}" in error and "cannot reach" in error
+        assert error.count("cannot reach") == 1, error  # said once, not "cannot reach ... cannot reach ..."
         assert pool.status("s0").state is ServerState.ONLINE
         cluster.servers[1].restart()
         assert until(lambda: pool.status("s1").state is ServerState.ONLINE, timeout=10)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Deque, Optional, Set
 
 from nuke_comfyui.core.comfy.capabilities import Capabilities
 
-REMEMBERED = 50_000  # far more than can sit in one server's queue; bounded so memory stays flat
+REMEMBERED = 10_000  # far more than can sit in one server's queue; bounded so memory stays flat
 
 
 class OwnPromptIds:
@@ -37,6 +37,10 @@ class OwnPromptIds:
     def __contains__(self, prompt_id: object) -> bool:
         with self._lock:
             return prompt_id in self._ids
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ids)
 
     def snapshot(self) -> Set[str]:
         with self._lock:

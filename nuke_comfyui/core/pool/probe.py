@@ -31,7 +31,9 @@ def probe(
         stats = client.system_stats() if with_stats or previous is None or previous.comfyui_version is None \
             else None
     except ServerUnavailable as exc:
-        return _failed(name, url, ServerState.OFFLINE, f"cannot reach {url}: {_reason(exc)}"), 0
+        reason = _reason(exc)  # the client's text often says "cannot reach URL (...)" already: once is enough
+        text = reason if reason.startswith("cannot reach") else f"cannot reach {url}: {reason}"
+        return _failed(name, url, ServerState.OFFLINE, text), 0
     except AuthError as exc:
         return _failed(name, url, ServerState.ERROR, f"{url} refused our credentials: {_reason(exc)}; "
                        "check the server's auth settings"), 0

@@ -64,8 +64,8 @@ class StarvationWatch:
                     and (not subset or st.name in subset)]
         if not statuses:
             return "no enabled server" + (f" among {', '.join(sorted(subset))}" if subset else "")
-        if any(_state(st) in USABLE_STATES for st in statuses):
-            return None
+        if any(_state(st) in USABLE_STATES or _never_probed(st) for st in statuses):
+            return None  # usable, or not probed yet (right after start): no reason to complain
         return "no server is usable (" + "; ".join(f"{st.name} {_state(st)}" + (
             f": {st.error}" if getattr(st, "error", None) else "") for st in statuses) + ")"
 
@@ -82,6 +82,10 @@ class StarvationWatch:
 def _has_waiting(group: Group) -> bool:
     return any(job.state is JobState.QUEUED for job in group.ready) or any(
         job.state is JobState.QUEUED for job in group.constrained)
+
+
+def _never_probed(status: Any) -> bool:
+    return hasattr(status, "checked_at") and status.checked_at is None and _state(status) == "offline"
 
 
 def _state(status: Any) -> str:
