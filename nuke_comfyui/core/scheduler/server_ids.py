@@ -4,8 +4,9 @@ We choose each prompt's id and journal it before the POST, so a crash never lose
 prompt. A server older than 0.3.45 ignores our id and queues the prompt under one it makes up;
 the POST answer carries it. `adopt` moves every index of the job (prompt map, server slot,
 in-flight marker, timers, the attempt) to that id and journals it, so events, polls, resume and
-cancel all use the id the server knows. The job is then polled once: its first events may have
-arrived before we knew which id they belonged to.
+cancel all use the id the server knows. From then on the job is polled as well as followed by
+events (every poll interval, until it ends): its first events may have arrived before we knew
+which id they belonged to, and a poll cannot miss what they said.
 
 If the answer is lost or we crash before adopting, our id travels in the prompt's extra_data;
 `find_replaced` looks it up (queue, then recent history) when the server says it does not know
