@@ -95,7 +95,8 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
 
     ensure_application()
     written: List[Path] = []
-    with SimCluster(3, base_dir=tmp / "sim", seconds_per_step=STEP_SECONDS, vram_gb=[24, 12, 48]) as cluster:
+    with SimCluster(3, base_dir=tmp / "sim", seconds_per_step=STEP_SECONDS, vram_gb=[24, 12, 48],
+                    comfy_version=[None, "0.3.45", None]) as cluster:  # gpu-b: an older ComfyUI
         names = ["gpu-a", "gpu-b", "gpu-c"]
         servers = [ServerConfig(name=n, host="127.0.0.1", port=p, max_concurrent=1)
                    for n, p in zip(names, cluster.ports)]

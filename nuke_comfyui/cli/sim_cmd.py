@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds-per-step", type=float, default=0.05, help="sampler cost per step at speed 1"
     )
     parser.add_argument(
+        "--comfy-version",
+        default=None,
+        help="ComfyUI release to behave like, e.g. 0.3.40 or 0.3.40,0.8.2 (per server; default 0.8.0)",
+    )
+    parser.add_argument(
         "--base-dir", default=None, help="folder for the servers' ComfyUI roots (default: temp)"
     )
 
@@ -60,6 +65,13 @@ def _per_server(raw: Optional[str], count: int, name: str, convert: Callable[[st
             f"--{name}: {len(values)} values for {count} servers; give one value or one per server"
         )
     return values
+
+
+def _release(text: str) -> str:
+    from nuke_comfyui.sim.profiles import parse
+
+    parse(text)  # ValueError names the expected form
+    return text
 
 
 def _missing(raw: Optional[str], count: int) -> Any:
@@ -107,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         "drop_ws_after": _per_server(args.drop_ws_after, count, "drop-ws-after", int),
         "missing_nodes": _missing(args.missing_nodes, count),
         "seconds_per_step": args.seconds_per_step,
+        "comfy_version": _per_server(args.comfy_version, count, "comfy-version", _release),
     }
     try:
         cluster = SimCluster(count, base_dir=base, port=args.port, **options)

@@ -1,7 +1,9 @@
 """`nuke-comfyui status`: one probe of every configured server, as a table or JSON.
 
 Exit 0 when at least one server is usable (online or busy), 1 otherwise, so scripts and farm
-pre-flight checks can use it as a gate.
+pre-flight checks can use it as a gate. PROTOCOL says what the server's ComfyUI release can do
+("full", or what it lacks: see core/comfy/capabilities.py); a release older than the minimum is
+an error row naming the minimum.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import List
 from nuke_comfyui.core.config_loader import load_config
 from nuke_comfyui.core.pool import ServerPool, ServerStatus
 
-HELP = "show every configured server's state, queue, VRAM, latency and version"
+HELP = "show every configured server's state, queue, VRAM, latency, version and protocol features"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,10 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(statuses: List[ServerStatus]) -> str:
-    header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "ERROR"]
+    header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "PROTOCOL", "ERROR"]
     rows = [header] + [
         [s.name, s.url, s.state.value, str(s.queue_running), str(s.queue_pending), _vram(s),
-         "-" if s.latency_ms is None else f"{s.latency_ms:.0f} ms", s.comfyui_version or "-", s.error or ""]
+         "-" if s.latency_ms is None else f"{s.latency_ms:.0f} ms", s.comfyui_version or "-",
+         s.capabilities.summary() if s.capabilities is not None else "-", s.error or ""]
         for s in statuses
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]

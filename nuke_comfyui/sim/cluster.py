@@ -8,7 +8,8 @@ the control methods here are thread-safe (they hop onto that loop and wait).
         cluster.urls          # ["http://127.0.0.1:41234", ...]
         cluster.servers[1].crash(); cluster.servers[1].restart()
 
-Per-server options take one value for all servers or a list with one value per server.
+Per-server options take one value for all servers or a list with one value per server;
+`comfy_version="0.3.40"` (or a list) picks the ComfyUI release each server behaves like.
 `port=0` picks free ports (not necessarily consecutive); port=P uses P..P+N-1.
 """
 
@@ -19,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, TypeVar, Union
 
+from nuke_comfyui.sim.profiles import profiles_per_server
 from nuke_comfyui.sim.server import Execution, ServerOptions, SimServer, missing_per_server, per_server
 
 T = TypeVar("T")
@@ -108,6 +110,7 @@ class SimCluster:
         drop_ws_after: Any = None,
         missing_nodes: Any = None,
         seconds_per_step: Any = 0.01,
+        comfy_version: Any = None,
     ) -> None:
         if count < 1:
             raise ValueError("SimCluster needs at least one server (count >= 1)")
@@ -121,6 +124,7 @@ class SimCluster:
         drop_l = per_server(drop_ws_after, count, "drop_ws_after")
         step_l = per_server(seconds_per_step, count, "seconds_per_step")
         missing_l = missing_per_server(missing_nodes, count)
+        profile_l = profiles_per_server(comfy_version, count)
         self._servers: List[SimServer] = []
         for i in range(count):
             if float(speeds_l[i]) <= 0:
@@ -134,6 +138,7 @@ class SimCluster:
                 drop_ws_after=None if drop_l[i] is None else int(drop_l[i]),
                 missing_nodes=missing_l[i],
                 seconds_per_step=float(step_l[i]),
+                profile=profile_l[i],
             )
             server_port = 0 if port == 0 else port + i
             self._servers.append(SimServer(i, self.base_dir / f"server{i}", server_port, options))

@@ -20,6 +20,9 @@ Faults (all deterministic, counted per server on accepted prompts, 1-based `acce
   execution_error exception_type "torch.OutOfMemoryError"; /system_stats then reports a cuda
   device with G GB. Without it the device is "cpu", like the capture.
 - missing_nodes: class types absent from object_info and validation.
+
+Version behaviour (prompt ids, interrupt, /api/jobs, the reported version) comes from the
+server's `VersionProfile` (sim/profiles.py); the default is the 0.8.0 of the captures.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import os
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlparse
@@ -46,6 +49,7 @@ from nuke_comfyui.sim.executor import CrashNow, Plan, PromptRun
 from nuke_comfyui.sim.faults import HttpFaults
 from nuke_comfyui.sim.faults import middleware as faults_middleware
 from nuke_comfyui.sim.files import Folders
+from nuke_comfyui.sim.profiles import VersionProfile
 from nuke_comfyui.sim.state import PromptQueue, QueueItem
 from nuke_comfyui.sim.validation import validate_prompt
 
@@ -83,6 +87,7 @@ class ServerOptions:
     missing_nodes: Tuple[str, ...] = ()
     seconds_per_step: float = 0.01
     faults: Optional[HttpFaults] = None  # HTTP faults of a bad server or proxy (sim/faults.py)
+    profile: VersionProfile = field(default_factory=VersionProfile.of)
 
 
 class SimServer:
@@ -279,6 +284,8 @@ class SimServer:
         ]
         for method, path, handler in routes:
             if path.startswith("/jobs"):
+                if not self.options.profile.jobs_api:
+                    continue  # added in ComfyUI 0.7.0: older servers answer 404
                 app.router.add_route(method, "/api" + path, handler)
                 continue
             app.router.add_route(method, path, handler)
@@ -347,7 +354,7 @@ class SimServer:
         prompt = body["prompt"]
         if not isinstance(prompt, dict):
             return _trouble()
-        prompt_id = str(body.get("prompt_id") or uuid.uuid4())
+        prompt_id = self.options.profile.prompt_id_for(body)
         verdict = validate_prompt(prompt, self.catalog, self.folders)
         if verdict.error is not None:
             return web.json_response({"error": verdict.error, "node_errors": verdict.node_errors}, status=400)
@@ -471,12 +478,10 @@ class SimServer:
 
     async def h_interrupt(self, request: web.Request) -> web.Response:
         body = await _json_or_empty(request)
-        prompt_id = body.get("prompt_id")
+        requested = body.get("prompt_id")
         running = self.queue.running
-        if prompt_id:
-            if running is not None and running.prompt_id == prompt_id:
-                self.interrupt_event.set()
-        elif running is not None:
+        if self.options.profile.interrupts(str(requested) if requested else None,
+                                           running.prompt_id if running is not None else None):
             self.interrupt_event.set()
         return web.Response(status=200)
 
@@ -514,7 +519,7 @@ class SimServer:
             "os": "linux",
             "ram_total": RAM_TOTAL,
             "ram_free": RAM_TOTAL - 1_000_000_000,
-            "comfyui_version": "0.8.0",
+            "comfyui_version": self.options.profile.version,
             "required_frontend_version": "1.35.9",
             "installed_templates_version": "0.7.67",
             "required_templates_version": "0.7.67",

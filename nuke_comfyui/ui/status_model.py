@@ -13,8 +13,9 @@ from nuke_comfyui.ui.qt import QtCore, Signal, combine_flags, enum_int
 
 Qt = QtCore.Qt
 
-COLUMNS = ["On", "Server", "Address", "Queue", "VRAM", "Latency", "ComfyUI"]
-COL_ENABLED, COL_NAME, COL_ADDRESS, COL_QUEUE, COL_VRAM, COL_LATENCY, COL_VERSION = range(len(COLUMNS))
+COLUMNS = ["On", "Server", "Address", "Queue", "VRAM", "Latency", "ComfyUI", "Protocol"]
+COL_ENABLED, COL_NAME, COL_ADDRESS, COL_QUEUE, COL_VRAM, COL_LATENCY, COL_VERSION, COL_PROTOCOL = range(
+    len(COLUMNS))
 
 # Custom role: the delegate reads (used_bytes, total_bytes, cpu_only) from it.
 VRAM_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -47,9 +48,20 @@ def format_latency(status: Any) -> str:
     return "-" if status.latency_ms is None else f"{status.latency_ms:.0f} ms"
 
 
+def format_protocol(status: Any) -> str:
+    """What the server's ComfyUI release can do: 'full', its limitations, or '-' before it answered."""
+    caps = getattr(status, "capabilities", None)
+    return "-" if caps is None else str(caps.summary())
+
+
 def tooltip(status: Any) -> str:
-    """State plus the last error, shown on every cell of the row."""
+    """State, protocol limitations and the last error, shown on every cell of the row."""
     text = f"{status.name}: {state_value(status.state)}"
+    caps = getattr(status, "capabilities", None)
+    if caps is not None and caps.supported and caps.limitations():
+        text += f"\nComfyUI {caps.version or '(version not reported)'}: {', '.join(caps.limitations())}"
+        if not caps.targeted_interrupt:
+            text += "; cancel interrupts only when our own prompt is running"
     if status.error:
         text += f"\nLast error: {status.error}"
     return text
@@ -157,4 +169,6 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
             return format_latency(status)
         if column == COL_VERSION:
             return status.comfyui_version or "-"
+        if column == COL_PROTOCOL:
+            return format_protocol(status)
         return None

@@ -47,6 +47,9 @@ def describe_test(name: str, result: Any) -> str:
     version = getattr(result, "comfyui_version", None)
     if version:
         parts.append(f"ComfyUI {version}")
+    caps = getattr(result, "capabilities", None)
+    if caps is not None and caps.supported:
+        parts.append(f"protocol: {caps.summary()}")
     error = getattr(result, "error", None)
     if error:
         parts.append(f"error: {error}")

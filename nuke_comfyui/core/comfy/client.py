@@ -10,7 +10,8 @@ KeyError or TypeError.
 Retries: only connection errors (refused, reset, connect timeout) are retried, with exponential
 backoff. POST /prompt is not blindly re-sent: the client chose the prompt_id, so before sending
 again we ask the server (`prompt_state`) whether the first POST landed; only an `unknown` answer
-re-sends, so a lost response can never queue the same job twice.
+re-sends, so a lost response can never queue the same job twice. Servers before 0.3.45 make their
+own ids; our id also travels in extra_data (prompt_marks.py), so `find_prompt` finds it there.
 
 Thread safety: one `requests.Session` per client, shared by the scheduler's worker threads.
 """
@@ -28,7 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from nuke_comfyui.core import redact
-from nuke_comfyui.core.comfy import connection, http
+from nuke_comfyui.core.comfy import connection, http, prompt_marks
 from nuke_comfyui.core.comfy.outputs import (
     failure_from_error,
     failure_from_messages,
@@ -140,9 +141,8 @@ class ComfyClient:
         not know the prompt; if it does, the first POST landed and its id is returned as is
         (number -1: the answer that carried the queue number was lost).
         """
-        body: Dict[str, Any] = {"prompt": prompt, "client_id": client_id, "prompt_id": prompt_id}
-        if extra_data:
-            body["extra_data"] = extra_data
+        body: Dict[str, Any] = {"prompt": prompt, "client_id": client_id, "prompt_id": prompt_id,
+                                "extra_data": prompt_marks.marked(extra_data, prompt_id)}
         if front:
             body["front"] = True
         attempt = 0
@@ -156,12 +156,12 @@ class ComfyClient:
                 attempt += 1
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
                 try:
-                    state = self.prompt_state(prompt_id)
+                    landed = self._landed_as(prompt_id)
                 except ServerUnavailable:
                     continue
-                if state is not PromptState.UNKNOWN:
+                if landed is not None:
                     log.info("%s: prompt %s was queued although its answer was lost", self.name, prompt_id)
-                    return SubmitResult(prompt_id=prompt_id, number=-1, node_errors={})
+                    return SubmitResult(prompt_id=landed, number=-1, node_errors={})
         if response.status_code == 400:
             raise self._validation_error(response)
         self._raise_for_status(response, "POST /prompt")
@@ -177,6 +177,19 @@ class ComfyClient:
         if not isinstance(returned, str) or not _is_number(number):
             raise self._protocol("POST /prompt", "answer lacks prompt_id/number")
         return SubmitResult(prompt_id=returned, number=int(number), node_errors=dict(node_errors))
+
+    def _landed_as(self, prompt_id: str) -> Optional[str]:
+        """After a lost POST answer: the id the prompt was queued under, or None if it never landed."""
+        if self.prompt_state(prompt_id) is not PromptState.UNKNOWN:
+            return prompt_id
+        try:
+            return self.find_prompt(prompt_id)
+        except ServerUnavailable:
+            raise
+        except ComfyError as exc:
+            log.warning("%s: cannot search the queue for prompt %s (%s); sending it again", self.name,
+                        prompt_id, exc)
+            return None
 
     def _validation_error(self, response: requests.Response) -> PromptValidationError:
         data = self._json_dict(response, "POST /prompt (400)")
@@ -218,6 +231,17 @@ class ComfyClient:
             items.append(QueueItem(number=entry[0], prompt_id=entry[1],
                                    client_id=client_id if isinstance(client_id, str) else None))
         return items
+
+    def find_prompt(self, our_id: str) -> Optional[str]:
+        """The server's id of the prompt we submitted as `our_id` (queued or in recent history), else None.
+
+        For servers that ignore client-chosen ids (before 0.3.45): see prompt_marks.py.
+        """
+        found = prompt_marks.find_in_queue(self._get_json("/queue"), our_id)
+        if found is None:
+            history = self._get_json(f"/history?max_items={prompt_marks.HISTORY_SEARCHED}")
+            found = prompt_marks.find_in_history(history, our_id)
+        return found
 
     def delete_pending(self, prompt_ids: Sequence[str]) -> None:
         """Remove our pending prompts (running ones are untouched: interrupt those by id)."""

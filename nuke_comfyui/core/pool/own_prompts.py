@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any, Deque, Set
+from typing import Any, Callable, Deque, Optional, Set
+
+from nuke_comfyui.core.comfy.capabilities import Capabilities
 
 REMEMBERED = 10_000  # far more than can sit in one server's queue; bounded so memory stays flat
 
@@ -46,15 +48,29 @@ class OwnPromptIds:
 
 
 class TrackingClient:
-    """Delegates everything to a ComfyClient; records the prompt id of every submit."""
+    """Delegates everything to a ComfyClient; records the prompt id of every submit.
 
-    def __init__(self, client: Any, own: OwnPromptIds) -> None:
+    A server older than ComfyUI 0.3.45 queues our prompt under an id it makes up: that id is
+    recorded too, and `on_prompt_id(honoured)` tells the pool what the answer showed.
+    `capabilities` is the pool's current view of the server (see core/comfy/capabilities.py).
+    """
+
+    def __init__(self, client: Any, own: OwnPromptIds,
+                 on_prompt_id: Optional[Callable[[bool], None]] = None) -> None:
         self._client = client
         self._own = own
+        self._on_prompt_id = on_prompt_id
+        self.capabilities = Capabilities()  # nothing learned yet: the oldest, always-safe behaviour
 
     def submit(self, prompt: Any, *, prompt_id: str, **kwargs: Any) -> Any:
         self._own.add(prompt_id)  # before the POST: the prompt may be queued even if the answer is lost
-        return self._client.submit(prompt, prompt_id=prompt_id, **kwargs)
+        result = self._client.submit(prompt, prompt_id=prompt_id, **kwargs)
+        returned = getattr(result, "prompt_id", prompt_id)
+        if isinstance(returned, str):
+            self._own.add(returned)
+            if self._on_prompt_id is not None:
+                self._on_prompt_id(returned == prompt_id)
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)

@@ -13,9 +13,11 @@ import logging
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Set
 
+from nuke_comfyui.core.comfy import capabilities as caps_of
+from nuke_comfyui.core.comfy.capabilities import Capabilities
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.errors import ComfyError, NoCapableServer
 from nuke_comfyui.core.pool.durations import DurationBook
@@ -62,6 +64,8 @@ class _Server:
     probing: bool = False
     classes: Optional[FrozenSet[str]] = None  # None = not known (yet, or /object_info failed)
     capability_checked: bool = False
+    caps: Capabilities = field(default_factory=Capabilities)  # protocol features (capabilities.py)
+    caps_probed: bool = False  # learned since the server last came back
     extra: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,7 +96,7 @@ class ServerPool:
             initial = (ServerStatus(name=config.name, url=config.base_url, state=ServerState.OFFLINE,
                                     error="not checked yet")
                        if config.enabled else disabled_status(config.name, config.base_url))
-            client = TrackingClient(self._factory(config), own)
+            client = TrackingClient(self._factory(config), own, _IdObserver(self, config.name))
             self._servers[config.name] = _Server(config, client, own, initial)
         self._executor = ThreadPoolExecutor(max_workers=max(1, min(8, len(self._servers))),
                                             thread_name_prefix="nuke-comfyui-probe")
@@ -168,6 +172,23 @@ class ServerPool:
         """Class types this server lacks (empty when it has them all or its node list is unknown)."""
         classes = self._get(name).classes
         return set() if classes is None else set(class_types) - classes
+
+    def capabilities(self, name: str) -> Capabilities:
+        """What this server's protocol can do (the oldest behaviour until it has answered)."""
+        return self._get(name).caps
+
+    def observe_prompt_ids(self, name: str, honoured: bool) -> None:
+        """A POST answer showed whether the server kept our prompt_id; correct the cache if needed."""
+        with self._lock:
+            server = self._get(name)
+            learned = caps_of.observed_prompt_ids(server.caps, honoured)
+            if learned is server.caps:
+                return
+            log.info("%s %s client-chosen prompt ids", name, "honours" if honoured else "ignores")
+            server.caps = learned
+            server.client.capabilities = learned
+            status = replace(server.status, capabilities=learned)
+        self._publish(server, status)
 
     def capabilities_pending(self) -> List[str]:
         """Enabled servers whose node lists are still unknown because they were never probed yet."""
@@ -261,6 +282,8 @@ class ServerPool:
     @staticmethod
     def _unfit_reason(server: _Server, placement: Placement) -> str:
         config = server.config
+        if not server.caps.supported:
+            return f"is refused: {server.caps.refusal}"
         if placement.job_type and config.job_types and placement.job_type not in config.job_types:
             return f"takes only job types {', '.join(config.job_types)} (not {placement.job_type!r})"
         if server.classes is not None:
@@ -302,6 +325,7 @@ class ServerPool:
             came_back = status.state.usable and not server.status.state.usable
             if status.state.usable and (came_back or not server.capability_checked):
                 self._load_capabilities(server)
+            status = self._apply_capabilities(server, status, came_back)
             with self._lock:
                 if not server.config.enabled:
                     return
@@ -336,6 +360,22 @@ class ServerPool:
             server.classes = classes
             server.capability_checked = True
 
+    def _apply_capabilities(self, server: _Server, status: ServerStatus, came_back: bool) -> ServerStatus:
+        """Learn the protocol features when the version changes or the server comes back (outside the
+        lock: it may probe); a server older than the minimum becomes an `error` with the refusal."""
+        if status.state.usable:
+            with self._lock:
+                stale = came_back or not server.caps_probed or server.caps.version != status.comfyui_version
+            if stale:
+                learned = caps_of.learn(server.config.name, status.comfyui_version, server.client)
+                with self._lock:
+                    if server.caps_probed and server.caps.version == learned.version:
+                        learned = replace(learned, client_prompt_id=server.caps.client_prompt_id)
+                    server.caps, server.caps_probed = learned, True
+                    server.client.capabilities = learned
+        with self._lock:
+            return _status_with(status, server.caps if server.caps_probed else None)
+
     def _next_backoff(self, current: float) -> float:
         interval = self.cluster.poll_interval
         cap = min(MAX_BACKOFF_S, max(interval, 10 * interval))
@@ -360,6 +400,19 @@ class ServerPool:
             raise KeyError(f"no server named {name!r} (configured: {known})") from None
 
 
+class _IdObserver:
+    """Bound callback for TrackingClient: tells the pool what a POST answer showed about prompt ids."""
+
+    __slots__ = ("name", "pool")
+
+    def __init__(self, pool: ServerPool, name: str) -> None:
+        self.pool = pool
+        self.name = name
+
+    def __call__(self, honoured: bool) -> None:
+        self.pool.observe_prompt_ids(self.name, honoured)
+
+
 def test_connection(server: ServerConfig, *, client_factory: Optional[Callable[[ServerConfig], Any]] = None
                     ) -> ServerStatus:
     """Probe one server once with a throwaway client (settings panel); changes no pool state."""
@@ -368,7 +421,9 @@ def test_connection(server: ServerConfig, *, client_factory: Optional[Callable[[
         if not server.enabled:
             return disabled_status(server.name, server.base_url)
         status, _ = probe(client, server.name, server.base_url, with_stats=True)
-        return status
+        if not status.state.usable:
+            return status
+        return _status_with(status, caps_of.learn(server.name, status.comfyui_version, client))
     finally:
         close = getattr(client, "close", None)
         if close is not None:
@@ -376,6 +431,13 @@ def test_connection(server: ServerConfig, *, client_factory: Optional[Callable[[
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+def _status_with(status: ServerStatus, caps: Optional[Capabilities]) -> ServerStatus:
+    """The status carrying the capabilities; a refused server is an `error` naming the minimum."""
+    if caps is not None and status.state.usable and not caps.supported:
+        return replace(status, state=ServerState.ERROR, error=caps.refusal, capabilities=caps)
+    return replace(status, capabilities=caps)
 
 
 def _gb(value: Optional[int]) -> str:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Dict, Optional
 
+from nuke_comfyui.core.comfy.capabilities import Capabilities
+
 
 class ServerState(str, Enum):
     """online: idle and reachable; busy: its queue (anyone's jobs) is not empty; offline: unreachable;
@@ -38,6 +40,7 @@ class ServerStatus:
     comfyui_version: Optional[str] = None
     error: Optional[str] = None
     checked_at: Optional[float] = None
+    capabilities: Optional[Capabilities] = None  # what the server can do (None: not learned yet)
 
     @property
     def queue_total(self) -> int:

@@ -11,8 +11,7 @@ import logging
 import time
 from typing import Any, List, Optional, Sequence
 
-from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.core.scheduler import results
+from nuke_comfyui.core.scheduler import results, safe_removal
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.transfer import InputTransfer
 
@@ -69,19 +68,10 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
 
 
 def cleanup(client: Any, prompt_ids: Sequence[str]) -> None:
-    """Remove our prompts from a server: delete the pending ones, interrupt the running one.
+    """Remove our prompts from a server: delete the pending ones, interrupt our running one.
 
-    Delete first, then interrupt: a prompt that moves from pending to running in between is
-    caught by the targeted interrupt. Never a bare /interrupt (it could stop another artist).
+    Safe on every release (safe_removal.py): never a bare /interrupt, and on servers whose
+    interrupt is not targeted, only when our prompt is the one running. A running prompt left to
+    finish is logged as a warning (cancel reports it to the user: cancelling.py).
     """
-    if not prompt_ids:
-        return
-    try:
-        client.delete_pending(list(prompt_ids))
-    except NukeComfyError as exc:
-        log.warning("could not delete pending prompts on %s: %s", getattr(client, "name", "?"), exc)
-    for prompt_id in prompt_ids:
-        try:
-            client.interrupt(prompt_id)
-        except NukeComfyError as exc:
-            log.warning("could not interrupt %s on %s: %s", prompt_id, getattr(client, "name", "?"), exc)
+    safe_removal.remove(client, prompt_ids)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.scheduler import safe_removal
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class CancelReport:
     unreachable: Dict[str, str] = field(default_factory=dict)  # server -> why it could not be told
     owner: Optional[str] = None  # "pid N on HOST" when another process renders the group
     confirmed: bool = True  # False when that owner did not confirm within the wait
+    left_running: List[str] = field(default_factory=list)  # could not be stopped safely (safe_removal.py)
 
     @property
     def ok(self) -> bool:
@@ -38,6 +40,7 @@ class CancelReport:
         self.interrupted += other.interrupted
         self.finished += other.finished
         self.unreachable.update(other.unreachable)
+        self.left_running.extend(other.left_running)
 
     def lines(self) -> List[str]:
         """What to print, one fact per line."""
@@ -50,6 +53,7 @@ class CancelReport:
         if self.owner:
             verb = "confirmed it stopped" if self.confirmed else "did NOT confirm it stopped"
             out.append(f"the group is rendered by {self.owner}, which {verb}")
+        out.extend(f"left to finish: {why}" for why in self.left_running)
         for server, why in sorted(self.unreachable.items()):
             out.append(f"could not tell {server}: {why}; its prompts may still run there")
         return out
@@ -60,6 +64,7 @@ class CancelReport:
             "jobs_cancelled": self.jobs_cancelled, "deleted": self.deleted, "interrupted": self.interrupted,
             "finished": self.finished, "already_final": self.already_final,
             "unreachable": dict(self.unreachable), "owner": self.owner, "confirmed": self.confirmed,
+            "left_running": list(self.left_running),
         }
 
 
@@ -77,18 +82,21 @@ def cancel_prompts(client: Any, server: str, prompt_ids: Sequence[str], group_id
         for pid in prompt_ids:
             state = client.prompt_state(pid)
             states[pid] = str(getattr(state, "value", state))
-        live = [pid for pid in prompt_ids if states[pid] in ("pending", "running")]
-        if live:
-            client.delete_pending(live)
-            for pid in live:
-                client.interrupt(pid)
+        caps = getattr(client, "capabilities", None)
+        own_ids = caps is None or caps.client_prompt_id  # else "unknown" may be an id the server replaced
+        live = [pid for pid in prompt_ids if states[pid] in ("pending", "running")
+                or (states[pid] == "unknown" and not own_ids)]
+        removal = safe_removal.remove(client, live)
+        if removal.error is not None:
+            raise NukeComfyError(removal.error)
+        report.left_running.extend(removal.left_running)
     except NukeComfyError as exc:
         report.unreachable[server] = str(exc)
         log.warning("could not cancel prompts on %s: %s", server, exc)
         return report
     for pid in prompt_ids:
-        state = states.get(pid)
-        if state == "pending":
+        state = removal.states.get(pid, states.get(pid)) if pid not in removal.interrupted else "running"
+        if states.get(pid) == "pending" or (state == "pending"):
             report.deleted += 1
         elif state == "running":
             report.interrupted += 1

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.scheduler import attempt as net
+from nuke_comfyui.core.scheduler import server_ids
 from nuke_comfyui.core.scheduler.failures import classify_submit_error
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
@@ -148,12 +149,16 @@ class Submission:
                 self._posted(pid)
             s.wake.set()
             return
+        theirs = server_ids.returned_id(result, pid)
         with s.lock:
+            if theirs != pid and job.prompt_id == pid and job.state in ACTIVE:
+                server_ids.adopt(s, job, pid, theirs)  # a server before 0.3.45 made its own id
+                pid = theirs
             current = job.attempt
             if job.prompt_id != pid or job.state not in ACTIVE:
                 if job.prompt_id != pid or job.state is JobState.CANCELLED:
                     # Cancelled or pulled back while the POST was in flight: take it off the server.
-                    s.tasks.append(lambda: net.cleanup(link.client, [pid]))
+                    s.tasks.append(lambda: net.cleanup(link.client, [theirs]))
             elif current is not None and current.outcome == "dispatched":
                 if pid not in s.occupying:  # the server was given up on while we posted
                     s.occupying[pid] = server

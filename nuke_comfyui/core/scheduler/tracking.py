@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError, ServerUnavailable
 from nuke_comfyui.core.scheduler import attempt as net
+from nuke_comfyui.core.scheduler import server_ids
 from nuke_comfyui.core.scheduler.failures import Action, Verdict, classify_execution_failure, lost_verdict
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
 from nuke_comfyui.core.scheduler.recovery import Recovery
@@ -246,9 +247,15 @@ class Tracking:
         link = s.links[server]
         try:
             for pid in pids:
-                state = link.client.prompt_state(pid)
+                raw = link.client.prompt_state(pid)
+                state = str(getattr(raw, "value", raw))
+                theirs = server_ids.find_replaced(link.client, pid) if state == "unknown" else None
                 with s.lock:
-                    self._apply_poll(server, pid, str(getattr(state, "value", state)))
+                    job = s.current(pid)
+                    if theirs is not None and job is not None and pid in s.occupying:
+                        server_ids.adopt(s, job, pid, theirs)  # journaled under our id, queued under theirs
+                        continue
+                    self._apply_poll(server, pid, state)
         except ServerUnavailable as exc:
             with s.lock:
                 self.recovery.server_lost(server, str(exc))
