@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, TypeVar, Union
 
 from nuke_comfyui.sim.server import Execution, ServerOptions, SimServer, missing_per_server, per_server
+from nuke_comfyui.sim.workload import Workload
 
 T = TypeVar("T")
 _TIMEOUT = 30.0
@@ -108,6 +109,7 @@ class SimCluster:
         drop_ws_after: Any = None,
         missing_nodes: Any = None,
         seconds_per_step: Any = 0.01,
+        workload: Any = None,
     ) -> None:
         if count < 1:
             raise ValueError("SimCluster needs at least one server (count >= 1)")
@@ -121,6 +123,7 @@ class SimCluster:
         drop_l = per_server(drop_ws_after, count, "drop_ws_after")
         step_l = per_server(seconds_per_step, count, "seconds_per_step")
         missing_l = missing_per_server(missing_nodes, count)
+        workload_l = per_server(workload, count, "workload")
         self._servers: List[SimServer] = []
         for i in range(count):
             if float(speeds_l[i]) <= 0:
@@ -134,6 +137,7 @@ class SimCluster:
                 drop_ws_after=None if drop_l[i] is None else int(drop_l[i]),
                 missing_nodes=missing_l[i],
                 seconds_per_step=float(step_l[i]),
+                workload=workload_l[i] or Workload(),
             )
             server_port = 0 if port == 0 else port + i
             self._servers.append(SimServer(i, self.base_dir / f"server{i}", server_port, options))
