@@ -71,6 +71,7 @@ class Bench:
             "seconds_per_job_at_speed_1": scenario.seconds_per_job, "lower_bound_s": round(bound, 3),
             "calibrated_bound_s": round(calibrated, 3),
             "fixed_cost_ms": round(1000 * sorted(fixed)[len(fixed) // 2], 2), "strategies": {}}
+        repeats = min(repeats, scenario.max_repeats or repeats)
         for design in designs or scenario.designs:
             runs = [self._run_once(scenario, design) for _ in range(repeats)]
             result["strategies"][design] = summarize(runs, bound, calibrated)
