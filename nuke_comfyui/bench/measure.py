@@ -1,8 +1,9 @@
 """Figures of one benchmark run, computed from what the servers themselves recorded.
 
 Server-side execution start/end times come from each prompt's history (`execution_start` and
-`execution_success` timestamps, milliseconds): an idle gap is the time a server waited between
-finishing one of our jobs and starting the next.
+`execution_success` timestamps, milliseconds). Per server the report gives the idle time between
+its jobs (the GPU waited for the dispatcher) and the tail after its last job (the server had
+nothing left while the group was still running: work was stranded elsewhere).
 """
 
 from __future__ import annotations
@@ -11,22 +12,21 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+Window = Tuple[int, int]  # (start_ms, end_ms) on the servers' clock (the same machine's wall clock)
+
 
 @dataclass(frozen=True)
-class RunFigures:
-    makespan_s: float
-    efficiency: float
-    idle_gap_ms: Optional[float]
-    cpu_ms_per_job: float
+class ServerIdle:
     jobs: int
+    idle_between_s: float
+    tail_s: Optional[float]  # None for a server that got no job
 
     def to_json(self) -> Dict[str, Any]:
-        return {"makespan_s": round(self.makespan_s, 3), "efficiency": round(self.efficiency, 3),
-                "idle_gap_ms": None if self.idle_gap_ms is None else round(self.idle_gap_ms, 1),
-                "cpu_ms_per_job": round(self.cpu_ms_per_job, 2)}
+        tail = None if self.tail_s is None else round(self.tail_s, 3)
+        return {"jobs": self.jobs, "idle_between_s": round(self.idle_between_s, 3), "tail_s": tail}
 
 
-def execution_window(client: Any, prompt_id: str) -> Optional[Tuple[int, int]]:
+def execution_window(client: Any, prompt_id: str) -> Optional[Window]:
     """(start_ms, end_ms) of a finished prompt from its history, None if unknown."""
     entry = client.history(prompt_id)
     if entry is None:
@@ -35,14 +35,53 @@ def execution_window(client: Any, prompt_id: str) -> Optional[Tuple[int, int]]:
     return (int(start), int(end)) if start is not None and end is not None else None
 
 
-def median_idle_gap_ms(windows_by_server: Dict[str, Sequence[Tuple[int, int]]]) -> Optional[float]:
-    gaps: List[float] = []
-    for windows in windows_by_server.values():
-        ordered = sorted(windows)
-        gaps.extend(max(0, nxt[0] - cur[1]) for cur, nxt in zip(ordered, ordered[1:]))
-    return statistics.median(gaps) if gaps else None
+def idle_per_server(windows_by_server: Dict[str, Sequence[Window]], servers: Sequence[str],
+                    group_end_ms: float) -> Dict[str, ServerIdle]:
+    """Idle time between each server's jobs and its tail after its last one (a server with no job: all tail)."""
+    figures: Dict[str, ServerIdle] = {}
+    for name in servers:
+        ordered = sorted(windows_by_server.get(name, ()))
+        between = sum(max(0, nxt[0] - cur[1]) for cur, nxt in zip(ordered, ordered[1:])) / 1000
+        last_end = ordered[-1][1] if ordered else None
+        tail = max(0.0, (group_end_ms - last_end) / 1000) if last_end is not None else None
+        figures[name] = ServerIdle(len(ordered), between, tail)
+    return figures
 
 
-def lower_bound_s(jobs: int, seconds_per_job_at_speed_1: float, speeds: Sequence[float]) -> float:
-    """Total work / total speed: no schedule on this farm can finish sooner."""
-    return jobs * seconds_per_job_at_speed_1 / sum(speeds)
+@dataclass(frozen=True)
+class RunFigures:
+    """One run of one design."""
+
+    makespan_s: float
+    client_cpu_s: float
+    sim_cpu_s: Optional[float]
+    jobs: int
+    idle: Dict[str, ServerIdle]
+
+
+def summarize(runs: List[RunFigures], bound: float, calibrated_bound: float) -> Dict[str, Any]:
+    """The median run's figures (by makespan) with min and max over the repeats."""
+    ordered = sorted(runs, key=lambda r: r.makespan_s)
+    median = ordered[(len(ordered) - 1) // 2]
+    makespans = [r.makespan_s for r in runs]
+    middle = statistics.median(makespans)
+    busy_tails = [i.tail_s for i in median.idle.values() if i.tail_s is not None]
+    return {
+        "makespan_s": round(middle, 3),
+        "makespan_min_s": round(min(makespans), 3),
+        "makespan_max_s": round(max(makespans), 3),
+        "repeats": len(runs),
+        "efficiency": round(bound / middle, 3),
+        "calibrated_efficiency": round(calibrated_bound / middle, 3),
+        "cpu_ms_per_job": round(statistics.median(r.client_cpu_s for r in runs) * 1000 / median.jobs, 2),
+        "sim_cpu_ms_per_job": _sim_cpu(runs),
+        "idle_between_s": round(sum(i.idle_between_s for i in median.idle.values()), 3),
+        "max_tail_s": round(max(busy_tails), 3) if busy_tails else None,
+        "idle_servers": sum(1 for i in median.idle.values() if not i.jobs),
+        "servers": {name: i.to_json() for name, i in median.idle.items()} if len(median.idle) <= 16 else None,
+    }
+
+
+def _sim_cpu(runs: Sequence[RunFigures]) -> Optional[float]:
+    values = [r.sim_cpu_s * 1000 / r.jobs for r in runs if r.sim_cpu_s is not None]
+    return round(statistics.median(values), 2) if values else None

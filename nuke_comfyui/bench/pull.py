@@ -4,30 +4,36 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from nuke_comfyui.bench.measure import execution_window
+from nuke_comfyui.bench.measure import Window, execution_window
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.farm import Farm
 from nuke_comfyui.core.render_request import RenderRequest
 from nuke_comfyui.core.scheduler import GroupState
 
+RunResult = Tuple[float, float, Dict[str, List[Window]], float]  # makespan s, client CPU s, windows, end ms
+
 
 def run_pull(strategy: str, servers: Sequence[ServerConfig], workflow_path: Path, jobs: int, work_dir: Path,
-             *, timeout: float = 300.0) -> Tuple[float, float, Dict[str, List[Tuple[int, int]]]]:
-    """One group of `jobs` seed variations; returns (makespan s, client CPU s, windows per server)."""
+             *, base_seed: int, label: str, timeout: float = 900.0,
+             on_done: Optional[Callable[[], None]] = None) -> RunResult:
+    """One group of `jobs` seed variations with fresh seeds from `base_seed`; `on_done` runs as it ends."""
     cluster = ClusterConfig(servers=list(servers), strategy=strategy, poll_interval=0.5)
-    farm = Farm.from_config(cluster, journal_path=work_dir / f"journal-{strategy}.sqlite").start()
+    farm = Farm.from_config(cluster, journal_path=work_dir / f"journal-{label}.sqlite").start()
     try:
-        request = RenderRequest(workflow_path=str(workflow_path), output_dir=str(work_dir / strategy),
-                                variations=jobs, seed_strategy="sequential", base_seed=1, label=strategy)
+        request = RenderRequest(workflow_path=str(workflow_path), output_dir=str(work_dir / label),
+                                variations=jobs, seed_strategy="sequential", base_seed=base_seed, label=label)
         started, cpu_started = time.perf_counter(), time.process_time()
         group_id = farm.scheduler.submit(request)
         snapshot = farm.scheduler.wait(group_id, timeout=timeout)
         makespan, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        ended_ms = time.time() * 1000
+        if on_done is not None:
+            on_done()
         if snapshot.state is not GroupState.COMPLETED:
             raise RuntimeError(f"pull {strategy}: group ended {snapshot.state.value} ({snapshot.failed} failed)")
-        windows: Dict[str, List[Tuple[int, int]]] = {}
+        windows: Dict[str, List[Window]] = {}
         for job in snapshot.jobs:
             if job.server and job.prompt_id:
                 window = execution_window(farm.pool.client(job.server), job.prompt_id)
@@ -35,7 +41,7 @@ def run_pull(strategy: str, servers: Sequence[ServerConfig], workflow_path: Path
                     windows.setdefault(job.server, []).append(window)
     finally:
         farm.stop()
-    return makespan, cpu, windows
+    return makespan, cpu, windows, ended_ms
 
 
 def big_group(servers: Sequence[ServerConfig], workflow_path: Path, work_dir: Path, jobs: int = 10_000,
@@ -47,7 +53,7 @@ def big_group(servers: Sequence[ServerConfig], workflow_path: Path, work_dir: Pa
     farm = Farm.from_config(cluster, journal_path=work_dir / "journal-big.sqlite").start()
     try:
         request = RenderRequest(workflow_path=str(workflow_path), output_dir=str(work_dir / "big"),
-                                variations=jobs, seed_strategy="sequential", base_seed=7, label="big")
+                                variations=jobs, seed_strategy="sequential", base_seed=7_000_001, label="big")
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         cpu_started = time.process_time()

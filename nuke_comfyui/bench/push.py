@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from nuke_comfyui.bench.measure import execution_window
+from nuke_comfyui.bench.measure import Window, execution_window
 from nuke_comfyui.core import workflow as wf
 from nuke_comfyui.core.comfy.client import ComfyClient
 from nuke_comfyui.core.comfy.events import Connected, EventStream, PromptDone
@@ -47,8 +47,12 @@ class _Completion:
 
 
 def run_push(design: str, servers: Sequence[ServerConfig], template: Dict[str, Any], jobs: int,
-             run_id: str, *, timeout: float = 300.0) -> Tuple[float, float, Dict[str, List[Tuple[int, int]]]]:
-    """Run one push design; returns (makespan s, client CPU s, execution windows per server)."""
+             run_id: str, *, base_seed: int, timeout: float = 900.0,
+             on_done: Optional[Callable[[], None]] = None) -> Tuple[float, float, Dict[str, List[Window]], float]:
+    """Run one push design with fresh seeds from `base_seed`.
+
+    Returns (makespan s, client CPU s, execution windows per server, end of the group in ms).
+    """
     clients = {s.name: ComfyClient(s) for s in servers}
     completion = _Completion()
     streams = {s.name: EventStream(s, completion.handler(s.name)) for s in servers}
@@ -66,7 +70,7 @@ def run_push(design: str, servers: Sequence[ServerConfig], template: Dict[str, A
                 name = names[index % len(names)]
             else:
                 name = min(names, key=lambda n: (clients[n].queue_remaining(), n))
-            prompt = wf.patch(template, seed=seed_for("sequential", 1, index))
+            prompt = wf.patch(template, seed=seed_for("sequential", base_seed, index))
             wf.patch_filename_prefix(prompt, f"bench/{run_id}/{index:04d}", outputs)
             prompt_id = uuid.uuid4().hex
             with completion.lock:
@@ -76,14 +80,17 @@ def run_push(design: str, servers: Sequence[ServerConfig], template: Dict[str, A
         if not completion.done.wait(timeout):
             raise TimeoutError(f"{design}: jobs still unfinished after {timeout:.0f} s")
         makespan, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        ended_ms = time.time() * 1000
+        if on_done is not None:
+            on_done()
     finally:
         for stream in streams.values():
             stream.stop()
-    windows: Dict[str, List[Tuple[int, int]]] = {}
+    windows: Dict[str, List[Window]] = {}
     for name, prompt_id in sent:
         window = execution_window(clients[name], prompt_id)
         if window:
             windows.setdefault(name, []).append(window)
     for client in clients.values():
         client.close()
-    return makespan, cpu, windows
+    return makespan, cpu, windows, ended_ms

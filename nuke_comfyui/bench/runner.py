@@ -1,74 +1,130 @@
-"""Runs the whole benchmark in one process: the same 120-job workload on the same farm per design."""
+"""Runs the benchmark: each scenario's farm is calibrated, then every design runs on a fresh copy of it.
+
+Every run of every design gets a fresh simulated farm (same speeds, empty queues and caches) and
+fresh seeds, so no cache hit or leftover state can favour one design. Each design repeats and
+reports the median run with the min and max makespan.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
-from nuke_comfyui.bench.farm import SimFarmProcess
-from nuke_comfyui.bench.measure import RunFigures, lower_bound_s, median_idle_gap_ms
+from nuke_comfyui.bench.bounds import ServerShape, bound_s
+from nuke_comfyui.bench.calibrate import fixed_cost_per_job
+from nuke_comfyui.bench.farm import FarmShape, SimFarmProcess
+from nuke_comfyui.bench.measure import RunFigures, idle_per_server, summarize
 from nuke_comfyui.bench.pull import big_group, run_pull
-from nuke_comfyui.bench.push import PUSH_DESIGNS, run_push
+from nuke_comfyui.bench.push import run_push
+from nuke_comfyui.bench.scenarios import SUITE, Scenario
 from nuke_comfyui.core import workflow as wf
 from nuke_comfyui.core.config import ServerConfig
-from nuke_comfyui.core.pool import STRATEGIES
 
-SPEEDS = (1, 1, 2, 4)
-JOBS = 120
-STEPS = 4
-SECONDS_PER_STEP = 0.05  # 0.2 s per job on a speed-1 server
 WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"
+Log = Callable[[str], None]
 
 
-def run_benchmark(*, jobs: int = JOBS, include_big: bool = True, log: Callable[[str], None] = print
-                  ) -> Dict[str, Any]:
+def server_configs(urls: Sequence[str], speeds: Sequence[float]) -> List[ServerConfig]:
+    return [ServerConfig(name=f"s{i + 1}-x{speed:g}", host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+            for i, (speed, url) in enumerate(zip(speeds, urls))]
+
+
+def sampler_steps(template: Dict[str, Any]) -> int:
+    return sum(int(n["inputs"]["steps"]) for n in template.values() if "steps" in n.get("inputs", {}))
+
+
+class Bench:
+    """One benchmark session: a work folder, the workflow, and a source of never-reused seeds."""
+
+    def __init__(self, work: Path, log: Log) -> None:
+        self.work = work
+        self.log = log
+        self.template = wf.load_workflow(WORKFLOW)
+        self.steps = sampler_steps(self.template)
+        self._seeds: Iterator[int] = itertools.count(1, 100_000)  # all = 1 mod 5: heavy jobs fall alike
+        self._runs = itertools.count()
+
+    def farm_shape(self, scenario: Scenario, *, with_slowdown: bool = True) -> FarmShape:
+        slow: Optional[List[Optional[float]]] = None
+        if with_slowdown and scenario.slow_server is not None:
+            slow = [scenario.slow_to if i == scenario.slow_server else None for i in range(len(scenario.speeds))]
+        return FarmShape(scenario.speeds, scenario.seconds_per_job / self.steps, slow_to=slow,
+                         slow_after_s=scenario.slow_after_s, heavy_every=scenario.heavy_every,
+                         heavy_factor=scenario.heavy_factor)
+
+    def run_scenario(self, scenario: Scenario, repeats: int, designs: Optional[Sequence[str]] = None
+                     ) -> Dict[str, Any]:
+        self.log(f"[{scenario.name}] calibrating the simulator's fixed cost per job ...")
+        with SimFarmProcess(self.farm_shape(scenario, with_slowdown=False), self.work / f"{scenario.name}-cal") as farm:
+            fixed = fixed_cost_per_job(server_configs(farm.urls, scenario.speeds), scenario.speeds, self.template,
+                                       scenario.seconds_per_job)
+        shapes = [ServerShape(speed, scenario.slow_to if i == scenario.slow_server else None, scenario.slow_after_s,
+                              cost) for i, (speed, cost) in enumerate(zip(scenario.speeds, fixed))]
+        fluid = [ServerShape(s.speed, s.slow_to, s.slow_after_s) for s in shapes]
+        bound = bound_s(scenario.jobs, scenario.mean_work, fluid)
+        calibrated = bound_s(scenario.jobs, scenario.mean_work, shapes)
+        result: Dict[str, Any] = {
+            "description": scenario.description, "jobs": scenario.jobs, "speeds": list(scenario.speeds),
+            "seconds_per_job_at_speed_1": scenario.seconds_per_job, "lower_bound_s": round(bound, 3),
+            "calibrated_bound_s": round(calibrated, 3),
+            "fixed_cost_ms": round(1000 * sorted(fixed)[len(fixed) // 2], 2), "strategies": {}}
+        repeats = min(repeats, scenario.max_repeats or repeats)
+        for design in designs or scenario.designs:
+            runs = [self._run_once(scenario, design) for _ in range(repeats)]
+            result["strategies"][design] = summarize(runs, bound, calibrated)
+        return result
+
+    def _run_once(self, scenario: Scenario, design: str) -> RunFigures:
+        label = f"{design}-{next(self._runs)}"
+        seed = next(self._seeds)
+        self.log(f"[{scenario.name}] running {design} ...")
+        with SimFarmProcess(self.farm_shape(scenario), self.work / label) as farm:
+            servers = server_configs(farm.urls, scenario.speeds)
+            sim_cpu: Dict[str, Optional[float]] = {"start": farm.cpu_seconds()}
+
+            def done() -> None:
+                sim_cpu["end"] = farm.cpu_seconds()
+
+            if design.startswith("push-"):
+                makespan, cpu, windows, end_ms = run_push(design, servers, self.template, scenario.jobs, label,
+                                                          base_seed=seed, on_done=done)
+            else:
+                makespan, cpu, windows, end_ms = run_pull(design[len("pull-"):], servers, WORKFLOW, scenario.jobs,
+                                                          self.work, base_seed=seed, label=label, on_done=done)
+        start, end = sim_cpu["start"], sim_cpu.get("end")
+        used = None if start is None or end is None else end - start
+        idle = idle_per_server(windows, [s.name for s in servers], end_ms)
+        return RunFigures(makespan, cpu, used, scenario.jobs, idle)
+
+    def big_group(self) -> Dict[str, Any]:
+        scenario = SUITE["farm-120"]
+        self.log("running a 10,000-job group ...")
+        with SimFarmProcess(self.farm_shape(scenario), self.work / "big-farm") as farm:
+            return big_group(server_configs(farm.urls, scenario.speeds), WORKFLOW, self.work)
+
+
+def run_benchmark(*, jobs: Optional[int] = None, repeats: int = 3, include_big: bool = True,
+                  suite: bool = False, scenarios: Sequence[str] = (), log: Log = print) -> Dict[str, Any]:
+    """The headline run (farm-120, today's keys), plus the suite or named scenarios when asked."""
     with tempfile.TemporaryDirectory(prefix="nuke-comfyui-bench-") as temp:
-        work = Path(temp)
-        template = wf.load_workflow(WORKFLOW)
-        steps = [n["inputs"]["steps"] for n in template.values() if "steps" in n.get("inputs", {})]
-        per_job = sum(steps) * SECONDS_PER_STEP
-        bound = lower_bound_s(jobs, per_job, SPEEDS)
-        results: Dict[str, Any] = {"lower_bound_s": round(bound, 3), "jobs": jobs, "speeds": list(SPEEDS),
-                                   "seconds_per_job_at_speed_1": per_job, "strategies": {}}
-        with SimFarmProcess(SPEEDS, SECONDS_PER_STEP, work / "farm") as farm:
-            servers = [ServerConfig(name=f"s{i + 1}-x{speed}", host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
-                       for i, (speed, url) in enumerate(zip(SPEEDS, farm.urls))]
-            designs: List[str] = list(PUSH_DESIGNS) + [f"pull-{s}" for s in STRATEGIES]
-            for design in designs:
-                log(f"running {design} ...")
-                if design.startswith("push-"):
-                    makespan, cpu, windows = run_push(design, servers, template, jobs, design)
-                else:
-                    makespan, cpu, windows = run_pull(design[len("pull-"):], servers, WORKFLOW, jobs, work)
-                figures = RunFigures(makespan, bound / makespan, median_idle_gap_ms(windows), cpu * 1000 / jobs, jobs)
-                results["strategies"][design] = figures.to_json()
-            if include_big:
-                log("running a 10,000-job group ...")
-                results["big_group"] = big_group(servers, WORKFLOW, work)
+        bench = Bench(Path(temp), log)
+        headline = SUITE["farm-120"]
+        if jobs is not None:
+            headline = Scenario(headline.name, f"{jobs} jobs on the 1,1,2,4 farm", headline.speeds, jobs,
+                                headline.seconds_per_job)
+        results = bench.run_scenario(headline, repeats)
+        names = list(SUITE) if suite else list(scenarios)
+        if names:
+            results["scenarios"] = {headline.name: dict(results)}
+            for name in names:
+                if name != "farm-120":
+                    results["scenarios"][name] = bench.run_scenario(SUITE[name], repeats)
+        if include_big:
+            results["big_group"] = bench.big_group()
         return results
-
-
-def format_report(results: Dict[str, Any]) -> str:
-    lines = [f"workload: {results['jobs']} jobs, speeds {results['speeds']}, "
-             f"{results['seconds_per_job_at_speed_1']:.2f} s per job at speed 1; "
-             f"lower bound {results['lower_bound_s']:.2f} s",
-             f"{'design':<22}{'makespan':>10}{'efficiency':>12}{'idle gap':>11}{'cpu/job':>10}"]
-    for name, fig in results["strategies"].items():
-        gap = "-" if fig["idle_gap_ms"] is None else f"{fig['idle_gap_ms']:.0f} ms"
-        lines.append(f"{name:<22}{fig['makespan_s']:>9.2f}s{fig['efficiency']:>12.2f}{gap:>11}"
-                     f"{fig['cpu_ms_per_job']:>7.1f} ms")
-    rr = results["strategies"].get("push-round-robin")
-    fastest = results["strategies"].get("pull-fastest")
-    if rr and fastest:
-        lines.append(f"pull-fastest is {rr['makespan_s'] / fastest['makespan_s']:.2f}x faster than push-round-robin")
-    big: Optional[Dict[str, Any]] = results.get("big_group")
-    if big:
-        lines.append(f"{big['jobs']}-job group: {big['held_mb']} MB held, {big['submit_cpu_ms_per_job']} ms CPU per "
-                     f"job to submit; jobs finished in the first/second half of a fixed window: "
-                     f"{big['completed_first_half']}/{big['completed_second_half']}")
-    return "\n".join(lines)
 
 
 def to_json(results: Dict[str, Any]) -> str:

@@ -9,31 +9,56 @@ Figures are printed, never asserted: the machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-HELP = "benchmark the dispatch designs on a simulated heterogeneous farm and print the figures"
+HELP = "benchmark the dispatch designs on simulated farms and print the figures"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nuke_comfyui.bench.scenarios import SUITE
+
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--jobs", type=int, default=120, help="jobs per design (default 120)")
+    parser.add_argument("--jobs", type=int, default=None, help="jobs in the headline farm-120 run (default 120)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per design; the median is reported (default 3)")
     parser.add_argument("--no-big-group", action="store_true", help="skip the 10,000-job group measurement")
+    parser.add_argument("--suite", action="store_true", help=f"run every named scenario: {', '.join(SUITE)}")
+    parser.add_argument("--scenario", action="append", default=[], choices=list(SUITE), metavar="NAME",
+                        help="run one named scenario besides the headline (repeatable)")
+    parser.add_argument("--throughput", action="store_true",
+                        help="only the client's throughput ceiling on near-instant servers")
     parser.add_argument("--init-import", action="store_true",
-                        help="measure init.py's import time instead (fresh interpreters; prints ms)")
+                        help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.init_import:
+        import json
+
         from nuke_comfyui.bench import init_import
 
         result = init_import.measure(runs=args.runs)
         print(json.dumps(result) if args.json else init_import.format_report(result))
         return 0
-    from nuke_comfyui.bench.runner import format_report, run_benchmark, to_json
+    import tempfile
+    from pathlib import Path
 
-    results = run_benchmark(jobs=args.jobs, include_big=not args.no_big_group,
-                            log=lambda text: print(text, file=sys.stderr))
+    from nuke_comfyui.bench.report import format_report
+    from nuke_comfyui.bench.runner import WORKFLOW, run_benchmark, to_json
+    from nuke_comfyui.bench.throughput import run_throughput
+    from nuke_comfyui.core.errors import ConfigError
+
+    if args.repeats < 1 or (args.jobs is not None and args.jobs < 1):
+        raise ConfigError("--repeats and --jobs must be at least 1")
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    if args.throughput:
+        with tempfile.TemporaryDirectory(prefix="nuke-comfyui-throughput-") as temp:
+            results = {"throughput": run_throughput(Path(temp), WORKFLOW, log=log)}
+    else:
+        results = run_benchmark(jobs=args.jobs, repeats=args.repeats, include_big=not args.no_big_group,
+                                suite=args.suite, scenarios=args.scenario, log=log)
     print(to_json(results) if args.json else format_report(results))
     return 0

@@ -47,6 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-dir", default=None, help="folder for the servers' ComfyUI roots (default: temp)"
     )
+    bench = parser.add_argument_group("benchmark workloads (see nuke_comfyui/sim/workload.py)")
+    bench.add_argument("--slow-to", default=None, help="speed a server drops to (per server), e.g. ,,,1")
+    bench.add_argument("--slow-after", type=float, default=0.0,
+                       help="seconds after its first prompt starts that a server slows to --slow-to")
+    bench.add_argument("--heavy-every", type=int, default=0, help="every K-th seed costs --heavy-factor times")
+    bench.add_argument("--heavy-factor", type=float, default=1.0, help="cost of a heavy job (default 1)")
+    bench.add_argument("--lean", action="store_true", help="send no progress/progress_state frames")
 
 
 def _per_server(raw: Optional[str], count: int, name: str, convert: Callable[[str], Any]) -> Any:
@@ -85,6 +92,21 @@ def _missing(raw: Optional[str], count: int) -> Any:
     return parts
 
 
+def _workloads(args: argparse.Namespace, count: int) -> Any:
+    """One `Workload` per server from the benchmark flags (None when none is given)."""
+    from nuke_comfyui.sim.workload import Workload
+
+    slow = _per_server(args.slow_to, count, "slow-to", float)
+    if slow is None and not args.heavy_every and not args.lean:
+        return None
+    slow_list = slow if isinstance(slow, list) else [slow] * count
+    try:
+        return [Workload(slow_to=s, slow_after_s=args.slow_after, heavy_every=args.heavy_every,
+                         heavy_factor=args.heavy_factor, lean=args.lean) for s in slow_list]
+    except ValueError as exc:
+        raise ConfigError(f"sim workload: {exc}") from exc
+
+
 def wait_until_answering(urls: List[str], timeout: float = 30.0) -> None:
     """Block until every URL answers GET /system_stats with 200 (a bound port is not yet 'ready')."""
     deadline = time.monotonic() + timeout
@@ -120,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         "missing_nodes": _missing(args.missing_nodes, count),
         "seconds_per_step": args.seconds_per_step,
         "comfy_version": _per_server(args.comfy_version, count, "comfy-version", _release),
+        "workload": _workloads(args, count),
     }
     try:
         cluster = SimCluster(count, base_dir=base, port=args.port, **options)

@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, List, Optional, Sequence, TypeVar, 
 
 from nuke_comfyui.sim.profiles import profiles_per_server
 from nuke_comfyui.sim.server import Execution, ServerOptions, SimServer, missing_per_server, per_server
+from nuke_comfyui.sim.workload import Workload
 
 T = TypeVar("T")
 _TIMEOUT = 30.0
@@ -111,6 +112,7 @@ class SimCluster:
         missing_nodes: Any = None,
         seconds_per_step: Any = 0.01,
         comfy_version: Any = None,
+        workload: Any = None,
     ) -> None:
         if count < 1:
             raise ValueError("SimCluster needs at least one server (count >= 1)")
@@ -125,6 +127,7 @@ class SimCluster:
         step_l = per_server(seconds_per_step, count, "seconds_per_step")
         missing_l = missing_per_server(missing_nodes, count)
         profile_l = profiles_per_server(comfy_version, count)
+        workload_l = per_server(workload, count, "workload")
         self._servers: List[SimServer] = []
         for i in range(count):
             if float(speeds_l[i]) <= 0:
@@ -139,6 +142,7 @@ class SimCluster:
                 missing_nodes=missing_l[i],
                 seconds_per_step=float(step_l[i]),
                 profile=profile_l[i],
+                workload=workload_l[i] or Workload(),
             )
             server_port = 0 if port == 0 else port + i
             self._servers.append(SimServer(i, self.base_dir / f"server{i}", server_port, options))

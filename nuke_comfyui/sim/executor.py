@@ -130,6 +130,8 @@ class PromptRun:
             await self.server.send(event, data, self.sid)
 
     async def _progress_state(self, node_id: str, value: float, maximum: float, state: str) -> None:
+        if self.server.options.workload.lean:
+            return
         self.states[node_id] = {
             "value": value,
             "max": maximum,
@@ -289,11 +291,15 @@ class PromptRun:
                     f"Device limit            : {server.vram_gb:.2f} GiB\n",
                 )
         steps = int(kwargs.get("steps", 1))
-        per_step = server.seconds_per_step / server.speed
+        workload = server.options.workload
+        per_step = server.seconds_per_step * workload.cost_factor(kwargs) / server.current_speed()
         for step in range(1, steps + 1):
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(server.interrupt_event.wait(), timeout=per_step)
+            if per_step > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(server.interrupt_event.wait(), timeout=per_step)
             self._check_interrupt()
+            if workload.lean:
+                continue
             await server.send(
                 "progress", {"value": step, "max": steps, "prompt_id": self.pid, "node": node_id}, self.sid
             )

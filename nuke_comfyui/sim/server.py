@@ -52,6 +52,7 @@ from nuke_comfyui.sim.files import Folders
 from nuke_comfyui.sim.profiles import VersionProfile
 from nuke_comfyui.sim.state import PromptQueue, QueueItem
 from nuke_comfyui.sim.validation import validate_prompt
+from nuke_comfyui.sim.workload import Workload
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class ServerOptions:
     seconds_per_step: float = 0.01
     faults: Optional[HttpFaults] = None  # HTTP faults of a bad server or proxy (sim/faults.py)
     profile: VersionProfile = field(default_factory=VersionProfile.of)
+    workload: Workload = field(default_factory=Workload)  # benchmark shapes: slowdown, heavy jobs, lean
 
 
 class SimServer:
@@ -120,6 +122,11 @@ class SimServer:
     def speed(self) -> float:
         return self.options.speed
 
+    def current_speed(self) -> float:
+        """The speed now: the workload may slow the server down some time after its first prompt."""
+        first = self._first_started
+        return self.options.workload.speed_at(self.options.speed, None if first is None else time.time() - first)
+
     @property
     def vram_gb(self) -> Optional[float]:
         return self.options.vram_gb
@@ -149,6 +156,7 @@ class SimServer:
         self.current_client: Optional[str] = None
         self._executions: List[Execution] = []
         self._started_at: Dict[str, float] = {}
+        self._first_started: Optional[float] = None
         self._fail_rng = random.Random(f"sim-fail-{self.index}")
 
     # -- lifecycle (event-loop thread) ----------------------------------------------------------
@@ -233,6 +241,8 @@ class SimServer:
             self.interrupt_event.clear()
             self.current_client = item.client_id
             self._started_at[item.prompt_id] = time.time()
+            if self._first_started is None:
+                self._first_started = self._started_at[item.prompt_id]
             await self.broadcast_status()
             try:
                 await PromptRun(self, item, self._plan(item)).run()
