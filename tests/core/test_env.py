@@ -38,7 +38,8 @@ def test_env_py_beside_init_py_is_an_exact_copy_of_the_packaged_module() -> None
 
 
 def test_the_loader_uses_the_packaged_module_not_a_file_beside_the_package() -> None:
-    from nuke_comfyui.core import config_loader, env as packaged
+    from nuke_comfyui.core import config_loader
+    from nuke_comfyui.core import env as packaged
 
     assert config_loader.contract is packaged
     assert Path(packaged.__file__).resolve() == ENV_PY
