@@ -9,9 +9,11 @@ ROOT="$PWD"
 PYTHON="${1:-python3}"
 WORK="$(mktemp -d)"
 SIM_PID=""
-cleanup() {
-    [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+cleanup() {  # stop the simulator we started, remove the scratch folder, keep the script's exit code
+    local code=$?
+    if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
+    exit "$code"
 }
 trap cleanup EXIT
 quietly() {  # run a command; print its output in full only when it fails

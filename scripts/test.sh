@@ -46,7 +46,7 @@ lint_leg() {
     echo "==> ruff";   "$venv/bin/python" -m ruff check . || return 1
     echo "==> mypy";   PYTHONPATH="$ROOT" "$venv/bin/python" -m mypy || return 1
     echo "==> vermin (code must run on Python 3.9, Nuke 14)"
-    "$venv/bin/python" -m vermin --no-tips --violations --eval-annotations --target=3.9- \
+    "$venv/bin/vermin" --no-tips --violations --eval-annotations --target=3.9- \
         nuke_comfyui env.py init.py menu.py
 }
 
