@@ -4,11 +4,17 @@
 VENV_CACHE="${NUKE_COMFYUI_VENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nuke-comfyui/venvs}"
 
 # find_python X.Y -> prints the path of a Python X.Y interpreter, or explains what it tried and fails.
-# Order: $NUKE_COMFYUI_PYTHON3_9 (dots as underscores), pyenv's versions folder, pythonX.Y on PATH.
+# $PYTHON3_9 (dots as underscores) when set, and then only that; else pyenv's versions folder,
+# else pythonX.Y on PATH.
 find_python() {
     local want="$1" var candidates=() root candidate got
-    var="NUKE_COMFYUI_PYTHON${want//./_}"
-    [ -n "${!var:-}" ] && candidates+=("${!var}")
+    var="PYTHON${want//./_}"
+    if [ -n "${!var:-}" ]; then
+        got="$("${!var}" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)"
+        [ "$got" = "$want" ] && { echo "${!var}"; return 0; }
+        echo "ERROR: $var=${!var} is not a working Python $want (it reports '${got:-nothing}'); fix or unset it." >&2
+        return 1
+    fi
     for root in "$(pyenv root 2>/dev/null || true)" "${PYENV_ROOT:-}" "$HOME/.pyenv"; do
         [ -n "$root" ] || continue
         for candidate in "$root"/versions/"$want".*/bin/python"$want"; do
@@ -24,7 +30,7 @@ find_python() {
             return 0
         fi
     done
-    echo "ERROR: no Python $want interpreter found (tried \$$var, \$(pyenv root)/versions/$want.*," \
+    echo "ERROR: no Python $want interpreter found (tried \$(pyenv root)/versions/$want.*," \
          "python$want on PATH${candidates[*]:+: ${candidates[*]}})." \
          "Install it (e.g. 'pyenv install $want') or set $var=/path/to/python$want." >&2
     return 1
