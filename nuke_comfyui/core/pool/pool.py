@@ -283,8 +283,9 @@ class ServerPool:
         try:
             now = time.monotonic()
             with_stats = force_stats or now >= server.next_stats
+            # `ours` is the live set: a prompt we send while the probe is on the wire is still ours
             status, others = probe(server.client, server.config.name, server.config.base_url,
-                                   with_stats=with_stats, previous=server.status, ours=server.own.snapshot())
+                                   with_stats=with_stats, previous=server.status, ours=server.own)
             came_back = status.state.usable and not server.status.state.usable
             if status.state.usable and (came_back or not server.capability_checked):
                 self._load_capabilities(server)

@@ -8,7 +8,7 @@ changes slowly and is asked less often; its last answer is carried over between 
 from __future__ import annotations
 
 import time
-from typing import Any, Collection, Optional, Tuple
+from typing import Any, Container, Optional, Tuple
 
 from nuke_comfyui.core.errors import AuthError, ComfyError, ServerUnavailable
 from nuke_comfyui.core.pool.status import ServerState, ServerStatus
@@ -21,7 +21,7 @@ def probe(
     *,
     with_stats: bool,
     previous: Optional[ServerStatus] = None,
-    ours: Collection[str] = (),
+    ours: Container[str] = (),
 ) -> Tuple[ServerStatus, int]:
     """Probe once. Returns the status and how many queued jobs on the server are NOT ours."""
     started = time.perf_counter()
