@@ -1,5 +1,9 @@
 """The nuke-comfyui environment-variable contract, readable on its own (stdlib only).
 
+This file is `nuke_comfyui/core/env.py`, the module the package uses (so an installed wheel has
+it); `env.py` beside init.py is a byte-for-byte copy for TDs to read next to the plugin
+(tests/core/test_env.py fails when they differ: copy this file over it).
+
 A studio configures the farm for everyone with environment variables (set by the launcher, a
 wrapper script or the render farm's job environment) or with one JSON settings file. This module
 names every variable and turns the environment into plain dicts; `nuke_comfyui.core.config_loader`

@@ -1,16 +1,15 @@
 """Where the farm's configuration comes from, in which order, and how it is saved.
 
-Sources and precedence are defined (and documented) in the top-level `env.py`: servers come
-from NUKE_COMFYUI_SERVERS, else numbered variables, else single-server variables, else the JSON
-settings file, else one local server; cluster settings are defaults < file < environment.
+Sources and precedence are defined (and documented) in `core/env.py`, copied beside init.py as
+`env.py` for TDs: servers come from NUKE_COMFYUI_SERVERS, else numbered variables, else
+single-server variables, else the JSON settings file, else one local server; cluster settings
+are defaults < file < environment.
 Every problem becomes a ConfigError that names the source, the server and the field, with the fix;
 a malformed configuration never raises anything else.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
 import logging
 import os
@@ -18,18 +17,17 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pydantic import ValidationError
 
+from nuke_comfyui.core import env as contract
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig, duplicate_name
 from nuke_comfyui.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "default (nothing configured)"
-_PLUGIN_ROOT = Path(__file__).resolve().parents[2]
 _SECRET_FIELDS = {"auth", "token", "password", "username"}
 
 
@@ -46,26 +44,13 @@ class LoadedConfig:
         return self.sources[index].startswith("NUKE_COMFYUI_")
 
 
-@functools.lru_cache(maxsize=1)
-def env_contract() -> ModuleType:
-    """The top-level env.py (kept beside the package so TDs can read it on its own)."""
-    path = _PLUGIN_ROOT / "env.py"
-    spec = importlib.util.spec_from_file_location("nuke_comfyui_env", path)
-    if spec is None or spec.loader is None or not path.is_file():
-        raise ConfigError(f"{path} is missing: the plugin folder is incomplete; reinstall nuke-comfyui")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def default_config_path(environ: Optional[Mapping[str, str]] = None) -> Path:
     """NUKE_COMFYUI_CONFIG, else ~/.nuke/comfyui/servers.json."""
-    return Path(env_contract().settings_path(environ)).expanduser()
+    return Path(contract.settings_path(environ)).expanduser()
 
 
 def load_config(path: Union[str, Path, None] = None, environ: Optional[Mapping[str, str]] = None) -> LoadedConfig:
     """Read every source and return the validated cluster; raises only ConfigError."""
-    contract = env_contract()
     env = dict(os.environ if environ is None else environ)
     settings = Path(path).expanduser() if path else default_config_path(env)
     warnings: List[str] = []

@@ -132,7 +132,7 @@ class ServerStatusPanel(QtWidgets.QWidget):
 
         self._bridge = _PoolBridge(self)
         self._bridge.status_changed.connect(self.model.update_status)
-        self._bridge.status_changed.connect(lambda _status: self.statuses_refreshed.emit())
+        self._bridge.status_changed.connect(self._status_arrived)  # a bound slot: Qt drops it with the panel
         self._unsubscribe = pool.subscribe(self._bridge.status_changed.emit)
 
         self.timer = QtCore.QTimer(self)
@@ -177,6 +177,9 @@ class ServerStatusPanel(QtWidgets.QWidget):
             return
         self._refresh_in_flight = True
         run_in_background(self._pool.statuses, self._on_statuses, self._on_refresh_error, owner=self)
+
+    def _status_arrived(self, _status: object) -> None:
+        self.statuses_refreshed.emit()
 
     def set_server_enabled(self, name: str, enabled: bool) -> None:
         """Enable or disable a server without blocking the GUI; the table follows the pool."""

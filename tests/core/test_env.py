@@ -1,4 +1,8 @@
-"""env.py on its own: it imports nothing from the package and parses every documented variable."""
+"""The env contract on its own: it imports nothing from the package and parses every documented variable.
+
+The package uses nuke_comfyui/core/env.py (so a wheel carries it); env.py beside init.py is the
+TDs' copy and must stay identical.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from typing import Dict
 
 import pytest
 
-ENV_PY = Path(__file__).resolve().parents[2] / "env.py"
+REPO = Path(__file__).resolve().parents[2]
+ENV_PY = REPO / "nuke_comfyui" / "core" / "env.py"
+TD_COPY = REPO / "env.py"
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +29,20 @@ def env() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_env_py_beside_init_py_is_an_exact_copy_of_the_packaged_module() -> None:
+    assert TD_COPY.read_bytes() == ENV_PY.read_bytes(), (
+        "env.py and nuke_comfyui/core/env.py differ: edit nuke_comfyui/core/env.py, then "
+        "cp nuke_comfyui/core/env.py env.py")
+
+
+def test_the_loader_uses_the_packaged_module_not_a_file_beside_the_package() -> None:
+    from nuke_comfyui.core import config_loader
+    from nuke_comfyui.core import env as packaged
+
+    assert config_loader.contract is packaged
+    assert Path(packaged.__file__).resolve() == ENV_PY
 
 
 def test_env_py_uses_only_the_standard_library() -> None:

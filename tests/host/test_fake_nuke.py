@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sysconfig
 import threading
 from pathlib import Path
 from typing import Dict, Set
@@ -12,7 +13,7 @@ from typing import Dict, Set
 import nuke
 import pytest
 
-STUBS = Path(__import__("mypy").__file__).parents[1] / "nuke-stubs"
+STUBS = Path(sysconfig.get_paths()["purelib"]) / "nuke-stubs"  # installed by types-nuke (the test extra)
 
 
 def _stub_names() -> Dict[str, Set[str]]:
