@@ -21,7 +21,7 @@ from nuke_comfyui.core.frames import FrameSet
 from nuke_comfyui.core.render_request import RenderRequest, RequestError
 from nuke_comfyui.core.scheduler.plan import GroupPlan, JobSpec
 from nuke_comfyui.core.scheduler.request_plan import plan_for_request
-from nuke_comfyui.core.scheduler.results import MARKER, OutputLayout, group_folder, safe_label
+from nuke_comfyui.core.scheduler.results import OutputLayout, group_folder
 from nuke_comfyui.farm_bundle.frame_ranges import from_openjd
 
 _GROUP_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -63,23 +63,8 @@ def plan_task(request: RenderRequest, group_id: str, task_frames: Optional[str])
 
 
 def claim_group_folder(output_dir: str, label: str, group_id: str) -> Path:
-    """The group folder, safe for tasks of one group starting at the same moment on many workers.
-
-    core's group_folder claims the folder by creating its marker and then writing the id, so a
-    second task reading the marker in between would see it empty, take it for another group's
-    and fall back to the long folder name. Here the marker appears whole (written aside, renamed
-    into place); tasks of one group all write the same id, so which rename wins does not matter.
-    """
-    folder = Path(output_dir) / f"{safe_label(label)}_{group_id[:8]}"
-    marker = folder / MARKER
-    folder.mkdir(parents=True, exist_ok=True)
-    if not marker.exists():
-        aside = folder / f"{MARKER}.{uuid.uuid4().hex}"
-        aside.write_text(group_id, encoding="utf-8")
-        if marker.exists():  # another group's task got here first: leave its claim alone
-            aside.unlink()
-        else:
-            os.replace(str(aside), str(marker))
+    """The group folder; tasks of one group starting at the same moment on many workers all get
+    the same one (core's group_folder claims it with a marker that appears whole)."""
     return group_folder(output_dir, label, group_id)
 
 

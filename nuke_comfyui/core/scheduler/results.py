@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -41,22 +42,42 @@ def safe_label(label: str) -> str:
 
 
 def group_folder(output_dir: str, label: str, group_id: str) -> Path:
-    """The group's own folder inside output_dir (created, and claimed with a marker file)."""
+    """The group's own folder inside output_dir (created, and claimed with a marker file).
+
+    The marker appears whole (written aside, then hard-linked into place, which fails if it
+    exists), so processes of one group starting at the same moment (farm tasks) never read a
+    half-written claim and take the folder for another group's.
+    """
     root = Path(output_dir)
     for name in (f"{safe_label(label)}_{group_id[:8]}", f"{safe_label(label)}_{group_id}"):
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / MARKER
-        try:
-            with open(marker, "x", encoding="utf-8") as fh:
-                fh.write(group_id)
+        if _claim(marker, group_id) or marker.read_text(encoding="utf-8").strip() == group_id:
             return folder
-        except FileExistsError:
-            if marker.read_text(encoding="utf-8").strip() == group_id:
-                return folder
     raise UnsafePathError(
         f"both {root / name} and its short form belong to another job group; choose another output folder"
     )
+
+
+def _claim(marker: Path, group_id: str) -> bool:
+    """Create `marker` holding group_id, atomically; False when it already exists."""
+    aside = marker.with_name(f"{marker.name}.{uuid.uuid4().hex}")
+    aside.write_text(group_id, encoding="utf-8")
+    try:
+        os.link(aside, marker)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # a filesystem without hard links: exclusive create (a reader may see it empty)
+        try:
+            with open(marker, "x", encoding="utf-8") as fh:
+                fh.write(group_id)
+            return True
+        except FileExistsError:
+            return False
+    finally:
+        aside.unlink()
 
 
 @dataclass(frozen=True)
