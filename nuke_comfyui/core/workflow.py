@@ -24,8 +24,12 @@ SEED_NAMES = ("seed", "noise_seed")
 Workflow = Dict[str, Dict[str, Any]]
 
 
-def load_workflow(source: Union[str, Path, Dict[str, Any]]) -> Workflow:
-    """Read and check an API-format workflow (a path or an already parsed dict)."""
+def load_workflow(source: Union[str, Path, Dict[str, Any]], object_info: Optional[Dict[str, Any]] = None) -> Workflow:
+    """Read and check a workflow (a path or an already parsed dict) as API format.
+
+    A UI-format file (ComfyUI's normal Save) is converted with `object_info` (the servers'
+    merged `/object_info`); without it, the error says how to get an API-format file.
+    """
     where = str(source) if not isinstance(source, dict) else "workflow"
     if isinstance(source, dict):
         data: Any = source
@@ -36,13 +40,18 @@ def load_workflow(source: Union[str, Path, Dict[str, Any]]) -> Workflow:
             raise WorkflowError(f"cannot read workflow {where}: {exc.strerror}") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise WorkflowError(f"workflow {where} is not valid JSON ({exc}); export it again from ComfyUI") from None
+    from nuke_comfyui.core import ui_workflow
+
+    if ui_workflow.is_ui_workflow(data) and object_info is not None:
+        data = ui_workflow.convert(data, object_info, where)
     return validate(data, where)
 
 
 def validate(data: Any, where: str = "workflow") -> Workflow:
     """Check the shape of an API-format workflow; UI-format files get told how to export API format."""
     if isinstance(data, dict) and "nodes" in data and "links" in data:
-        raise WorkflowError(f"{where} is a ComfyUI UI workflow, not API format; in ComfyUI use "
+        raise WorkflowError(f"{where} is a ComfyUI UI workflow (saved with Save), and no server answered "
+                            "/object_info to convert it; start a server, or in ComfyUI use "
                             "Workflow > Export (API) and pick that file")
     if isinstance(data, dict) and isinstance(data.get("prompt"), dict):
         data = data["prompt"]
