@@ -20,6 +20,7 @@ from nuke_comfyui.core.errors import NukeComfyError
 COMMANDS = [
     ("demo", "nuke_comfyui.cli.demo_cmd"),
     ("render", "nuke_comfyui.cli.render_cmd"),
+    ("inputs", "nuke_comfyui.cli.inputs_cmd"),
     ("status", "nuke_comfyui.cli.status_cmd"),
     ("groups", "nuke_comfyui.cli.groups_cmd"),
     ("resume", "nuke_comfyui.cli.resume_cmd"),
