@@ -58,7 +58,7 @@ def test_load_workflow_converts_a_saved_file_with_object_info(tmp_path: Path) ->
     path = tmp_path / "saved.json"
     path.write_text((DATA / "ui_img2img_saved.json").read_text())
     assert wf.load_workflow(path, SIM_INFO)["3"]["inputs"]["steps"] == 28
-    with pytest.raises(WorkflowError, match="no server answered /object_info.*Export \\(API\\)"):
+    with pytest.raises(WorkflowError, match=r"no server answered /object_info.*Export \(API\)"):
         wf.load_workflow(path)
 
 
@@ -94,7 +94,7 @@ def test_values_are_typed_like_the_knobs() -> None:
     inputs = list_inputs(wf.load_workflow(ROOT / "examples/img2img.json"), SIM_INFO)
     assert parse_assignments(inputs, ["3.steps=12", "KSampler.denoise=0.35", "positive.text=a red barn"]) == {
         "3.steps": 12, "3.denoise": 0.35, "6.text": "a red barn"}
-    with pytest.raises(InputValueError, match="3.steps .* whole number, not 'many'"):
+    with pytest.raises(InputValueError, match=r"3.steps .* whole number, not 'many'"):
         parse_assignments(inputs, ["3.steps=many"])
     with pytest.raises(InputValueError, match="below the minimum 1"):
         parse_assignments(inputs, ["3.steps=0"])
@@ -104,7 +104,7 @@ def test_values_are_typed_like_the_knobs() -> None:
         parse_assignments(inputs, ["3.seed=5"])
     with pytest.raises(InputValueError, match="no node 'nope'"):
         find_input(inputs, "nope.steps")
-    with pytest.raises(InputValueError, match="must be NODE.INPUT=VALUE"):
+    with pytest.raises(InputValueError, match=r"must be NODE\.INPUT=VALUE"):
         parse_assignments(inputs, ["3.steps"])
     assert coerce(next(i for i in inputs if i.key == "3.cfg"), 7) == 7.0
 

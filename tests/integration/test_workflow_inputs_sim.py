@@ -61,7 +61,7 @@ def test_per_frame_values_reach_the_prompts_and_seed_is_kept(sim_cluster: Any, t
 
 def test_variations_of_a_seedless_workflow_are_refused(sim_cluster: Any, tmp_path: Path) -> None:
     cluster = sim_cluster(1)
-    with _farm(cluster, tmp_path) as farm, pytest.raises(RequestError, match="no seed input.*identical copies"):
+    with _farm(cluster, tmp_path) as farm, pytest.raises(RequestError, match=r"no seed input.*identical copies"):
         farm.scheduler.submit(RenderRequest(workflow_path=str(ROOT / "examples/invert.json"),
                                             output_dir=str(tmp_path / "o"), variations=3))
 
