@@ -2,12 +2,13 @@
 
 Adds the plugin's dependency folder for this Python (deps/py<X.Y>-<platform>, filled by
 `nuke-comfyui install-deps --nuke /path/to/Nuke`), and gizmos/ + icons/ to Nuke's plugin path.
-Problems (missing packages, a broken server config) are logged with the fix; Nuke starts anyway.
+Problems (missing packages) are logged with the fix; Nuke starts anyway. It runs on every farm
+render, so it imports almost nothing: no pydantic, requests or server settings until first use
+(`nuke-comfyui bench --init-import` measures what it adds to start-up).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
@@ -34,6 +35,8 @@ def _nuke_comfyui_init():
 
         startup.run_init(root)
     except Exception:
+        import logging
+
         logging.getLogger("nuke_comfyui").exception(
             "nuke-comfyui: init.py failed; Nuke continues without the plugin. "
             "Check the plugin folder on NUKE_PATH, then run: nuke-comfyui install-deps --nuke /path/to/Nuke"

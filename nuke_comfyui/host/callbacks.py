@@ -1,7 +1,8 @@
 """What the gizmo's buttons and the ComfyUI menu call: thin wrappers that report errors to the artist.
 
 A failure here shows a message (GUI) or a log line (no GUI) and never raises into Nuke, because
-an exception from a button press only produces a traceback the artist cannot act on.
+an exception from a button press only produces a traceback the artist cannot act on. Buttons run
+with the gizmo as Nuke's current group, so nodes are passed on by full name (see host.graph).
 """
 
 from __future__ import annotations
@@ -37,27 +38,36 @@ def _guarded(action: Callable[[str], object], name: str, verb: str) -> bool:
     return True
 
 
+def _this_node() -> str:
+    """The full name of the node whose button was pressed (the button runs inside the gizmo)."""
+    return str(nuke.thisNode().fullName())
+
+
 def render_this_node() -> None:
-    _guarded(render.render_node, nuke.thisNode().name(), "render")
+    _guarded(render.render_node, _this_node(), "render")
 
 
 def cancel_this_node() -> None:
-    _guarded(render.cancel_node, nuke.thisNode().name(), "cancel")
+    _guarded(render.cancel_node, _this_node(), "cancel")
 
 
 def retry_this_node() -> None:
-    _guarded(render.retry_node, nuke.thisNode().name(), "retry")
+    _guarded(render.retry_node, _this_node(), "retry")
 
 
 def _selected() -> List[str]:
-    names = [n.name() for n in nuke.selectedNodes() if n.Class() == NODE_CLASS]
+    names = [n.fullName() for n in nuke.selectedNodes() if n.Class() == NODE_CLASS]
     if not names:
         _tell(f"Select one or more {NODE_CLASS} nodes first.")
     return names
 
 
 def create_comfy_node() -> None:
-    nuke.createNode(NODE_CLASS)
+    try:
+        nuke.createNode(NODE_CLASS)
+    except RuntimeError as exc:
+        _tell(f"Cannot create a {NODE_CLASS} node: {exc}. Check that the plugin's gizmos folder is on "
+              "NUKE_PATH (init.py adds it).")
 
 
 def render_selected() -> None:

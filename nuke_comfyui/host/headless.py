@@ -1,20 +1,27 @@
 """`nuke -t` entry: render named Comfy nodes of a script, print progress, exit 0 / 2 / 1.
 
-    nuke -t /path/to/nuke_comfyui/host/headless.py shot.nk --nodes ComfyRender1,ComfyRender2 \
+    nuke -t /path/to/nuke_comfyui/host/headless.py shot.nk --nodes ComfyRender1,ComfyRender2 \\
         --frames 1001-1100
 
-Frames are a named option because `nuke -t` swallows a trailing frame range. Same code path as
-the Render button (host.render) and the same journal, but no main-thread handoff: this thread
-*is* the main thread, so it polls the scheduler and updates the Read nodes itself, then saves
-the script (unless --no-save) so the Read nodes and job state are kept.
-Exit codes: 0 every frame rendered, 2 partial (some frames failed or were cancelled), 1 nothing
-rendered or a setup error.
+Nuke removes a trailing number or frame range from sys.argv (Foundry, "Using the Command-line"),
+so `--frames 1001-1100` typed last would lose its value: the arguments are read from
+`nuke.rawArgs` (everything after this file's path), which keeps them; `--frames=1001-1100`
+works too. Same code path as the Render button (host.render) and the same journal, but no
+main-thread handoff: this thread *is* the main thread, so it polls the scheduler and updates
+the Read nodes itself.
+It never hangs: with no server able to take the work for `--server-wait` seconds it exits 1
+naming each server's state, and `--timeout` bounds the whole run (unfinished work is cancelled).
+The artist's script is never overwritten unless asked (`--save`): results are saved to a
+sibling `<script>.comfyui[_<frames>].nk`, so parallel farm tasks cannot clobber each other.
+Exit codes: 0 every frame rendered, 2 partial (some frames failed, were cancelled or timed
+out), 1 nothing rendered or a setup error.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from typing import Dict, List, Optional
@@ -32,18 +39,39 @@ from nuke_comfyui.host.session import get_session, shutdown_session
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
 
 
+class HeadlessStop(NukeComfyError):
+    """The run cannot finish: no usable server, or the time bound was reached."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nuke -t headless.py", description="Render Comfy nodes of a Nuke script."
     )
     parser.add_argument("script", help="the .nk script")
-    parser.add_argument("--nodes", default="", help="comma-separated Comfy node names (default: all)")
+    parser.add_argument("--nodes", default="", help="comma-separated Comfy node full names (default: all)")
     parser.add_argument("--frames", default=None, help="frame set overriding the node's range")
     parser.add_argument("--attach", action="store_true",
                         help="resume the node's unfinished journaled render instead of a new one")
-    parser.add_argument("--no-save", action="store_true", help="do not save the script at the end")
+    saving = parser.add_mutually_exclusive_group()
+    saving.add_argument("--save", action="store_true", help="overwrite the script itself with the results")
+    saving.add_argument("--save-as", default=None, metavar="PATH", help="save the results script to PATH")
+    saving.add_argument("--no-save", action="store_true", help="do not save any script at the end")
+    parser.add_argument("--timeout", type=float, default=0.0,
+                        help="seconds the whole run may take (0: no bound); unfinished work is cancelled")
+    parser.add_argument("--server-wait", type=float, default=60.0,
+                        help="seconds to wait for any usable server before giving up (default 60)")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between progress checks")
     return parser
+
+
+def command_line() -> List[str]:
+    """Our arguments: those after this file in nuke.rawArgs (which keeps a trailing frame range)."""
+    raw = [str(a) for a in (getattr(nuke, "rawArgs", None) or [])]
+    here = os.path.basename(__file__)
+    for i, arg in enumerate(raw):
+        if os.path.basename(arg) == here:
+            return raw[i + 1:]
+    return sys.argv[1:]
 
 
 def exit_code(states: List[str]) -> int:
@@ -55,6 +83,19 @@ def exit_code(states: List[str]) -> int:
     return EXIT_PARTIAL
 
 
+def results_script(args: argparse.Namespace) -> Optional[str]:
+    """Where the script is saved at the end: None, the script itself, --save-as, or a sibling."""
+    if args.no_save:
+        return None
+    if args.save:
+        return str(args.script)
+    if args.save_as:
+        return str(args.save_as)
+    stem, ext = os.path.splitext(str(args.script))
+    frames = f"_{re.sub(r'[^0-9A-Za-z-]+', '_', args.frames)}" if args.frames else ""
+    return f"{stem}.comfyui{frames}{ext or '.nk'}"
+
+
 def _start(names: List[str], args: argparse.Namespace) -> Dict[str, str]:
     groups = {}
     for name in names:
@@ -64,9 +105,20 @@ def _start(names: List[str], args: argparse.Namespace) -> Dict[str, str]:
     return groups
 
 
-def _follow(groups: Dict[str, str], poll: float) -> List[str]:
+def _no_usable_server() -> Optional[str]:
+    """A sentence naming every server's state when none can take work, else None."""
+    statuses = get_session().farm.pool.statuses()
+    if any(s.enabled and s.state.usable for s in statuses):
+        return None
+    states = ", ".join(f"{s.name}: {s.state.value}{' (' + s.error + ')' if s.error else ''}" for s in statuses)
+    return f"no ComfyUI server can take the work ({states or 'none configured'})"
+
+
+def _follow(groups: Dict[str, str], args: argparse.Namespace) -> List[str]:
     """Poll until every group has finished, printing a line whenever a node's progress changes."""
     scheduler = get_session().farm.scheduler
+    started = time.monotonic()
+    last_usable = started
     last: Dict[str, str] = {}
     finished: Dict[str, str] = {}
     while len(finished) < len(groups):
@@ -83,22 +135,53 @@ def _follow(groups: Dict[str, str], poll: float) -> List[str]:
                 finished[name] = str(getattr(snapshot.state, "value", snapshot.state))
                 for _, text in failures(snapshot):
                     print(f"[nuke-comfyui] {name}: failed {text}", flush=True)
-        if len(finished) < len(groups):
-            time.sleep(poll)
+        if len(finished) == len(groups):
+            break
+        now = time.monotonic()
+        reason = _no_usable_server()
+        if reason is None:
+            last_usable = now
+        elif now - last_usable > args.server_wait:
+            raise HeadlessStop(f"{reason}; waited {args.server_wait:g} s (--server-wait)")
+        if args.timeout and now - started > args.timeout:
+            raise HeadlessStop(f"timed out after {args.timeout:g} s (--timeout)")
+        time.sleep(args.poll)
     return [finished[name] for name in groups]
 
 
+def _stop_unfinished(groups: Dict[str, str]) -> List[str]:
+    """Cancel whatever is still running; the groups' states afterwards."""
+    scheduler = get_session().farm.scheduler
+    states = []
+    for name, group_id in groups.items():
+        snapshot = scheduler.snapshot(group_id)
+        if not is_finished(snapshot):
+            scheduler.cancel(group_id)
+            snapshot = scheduler.snapshot(group_id)
+        render.apply_snapshot(name, snapshot)
+        states.append("partial" if snapshot.done else "failed")
+    return states
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(command_line() if argv is None else argv)
+    groups: Dict[str, str] = {}
     try:
         nuke.scriptOpen(args.script)
         names = [n.strip() for n in args.nodes.split(",") if n.strip()] or render.comfy_node_names()
         if not names:
             print(f"[nuke-comfyui] no ComfyRender nodes in {args.script}", file=sys.stderr)
             return EXIT_FAILED
-        states = _follow(_start(names, args), args.poll)
-        if not args.no_save:
-            nuke.scriptSave(args.script)
+        groups = _start(names, args)
+        try:
+            states = _follow(groups, args)
+        except HeadlessStop as exc:
+            print(f"[nuke-comfyui] {exc}", file=sys.stderr, flush=True)
+            states = _stop_unfinished(groups)
+        target = results_script(args)
+        if target is not None:
+            nuke.scriptSave(target)
+            print(f"[nuke-comfyui] results saved to {target}", flush=True)
     except NukeComfyError as exc:
         print(f"[nuke-comfyui] {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -110,4 +193,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -6,6 +6,11 @@ shared server it goes under the output folder (`<output>/_input/`), from where c
 where a retry after a restart still finds it. The write is skipped entirely when the input is an
 unmodified Read of image files ComfyUI can load that already sit on shared storage (or, with
 upload transfer, anywhere on disk): re-rendering a plate that is already there only costs time.
+"Already there" is checked as Nuke would read it: the file knob TCL-evaluated, a relative path
+resolved against the project directory, no frame offset (`frame_mode`), and every asked frame
+present on disk; anything else is written. The temporary Write sits beside the Comfy node (not
+inside the gizmo), renders with proxy mode off, for one view, in an explicit colour space (sRGB
+PNG), and with alpha when the workflow reads a mask from its input.
 """
 
 from __future__ import annotations
@@ -13,16 +18,19 @@ from __future__ import annotations
 import os
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 import nuke
 
-from nuke_comfyui.host.knobs import FrameRange
+from nuke_comfyui.host.graph import beside
+from nuke_comfyui.host.knobs import FrameRange, raw_text
 
 LOADABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 # Read knobs that change pixels when not at their default: a Read with any of them set is "modified".
 PIXEL_KNOBS = ("raw", "premultiplied", "reformat", "disable")
+PLATE_COLORSPACE = "sRGB"
 
 
 @dataclass(frozen=True)
@@ -50,22 +58,56 @@ def _is_under(path: str, folder: str) -> bool:
     return _norm(path).startswith(folder)
 
 
+def evaluated_pattern(read: nuke.Node) -> Optional[str]:
+    """The Read's file pattern as Nuke reads it (TCL evaluated, project-relative resolved), or None."""
+    try:
+        pattern = str(read["file"].value())
+    except (RuntimeError, ValueError, SyntaxError):   # TCL that does not evaluate: let Nuke render it
+        return None
+    if pattern and not os.path.isabs(pattern) and not re.match(r"^[A-Za-z]:[\\/]", pattern):
+        project = str(nuke.root()["project_directory"].value()).strip()
+        if not project:
+            return None
+        pattern = os.path.join(project, pattern)
+    return pattern.replace("\\", "/") if pattern else None
+
+
+def _frame_file(pattern: str, frame: int) -> str:
+    pattern = re.sub(r"#+", lambda m: f"%0{len(m.group(0))}d", pattern)
+    return re.sub(r"%0?(\d*)d", lambda m: str(frame).zfill(int(m.group(1) or 0)), pattern)
+
+
+def _offset(read: nuke.Node) -> int:
+    """Frames the Read shifts its files by (frame_mode 'start at' / 'offset'); 0 when unshifted."""
+    knobs = read.knobs()
+    if "frame" not in knobs or not raw_text(read, "frame").strip():
+        return 0
+    return int(read.firstFrame()) - int(read["first"].value())
+
+
 def reusable_read_file(upstream: nuke.Node, frames: FrameRange, shared: Sequence[SharedFolder],
-                       upload: bool) -> Optional[str]:
-    """The Read's file pattern when its files can go to ComfyUI as they are, else None."""
+                       upload: bool, frame_list: Sequence[int] = ()) -> Optional[str]:
+    """The Read's file pattern when its files are exactly the frames asked for, else None."""
     if upstream.Class() != "Read":
         return None
     knobs = upstream.knobs()
     if any(name in knobs and bool(knobs[name].value()) for name in PIXEL_KNOBS):
         return None
-    pattern = str(upstream["file"].value())
-    if not pattern.lower().endswith(LOADABLE_EXTENSIONS):
+    pattern = evaluated_pattern(upstream)
+    if pattern is None or not pattern.lower().endswith(LOADABLE_EXTENSIONS) or _offset(upstream):
         return None
     if not (upstream.firstFrame() <= frames.first and frames.last <= upstream.lastFrame()):
+        return None
+    if any(not os.path.isfile(_frame_file(pattern, f)) for f in (frame_list or (frames.first, frames.last))):
         return None
     if any(_is_under(pattern, s.dir_local) for s in shared if s.dir_local):
         return pattern
     return pattern if upload else None
+
+
+def safe_node_name(node: nuke.Node) -> str:
+    """The node's full name as a file-name part ('Group1_ComfyRender1'), unique in the script."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(node.fullName()))
 
 
 def input_folder(node_name: str, shared: Sequence[SharedFolder], output_dir: str) -> str:
@@ -91,30 +133,56 @@ def _runs(frames: Sequence[int]) -> List[range]:
     return runs
 
 
-def write_frames(node: nuke.Node, frames: Sequence[int], folder: str) -> str:
-    """Render the node's input through a temporary PNG Write; returns the written file pattern."""
+@contextmanager
+def _proxy_off() -> Iterator[None]:
+    """Render full resolution whatever the artist's proxy toggle says, and put it back after."""
+    proxy = nuke.root()["proxy"]
+    was = bool(proxy.value())
+    if was:
+        proxy.setValue(False)
+    try:
+        yield
+    finally:
+        if was:
+            proxy.setValue(True)
+
+
+def plate_view() -> str:
+    """The view the plate is rendered for: the script's first view ('main' in a mono script)."""
+    views = nuke.views()
+    return str(views[0]) if views else "main"
+
+
+def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha: bool = False) -> str:
+    """Render the node's input through a temporary PNG Write beside it; returns the written pattern."""
     upstream = node.input(0)
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", node.name())
+    safe = safe_node_name(node)
     pattern = os.path.join(folder, f"{safe}.%04d.png").replace("\\", "/")
     os.makedirs(folder, exist_ok=True)
-    write = nuke.nodes.Write(file=pattern, file_type="png", create_directories=True)
+    with beside(node):
+        write = nuke.nodes.Write(file=pattern, file_type="png", create_directories=True)
     try:
+        write["channels"].setValue("rgba" if with_alpha else "rgb")
+        write["datatype"].setValue("8 bit")
+        write["colorspace"].setValue(PLATE_COLORSPACE)
         write.setInput(0, upstream)
-        for run in _runs(frames):
-            nuke.execute(write, run.start, run.stop - 1)
+        with _proxy_off():
+            for run in _runs(frames):
+                nuke.execute(write, run.start, run.stop - 1, 1, views=[plate_view()])
     finally:
         nuke.delete(write)
     return pattern
 
 
 def prepare_input(node: nuke.Node, frames: FrameRange, frame_list: Sequence[int], *,
-                  shared: Sequence[SharedFolder], upload: bool, output_dir: str) -> Optional[InputPlan]:
+                  shared: Sequence[SharedFolder], upload: bool, output_dir: str,
+                  with_alpha: bool = False) -> Optional[InputPlan]:
     """The input pattern for the request (None when nothing is connected), writing frames if needed."""
     upstream = node.input(0)
     if upstream is None:
         return None
-    reused = reusable_read_file(upstream, frames, shared, upload)
+    reused = None if with_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list)
     if reused is not None:
         return InputPlan(pattern=reused, written=False)
-    folder = input_folder(node.name(), [] if upload else shared, output_dir)
-    return InputPlan(pattern=write_frames(node, frame_list, folder), written=True)
+    folder = input_folder(safe_node_name(node), [] if upload else shared, output_dir)
+    return InputPlan(pattern=write_frames(node, frame_list, folder, with_alpha), written=True)

@@ -48,10 +48,13 @@ class FrameRange:
 
 
 def comfy_node(name: str) -> nuke.Node:
-    """The Comfy render node called name, or a NodeSetupError saying what is there instead."""
-    node = nuke.toNode(name)
+    """The Comfy render node with full name `name`, or a NodeSetupError saying what is there instead."""
+    from nuke_comfyui.host.graph import find_node
+
+    node = find_node(name)
     if node is None:
-        raise NodeSetupError(f"no node named {name!r} in this script; check the name (--nodes or selection)")
+        raise NodeSetupError(f"no node named {name!r} in this script; check the name (--nodes or selection; "
+                             "a node inside a Group is named Group1.ComfyRender1)")
     if node.Class() != NODE_CLASS:
         raise NodeSetupError(f"{name} is a {node.Class()} node, not a {NODE_CLASS} node")
     return node
@@ -89,9 +92,24 @@ def frame_numbers(text: str) -> List[int]:
     return list(FrameSet.parse(text))
 
 
+def raw_text(node: nuke.Node, knob: str) -> str:
+    """A text knob's stored text, never TCL-evaluated (String_Knob.getText)."""
+    found = node[knob]
+    return str(found.getText()) if isinstance(found, nuke.String_Knob) else str(found.value())
+
+
+def evaluated(node: nuke.Node, knob: str) -> str:
+    """A text knob's value as Nuke evaluates it ([value root.name], $env(SHOT), ...), with a clear error."""
+    try:
+        return str(node[knob].value())
+    except (RuntimeError, ValueError, SyntaxError) as exc:
+        raise NodeSetupError(f"{node.fullName()}: '{knob}' does not evaluate ({exc}); "
+                             "fix the TCL in it or escape [ and $ with a backslash") from None
+
+
 def output_dir(node: nuke.Node) -> str:
     """The output folder knob, or <script folder>/comfyui_renders/<node> when it is empty."""
-    value = str(node[OUTPUT_DIR].value()).strip()
+    value = evaluated(node, OUTPUT_DIR).strip()
     if value:
         return value
     try:
@@ -101,7 +119,7 @@ def output_dir(node: nuke.Node) -> str:
             f"{node.name()}: the output folder is empty and the script is unsaved; "
             "save the script or set 'output folder'"
         ) from None
-    return os.path.join(os.path.dirname(script), "comfyui_renders", node.name())
+    return os.path.join(os.path.dirname(script), "comfyui_renders", node.fullName().replace(".", "_"))
 
 
 def server_subset(node: nuke.Node) -> Optional[List[str]]:
@@ -122,7 +140,7 @@ def read_request(
     """The node's knobs as a RenderRequest, with the input pattern and frames already decided."""
     from nuke_comfyui.core.render_request import RenderRequest
 
-    workflow = str(node[WORKFLOW].value()).strip()
+    workflow = evaluated(node, WORKFLOW).strip()
     if not workflow:
         raise NodeSetupError(f"{node.name()}: 'workflow file' is empty; pick a workflow in API format")
     variations = int(node[VARIATIONS].value())

@@ -1,7 +1,10 @@
 """What menu.py does in a GUI session: the ComfyUI menu, the toolbar, the dockable panels.
 
-Panels are registered by dotted class path so Nuke creates the Qt widget only when the pane
-opens (and restores it with a saved workspace); building the menu never imports Qt.
+Panels are registered by a string that Nuke evaluates only when the pane opens (and when a saved
+workspace is restored), so building the menu never imports Qt. Nuke evaluates that string in a
+bare `__main__` where only `nuke` and `nukescripts` are bound (nukescripts/panels.py pastes it
+into `WidgetKnob(<string>)`), so it must import its own module: a plain dotted path would be a
+NameError there.
 """
 
 from __future__ import annotations
@@ -16,11 +19,19 @@ log = logging.getLogger(__name__)
 
 MENU_NAME = "ComfyUI"
 CALLBACKS = "import nuke_comfyui.host.callbacks as _cb; _cb."
-# (title, widget class path, panel id): ids are stable so saved workspaces find them again.
+PANES_MODULE = "nuke_comfyui.host.panes"
+
+
+def widget_expression(class_name: str) -> str:
+    """A Python expression for the pane class that works in a bare __main__ (imports its module)."""
+    return f"__import__({PANES_MODULE!r}, fromlist=[{class_name!r}]).{class_name}"
+
+
+# (title, widget expression, panel id): ids are stable so saved workspaces find them again.
 PANELS: List[Tuple[str, str, str]] = [
-    ("ComfyUI Server Status", "nuke_comfyui.host.panes.ServerStatusPane", "nuke_comfyui.ServerStatus"),
-    ("ComfyUI Settings", "nuke_comfyui.host.panes.SettingsPane", "nuke_comfyui.Settings"),
-    ("ComfyUI Job Results", "nuke_comfyui.host.panes.JobResultsPane", "nuke_comfyui.JobResults"),
+    ("ComfyUI Server Status", widget_expression("ServerStatusPane"), "nuke_comfyui.ServerStatus"),
+    ("ComfyUI Settings", widget_expression("SettingsPane"), "nuke_comfyui.Settings"),
+    ("ComfyUI Job Results", widget_expression("JobResultsPane"), "nuke_comfyui.JobResults"),
 ]
 # (label, callback call, icon file, shortcut)
 COMMANDS: List[Tuple[str, str, str, str]] = [

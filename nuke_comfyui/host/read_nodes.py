@@ -1,29 +1,52 @@
-"""Results as Read nodes: one per output sequence (variation), beside the Comfy render node.
+"""Results as Read nodes: one per variation and output node, beside the Comfy render node.
 
-Called on the main thread with an immutable snapshot. Creates the Read the first time, then only
-updates range and label and reloads it as frames land. While frames are missing `on_error` is
-"checkerboard" (a missing frame shows as a checkerboard instead of stopping the comp); once every
-frame of the sequence is on disk it becomes "error" so a later real problem is not hidden.
+Called on the main thread with an immutable snapshot. Creates the Read the first time (in the
+Comfy node's own group, never inside the gizmo), then updates range and label and reloads it as
+frames land. The file is set with `fromUserText`, as the file browser does, so Nuke reads the
+frame range and the image format from disk (a plain `setValue` leaves the default format), and
+the colour space is set from the file type (sRGB for PNG/JPEG/WebP, linear for EXR). While
+frames are missing `on_error` is "checkerboard"; once every frame is on disk it becomes "error"
+so a later real problem is not hidden.
+A workflow with one output node gives `<node>_v01`, `<node>_v02`, ...; with several (an image
+plus a depth or mask output) each gets its own Read, `<node>_<output title>_v01`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Sequence
+import logging
+import os
+import re
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence
 
 import nuke
+
+from nuke_comfyui.host.graph import beside, sibling
 
 if TYPE_CHECKING:
     from nuke_comfyui.core.scheduler import OutputSequence
 
+log = logging.getLogger(__name__)
 MISSING_FRAMES = "checkerboard"
 COMPLETE = "error"
 GAP_X = 40
 OFFSET_Y = 0
+COLORSPACE_BY_EXTENSION = {".png": "sRGB", ".jpg": "sRGB", ".jpeg": "sRGB", ".webp": "sRGB", ".exr": "linear"}
 
 
-def read_name(render_node: str, variation: int) -> str:
-    """ComfyRender1_v01 for core's 0-based variation 0: stable, so reloads and reopened scripts find it."""
-    return f"{render_node}_v{variation + 1:02d}"
+def safe_title(title: str) -> str:
+    """An output node title as a node-name part: letters, digits and underscores only."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_") or "out"
+
+
+def read_name(render_node: str, variation: int, output_title: str = "") -> str:
+    """ComfyRender1_v01 (or ComfyRender1_depth_v01): stable, so reloads and reopened scripts find it."""
+    middle = f"_{safe_title(output_title)}" if output_title else ""
+    return f"{render_node}{middle}_v{variation + 1:02d}"
+
+
+def sequence_key(seq: OutputSequence, several_outputs: bool) -> str:
+    """The job-state key of a sequence: its variation, plus its output node when there are several."""
+    return f"{seq.variation}/{seq.output_node}" if several_outputs else str(seq.variation)
 
 
 def label_for(seq: OutputSequence) -> str:
@@ -40,37 +63,65 @@ def _place(read: nuke.Node, render: nuke.Node, index: int) -> None:
     read.setXYpos(render.xpos() + step * (index + 1), render.ypos() + OFFSET_Y)
 
 
-def sync_read(render: nuke.Node, seq: OutputSequence, index: int, known_name: str = "") -> str:
-    """Create or update the Read for one sequence; returns its name."""
-    name = known_name or read_name(render.name(), seq.variation)
-    read = nuke.toNode(name)
+def _set_colorspace(read: nuke.Node, pattern: str) -> None:
+    wanted = COLORSPACE_BY_EXTENSION.get(os.path.splitext(pattern)[1].lower())
+    if wanted is None or str(read["colorspace"].value()) == wanted:
+        return
+    try:
+        read["colorspace"].setValue(wanted)
+    except ValueError:  # a studio OCIO config without this name: keep Nuke's default rule
+        log.warning("%s: colour space %r is not in this OCIO config; left at the default", read.name(), wanted)
+
+
+def sync_read(render: nuke.Node, seq: OutputSequence, index: int, name: str) -> str:
+    """Create or update the Read called name (beside render) for one sequence; returns its name."""
+    read = sibling(render, name)
     created = read is None or read.Class() != "Read"
-    if read is None or read.Class() != "Read":
-        read = nuke.nodes.Read()
-        read.setName(name if nuke.toNode(name) is None else read.name())
-        _place(read, render, index)
     first, last = int(seq.first), int(seq.last)
-    read["file"].setValue(seq.pattern)
-    read["first"].setValue(first)
-    read["last"].setValue(last)
-    read["origfirst"].setValue(first)
-    read["origlast"].setValue(last)
+    if read is None or read.Class() != "Read":
+        with beside(render):
+            read = nuke.nodes.Read()
+            if nuke.toNode(name) is None:
+                read.setName(name)
+        _place(read, render, index)
+    file_knob = read["file"]
+    completing = _complete(seq) and str(read["on_error"].value()) != COMPLETE
+    if isinstance(file_knob, nuke.File_Knob) and (
+            created or completing or str(file_knob.getText()) != seq.pattern or read["first"].value() != first):
+        # again once complete: the first frame may not have existed when the Read was made
+        file_knob.fromUserText(f"{seq.pattern} {first}-{last}")
+    for knob, value in (("first", first), ("last", last), ("origfirst", first), ("origlast", last)):
+        if read[knob].value() != value:
+            read[knob].setValue(value)
+    _set_colorspace(read, seq.pattern)
     read["on_error"].setValue(COMPLETE if _complete(seq) else MISSING_FRAMES)
     read["label"].setValue(label_for(seq))
     reload = read["reload"]
     if not created and isinstance(reload, nuke.Script_Knob):
         reload.execute()
-    return read.name()
+    return str(read.name())
 
 
-def sync_reads(
-    render: nuke.Node, sequences: Sequence[OutputSequence], known: Dict[str, str]
-) -> Dict[str, str]:
-    """Sync every sequence that has at least one frame; returns variation -> Read name."""
+def kept_sequences(sequences: Sequence[OutputSequence], previews: Sequence[str]) -> List[OutputSequence]:
+    """Saved outputs only; preview (temp) outputs only when the workflow saves nothing."""
+    saved = [s for s in sequences if s.output_node not in set(previews)]
+    return saved or list(sequences)
+
+
+def sync_reads(render: nuke.Node, sequences: Sequence[OutputSequence], known: Dict[str, str],
+               titles: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """Sync every sequence that has at least one frame; returns sequence key -> Read name.
+
+    titles maps output node ids to their titles in the workflow (used only with several outputs).
+    """
     names = dict(known)
-    ordered = sorted(sequences, key=lambda s: s.variation)
+    several = len({s.output_node for s in sequences}) > 1
+    ordered = sorted(sequences, key=lambda s: (s.variation, s.output_node))
     for index, seq in enumerate(ordered):
-        if not seq.frames_done and str(seq.variation) not in names:
+        key = sequence_key(seq, several)
+        if not seq.frames_done and key not in names:
             continue
-        names[str(seq.variation)] = sync_read(render, seq, index, names.get(str(seq.variation), ""))
+        title = ((titles or {}).get(seq.output_node) or f"out{seq.output_node}") if several else ""
+        default = read_name(render.name(), seq.variation, title)
+        names[key] = sync_read(render, seq, index, names.get(key, default))
     return names

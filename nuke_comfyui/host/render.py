@@ -1,22 +1,31 @@
-"""Render, cancel, retry and re-attach Comfy nodes, by node name, on the main thread.
+"""Render, cancel, retry and re-attach Comfy nodes, by full node name, on the main thread.
 
 This is the one code path behind the Render button, the ComfyUI menu and `nuke -t`: read the
 knobs, put the input frames on disk, submit a plain RenderRequest to the scheduler, store the
 group id in the node's hidden job-state knob, and turn snapshots into Read nodes and status text.
+Names are full names (`Group1.ComfyRender1`) resolved from the root, so a button pressed inside
+the gizmo, or a node inside a user Group, finds the same node (see host.graph).
+Cancelling talks to every server, which can take seconds when one is down: it runs on a worker
+thread and the result comes back to the main thread, so Nuke never freezes on Cancel.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, List, Optional, Sequence
+import threading
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import nuke
 
+from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.host import job_state, knobs
+from nuke_comfyui.host.graph import all_nodes, find_node
 from nuke_comfyui.host.inputs import SharedFolder, prepare_input
-from nuke_comfyui.host.read_nodes import sync_reads
+from nuke_comfyui.host.main_thread import call_on_main
+from nuke_comfyui.host.read_nodes import kept_sequences, sync_reads
 from nuke_comfyui.host.report import failures, is_finished, status_text
 from nuke_comfyui.host.session import HostSession, get_session
+from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes, reads_input_mask
 
 if TYPE_CHECKING:
     from nuke_comfyui.core.config import ServerConfig
@@ -41,7 +50,7 @@ def shared_folders(servers: Sequence[ServerConfig], subset: Optional[List[str]],
 
 def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
                 session: Optional[HostSession] = None) -> str:
-    """Render the Comfy node called name; returns the group id. Main thread only.
+    """Render the Comfy node with full name `name`; returns the group id. Main thread only.
 
     frames overrides the node's frame range (the headless `--frames`). With watch, scheduler
     events update the node through the main thread; without (headless) the caller polls.
@@ -55,7 +64,9 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     upload = transfer == "upload" or not shared
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)
-    plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir)
+    workflow = knobs.evaluated(node, knobs.WORKFLOW).strip()
+    plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
+                         with_alpha=bool(workflow) and reads_input_mask(workflow))
     explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
     request = knobs.read_request(
         node,
@@ -77,13 +88,14 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
 
 def apply_snapshot(name: str, snapshot: GroupSnapshot) -> None:
     """Main thread: bring node name's Read nodes, status line and job state up to date."""
-    node = nuke.toNode(name)
+    node = find_node(name)
     if node is None or node.Class() != knobs.NODE_CLASS:
         return
     state = job_state.load(node)
     if state.group_id != snapshot.group_id:
         return  # the node was rendered again meanwhile; this snapshot is stale
-    state.reads = sync_reads(node, snapshot.sequences, state.reads)
+    titles, previews = _output_facts(node)
+    state.reads = sync_reads(node, kept_sequences(snapshot.sequences, previews), state.reads, titles)
     state.state = str(getattr(snapshot.state, "value", snapshot.state))
     for job_id, text in failures(snapshot):
         if state.reported_failures.get(job_id) != text:
@@ -91,6 +103,15 @@ def apply_snapshot(name: str, snapshot: GroupSnapshot) -> None:
             state.reported_failures[job_id] = text
     node[knobs.STATUS].setValue(status_text(snapshot))
     job_state.save(node, state)
+
+
+def _output_facts(node: nuke.Node) -> Tuple[Dict[str, str], List[str]]:
+    """(output node id -> title, preview-only output ids) of the node's workflow."""
+    try:
+        path = knobs.evaluated(node, knobs.WORKFLOW)
+    except NukeComfyError:
+        return {}, []
+    return output_titles(path), preview_nodes(path)
 
 
 def _group_of(name: str) -> str:
@@ -101,12 +122,31 @@ def _group_of(name: str) -> str:
     return group_id
 
 
-def cancel_node(name: str, session: Optional[HostSession] = None) -> None:
-    """Cancel the node's group on every server (pending deleted, running interrupted by prompt id)."""
+def cancel_node(name: str, session: Optional[HostSession] = None,
+                wait: bool = False) -> Optional[threading.Thread]:
+    """Cancel the node's group on every server (pending deleted, running interrupted by prompt id).
+
+    The network part runs on a worker thread; its outcome is applied on the main thread. With
+    wait (headless, tests) the call returns after the cancel finished; else it returns at once.
+    """
     session = session or get_session()
     group_id = _group_of(name)
-    session.farm.scheduler.cancel(group_id)
-    apply_snapshot(name, session.farm.scheduler.snapshot(group_id))
+    scheduler = session.farm.scheduler
+    node = knobs.comfy_node(name)
+    node[knobs.STATUS].setValue("cancelling on every server...")
+
+    def work() -> None:
+        try:
+            scheduler.cancel(group_id)
+        except Exception as exc:  # noqa: BLE001 - reported on the node, never raised into a thread
+            log.warning("nuke-comfyui: cancelling %s failed: %s", name, exc)
+        call_on_main(apply_snapshot, name, scheduler.snapshot(group_id))
+
+    worker = threading.Thread(target=work, name=f"nuke-comfyui-cancel-{name}", daemon=True)
+    worker.start()
+    if wait:
+        worker.join(60)
+    return worker
 
 
 def retry_node(name: str, *, watch: bool = True, session: Optional[HostSession] = None) -> None:
@@ -144,13 +184,13 @@ def attach_node(name: str, *, watch: bool = True, session: Optional[HostSession]
 
 
 def comfy_node_names(only_unfinished: bool = False) -> List[str]:
-    """Names of the Comfy nodes in the script (optionally only those with a render in flight)."""
+    """Full names of the Comfy nodes in the script, inside groups too (optionally only in-flight ones)."""
     names = []
-    for node in nuke.allNodes(knobs.NODE_CLASS):
+    for node in all_nodes(knobs.NODE_CLASS):
         state = job_state.load(node)
         if only_unfinished and (not state.group_id or state.state in ("completed", "failed", "cancelled")):
             continue
-        names.append(node.name())
+        names.append(node.fullName())
     return names
 
 
@@ -161,6 +201,6 @@ def reattach_all() -> None:
             attach_node(name)
         except Exception as exc:  # noqa: BLE001 - one bad node must not stop the script loading
             log.warning("nuke-comfyui: could not re-attach %s: %s", name, exc)
-            node = nuke.toNode(name)
+            node = find_node(name)
             if node is not None:
                 node[knobs.STATUS].setValue(f"not re-attached: {exc}")

@@ -1,23 +1,24 @@
 """What init.py does in every Nuke session (GUI, `nuke -t`, render farm): paths and checks, no UI.
 
-Every step is guarded on its own and only logs: a missing dependency or a broken server config
-must leave Nuke starting normally, with a log line that says exactly what to run or fix.
+Every step is guarded on its own and only logs: a missing dependency must leave Nuke starting
+normally, with a log line that says exactly what to run. It must also cost almost nothing,
+since every farm render of every script pays it: pydantic, requests and the server settings are
+not touched here (the settings are loaded, and a broken file reported, on the first render or
+when a panel opens), the dependency check only *locates* modules, and the deps-folder code is
+imported only when the plugin has a deps/ folder. `nuke-comfyui bench --init-import` measures it.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import sys
-from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import nuke
 
-from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
-
-log = logging.getLogger("nuke_comfyui")
+if TYPE_CHECKING:
+    import logging
 
 # import name -> distribution, of the runtime dependencies init.py checks.
 RUNTIME_MODULES = {
@@ -28,8 +29,19 @@ RUNTIME_MODULES = {
 }
 
 
-def ensure_log_handler() -> None:
+def _log() -> logging.Logger:
+    """The plugin's logger, importing logging only when there is something to say."""
+    import logging
+
+    log = logging.getLogger("nuke_comfyui")
+    ensure_log_handler(log)
+    return log
+
+
+def ensure_log_handler(log: logging.Logger) -> None:
     """Make our warnings visible in Nuke's terminal even when nobody configured logging."""
+    import logging
+
     if not log.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -39,6 +51,14 @@ def ensure_log_handler() -> None:
 
 def add_dependency_path(plugin_root: str) -> Optional[str]:
     """Put <plugin>/deps/py<X.Y>-<platform> first on sys.path when it exists; returns it."""
+    deps = os.path.join(plugin_root, "deps")
+    prefix = f"py{sys.version_info[0]}.{sys.version_info[1]}-"
+    if not os.path.isdir(deps) or not any(name.startswith(prefix) for name in os.listdir(deps)):
+        return None  # nothing installed for this Python: skip importing the deps-folder code
+    from pathlib import Path
+
+    from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
+
     folder = str(current_deps_folder(Path(plugin_root)))
     if not os.path.isdir(folder):
         return None
@@ -69,7 +89,11 @@ def check_dependencies(plugin_root: str) -> bool:
     missing = missing_modules()
     if not missing:
         return True
-    log.warning(
+    from pathlib import Path
+
+    from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
+
+    _log().warning(
         "nuke-comfyui: Python packages missing in Nuke's Python %d.%d: %s. Rendering is disabled. "
         "Fix: run: nuke-comfyui install-deps --nuke %s  (installs into %s)",
         sys.version_info[0], sys.version_info[1], ", ".join(missing), _nuke_folder(),
@@ -78,24 +102,8 @@ def check_dependencies(plugin_root: str) -> bool:
     return False
 
 
-def check_config() -> bool:
-    """Load the server settings once so a broken file is reported at start, not at first render."""
-    from nuke_comfyui.core.config_loader import load_config
-    from nuke_comfyui.core.errors import ConfigError
-
-    try:
-        loaded = load_config()
-    except ConfigError as exc:
-        log.warning("nuke-comfyui: server configuration problem: %s (Nuke continues; renders will fail)", exc)
-        return False
-    if not loaded.cluster.servers:
-        log.info("nuke-comfyui: no ComfyUI servers configured yet (see ComfyUI > Settings)")
-    return True
-
-
 def run_init(plugin_root: str) -> None:
     """init.py's body. Each step is independent; none raises."""
-    ensure_log_handler()
     steps = [
         ("dependency folder", lambda: add_dependency_path(plugin_root)),
         ("gizmo and icon paths", lambda: add_plugin_paths(plugin_root)),
@@ -103,10 +111,9 @@ def run_init(plugin_root: str) -> None:
     for what, step in steps:
         try:
             step()
-        except Exception:
-            log.exception("nuke-comfyui: setting up the %s failed; Nuke continues without it", what)
+        except Exception:  # noqa: BLE001 - init.py must never stop Nuke starting
+            _log().exception("nuke-comfyui: setting up the %s failed; Nuke continues without it", what)
     try:
-        if check_dependencies(plugin_root):
-            check_config()
-    except Exception:
-        log.exception("nuke-comfyui: start-up checks failed; Nuke continues")
+        check_dependencies(plugin_root)
+    except Exception:  # noqa: BLE001 - init.py must never stop Nuke starting
+        _log().exception("nuke-comfyui: start-up checks failed; Nuke continues")

@@ -130,9 +130,16 @@ def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, c
     nuke.scriptSave(str(script))
     nuke._fake_reset(gui=False)
     nuke.pluginAddPath(str(Path(__file__).resolve().parents[2] / "gizmos"), addToSysPath=False)
-    code = headless.main([str(script), "--nodes", name, "--frames", "1001-1012", "--poll", "0.05"])
+    before = script.read_text()
+    # Typed as documented; Nuke strips the trailing frame range from sys.argv, rawArgs keeps it.
+    nuke._fake_run_as_terminal([headless.__file__, str(script), "--nodes", name, "--poll", "0.05",
+                                "--frames", "1001-1012"])
+    code = headless.main()
     assert code == 0, capsys.readouterr()
-    nuke.scriptOpen(str(script))
+    assert script.read_text() == before                      # the artist's script is untouched
+    results = tmp_path / "shot.comfyui_1001-1012.nk"
+    assert f"results saved to {results}" in capsys.readouterr().out
+    nuke.scriptOpen(str(results))
     assert job_state.load(nuke.toNode(name)).state == "completed"  # the saved script kept the outcome
     check_reads(name, 1001, 1012)
 
@@ -166,8 +173,8 @@ def test_reopened_script_reattaches_without_rendering_twice(servers: Any, tmp_pa
     done_before = scheduler.snapshot(group_id).done
     accepted_before = cluster.prompt_count
     assert done_before < 12 and accepted_before < 12  # really mid-render: some frames not even sent yet
-    saved = json.dumps(json.loads(script.read_text()))
-    assert group_id in saved and job_state.KNOB in saved  # the hidden knob travels with the script
+    saved = script.read_text()
+    assert f"\n {job_state.KNOB} " in saved and group_id in saved  # the hidden knob travels in the .nk
 
     nuke.scriptOpen(str(script))  # runs onScriptLoad -> re-attach on a new session and farm
     assert get_session().farm.scheduler is not scheduler
@@ -182,3 +189,88 @@ def test_reopened_script_reattaches_without_rendering_twice(servers: Any, tmp_pa
     assert len(executed) == len(set(executed)) == 12
     assert render.attach_node(name) == group_id  # attaching a finished group again sends nothing
     assert cluster.prompt_count == 12
+
+
+def test_render_button_inside_a_user_group_makes_reads_beside_it_saved_with_the_script(
+    servers: Any, tmp_path: Path, pump: Any
+) -> None:
+    """The button runs with the gizmo as current group; the plate Write and the Reads must land in the
+    Comfy node's own group (here a user Group), wired from the upstream node there, and be saved."""
+    servers(2)
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    group = nuke.nodes.Group()
+    with group:
+        grade = nuke.nodes.Grade()            # processed input: must be written through a Write
+        grade.setInput(0, nuke.nodes.Constant())
+        comfy = nuke.nodes.ComfyRender()
+        comfy.setInput(0, grade)
+    comfy["workflow_file"].setValue(str(EXAMPLES / "invert.json"))
+    comfy["frame_range_mode"].setValue("custom")
+    comfy["custom_frames"].setValue("1-3")
+    comfy["output_dir"].setValue(str(tmp_path / "renders"))
+    full = comfy.fullName()
+    assert full == f"{group.name()}.ComfyRender1"
+    comfy["render_button"].execute()
+    pump(finished(full), 30)
+    pump(lambda: nuke.toNode(f"{full}_v01") is not None
+         and nuke.toNode(f"{full}_v01")["on_error"].value() == "error")
+    read = nuke.toNode(f"{full}_v01")
+    assert read.parent() is group and [n.Class() for n in comfy.nodes()] == ["Input", "Output"]
+    assert read["colorspace"].value() == "sRGB"
+    assert (read["format"].value().width(), read["format"].value().height()) == (32, 18)
+    assert "3/3" in str(comfy["status"].value())
+    assert not nuke.allNodes("Write", group)   # the temporary plate Write is gone
+    script = tmp_path / "shot.nk"
+    nuke.scriptSave(str(script))
+    shutdown_session()
+    nuke.scriptOpen(str(script))
+    assert nuke.toNode(f"{full}_v01") is not None and job_state.load(nuke.toNode(full)).state == "completed"
+
+
+def test_each_output_node_gets_its_own_read_named_by_its_title(servers: Any, tmp_path: Path, pump: Any) -> None:
+    servers(2)
+    workflow = json.loads((EXAMPLES / "invert.json").read_text())
+    workflow["3"]["_meta"]["title"] = "beauty"
+    workflow["4"] = {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "nuke/plate"},
+                     "_meta": {"title": "clean plate"}}
+    path = tmp_path / "two_outputs.json"
+    path.write_text(json.dumps(workflow))
+    name = build_script(tmp_path, "1001-1003")
+    nuke.toNode(name)["workflow_file"].setValue(str(path))
+    render.render_node(name)
+    pump(finished(name), 30)
+    pump(lambda: all(nuke.toNode(f"{name}_{t}_v01") is not None for t in ("beauty", "clean_plate")))
+    beauty, plate = nuke.toNode(f"{name}_beauty_v01"), nuke.toNode(f"{name}_clean_plate_v01")
+    assert beauty["file"].value() != plate["file"].value()
+    assert set(job_state.load(nuke.toNode(name)).reads) == {"0/3", "0/4"}
+
+
+def test_headless_with_no_reachable_server_exits_1_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    import socket
+
+    with socket.socket() as probe:              # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps([{"name": "gpu1", "host": "127.0.0.1", "port": port}]))
+    monkeypatch.setenv("NUKE_COMFYUI_POLL_INTERVAL", "0.2")
+    name = build_script(tmp_path, "1001-1002")
+    script = tmp_path / "shot.nk"
+    nuke.scriptSave(str(script))
+    code = headless.main([str(script), "--nodes", name, "--poll", "0.05", "--server-wait", "0.5", "--no-save"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no ComfyUI server can take the work (gpu1: offline" in err and "--server-wait" in err
+
+
+def test_headless_timeout_bounds_the_run(servers: Any, tmp_path: Path, capsys: Any) -> None:
+    servers(1, seconds_per_step=0.2, speeds=[1])
+    name = build_script(tmp_path, "1001-1012")
+    nuke.toNode(name)["workflow_file"].setValue(str(EXAMPLES / "img2img.json"))
+    script = tmp_path / "shot.nk"
+    nuke.scriptSave(str(script))
+    code = headless.main([str(script), "--nodes", name, "--poll", "0.05", "--timeout", "1", "--no-save"])
+    out = capsys.readouterr()
+    assert code in (1, 2) and "timed out after 1 s (--timeout)" in out.err

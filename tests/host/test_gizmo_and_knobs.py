@@ -21,7 +21,7 @@ def test_gizmo_defines_every_knob_host_reads():
     assert node["frame_range_mode"].values() == ["input range", "global range", "custom"]
     assert node["variations"].value() == 1
     assert node.maxInputs() == 1
-    assert {"Input", "Output"} <= set(node._inner_classes)
+    assert {"Input", "Output"} <= {child.Class() for child in node.nodes()}
 
 
 def test_buttons_call_existing_host_callbacks(monkeypatch):

@@ -30,13 +30,27 @@ def session(sim_cluster: Any, tmp_path: Path) -> Any:
     return host_session
 
 
-def test_every_registered_pane_opens_without_arguments(qapp: Any, session: Any) -> None:
+def test_every_registered_pane_opens_from_the_pane_menu(qapp: Any, session: Any) -> None:
+    """Nuke evaluates the registered string in a bare __main__ (fake follows nukescripts/panels.py)."""
     register_panels()
     registered = nukescripts.panels._fake_registered()
     assert set(registered) == {panel_id for _, _, panel_id in PANELS}
-    for panel in registered.values():
-        widget = panel._fake_create()
+    for title, _, _ in PANELS:
+        panel = nuke.menu("Pane").findItem(title)
+        assert panel is not None
+        panel.invoke()
+        widget = nukescripts.panels._opened[-1].widgets[-1]
         assert widget.panel is not None  # the real panel inside, wired to the session
+        if hasattr(widget.panel, "shutdown"):
+            widget.panel.shutdown()
+
+
+def test_every_pane_restores_with_a_saved_workspace(qapp: Any, session: Any) -> None:
+    """A saved workspace calls restorePanel(id) for each pane id it holds (nukescripts/panels.py)."""
+    register_panels()
+    for _, _, panel_id in PANELS:
+        widget = nukescripts.panels.restorePanel(panel_id).widgets[-1]
+        assert type(widget).__module__ == "nuke_comfyui.host.panes"
         if hasattr(widget.panel, "shutdown"):
             widget.panel.shutdown()
 

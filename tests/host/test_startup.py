@@ -36,14 +36,32 @@ def test_init_adds_paths_and_deps_folder(tmp_path, monkeypatch):
     assert nuke._fake_state().menus == {}, "init.py must not build UI"
 
 
-def test_init_with_broken_config_logs_and_continues(tmp_path, monkeypatch, caplog):
+def test_init_never_reads_the_server_settings(tmp_path, monkeypatch):
+    """init.py runs on every farm render: the settings (pydantic) are loaded on first use only."""
+    from nuke_comfyui.core import config_loader
+
+    def refuse():
+        raise AssertionError("init.py loaded the server settings")
+
+    monkeypatch.setattr(config_loader, "load_config", refuse)
+    _run("init.py")
+    assert str(REPO / "gizmos") in nuke.pluginPath()
+
+
+def test_init_in_a_fresh_interpreter_loads_no_heavy_package():
+    from nuke_comfyui.bench.init_import import measure
+
+    assert measure(runs=1)["heavy_imports"] == []
+
+
+def test_a_broken_settings_file_is_reported_at_the_first_render(tmp_path, monkeypatch):
     bad = tmp_path / "servers.json"
     bad.write_text("{ this is not json")
     monkeypatch.setenv("NUKE_COMFYUI_CONFIG", str(bad))
-    caplog.set_level(logging.INFO)
     _run("init.py")
-    assert str(REPO / "gizmos") in nuke.pluginPath()
-    assert "nuke-comfyui" in caplog.text
+    node = nuke.createNode("ComfyRender")
+    node["render_button"].execute()
+    assert nuke._fake_state().messages and str(bad) in nuke._fake_state().messages[-1]
 
 
 def test_init_with_missing_dependency_names_the_install_command(monkeypatch, caplog):
@@ -82,11 +100,8 @@ def test_menu_builds_menu_toolbar_and_panels_without_qt(monkeypatch):
     assert tools is not None and all(i.icon().endswith(".png") for i in tools.items())
     assert all((REPO / "icons" / i.icon()).is_file() for i in tools.items())
     panels = nukescripts.panels._fake_registered()
-    assert {p.widget for p in panels.values()} == {
-        "nuke_comfyui.host.panes.ServerStatusPane",
-        "nuke_comfyui.host.panes.SettingsPane",
-        "nuke_comfyui.host.panes.JobResultsPane",
-    }
+    assert {p.widget.rsplit(".", 1)[-1] for p in panels.values()} == {
+        "ServerStatusPane", "SettingsPane", "JobResultsPane"}
     assert nuke.menu("Pane").findItem("ComfyUI Settings") is not None
     assert not any(n.startswith(("PySide", "Qt", "nuke_comfyui.ui")) for n in sys.modules), "Qt imported"
     assert nuke._fake_state().on_script_load, "re-attach hook registered"

@@ -1,0 +1,57 @@
+"""What the plugin's init.py adds to every Nuke start-up, farm renders included, measured in ms.
+
+Each run is a fresh interpreter (so nothing is cached in sys.modules) with a minimal stand-in
+`nuke` module already imported, as Nuke has it before running init.py; the figure is the time
+init.py itself takes, and the heavy packages it must not load (pydantic, requests, websocket,
+Qt, the server settings) are listed if they were. Figures are printed, never asserted: the
+machines are shared and noisy, so the median of several runs is the number to read.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List
+
+PLUGIN_ROOT = Path(__file__).resolve().parents[2]
+GOAL_MS = 50.0
+HEAVY = ("pydantic", "requests", "websocket", "Qt", "PySide2", "PySide6", "nuke_comfyui.core.config_loader",
+         "nuke_comfyui.core.farm")
+STAND_IN = 'GUI = False\nEXE_PATH = "/opt/Nuke/Nuke15.1"\n\ndef pluginAddPath(path, addToSysPath=True):\n    pass\n'
+PROBE = """
+import json, sys, time
+sys.path.insert(0, {stand_in!r})
+import nuke
+init = {init!r}
+start = time.perf_counter()
+exec(compile(open(init).read(), init, "exec"), {{"__file__": init, "__name__": "__main__"}})
+took = (time.perf_counter() - start) * 1000
+print(json.dumps({{"ms": took, "heavy": [m for m in {heavy!r} if m in sys.modules]}}))
+"""
+
+
+def measure(runs: int = 15, python: str = sys.executable) -> Dict[str, Any]:
+    """Run init.py in `runs` fresh interpreters; median/min/max milliseconds and heavy imports seen."""
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "nuke.py").write_text(STAND_IN)
+        code = PROBE.format(stand_in=folder, init=str(PLUGIN_ROOT / "init.py"), heavy=HEAVY)
+        times: List[float] = []
+        heavy: List[str] = []
+        for _ in range(runs):
+            done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            times.append(float(result["ms"]))
+            heavy = sorted(set(heavy) | set(result["heavy"]))
+    return {"runs": runs, "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+            "goal_ms": GOAL_MS, "heavy_imports": heavy, "python": python}
+
+
+def format_report(result: Dict[str, Any]) -> str:
+    heavy = ", ".join(result["heavy_imports"]) or "none"
+    return (f"init.py import time over {result['runs']} fresh interpreters: median {result['median_ms']:.1f} ms "
+            f"(min {result['min_ms']:.1f}, max {result['max_ms']:.1f}); goal < {result['goal_ms']:.0f} ms\n"
+            f"heavy modules loaded by init.py: {heavy}")

@@ -1,0 +1,135 @@
+"""The knobs of the built-in node classes the plugin touches, with Nuke's names, items and defaults.
+
+Sources: Foundry's Nuke reference guide pages for Read, Write (per-file-type knobs such as
+`datatype` exist only once `file_type` is set), Root (Project Settings) and the default OCIO
+config's colour-space names (nuke-default). A class not listed here raises on creation, and a
+knob a class does not have raises NameError, as in Nuke.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Tuple
+
+from ._knobs import Enumeration_Knob, EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
+from ._numeric import Boolean_Knob, Double_Knob, Int_Knob, make_knob
+from ._state import main_thread_only
+
+COLORSPACES = ["default", "linear", "sRGB", "rec709", "Cineon", "Gamma1.8", "Gamma2.2", "Gamma2.4",
+               "Panalog", "REDLog", "ViperLog", "AlexaV3LogC", "PLogLin", "SLog", "SLog3", "CLog",
+               "Log3G10", "HybridLogGamma", "BT1886", "st2084", "raw"]
+FILE_TYPES = [" ", "cin", "dpx", "exr", "hdr", "jpeg", "mov", "png", "sgi", "targa", "tiff"]
+# Knobs a Write gains when its file_type is chosen: name -> (items, default).
+TYPE_KNOBS: Dict[str, Dict[str, Tuple[List[str], str]]] = {
+    "png": {"datatype": (["8 bit", "16 bit"], "8 bit")},
+    "tiff": {"datatype": (["8 bit", "16 bit", "32 bit float"], "8 bit"),
+             "compression": (["none", "PackBits", "LZW", "Deflate"], "Deflate")},
+    "exr": {"datatype": (["16 bit half", "32 bit float"], "16 bit half"),
+            "compression": (["none", "Zip (1 scanline)", "Zip (16 scanlines)", "PIZ Wavelet (32 scanlines)"],
+                            "Zip (1 scanline)")},
+    "jpeg": {"_jpeg_sub_sampling": (["4:1:1", "4:2:2", "4:4:4"], "4:2:2")},
+}
+
+
+@main_thread_only
+class Format_Knob(Knob):
+    """A node's format as 'W H name' text; value() gives a nuke.Format."""
+
+    _default = "2048 1556 2K_Super_35(full-ap)"
+
+    def value(self) -> object:
+        from ._nodes import Format
+
+        width, height, *name = str(self._value).split()
+        return Format(int(width), int(height), " ".join(name))
+
+    def setValue(self, val: object) -> bool:
+        from ._nodes import Format
+
+        if isinstance(val, Format):
+            self._value = f"{val.width()} {val.height()} {val.name()}"
+        else:
+            self._value = str(val)
+        return True
+
+    def toScript(self) -> str:
+        return "{" + str(self._value) + "}"
+
+    def fromScript(self, script: str) -> None:
+        self._value = script.strip("{} ")
+
+
+class _FileTypeKnob(Enumeration_Knob):
+    """Write.file_type: choosing a type adds that type's knobs (datatype, compression, ...)."""
+
+    def Class(self) -> str:
+        return "Enumeration_Knob"
+
+    def setValue(self, val: object) -> bool:
+        super().setValue(val)
+        if self._node is not None:
+            apply_file_type(self._node)
+        return True
+
+
+def _enum(name: str, items: List[str], default: str = "") -> Knob:
+    return make_knob(Enumeration_Knob, name, values=items, value=default or items[0])
+
+
+def _read() -> List[Knob]:
+    return [File_Knob("file"), File_Knob("proxy"), Format_Knob("format"),
+            make_knob(Int_Knob, "first", value=1), _enum("before", ["hold", "loop", "bounce", "black"]),
+            make_knob(Int_Knob, "last", value=1), _enum("after", ["hold", "loop", "bounce", "black"]),
+            _enum("frame_mode", ["expression", "start at", "offset"]), String_Knob("frame"),
+            make_knob(Int_Knob, "origfirst", value=1), make_knob(Int_Knob, "origlast", value=1),
+            _enum("on_error", ["error", "black", "checkerboard", "nearest frame"]),
+            PyScript_Knob("reload", "Reload", "nuke.thisNode()._fake_reload()"),
+            _enum("colorspace", COLORSPACES), Boolean_Knob("premultiplied"), Boolean_Knob("raw"),
+            Boolean_Knob("auto_alpha"), Boolean_Knob("disable")]
+
+
+def _write() -> List[Knob]:
+    return [File_Knob("file"), File_Knob("proxy"), _FileTypeKnob("file_type", None, FILE_TYPES),
+            _enum("channels", ["rgb", "rgba", "alpha", "all"]), _enum("colorspace", COLORSPACES),
+            String_Knob("views", value="main"), Boolean_Knob("premultiplied"), Boolean_Knob("raw"),
+            Boolean_Knob("create_directories"), Boolean_Knob("use_limit"),
+            make_knob(Int_Knob, "first", value=1), make_knob(Int_Knob, "last", value=1),
+            Boolean_Knob("disable")]
+
+
+def _root() -> List[Knob]:
+    return [String_Knob("project_directory"), make_knob(Int_Knob, "first_frame", value=1),
+            make_knob(Int_Knob, "last_frame", value=100), make_knob(Double_Knob, "fps", value=24.0),
+            make_knob(Format_Knob, "format", value="32 18 fake"), Boolean_Knob("proxy"),
+            make_knob(Format_Knob, "proxy_format", value="16 9 fake_proxy"),
+            make_knob(EvalString_Knob, "views", value="main")]
+
+
+_PASS_THROUGH = ("Grade", "Blur", "Dot", "NoOp", "Reformat", "Transform", "Shuffle", "Output")
+_SOURCES = ("Constant", "CheckerBoard2", "ColorBars", "Input")
+KNOBS: Dict[str, Callable[[], List[Knob]]] = {"Read": _read, "Write": _write}
+
+
+def builtin(klass: str) -> Tuple[List[Knob], int]:
+    """(knobs, max inputs) of a built-in class; unknown classes raise as `createNode` does."""
+    if klass in KNOBS:
+        return KNOBS[klass](), 0 if klass == "Read" else 1
+    if klass in _SOURCES:
+        return [Boolean_Knob("disable")], 0
+    if klass in _PASS_THROUGH:
+        return [Boolean_Knob("disable")], 1
+    raise RuntimeError(f"{klass} is not a known node class (fake nuke; add it with its real knobs if needed)")
+
+
+def root_knobs() -> List[Knob]:
+    return _root()
+
+
+def apply_file_type(write: object) -> None:
+    """Give a Write the knobs of its chosen file_type (and drop the previous type's)."""
+    knobs = write._knobs  # type: ignore[attr-defined]
+    for name in [n for n in knobs if getattr(knobs[n], "_file_type_knob", False)]:
+        del knobs[name]
+    for name, (items, default) in TYPE_KNOBS.get(str(knobs["file_type"].value()), {}).items():
+        knob = _enum(name, items, default)
+        knob._file_type_knob = True  # type: ignore[attr-defined]
+        write._add(knob)  # type: ignore[attr-defined]

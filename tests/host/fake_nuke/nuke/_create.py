@@ -1,0 +1,190 @@
+"""Creating, finding and deleting nodes; button presses; the current frame.
+
+Sources: Foundry's Python API reference (nuke.createNode "connects to the selected node",
+nuke.nodes.X(**knobs), nuke.allNodes(filter, group, recurseGroups), nuke.delete, nuke.frame,
+PyScript_Knob.execute). New nodes go into the current group (nuke.thisGroup()); a button on a
+group or gizmo runs with that node as the current group, so code inside a gizmo button that
+creates nodes without `with nuke.root():` (or the node's parent) creates them inside the gizmo.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+from . import _classes
+from ._knobs import Knob, Script_Knob
+from ._nodes import Format, Gizmo, Group, Node, project_path, root, thisGroup
+from ._state import not_modelled, require_main_thread, state
+
+
+def _unique_name(base: str, group: Group) -> str:
+    taken = {n.name() for n in group._children}
+    i = 1
+    while f"{base}{i}" in taken:
+        i += 1
+    return f"{base}{i}"
+
+
+def _find_gizmo(klass: str) -> Optional[Path]:
+    for folder in state().plugin_paths:
+        candidate = Path(folder) / f"{klass}.gizmo"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def make_node(klass: str, group: Optional[Group] = None) -> Node:
+    """A new node of klass in group (default: the current group), with a unique name."""
+    from ._script import parse_gizmo
+
+    group = group or thisGroup()
+    gizmo = _find_gizmo(klass)
+    if gizmo is not None:
+        knobs, inputs, inner = parse_gizmo(gizmo)
+        node: Node = Gizmo(klass, knobs, inputs)
+        node._filename = str(gizmo)  # type: ignore[attr-defined]
+        for inner_class, inner_name in inner:
+            child = make_node(inner_class, node)  # type: ignore[arg-type]
+            child._knobs["name"]._value = inner_name
+    elif klass == "Group":
+        node = Group("Group", [], 1)
+    else:
+        knobs, inputs = _classes.builtin(klass)
+        node = Node(klass, knobs, inputs)
+    node._parent = group
+    node._knobs["name"]._value = _unique_name(klass, group)
+    group._children.append(node)
+    return node
+
+
+def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
+    """Like Nuke: connects to the selected node, places below it and becomes the only selection."""
+    from ._tcl import iter_words, unquote
+
+    require_main_thread("createNode")
+    selected = selectedNodes()
+    node = make_node(typ)
+    words = [unquote(w) for w in iter_words(knobs)]
+    for key, value in zip(words[::2], words[1::2]):
+        node[key].fromScript(value)
+    if selected and node.maxInputs():
+        node.setInput(0, selected[0])
+        node.setXYpos(selected[0].xpos(), selected[0].ypos() + 60)
+    node.selectOnly()
+    return node
+
+
+class _NodeConstructors:
+    """nuke.nodes.Read(file=...): a node in the current group with knob values, unconnected."""
+
+    def __getattr__(self, klass: str) -> Callable[..., Node]:
+        if klass.startswith("_"):
+            raise AttributeError(klass)
+
+        def construct(**knob_values: Any) -> Node:
+            require_main_thread(f"nodes.{klass}")
+            node = make_node(klass)
+            for key, value in knob_values.items():
+                if key == "inputs":
+                    raise not_modelled("nuke.nodes.X(inputs=...)")
+                node[key].setValue(value)
+            return node
+
+        return construct
+
+
+nodes = _NodeConstructors()
+
+
+def allNodes(filter: Optional[str] = None, group: Optional[Group] = None,
+             recurseGroups: bool = False) -> List[Node]:
+    require_main_thread("allNodes")
+    found: List[Node] = []
+
+    def walk(g: Group) -> None:
+        for n in g._children:
+            if filter is None or n.Class() == filter:
+                found.append(n)
+            if recurseGroups and isinstance(n, Group):
+                walk(n)
+
+    walk(group or thisGroup())
+    return found
+
+
+def selectedNodes(filter: Optional[str] = None) -> List[Node]:
+    require_main_thread("selectedNodes")
+    return [n for n in allNodes(filter) if n.isSelected()]
+
+
+def selectedNode() -> Node:
+    chosen = selectedNodes()
+    if not chosen:
+        raise ValueError("no node selected")
+    return chosen[-1]
+
+
+def delete(n: Optional[Node]) -> None:
+    require_main_thread("delete")
+    if n is None or n._deleted:
+        return
+    if n._parent is not None:
+        n._parent._children.remove(n)
+    if isinstance(n, Group):
+        for child in list(n._children):
+            delete(child)
+    n._deleted = True
+
+
+def thisNode() -> Node:
+    if not state().this_node:
+        raise RuntimeError("thisNode() outside a knob callback")
+    return state().this_node[-1]
+
+
+def frame(f: Optional[float] = None) -> float:
+    """The current frame; nuke.frame(f) moves to f (Foundry: nuke.frame)."""
+    if f is not None:
+        state().frame = float(f)
+    current = state().frame
+    return int(current) if float(current).is_integer() else current  # type: ignore[return-value]
+
+
+def run_button(knob: Script_Knob) -> None:
+    """A button press: thisNode() is the knob's node, the current group is that node if it is a
+    group or gizmo (else its parent), and the code runs in `__main__`'s namespace."""
+    node = knob.node()
+    context = node if isinstance(node, Group) else (node._parent or root())
+    state().this_node.append(node)
+    context.begin()
+    try:
+        scope = sys.modules["__main__"].__dict__.copy()
+        scope["nuke"] = sys.modules["nuke"]
+        exec(compile(str(knob._value), f"<{node.name()}.{knob._name}>", "exec"), scope)
+    finally:
+        context.end()
+        state().this_node.pop()
+
+
+def read_from_user_text(knob: Knob, text: str) -> None:
+    """File_Knob.fromUserText: 'path' or 'path first-last'; a Read reads its range and format from disk."""
+    from ._execute import frame_path, image_size
+
+    path, _, span = text.strip().partition(" ")
+    knob._value = path
+    node = knob._node
+    if node is None or node.Class() != "Read":
+        return
+    first = last = None
+    if span.strip():
+        a, _, b = span.strip().partition("-")
+        first, last = int(a), int(b or a)
+    if first is not None:
+        for name, value in (("first", first), ("last", last), ("origfirst", first), ("origlast", last)):
+            node[name].setValue(value)
+    probe = frame_path(project_path(path), int(first if first is not None else node["first"].value()))
+    size = image_size(probe)
+    if size is not None:
+        node["format"].setValue(Format(size[0], size[1], ""))

@@ -1,0 +1,72 @@
+"""The fake Nuke session's state and the main-thread rule every node and knob call obeys.
+
+Foundry's threading guide: nodes, knobs and the DAG may only be touched on the main thread;
+worker threads hand work over with `nuke.executeInMainThread`. Every public method of the fake
+classes is wrapped so a call from another thread raises, instead of silently working.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from ._menus import Menu, ToolBar
+    from ._nodes import Group, Node, Root
+
+
+class FakeState:
+    """Everything a Nuke session holds: the graph, the group context, paths, menus, the main-thread queue."""
+
+    def __init__(self, gui: bool = True) -> None:
+        self.gui = gui
+        self.root: Optional[Root] = None
+        self.context: List[Group] = []          # begin()/with-group stack; empty means root
+        self.frame = 1.0
+        self.plugin_paths: List[str] = []
+        self.menus: Dict[str, Menu] = {}
+        self.toolbars: Dict[str, ToolBar] = {}
+        self.main_queue: queue.Queue = queue.Queue()
+        self.printed: List[str] = []
+        self.messages: List[str] = []
+        self.this_node: List[Node] = []
+        self.on_script_load: List[Tuple[Callable, tuple, dict]] = []
+        self.executed: List[Tuple[str, int, int]] = []
+        self.raw_args: List[str] = []
+
+
+class _Holder:
+    state = FakeState()
+
+
+def state() -> FakeState:
+    return _Holder.state
+
+
+def reset(gui: bool) -> None:
+    _Holder.state = FakeState(gui)
+
+
+def require_main_thread(what: str) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError(f"fake nuke: {what} called from worker thread {threading.current_thread().name}")
+
+
+def main_thread_only(cls: type) -> type:
+    """Wrap every public method so a call from a worker thread fails, like touching Nuke off-thread."""
+    for attr, fn in list(vars(cls).items()):
+        if callable(fn) and not attr.startswith("_") and not isinstance(fn, type):
+
+            def wrapper(*args: Any, __fn: Callable = fn, __name: str = attr, **kwargs: Any) -> Any:
+                require_main_thread(f"{cls.__name__}.{__name}")
+                return __fn(*args, **kwargs)
+
+            wrapper.__name__ = attr
+            setattr(cls, attr, wrapper)
+    return cls
+
+
+def not_modelled(what: str) -> RuntimeError:
+    """The error for behaviour the fake cannot know: a test relying on it must fail, not pass by luck."""
+    return RuntimeError(f"fake nuke: {what} is not modelled; the fake refuses rather than guess")
