@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nuke
 
@@ -79,3 +80,44 @@ def test_values_survive_save_reopen_and_reload_names_dropped_inputs(tmp_path: Pa
     assert any("dropped" in n and "3.cfg" in n for n in notes)
     workflow_tab.reset(node)
     assert node["wf_3__steps"].value() == 4
+
+
+def test_per_frame_knob_values_reach_the_prompts_on_the_simulator(
+    sim_cluster: Any, tmp_path: Path, pump: Any, monkeypatch: Any
+) -> None:
+    from nuke_comfyui.host import job_state, render
+    from nuke_comfyui.host.session import get_session
+
+    cluster = sim_cluster(2)
+    monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps(
+        [{"name": f"gpu{i}", "host": "127.0.0.1", "port": p} for i, p in enumerate(cluster.ports)]))
+    monkeypatch.setenv("NUKE_COMFYUI_POLL_INTERVAL", "0.2")
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    write = nuke.nodes.Write(file=str(plate / "plate.%04d.png"))
+    write.setInput(0, nuke.nodes.Constant())
+    nuke.execute(write, 1001, 1003)
+    nuke.delete(write)
+    node = _node(tmp_path)
+    node.setInput(0, nuke.nodes.Read(file=str(plate / "plate.%04d.png"), first=1001, last=1003))
+    node["frame_range_mode"].setValue("custom")
+    node["custom_frames"].setValue("1001-1003")
+    node["output_dir"].setValue(str(tmp_path / "renders"))
+    workflow_tab.build(node, SIM_INFO)
+    denoise = node["wf_3__denoise"]
+    denoise.setAnimated()
+    for frame, value in ((1001, 0.25), (1002, 0.5), (1003, 0.75)):
+        denoise.setValueAt(value, frame)
+    node["wf_6__text"].setValue("plate at [frame]")
+    group_id = render.render_node(node.name())
+    pump(lambda: job_state.load(nuke.toNode(node.name())).state in ("completed", "partial", "failed"), 30)
+    snap = get_session().farm.scheduler.snapshot(group_id)
+    assert snap.state.value == "completed", [j.error for j in snap.jobs if j.error]
+    from PIL import Image
+
+    sent = {}
+    for job in snap.jobs:
+        with Image.open(job.outputs[0]) as img:
+            sent[job.frame] = json.loads(img.text["prompt"])
+    assert {f: p["3"]["inputs"]["denoise"] for f, p in sent.items()} == {1001: 0.25, 1002: 0.5, 1003: 0.75}
+    assert {f: p["6"]["inputs"]["text"] for f, p in sent.items()} == {f: f"plate at {f}" for f in (1001, 1002, 1003)}
