@@ -14,6 +14,7 @@ TCL such as `[frame]`), the others once.
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -21,11 +22,14 @@ import nuke
 
 from nuke_comfyui.core import workflow as wf
 from nuke_comfyui.core import workflow_sidecar
+from nuke_comfyui.core.errors import WorkflowError
+from nuke_comfyui.core.studio_workflows import check_workflow, list_workflows, studio_folder
 from nuke_comfyui.core.workflow_inputs import WorkflowInput, list_inputs
 
 TAB = "workflow_tab"
 KEYS = "workflow_keys"  # hidden: {knob name: input key}
 NOTES = "workflow_notes"
+PICK = "wf_studio_pick"  # the studio workflows folder's files (NUKE_COMFYUI_WORKFLOWS)
 PREFIX = "wf_"
 
 
@@ -73,6 +77,14 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None) -> List[str]:
         if name.startswith(PREFIX) or name in (TAB, KEYS, NOTES):
             node.removeKnob(node.knobs()[name])
     node.addKnob(nuke.Tab_Knob(TAB, "Workflow"))
+    studio = list_workflows(studio_folder())
+    if studio:
+        chooser = nuke.Enumeration_Knob(PICK, "studio workflow", [os.path.basename(p) for p in studio])
+        if os.path.basename(path) in chooser.values():
+            chooser.setValue(os.path.basename(path))
+        node.addKnob(chooser)
+        node.addKnob(nuke.PyScript_Knob(PREFIX + "use_pick", "Use",
+                                        "import nuke_comfyui.host.workflow_tab as tab\ntab.use_pick_this_node()"))
     for name, label, function in ((PREFIX + "reload", "Reload", "reload_this_node"),
                                   (PREFIX + "reset", "Reset to workflow values", "reset_this_node")):
         node.addKnob(nuke.PyScript_Knob(name, label, f"import nuke_comfyui.host.workflow_tab as tab\ntab.{function}()"))
@@ -83,7 +95,7 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None) -> List[str]:
             continue
         if item.title != title:
             title = item.title
-            node.addKnob(nuke.Text_Knob(knob_name(item.node + ".title"), title, ""))
+            node.addKnob(nuke.Text_Knob(PREFIX + "h_" + re.sub(r"[^A-Za-z0-9_]", "_", item.node), title, ""))
         knob = _make_knob(item)
         node.addKnob(knob)
         keys[knob.name()] = item.key
@@ -174,3 +186,31 @@ def knobs_status() -> str:
     from nuke_comfyui.host.knobs import STATUS
 
     return STATUS
+
+
+def pick(node: Any, per_server: Dict[str, Any]) -> List[str]:
+    """Use the studio workflow chosen in the pick list: set the file, validate it, rebuild the tab."""
+    from nuke_comfyui.core.object_info import merge
+
+    chosen = str(node[PICK].value())
+    path = next(p for p in list_workflows(studio_folder()) if os.path.basename(p) == chosen)
+    if path != str(node["workflow_file"].value()).strip() and KEYS in node.knobs():
+        node.removeKnob(node[KEYS])  # another workflow: its values start from its own file
+    node["workflow_file"].setValue(path)
+    problems = check_workflow(path, per_server)
+    try:
+        notes = build(node, merge(per_server))
+    except WorkflowError:
+        notes = []  # check_workflow already names why it does not load
+    notes = problems + [n for n in notes if n not in problems]
+    if NOTES in node.knobs():
+        node[NOTES].setValue("\n".join(notes))
+    return notes
+
+
+def use_pick_this_node() -> None:
+    from nuke_comfyui.host.session import get_session
+
+    node = nuke.thisNode()
+    notes = pick(node, get_session().farm.pool.object_infos())
+    node[knobs_status()].setValue("workflow ok" if not notes else f"workflow: {notes[0]}")

@@ -121,3 +121,26 @@ def test_per_frame_knob_values_reach_the_prompts_on_the_simulator(
             sent[job.frame] = json.loads(img.text["prompt"])
     assert {f: p["3"]["inputs"]["denoise"] for f, p in sent.items()} == {1001: 0.25, 1002: 0.5, 1003: 0.75}
     assert {f: p["6"]["inputs"]["text"] for f, p in sent.items()} == {f: f"plate at {f}" for f in (1001, 1002, 1003)}
+
+
+def test_studio_pick_list_validates_on_pick(tmp_path: Path, monkeypatch: Any) -> None:
+    studio = tmp_path / "studio"
+    studio.mkdir()
+    shutil.copy(ROOT / "examples/img2img.json", studio / "a_img2img.json")
+    shutil.copy(ROOT / "tests/core/data/ui_img2img_saved.json", studio / "b_saved.json")
+    (studio / "a_img2img.nkc.json").write_text('{"nuke_comfyui_sidecar": 1, "inputs": ["3.steps"]}')
+    monkeypatch.setenv("NUKE_COMFYUI_WORKFLOWS", str(studio))
+    node = _node(tmp_path)
+    workflow_tab.build(node, SIM_INFO)
+    assert node[workflow_tab.PICK].values() == ["a_img2img.json", "b_saved.json"]
+    lacking = json.loads(json.dumps(SIM_INFO))
+    lacking["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = ["other.safetensors"]
+    node[workflow_tab.PICK].setValue("b_saved.json")
+    notes = workflow_tab.pick(node, {"gpu1": SIM_INFO, "gpu2": lacking})
+    assert node["workflow_file"].value() == str(studio / "b_saved.json")
+    assert notes == ["Load Checkpoint > ckpt_name: 'sim-model.safetensors' is not on server gpu2"]
+    assert node["wf_3__steps"].value() == 28 and "gpu2" in node[workflow_tab.NOTES].value()
+    node[workflow_tab.PICK].setValue("a_img2img.json")
+    assert workflow_tab.pick(node, {"gpu1": SIM_INFO}) == []
+    assert [k for k in node.knobs() if k.startswith("wf_3__")] == ["wf_3__steps"]  # the sidecar's choice
+    assert workflow_tab.pick(node, {}) and "no server answered" in node[workflow_tab.NOTES].value()
