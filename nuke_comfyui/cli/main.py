@@ -22,6 +22,7 @@ COMMANDS = [
     ("demo", "nuke_comfyui.cli.demo_cmd"),
     ("render", "nuke_comfyui.cli.render_cmd"),
     ("bundle", "nuke_comfyui.cli.bundle_cmd"),
+    ("inputs", "nuke_comfyui.cli.inputs_cmd"),
     ("status", "nuke_comfyui.cli.status_cmd"),
     ("groups", "nuke_comfyui.cli.groups_cmd"),
     ("resume", "nuke_comfyui.cli.resume_cmd"),

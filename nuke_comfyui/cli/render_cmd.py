@@ -31,7 +31,7 @@ def add_group_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workflow", help="ComfyUI workflow in API format (JSON)")
+    parser.add_argument("workflow", help="ComfyUI workflow (API format or the normal saved format)")
     parser.add_argument("--output", "-o", required=True, help="folder the results are written into")
     parser.add_argument("--input", dest="input_pattern", default=None,
                         help="input frames, Nuke style: /plates/a.####.png or /plates/a.%%04d.png")
@@ -39,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variations", type=int, default=1, help="number of seed variations (default 1)")
     parser.add_argument("--seed-strategy", choices=SEED_STRATEGIES, default="random",
                         help="how variation seeds are derived from the base seed (default random)")
-    parser.add_argument("--base-seed", type=int, default=0, help="base seed (default 0)")
+    parser.add_argument("--base-seed", type=_base_seed, default=None,
+                        help="base seed (default, or -1: one variation keeps the workflow's seed, several start at 0)")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NODE.INPUT=VALUE",
+                        help="set a workflow input (node id or title; repeatable), e.g. --set KSampler.denoise=0.4")
+    parser.add_argument("--image", dest="images", action="append", default=[], metavar="NODE=FILE",
+                        help="feed another image-loading node (id or title) a file or sequence pattern")
     parser.add_argument("--strategy", choices=SERVER_STRATEGIES, default=None,
                         help="server choice (default: the configured one, normally fastest)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
@@ -49,6 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nuke_comfyui.cli import farm_task
 
     farm_task.add_arguments(parser)
+
+
+def _base_seed(text: str) -> Optional[int]:
+    """An int seed; -1 means none (what a farm bundle's BaseSeed parameter holds for "no base seed")."""
+    value = int(text)
+    if value < -1:
+        raise argparse.ArgumentTypeError(f"{value} is not a seed; give 0 or more (or -1 for none)")
+    return None if value == -1 else value
 
 
 def build_request(args: argparse.Namespace) -> Any:
@@ -69,6 +82,27 @@ def build_request(args: argparse.Namespace) -> Any:
     )
 
 
+def _is_ui(path: str) -> bool:
+    import json
+
+    from nuke_comfyui.core.ui_workflow import is_ui_workflow
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return is_ui_workflow(json.load(fh))
+    except (OSError, ValueError):
+        return False
+
+
+def _wait_for_object_info(farm: Any, wait: float = 10.0) -> None:
+    """The pool reads /object_info on its first probes; give them a bounded moment."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and not farm.pool.object_infos():
+        time.sleep(0.05)
+
+
 def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loaded: Any = None) -> Any:
     """Load the server settings (unless given) and start a farm on them."""
     from nuke_comfyui.core.config_loader import load_config
@@ -77,6 +111,28 @@ def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loa
     loaded = loaded if loaded is not None else load_config(getattr(args, "config", None))
     farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout)
     return farm.start()
+
+
+def apply_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
+    """`--set` and `--image`, typed against the servers' /object_info (the workflow's values without one)."""
+    from nuke_comfyui.core import workflow as wf
+    from nuke_comfyui.core.image_inputs import image_inputs
+    from nuke_comfyui.core.workflow_inputs import InputValueError, list_inputs, parse_assignments
+
+    if not args.assignments and not args.images:
+        return
+    info = farm.pool.object_info() if farm is not None else {}
+    workflow = wf.load_workflow(request.workflow_path, info or None)
+    request.values = parse_assignments(list_inputs(workflow, info), args.assignments) or None
+    images = {}
+    for text in args.images:
+        ref, eq, path = text.partition("=")
+        match = [i.node for i in image_inputs(workflow) if ref.strip() in (i.node, i.title)]
+        if not eq or len(match) != 1:
+            raise InputValueError(f"--image {text!r} must be NODE=FILE with NODE one image-loading node's id "
+                                  "or title; `nuke-comfyui inputs WORKFLOW` lists them")
+        images[match[0]] = os.path.abspath(path)
+    request.images = images or None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
     check_request(request, loaded.cluster.servers)
     farm = open_farm(args, loaded=loaded)
     try:
+        if (args.assignments or args.images) or _is_ui(request.workflow_path):
+            _wait_for_object_info(farm)
+        apply_inputs(request, args, farm)
         group_id = farm.scheduler.submit(request)
         return follow(farm.scheduler, group_id, as_json=args.json)
     finally:

@@ -30,6 +30,7 @@ NUKE_COMFYUI_POLL_INTERVAL   seconds between load probes (default 2)
 NUKE_COMFYUI_TIMEOUT         seconds a job may run before it is interrupted and retried (default 300)
 NUKE_COMFYUI_RETRIES         extra attempts after a failed one (default 2)
 NUKE_COMFYUI_DATA_DIR        folder for the job journal (default: the per-user data folder)
+NUKE_COMFYUI_WORKFLOWS       the studio workflows folder: its *.json files fill the node's pick list
 
 Setting both DIR variables of a server makes its transfer "shared" (frames are read and written
 through the shared folder); setting only one of them is an error. Without them frames are uploaded.
@@ -58,6 +59,7 @@ PREFIX = "NUKE_COMFYUI_"
 CONFIG = PREFIX + "CONFIG"
 SERVERS = PREFIX + "SERVERS"
 DATA_DIR = PREFIX + "DATA_DIR"
+WORKFLOWS = PREFIX + "WORKFLOWS"
 STRATEGY = PREFIX + "STRATEGY"
 POLL_INTERVAL = PREFIX + "POLL_INTERVAL"
 TIMEOUT = PREFIX + "TIMEOUT"
@@ -72,7 +74,7 @@ CLUSTER_VARIABLES = {"strategy": STRATEGY, "poll_interval": POLL_INTERVAL, "job_
 _CLUSTER_KINDS: Dict[str, Any] = {"strategy": str, "poll_interval": float, "job_timeout": float, "retries": int}
 _NUMBERED = re.compile(rf"^{PREFIX}({'|'.join(SERVER_FIELDS.values())})_(\d+)$")
 _SINGLE_NAMES = {PREFIX + suffix for suffix in SERVER_FIELDS.values()}
-_OTHER_NAMES = {CONFIG, SERVERS, DATA_DIR, *CLUSTER_VARIABLES.values()}
+_OTHER_NAMES = {CONFIG, SERVERS, DATA_DIR, WORKFLOWS, *CLUSTER_VARIABLES.values()}
 
 
 class EnvError(ValueError):

@@ -13,13 +13,20 @@ from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import Scheduler
 
 
+def _planner(pool: Any) -> Any:
+    """Plans that convert UI-format workflows with the pool's cached `/object_info`."""
+    from nuke_comfyui.core.scheduler.request_plan import plan_factory
+
+    return plan_factory(lambda: pool.object_info() if hasattr(pool, "object_info") else {})
+
+
 class Farm:
     """Pool + scheduler + journal for one process. Use as a context manager or start()/stop()."""
 
     def __init__(self, pool: Any, journal: Journal, scheduler: Optional[Scheduler] = None) -> None:
         self.pool = pool
         self.journal = journal
-        self.scheduler = scheduler or Scheduler(pool, journal)
+        self.scheduler = scheduler or Scheduler(pool, journal, plan_factory=_planner(pool))
         self._started = False
 
     @classmethod
@@ -36,7 +43,7 @@ class Farm:
         cluster = getattr(loaded, "cluster", loaded)
         pool = ServerPool(cluster)
         journal = Journal(journal_path)
-        return cls(pool, journal, Scheduler(pool, journal, job_timeout=job_timeout))
+        return cls(pool, journal, Scheduler(pool, journal, job_timeout=job_timeout, plan_factory=_planner(pool)))
 
     def start(self) -> Farm:
         if not self._started:

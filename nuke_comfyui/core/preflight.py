@@ -35,10 +35,13 @@ class MissingInputError(NukeComfyError):
 
 def check_request(request: Any, servers: Optional[Iterable[Any]] = None) -> None:
     """Raise the first problem of `request` (and of the servers it would use), before anything runs."""
-    from nuke_comfyui.core.workflow import load_workflow
+    from nuke_comfyui.core.ui_workflow import is_ui_workflow
+    from nuke_comfyui.core.workflow import load_workflow, read_workflow_data
 
     request.validate()
-    load_workflow(request.workflow_path)
+    data = read_workflow_data(request.workflow_path)
+    if not is_ui_workflow(data):  # a saved (UI) workflow is converted once the servers' node lists are known
+        load_workflow(request.workflow_path)
     check_input_frames(request)
     if servers is not None:
         check_shared_storage(servers, request)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.frames import FrameSet
@@ -46,7 +46,14 @@ class RenderRequest:
     """What to render: built by the CLI, the Nuke node and the panels; journaled as JSON.
 
     Variations are 0-based in JobSpec (shown as v01, v02, ... by every caller). Every frame of
-    one variation gets the same seed: seed_for(seed_strategy, base_seed, variation).
+    one variation gets the same seed: seed_for(seed_strategy, base_seed, variation). With one
+    variation and no base seed (None), the workflow keeps its own seed.
+
+    Workflow inputs: `values` {"<node id>.<input>": value} set for every job; `frame_values`
+    {"<node id>.<input>": {"<frame>": value}} set per frame (a job takes its first frame's value,
+    and the static value, else the workflow's, for frames not listed). `images` {"<loader node
+    id>": file or sequence pattern} feeds each further image-loading node. All are journaled with
+    the request, so a retry or a resume sends exactly the same values.
     """
 
     workflow_path: str
@@ -55,7 +62,7 @@ class RenderRequest:
     frames: Optional[str] = None
     variations: int = 1
     seed_strategy: str = "random"
-    base_seed: int = 0
+    base_seed: Optional[int] = None
     strategy: Optional[str] = None
     servers: Optional[List[str]] = None
     transfer: Optional[str] = None
@@ -63,6 +70,9 @@ class RenderRequest:
     job_type: Optional[str] = None
     chunk_size: int = 1
     label: str = ""
+    values: Optional[Dict[str, Any]] = None
+    frame_values: Optional[Dict[str, Dict[str, Any]]] = None
+    images: Optional[Dict[str, str]] = None
 
     def validate(self) -> None:
         """Raise RequestError (or FrameSetError / PatternError) for anything that cannot run as written."""
@@ -82,7 +92,7 @@ class RenderRequest:
         if self.seed_strategy not in SEED_STRATEGIES:
             known = ", ".join(SEED_STRATEGIES)
             raise RequestError(f"seed strategy {self.seed_strategy!r} is unknown; use one of {known}")
-        if not 0 <= self.base_seed <= MAX_SEED:
+        if self.base_seed is not None and not 0 <= self.base_seed <= MAX_SEED:
             raise RequestError(f"base seed {self.base_seed} must be between 0 and {MAX_SEED}")
         if self.strategy is not None and self.strategy not in SERVER_STRATEGIES:
             known = ", ".join(SERVER_STRATEGIES)
@@ -106,7 +116,7 @@ class RenderRequest:
 
     def _check_types(self) -> None:
         """Requests come from JSON and knobs too: a string where a number belongs is named, not a TypeError."""
-        for name, kinds in (("variations", (int,)), ("base_seed", (int,)), ("chunk_size", (int,)),
+        for name, kinds in (("variations", (int,)), ("base_seed", (int, type(None))), ("chunk_size", (int,)),
                             ("timeout", (int, float, type(None)))):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, kinds):
@@ -116,6 +126,34 @@ class RenderRequest:
                 raise RequestError(f"{name} must be text, not {getattr(self, name)!r}")
         if self.servers is not None and not all(isinstance(n, str) for n in self.servers):
             raise RequestError(f"servers must be a list of server names, not {self.servers!r}")
+        self._check_inputs()
+
+    def _check_inputs(self) -> None:
+        """Workflow input values and image inputs: keyed "<node>.<input>" / by node id, frames as text."""
+        if self.values is not None and not (isinstance(self.values, dict) and all(
+                isinstance(k, str) and "." in k for k in self.values)):
+            raise RequestError(f"values must map \"<node>.<input>\" to a value, not {self.values!r}")
+        for key, per_frame in (self.frame_values or {}).items():
+            if not isinstance(per_frame, dict) or not all(str(f).lstrip("-").isdigit() for f in per_frame):
+                raise RequestError(f"frame_values[{key!r}] must map frame numbers to values")
+        for node, pattern in (self.images or {}).items():
+            if not isinstance(pattern, str) or not pattern:
+                raise RequestError(f"image input {node!r} needs a file or sequence pattern, not {pattern!r}")
+            if self.input_pattern is None and not self.frames and ("#" in pattern or "%" in pattern):
+                raise RequestError(f"image input {node!r} is a sequence ({pattern}); give a frame set too")
+
+    def keeps_workflow_seed(self) -> bool:
+        """One variation and no base seed: render the workflow's own seed."""
+        return self.variations == 1 and self.base_seed is None
+
+    def values_for(self, frame: Optional[int]) -> Dict[str, Any]:
+        """The input values of a job at `frame`: static values, overridden by that frame's values."""
+        merged = dict(self.values or {})
+        if frame is not None:
+            for key, per_frame in (self.frame_values or {}).items():
+                if str(frame) in per_frame:
+                    merged[key] = per_frame[str(frame)]
+        return merged
 
     def expand(self) -> List[JobSpec]:
         """One JobSpec per (frame chunk) x variation, frames in order within each variation."""
@@ -125,7 +163,7 @@ class RenderRequest:
                                                if self.frames else [()])
         specs: List[JobSpec] = []
         for variation in range(self.variations):
-            seed = seed_for(self.seed_strategy, self.base_seed, variation)
+            seed = seed_for(self.seed_strategy, self.base_seed or 0, variation)
             for chunk in frame_chunks:
                 frame = chunk[0] if chunk else None
                 specs.append(JobSpec(

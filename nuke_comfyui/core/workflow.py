@@ -28,15 +28,27 @@ MAX_WORKFLOW_DEPTH = 64
 Workflow = Dict[str, Dict[str, Any]]
 
 
-def load_workflow(source: Union[str, Path, Dict[str, Any]]) -> Workflow:
-    """Read and check an API-format workflow (a path or an already parsed dict)."""
+def load_workflow(source: Union[str, Path, Dict[str, Any]], object_info: Optional[Dict[str, Any]] = None) -> Workflow:
+    """Read and check a workflow (a path or an already parsed dict) as API format.
+
+    A UI-format file (ComfyUI's normal Save) is converted with `object_info` (the servers'
+    merged `/object_info`); without it, the error says how to get an API-format file.
+    """
     where = str(source) if not isinstance(source, dict) else "workflow"
-    if isinstance(source, dict):
-        data: Any = source
-    else:
-        data = _read_json(Path(source), where)
-    _check_depth(data, where)
+    data = read_workflow_data(source)
+    from nuke_comfyui.core import ui_workflow
+
+    if ui_workflow.is_ui_workflow(data) and object_info is not None:
+        data = ui_workflow.convert(data, object_info, where)
     return validate(data, where)
+
+
+def read_workflow_data(source: Union[str, Path, Dict[str, Any]]) -> Any:
+    """The file's JSON (size, syntax and nesting checked), in whichever format it was saved."""
+    where = str(source) if not isinstance(source, dict) else "workflow"
+    data = source if isinstance(source, dict) else _read_json(Path(source), where)
+    _check_depth(data, where)
+    return data
 
 
 def _read_json(path: Path, where: str) -> Any:
@@ -72,7 +84,8 @@ def _check_depth(data: Any, where: str) -> None:
 def validate(data: Any, where: str = "workflow") -> Workflow:
     """Check the shape of an API-format workflow; UI-format files get told how to export API format."""
     if isinstance(data, dict) and "nodes" in data and "links" in data:
-        raise WorkflowError(f"{where} is a ComfyUI UI workflow, not API format; in ComfyUI use "
+        raise WorkflowError(f"{where} is a ComfyUI UI workflow (saved with Save), and no server answered "
+                            "/object_info to convert it; start a server, or in ComfyUI use "
                             "Workflow > Export (API) and pick that file")
     if isinstance(data, dict) and isinstance(data.get("prompt"), dict):
         data = data["prompt"]

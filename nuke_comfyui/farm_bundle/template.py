@@ -65,6 +65,9 @@ class BundleOptions:
 Parameter = Tuple[Dict[str, Any], Any]  # (definition, value written to parameter_values.yaml)
 
 
+NO_BASE_SEED = -1  # `render --base-seed -1`: no base seed (OpenJD INT parameters cannot be empty)
+
+
 def _param(name: str, kind: str, value: Any, description: str, **extra: Any) -> Parameter:
     """One job parameter. Its value goes to parameter_values.yaml; non-path values are also the
     template's default (OpenJD allows only relative defaults for PATH parameters)."""
@@ -110,8 +113,10 @@ def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Param
         _param("SeedStrategy", "STRING", request.seed_strategy, "How variation seeds follow from the base seed.",
                allowedValues=list(SEED_STRATEGIES),
                userInterface={"control": "DROPDOWN_LIST", **_label("Seed strategy")}),
-        _param("BaseSeed", "INT", request.base_seed, "Base seed of the variations.",
-               minValue=0, maxValue=MAX_SEED, userInterface={"control": "SPIN_BOX", **_label("Base seed")}),
+        _param("BaseSeed", "INT", NO_BASE_SEED if request.base_seed is None else request.base_seed,
+               f"Base seed of the variations; {NO_BASE_SEED}: none (one variation keeps the workflow's own "
+               "seed, several start at 0).",
+               minValue=NO_BASE_SEED, maxValue=MAX_SEED, userInterface={"control": "SPIN_BOX", **_label("Base seed")}),
         _param("GroupId", "STRING", options.group_id,
                "Job group id: names the result folder (<label>_<first 8>). Keep it to re-run into the same "
                "folder; a new 32-hex-digit id starts a new group.",

@@ -153,7 +153,7 @@ def read_request(
         frames=frames.text if frames is not None else None,
         variations=variations,
         seed_strategy=str(node[SEED_STRATEGY].value()),
-        base_seed=int(node[BASE_SEED].value()),
+        base_seed=int(node[BASE_SEED].value()) or None,  # 0: one variation keeps the workflow seed
         strategy=str(node[SERVER_STRATEGY].value()),
         servers=server_subset(node),
         transfer=transfer_override(node),

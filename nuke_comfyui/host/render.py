@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.host import job_state, knobs
+from nuke_comfyui.host import job_state, knobs, workflow_tab
 from nuke_comfyui.host.graph import all_nodes, find_node
 from nuke_comfyui.host.inputs import SharedFolder, prepare_input
 from nuke_comfyui.host.main_thread import call_on_main
@@ -66,11 +66,14 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
                          with_alpha=bool(workflow) and reads_input_mask(workflow))
     explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
-    return knobs.read_request(
+    request = knobs.read_request(
         node,
         input_pattern=plan.pattern if plan else None,
         frames=span if plan is not None or explicit else None,
     )
+    request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
+                                            node.knobs() else (None, None))
+    return request
 
 
 def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,

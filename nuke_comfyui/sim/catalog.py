@@ -72,7 +72,7 @@ class Catalog:
             if not self.has(name):
                 continue
             entry = copy.deepcopy(self.info(name))
-            if name == "LoadImage":
+            if name in ("LoadImage", "LoadImageMask"):
                 files = input_files(input_dir) if files is None else files
                 entry["input"]["required"]["image"][0] = files
             elif name == "CheckpointLoaderSimple":

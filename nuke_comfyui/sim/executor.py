@@ -156,7 +156,7 @@ class PromptRun:
                 parts[key] = [self._signature(str(value[0])), value[1]]
             else:
                 parts[key] = value
-        if node["class_type"] == "LoadImage":
+        if node["class_type"] in ("LoadImage", "LoadImageMask"):
             path = self.server.folders.annotated_path(str(node.get("inputs", {}).get("image", "")))
             if path is not None and path.is_file():
                 stat = path.stat()

@@ -66,6 +66,25 @@ def load_image(ctx: NodeContext, *, image: str) -> NodeResult:
     return ([rgb], [mask]), None
 
 
+def load_image_mask(ctx: NodeContext, *, image: str, channel: str) -> NodeResult:
+    """ComfyUI's LoadImageMask: the chosen channel as the mask, alpha inverted (1 - alpha) like LoadImage."""
+    path = ctx.folders.annotated_path(image)
+    if path is None or not path.is_file():
+        raise FileNotFoundError(f"[Errno 2] No such file or directory: '{path}'")
+    with Image.open(path) as src:
+        src.load()
+        rgba = src if src.getbands() == ("R", "G", "B", "A") else src.convert("RGBA")
+        band = channel[:1].upper()
+        mask = rgba.getchannel(band) if band in rgba.getbands() else Image.new("L", (64, 64), 0)
+        if band == "A":
+            mask = ImageOps.invert(mask)
+    return ([mask],), None
+
+
+def mask_to_image(ctx: NodeContext, *, mask: Images) -> NodeResult:
+    return ([m.convert("RGB") for m in mask],), None
+
+
 def _save(ctx: NodeContext, images: Images, prefix: str, kind: str) -> Dict[str, Any]:
     results = []
     for img in images:
@@ -223,6 +242,8 @@ def ksampler_advanced(
 
 FUNCTIONS: Dict[str, Callable[..., NodeResult]] = {
     "LoadImage": load_image,
+    "LoadImageMask": load_image_mask,
+    "MaskToImage": mask_to_image,
     "SaveImage": save_image,
     "PreviewImage": preview_image,
     "ImageInvert": image_invert,

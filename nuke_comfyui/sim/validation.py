@@ -87,7 +87,7 @@ class _Validator:
                 inputs=inputs,
                 errors=errors,
             )
-        if class_type == "LoadImage" and "image" in inputs and not isinstance(inputs["image"], list):
+        if class_type in ("LoadImage", "LoadImageMask") and "image" in inputs and not isinstance(inputs["image"], list):
             image = str(inputs["image"])
             path = self.folders.annotated_path(image)
             if path is None or not path.is_file():
@@ -201,7 +201,7 @@ class _Validator:
                 }
             )
             return
-        if class_type == "LoadImage" and name == "image":
+        if class_type in ("LoadImage", "LoadImageMask") and name == "image":
             return  # VALIDATE_INPUTS replaces the combo check (file check done by the caller)
         try:
             if "min" in extra and val < extra["min"]:

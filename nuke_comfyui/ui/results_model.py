@@ -7,7 +7,7 @@ and the thumbnails loaded so far; `JobTileDelegate` paints a tile: picture or st
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nuke_comfyui.ui.palette import job_color, state_value
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, combine_flags, enum_int
@@ -52,6 +52,8 @@ class ResultsModel(QtCore.QAbstractListModel):
         self._jobs: List[Any] = []
         self._row: Dict[str, int] = {}
         self._thumbs: Dict[str, QtGui.QPixmap] = {}
+        #: the workflow input values a job was sent with (the panel reads them from the journal)
+        self.values_for: Optional[Callable[[Any], Dict[str, Any]]] = None
 
     def set_jobs(self, jobs: Sequence[Any]) -> None:
         self.beginResetModel()
@@ -100,6 +102,8 @@ class ResultsModel(QtCore.QAbstractListModel):
             return f"{job_title(job)}\n{job_state_text(job)}"
         if role == int(Qt.ItemDataRole.ToolTipRole):
             lines = [job_title(job), f"seed {job.seed}", f"server {job.server or '-'}", job_state_text(job)]
+            values = self.values_for(job) if self.values_for is not None else {}
+            lines += [f"{key} = {value!r}"[:120] for key, value in sorted(values.items())]
             lines += [str(path) for path in job.outputs[:3]]
             return "\n".join(lines)
         if role == JOB_ROLE:

@@ -83,6 +83,8 @@ class JobResultsPanel(QtWidgets.QWidget):
         self._current: Optional[str] = None
 
         self.model = ResultsModel(self)
+        self._requests: Dict[str, Any] = {}
+        self.model.values_for = self._job_values
         self.thumbnails = ThumbnailLoader(thumbnail_size, self)
         self.thumbnails.loaded.connect(self._on_thumbnail)
         self._build_widgets()
@@ -233,7 +235,28 @@ class JobResultsPanel(QtWidgets.QWidget):
             self._load_snapshot(group_id)
         return state
 
+    def _job_values(self, job: Any) -> Dict[str, Any]:
+        """The input values a job was sent with, from its group's journaled request ({} until read)."""
+        request = self._requests.get(job.group_id)
+        return request.values_for(job.frame) if request is not None else {}
+
+    def _read_request(self, group_id: str) -> Any:
+        """Worker thread: the group's journaled RenderRequest, or None when there is no journal."""
+        from nuke_comfyui.core.render_request import RenderRequest
+
+        journal = getattr(self._scheduler, "journal", None)
+        return RenderRequest.from_json(journal.group(group_id).request) if journal is not None else None
+
+    def _on_request(self, group_id: str, request: Any) -> None:
+        self._requests[group_id] = request
+
     def _load_snapshot(self, group_id: str) -> None:
+        run_in_background(
+            lambda: self._read_request(group_id),
+            lambda request: self._on_request(group_id, request),
+            lambda exc: log.debug("no journaled request for %s: %s", group_id, exc),
+            owner=self,
+        )
         run_in_background(
             lambda: self._scheduler.snapshot(group_id),
             self._on_snapshot,

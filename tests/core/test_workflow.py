@@ -41,7 +41,7 @@ def test_load_reads_api_format_and_unwraps_a_prompt_envelope(tmp_path: Path) -> 
 
 
 def test_ui_format_points_at_export_api(tmp_path: Path) -> None:
-    with pytest.raises(WorkflowError, match=r"UI workflow, not API format.*Export \(API\)"):
+    with pytest.raises(WorkflowError, match=r"UI workflow.*no server answered.*Export \(API\)"):
         wf.load_workflow(write(tmp_path, {"nodes": [], "links": [], "version": 0.4}))
 
 

@@ -219,22 +219,22 @@ def test_bundle_refuses_a_workflow_the_tasks_could_not_run(tmp_path: Path, capsy
 
 def test_render_options_the_template_does_not_know_are_passed_on(tmp_path: Path, capsys: pytest.CaptureFixture,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """A render option added later (say `--set NODE.INPUT=VALUE`) still reaches every task."""
+    """Render options the template has no parameter for (`--set NODE.INPUT=VALUE`, one added later) reach every task."""
     from nuke_comfyui.cli import render_cmd
 
     original = render_cmd.add_arguments
 
     def with_set(parser: Any) -> None:
         original(parser)
-        parser.add_argument("--set", action="append", default=[])
         parser.add_argument("--dry", action="store_true")
 
     monkeypatch.setattr(render_cmd, "add_arguments", with_set)
     argv = ["bundle", str(EXAMPLES / "txt2img_variations.json"), "--output", str(tmp_path / "out"),
-            "--set", "6.text=a fox", "--set", "3.steps=8", "--label", "fox", "--bundle-dir", str(tmp_path / "b")]
+            "--set", "6.text=a fox", "--set", "3.steps=8", "--label", "fox", "--dry",
+            "--bundle-dir", str(tmp_path / "b")]
     assert main(argv) == 0
     args = yaml.safe_load((tmp_path / "b" / "template.yaml").read_text())["steps"][0]["script"]["actions"]["onRun"]
-    assert args["args"][-6:] == ["--label", "fox", "--set", "6.text=a fox", "--set", "3.steps=8"]
+    assert args["args"][-7:] == ["--label", "fox", "--set", "6.text=a fox", "--set", "3.steps=8", "--dry"]
 
 
 def test_tasks_starting_together_share_one_group_folder(tmp_path: Path) -> None:

@@ -108,3 +108,25 @@ def test_monitor_window_shows_both_panels_and_closes_cleanly(qtbot: Any, sim_clu
         assert not window.isVisible() and isinstance(window, QtWidgets.QMainWindow)
     finally:
         farm.stop()
+
+
+
+def test_job_details_show_the_input_values_each_job_was_sent(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    from nuke_comfyui.ui.qt import QtCore
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    farm = farm_on(sim_cluster(1), tmp_path)
+    panel = JobResultsPanel(farm.scheduler)
+    qtbot.addWidget(panel)
+    try:
+        group_id = farm.scheduler.submit(RenderRequest(
+            workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"), variations=2, base_seed=3,
+            values={"6.text": "a quiet harbour", "3.steps": 6}))
+        panel.watch(group_id)
+        wait_until(lambda: states(panel) == ["completed"] * 2, 20)
+        tip = lambda: str(panel.model.index(0, 0).data(QtCore.Qt.ItemDataRole.ToolTipRole))  # noqa: E731
+        wait_until(lambda: "6.text = 'a quiet harbour'" in tip(), 10)
+        assert "3.steps = 6" in tip()
+    finally:
+        panel.shutdown()
+        farm.stop()

@@ -63,6 +63,7 @@ class _Server:
     backoff: float = 0.0
     probing: bool = False
     classes: Optional[FrozenSet[str]] = None  # None = not known (yet, or /object_info failed)
+    object_info: Optional[Dict[str, Any]] = None  # the last /object_info answer (input specs, combos)
     capability_checked: bool = False
     caps: Capabilities = field(default_factory=Capabilities)  # protocol features (capabilities.py)
     caps_probed: bool = False  # learned since the server last came back
@@ -197,6 +198,18 @@ class ServerPool:
                     and s.status.checked_at is None]
 
     # -- changing --------------------------------------------------------------------------
+
+    def object_infos(self) -> Dict[str, Dict[str, Any]]:
+        """The cached `/object_info` of every enabled server that answered it, by server name."""
+        with self._lock:
+            return {name: s.object_info for name, s in self._servers.items()
+                    if s.config.enabled and s.object_info is not None}
+
+    def object_info(self) -> Dict[str, Any]:
+        """One `/object_info` over the enabled servers (each class as the first server declares it)."""
+        from nuke_comfyui.core.object_info import merge
+
+        return merge(self.object_infos())
 
     def refresh(self) -> List[ServerStatus]:
         """Probe every enabled server now (in parallel) and wait for the answers."""
@@ -358,6 +371,7 @@ class ServerPool:
             classes = None
         with self._lock:
             server.classes = classes
+            server.object_info = info if classes is not None else None
             server.capability_checked = True
 
     def _apply_capabilities(self, server: _Server, status: ServerStatus, came_back: bool) -> ServerStatus:

@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any, List, Optional, Sequence
 
+from nuke_comfyui.core.image_inputs import image_value as image_value_for
 from nuke_comfyui.core.scheduler import results, safe_removal
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.transfer import InputTransfer
@@ -31,11 +32,14 @@ def submit(
     prompt_id: str,
     client_id: str,
 ) -> Any:
-    """Stage the job's input on `server`, build its prompt and POST it; returns the SubmitResult."""
+    """Stage the job's inputs on `server`, build its prompt and POST it; returns the SubmitResult."""
     image_value: Optional[str] = None
     if job.input_path:
         image_value = transfer.image_value(job.input_path, server, client, plan.transfer)
     prompt = plan.build_prompt(plan, job, image_value)
+    for node_id, path in (plan.image_paths(job) if plan.image_paths is not None else {}).items():
+        staged = transfer.image_value(path, server, client, plan.transfer)
+        prompt[node_id].setdefault("inputs", {})["image"] = image_value_for(prompt[node_id]["class_type"], staged)
     return client.submit(prompt, client_id=client_id, prompt_id=prompt_id)
 
 

@@ -48,6 +48,8 @@ class GroupPlan:
     servers: Optional[List[str]] = None  # restrict to these server names
     request_json: str = "{}"
     layout: Optional[OutputLayout] = None
+    #: further image inputs of a job: {loader node id: local file}, staged and patched per attempt
+    image_paths: Optional[Callable[[Any], Dict[str, str]]] = None
 
     def template(self) -> Dict[str, Any]:
         """A fresh, private copy of the workflow (json.loads is faster than deepcopy)."""

@@ -228,7 +228,7 @@ def test_ten_thousand_job_group_is_small(make_harness, tmp_path: Path) -> None:
     import tracemalloc
 
     h = make_harness(FakeServer("a"))
-    h.pool.choose = lambda placement, in_flight: None  # no room anywhere: every job waits client-side
+    h.pool.choose = lambda placement, in_flight, backlog=1: None  # no room anywhere: every job waits client-side
     tracemalloc.start()
     try:
         gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(10_000)))
