@@ -248,3 +248,24 @@ def test_tasks_starting_together_share_one_group_folder(tmp_path: Path) -> None:
             folders = set(pool.map(claim_group_folder, [str(out)] * 8, ["shot"] * 8, ["d" * 32] * 8))
         assert folders == {out / f"shot_{'d' * 8}"}
         assert (out / f"shot_{'d' * 8}" / ".nuke_comfyui_group").read_text() == "d" * 32
+
+
+def test_no_base_seed_travels_as_minus_one_and_the_task_reads_it_back_as_none() -> None:
+    """OpenJD INT parameters cannot be empty: 'no base seed' (one variation keeps the workflow's own
+    seed) is BaseSeed -1, which `render --base-seed -1` reads as None, so the farm keeps it too."""
+    import argparse
+
+    from nuke_comfyui.cli import render_cmd
+
+    request = _request(variations=1, base_seed=None)
+    values = parameter_values(request, BundleOptions())
+    assert values["BaseSeed"] == -1
+    decode_job_template(template=job_template(request, BundleOptions()),  # -1 is inside the declared range
+                        supported_extensions=["TASK_CHUNKING"])
+    parser = argparse.ArgumentParser()
+    render_cmd.add_arguments(parser)
+    parsed = parser.parse_args(["w.json", "--output", "o", "--base-seed", "-1"])
+    assert parsed.base_seed is None
+    assert parser.parse_args(["w.json", "--output", "o", "--base-seed", "5"]).base_seed == 5
+    with pytest.raises(SystemExit):
+        parser.parse_args(["w.json", "--output", "o", "--base-seed", "-2"])
