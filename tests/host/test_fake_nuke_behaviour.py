@@ -249,3 +249,14 @@ def test_write_refuses_what_it_cannot_render(tmp_path):
         nuke.execute(write, 1, 1)
     nuke.execute(write, 1, 1, 1, views=["left"])
     assert (tmp_path / "a.0001.png").is_file()
+
+
+def test_ask_answers_only_what_the_test_plays_and_refuses_otherwise():
+    """Foundry's Nuke Python API, nuke.ask(prompt): "Show a Yes/No dialog; returns True for Yes".
+    A modal dialog waits for a user; the fake has none, so an unanswered ask raises."""
+    state = nuke._fake_state()
+    state.answers.extend([True, False])
+    assert nuke.ask("Submit?") is True and nuke.ask("Really?") is False
+    assert state.asked[-2:] == ["Submit?", "Really?"]
+    with pytest.raises(RuntimeError, match="no answer queued"):
+        nuke.ask("Again?")

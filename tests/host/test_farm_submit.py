@@ -1,8 +1,7 @@
 """The "Submit to farm" button and `headless.py --farm` in the fake Nuke.
 
 `nuke.ask(prompt) -> bool` (Foundry's Nuke Python API: "Show a Yes/No dialog; returns True for
-Yes") is not in the shared fake; the tests that reach it set it for themselves, and the fake's
-refusal of an unknown attribute catches any other call.
+Yes") is in the fake: it answers only with a reply the test queued and refuses otherwise.
 """
 
 from __future__ import annotations
@@ -85,8 +84,8 @@ def test_button_offers_deadline_submit_and_runs_it_off_the_main_thread(
     (tmp_path / "shots").mkdir()
     name = _script(tmp_path)
     log = _fake_deadline(tmp_path, monkeypatch)
-    asked: List[str] = []
-    monkeypatch.setattr(nuke, "ask", lambda prompt: asked.append(prompt) or True, raising=False)
+    nuke._fake_state().answers.append(True)  # the artist says Yes
+    asked = nuke._fake_state().asked
     threads: List[Any] = []
     real = farm_submit.submit_in_background
     monkeypatch.setattr(farm_submit, "submit_in_background", lambda n, c: threads.append(real(n, c)))

@@ -127,6 +127,17 @@ def message(prompt: str) -> None:
     state().messages.append(prompt)
 
 
+def ask(prompt: str) -> bool:
+    """Foundry's API: "Show a Yes/No dialog; returns True for Yes". A modal dialog needs a user and
+    the main thread: the fake answers only with a reply a test queued, and refuses otherwise."""
+    require_main_thread("ask")
+    state().asked.append(prompt)
+    if not state().answers:
+        raise RuntimeError(f"fake nuke.ask({prompt!r}): no answer queued (a real Nuke would wait for the user); "
+                           "append one to nuke._fake_state().answers")
+    return state().answers.pop(0)
+
+
 def alert(prompt: str) -> None:
     message(prompt)
 

@@ -30,6 +30,8 @@ class FakeState:
         self.main_queue: queue.Queue = queue.Queue()
         self.printed: List[str] = []
         self.messages: List[str] = []
+        self.asked: List[str] = []  # nuke.ask prompts shown
+        self.answers: List[bool] = []  # queued Yes/No replies for nuke.ask (a test plays the user)
         self.this_node: List[Node] = []
         self.on_script_load: List[Tuple[Callable, tuple, dict]] = []
         self.executed: List[Tuple[str, int, int]] = []
