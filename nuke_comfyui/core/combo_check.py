@@ -11,7 +11,7 @@ the input, the value and the server. A server whose `/object_info` is unknown is
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Sequence
 
 from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core.workflow_inputs import WorkflowInput
@@ -25,7 +25,7 @@ class ComboVerdict:
     lacking: Dict[str, List[str]] = field(default_factory=dict)  # server -> "Title > input: 'value'"
 
 
-def check_servers(inputs: Sequence[WorkflowInput], values: Dict[str, Iterable[Any]],
+def check_servers(inputs: Sequence[WorkflowInput], values: Mapping[str, Iterable[Any]],
                   per_server: Dict[str, oi.ObjectInfo]) -> ComboVerdict:
     """Judge each server; `values` maps input keys to every value the render sends (file's value otherwise)."""
     verdict = ComboVerdict()

@@ -78,7 +78,7 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
             return []
         per_server, notes = cached_object_infos()
         return notes + workflow_tab.choose(node, per_server)
-    except Exception as exc:  # noqa: BLE001 - a knob callback must never raise into Nuke
+    except Exception as exc:  # a knob callback must never raise into Nuke
         log.warning("nuke-comfyui: choosing the workflow of %s failed", name, exc_info=True)
         _report(node, f"workflow: {exc}")
         return [str(exc)]
@@ -91,5 +91,5 @@ def _report(node: Any, text: str) -> None:
         node[knobs.STATUS].setValue(text)
         if workflow_tab.NOTES in node.knobs():
             node[workflow_tab.NOTES].setValue(text)
-    except Exception:  # noqa: BLE001 - the node may be gone; the log has the problem
-        log.warning("nuke-comfyui: could not show %r on the node", text)
+    except Exception:  # the node may be gone; the log has the problem
+        log.warning("nuke-comfyui: could not show %r on the node", text, exc_info=True)

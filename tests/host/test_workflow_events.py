@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -152,7 +151,7 @@ def test_render_refuses_a_tab_built_from_another_file(servers: _Pool, tmp_path: 
     nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
     other = _flow(tmp_path, "other.json")
     node[knobs.WORKFLOW].setValue(str(other))  # a script changed it: no knobChanged
-    with pytest.raises(knobs.NodeSetupError, match="built from .*shot_v001.json.*now .*other.json.*Reload"):
+    with pytest.raises(knobs.NodeSetupError, match=r"built from .*shot_v001\.json.*now .*other\.json.*Reload"):
         render.node_request(node, get_session())
     assert not (tmp_path / "out").exists()  # refused before any input frame was written
     workflow_events.choose_workflow(node)  # the fix the message names

@@ -10,7 +10,8 @@ Behaviour the fake cannot know raises "not modelled" instead of guessing.
 Modules: `_state` (session, main-thread rule), `_tcl` (knob-text evaluation, .nk quoting),
 `_knobs` (knob classes, text evaluation), `_numeric` (numeric knobs, animation, expressions),
 `_classes` (built-in node classes' knobs), `_nodes` (nodes, groups, context, name resolution),
-`_create` (creating and deleting nodes, buttons), `_callbacks` (knobChanged, the artist editing a knob), `_execute` (Read/Write rendering, main-thread
+`_create` (creating and deleting nodes, buttons),
+`_callbacks` (knobChanged, the artist editing a knob), `_execute` (Read/Write rendering, main-thread
 handoff), `_script` (.nk save/open, gizmo files), `_menus` (menus, paths, messages).
 Public names mirror the real API (a test checks each one against the types-nuke stubs);
 test helpers start with `_fake_`.
