@@ -12,6 +12,7 @@ the node before Render.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from nuke_comfyui.core import env as contract
 from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core import workflow as wf
-from nuke_comfyui.core.errors import NukeComfyError, WorkflowError
+from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.workflow_inputs import list_inputs, missing_combo_values
 from nuke_comfyui.core.workflow_sidecar import SUFFIX
 
@@ -31,20 +32,25 @@ log = logging.getLogger(__name__)
 def studio_folder(environ: Optional[Mapping[str, str]] = None, cluster: Any = None) -> Optional[str]:
     """The effective studio workflows folder, or None when neither the variable nor the settings set one.
 
-    `cluster` is a loaded ClusterConfig (its `workflows_folder` already has the variable applied);
-    without one the settings are read now (a small JSON file), and a broken settings file falls
-    back to the variable alone (Render reports the settings problem itself).
+    `cluster` is a loaded ClusterConfig (its `workflows_folder` already has the variable applied).
+    Without one: the variable, else the settings file's `workflows_folder`, read now (a small
+    file, so a folder saved in the Settings panel shows on the next pick without a restart), the
+    same precedence as the loader's; an unreadable file gives no folder (the loader reports it).
     """
+    if cluster is not None:
+        return getattr(cluster, "workflows_folder", None) or None
     env = os.environ if environ is None else environ
-    if cluster is None:
-        from nuke_comfyui.core.config_loader import load_config
-
-        try:
-            cluster = load_config(environ=env).cluster
-        except NukeComfyError as exc:
-            log.warning("studio workflows folder: settings not readable (%s); using %s only", exc, ENV_VAR)
-            return env.get(ENV_VAR, "").strip() or None
-    return getattr(cluster, "workflows_folder", None) or None
+    variable = env.get(ENV_VAR, "").strip()
+    if variable:
+        return variable
+    path = Path(contract.settings_path(env)).expanduser()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        log.debug("studio workflows folder: %s not readable (%s)", path, exc)
+        return None
+    value = data.get("workflows_folder") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def list_workflows(folder: Optional[str]) -> List[str]:

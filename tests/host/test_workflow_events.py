@@ -185,3 +185,31 @@ def test_menu_py_registers_the_hook_once_for_comfy_nodes_only() -> None:
     table = nuke._fake_state().knob_changed
     assert [entry[0] for entry in table["ComfyRender"]] == [workflow_events.knob_changed]
     assert "*" not in table
+
+
+def test_a_nuke_that_also_reports_programmatic_changes_builds_once(servers: _Pool, tmp_path: Path,
+                                                                   monkeypatch: Any) -> None:
+    """Nuke 17's reference: knobChanged runs for programmatic changes too. Play that with the fake's
+    own callback runner on every String/File knob setValue: picking still builds the tab once."""
+    from nuke_comfyui.host import workflow_tab as tab
+
+    real_set = nuke.String_Knob.setValue
+
+    def set_and_report(self: Any, val: Any) -> bool:
+        done = real_set(self, val)
+        if self._node is not None:
+            nuke._callbacks.run_knob_changed(self._node, self)
+        return done
+
+    builds: List[str] = []
+    real_build = tab.build
+    monkeypatch.setattr(tab, "build", lambda node, *a, **k: builds.append(node.name()) or real_build(node, *a, **k))
+    monkeypatch.setenv("NUKE_COMFYUI_WORKFLOWS", str(tmp_path / "studio"))
+    _flow(tmp_path / "studio", "a.json")
+    _flow(tmp_path / "studio", "b.json")
+    node = nuke.createNode(knobs.NODE_CLASS)
+    nuke._fake_user_edit(node[knobs.WORKFLOW], str(tmp_path / "studio" / "a.json"))
+    monkeypatch.setattr(nuke.String_Knob, "setValue", set_and_report)
+    builds.clear()
+    nuke._fake_user_edit(node[workflow_tab.PICK], "b.json")
+    assert builds == [node.name()] and node[knobs.STATUS].value() == "workflow ok"
