@@ -240,6 +240,8 @@ class ClusterConfig(BaseModel):
     stats_interval: float = 10.0
     job_timeout: float = 300.0
     retries: int = 2
+    #: the studio workflows folder: its *.json files fill the Comfy node's pick list (None: no list)
+    workflows_folder: Optional[str] = None
 
     _numbers = field_validator("poll_interval", "stats_interval", "job_timeout", "retries",
                                mode="before")(_not_a_bool)
@@ -257,6 +259,16 @@ class ClusterConfig(BaseModel):
         if value < 0:
             raise ValueError(f"retries {value} must be 0 or more (extra attempts after the first)")
         return value
+
+    @field_validator("workflows_folder", mode="before")
+    @classmethod
+    def _folder(cls, value: Any) -> Any:
+        """Blank means unset; a folder that does not exist (yet) is allowed: shares mount late."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("workflows_folder must be a folder path as text, e.g. /studio/comfy_workflows")
+        return value.strip()
 
     @model_validator(mode="after")
     def _unique_names(self) -> ClusterConfig:

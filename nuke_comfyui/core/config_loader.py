@@ -39,6 +39,10 @@ class LoadedConfig:
     sources: List[str] = field(default_factory=list)
     path: Optional[Path] = None  # the settings file that was read or would be written
     warnings: List[str] = field(default_factory=list)  # variables or file entries that had no effect
+    #: cluster fields an environment variable set (field -> variable): the panel shows them read-only
+    cluster_variables: Dict[str, str] = field(default_factory=dict)
+    #: the settings file's own cluster values (what Save keeps for a field a variable overrides)
+    file_cluster: Dict[str, Any] = field(default_factory=dict)
 
     def from_environment(self, index: int) -> bool:
         return self.sources[index].startswith("NUKE_COMFYUI_")
@@ -87,7 +91,9 @@ def load_config(path: Union[str, Path, None] = None, environ: Optional[Mapping[s
     cluster = _cluster(servers, settings, file_data, env_cluster, contract.CLUSTER_VARIABLES)
     for warning in warnings:
         log.warning("configuration: %s", warning)
-    return LoadedConfig(cluster=cluster, sources=[source for source, _, _ in raw], path=settings, warnings=warnings)
+    return LoadedConfig(cluster=cluster, sources=[source for source, _, _ in raw], path=settings, warnings=warnings,
+                        cluster_variables={key: contract.CLUSTER_VARIABLES[key] for key in env_cluster},
+                        file_cluster={k: v for k, v in file_data.items() if k != "servers"})
 
 
 def save_config(cluster: ClusterConfig, path: Union[str, Path, None] = None) -> Path:

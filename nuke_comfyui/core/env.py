@@ -31,6 +31,7 @@ NUKE_COMFYUI_TIMEOUT         seconds a job may run before it is interrupted and 
 NUKE_COMFYUI_RETRIES         extra attempts after a failed one (default 2)
 NUKE_COMFYUI_DATA_DIR        folder for the job journal (default: the per-user data folder)
 NUKE_COMFYUI_WORKFLOWS       the studio workflows folder: its *.json files fill the node's pick list
+                             (the settings file's "workflows_folder"; this variable wins over it)
 
 Setting both DIR variables of a server makes its transfer "shared" (frames are read and written
 through the shared folder); setting only one of them is an error. Without them frames are uploaded.
@@ -43,7 +44,7 @@ Servers come from the first of these that defines any: NUKE_COMFYUI_SERVERS, num
 single-server variables, the settings file; with none of them, one server "local" at 127.0.0.1:8188.
 Sources are never merged: the lower ones are ignored (and reported as a warning), so what a farm
 job or launcher sets is exactly what runs.
-Cluster settings (strategy, poll interval, timeout, retries) start from defaults, then the settings
+Cluster settings (strategy, poll interval, timeout, retries, workflows folder) start from defaults, then the settings
 file, then the variables above: a variable always wins, so a farm job can override a studio file.
 Empty variables count as unset. Other NUKE_COMFYUI_* names are reported as probable typos.
 """
@@ -70,8 +71,9 @@ SERVER_FIELDS = {"host": "IP", "port": "PORT", "name": "NAME", "dir_local": "DIR
                  "dir_remote": "DIR_REMOTE", "token": "TOKEN"}
 # cluster field -> variable, and how its text is read
 CLUSTER_VARIABLES = {"strategy": STRATEGY, "poll_interval": POLL_INTERVAL, "job_timeout": TIMEOUT,
-                     "retries": RETRIES}
-_CLUSTER_KINDS: Dict[str, Any] = {"strategy": str, "poll_interval": float, "job_timeout": float, "retries": int}
+                     "retries": RETRIES, "workflows_folder": WORKFLOWS}
+_CLUSTER_KINDS: Dict[str, Any] = {"strategy": str, "poll_interval": float, "job_timeout": float, "retries": int,
+                                  "workflows_folder": str}
 _NUMBERED = re.compile(rf"^{PREFIX}({'|'.join(SERVER_FIELDS.values())})_(\d+)$")
 _SINGLE_NAMES = {PREFIX + suffix for suffix in SERVER_FIELDS.values()}
 _OTHER_NAMES = {CONFIG, SERVERS, DATA_DIR, WORKFLOWS, *CLUSTER_VARIABLES.values()}

@@ -1,4 +1,5 @@
-"""What menu.py does in a GUI session: the ComfyUI menu, the toolbar, the dockable panels.
+"""What menu.py does in a GUI session: the ComfyUI menu, the toolbar, the dockable panels, the
+workflow-change hook (nuke.addKnobChanged for Comfy nodes: an interactive event, so GUI only).
 
 Panels are registered by a string that Nuke evaluates only when the pane opens (and when a saved
 workspace is restored), so building the menu never imports Qt. Nuke evaluates that string in a
@@ -72,12 +73,20 @@ def run_menu() -> None:
         ("ComfyUI menu and toolbar", build_menus),
         ("panels", register_panels),
         ("script-load hook", lambda: nuke.addOnScriptLoad(_reattach)),
+        ("workflow-change hook", _follow_workflow_changes),
     ]
     for what, step in steps:
         try:
             step()
         except Exception:
             log.exception("nuke-comfyui: building the %s failed; Nuke continues without it", what)
+
+
+def _follow_workflow_changes() -> None:
+    """knobChanged on Comfy nodes: choosing a workflow builds the Workflow tab (host.workflow_events)."""
+    from nuke_comfyui.host import workflow_events
+
+    workflow_events.register()
 
 
 def _reattach() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.host import job_state, knobs, workflow_tab
+from nuke_comfyui.host import job_state, knobs, render_check, workflow_tab
 from nuke_comfyui.host.graph import all_nodes, find_node
 from nuke_comfyui.host.inputs import SharedFolder, prepare_input
 from nuke_comfyui.host.main_thread import call_on_main
@@ -62,6 +62,7 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     upload = transfer == "upload" or not shared
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)
+    servers = render_check.vet(node, frame_list, session.farm.pool.object_infos())  # stale tab, COMBO values
     workflow = knobs.evaluated(node, knobs.WORKFLOW).strip()
     plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
                          with_alpha=bool(workflow) and reads_input_mask(workflow))
@@ -73,6 +74,7 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     )
     request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
                                             node.knobs() else (None, None))
+    request.servers = servers
     return request
 
 

@@ -9,6 +9,13 @@ and expressions persist in the saved script; a reload restores the knobs of inpu
 exist (their saved script text, curves included) and names the ones dropped. Rendering reads
 each knob: animated or expression knobs per frame (`valueAt`, `evaluate(frame)` for text with
 TCL such as `[frame]`), the others once.
+A hidden `workflow_source` knob records the file the tab was built from and each knob's value
+as built (its script text): a rebuild from another file or a changed one keeps only what the
+artist changed (edited, animated, expressions) for inputs that still exist, names the dropped
+edits, and lets untouched inputs take the new file's values. Render refuses a tab built from
+another file than the one on the node (see host.render_check). Choosing a workflow (file
+browser, studio list, Reload; see host.workflow_events) validates it against every enabled
+server at once (`choose`).
 """
 
 from __future__ import annotations
@@ -28,8 +35,9 @@ from nuke_comfyui.core.workflow_inputs import WorkflowInput, list_inputs
 
 TAB = "workflow_tab"
 KEYS = "workflow_keys"  # hidden: {knob name: input key}
+SOURCE = "workflow_source"  # hidden: {"path": file built from, "baseline": {input key: knob script as built}}
 NOTES = "workflow_notes"
-PICK = "wf_studio_pick"  # the studio workflows folder's files (NUKE_COMFYUI_WORKFLOWS)
+PICK = "wf_studio_pick"  # the studio workflows folder's files (settings' workflows_folder / NUKE_COMFYUI_WORKFLOWS)
 PREFIX = "wf_"
 
 
@@ -66,18 +74,44 @@ def _keys(node: Any) -> Dict[str, str]:
         return {}
 
 
-def build(node: Any, object_info: Optional[Dict[str, Any]] = None) -> List[str]:
-    """(Re)build the tab from the node's workflow; returns notes (dropped inputs, fallbacks, sidecar)."""
-    path = str(node["workflow_file"].value()).strip()
+def source(node: Any) -> Dict[str, Any]:
+    """What the tab was built from: {"path": ..., "baseline": {...}}; {} for no tab or an older script."""
+    knob = node.knobs().get(SOURCE)
+    try:
+        data = json.loads(knob.getText()) if knob is not None and knob.getText() else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def workflow_path(node: Any) -> str:
+    return str(node["workflow_file"].value()).strip()
+
+
+def _edits(node: Any) -> Dict[str, str]:
+    """Script text of the inputs the artist changed since the build (all of them for an older script)."""
+    saved = {key: node[name].toScript() for name, key in _keys(node).items() if name in node.knobs()}
+    baseline = source(node).get("baseline")
+    if not isinstance(baseline, dict):
+        return saved
+    return {key: text for key, text in saved.items() if baseline.get(key) != text}
+
+
+def build(node: Any, object_info: Optional[Dict[str, Any]] = None, folder: Optional[str] = None) -> List[str]:
+    """(Re)build the tab from the node's workflow; returns notes (dropped inputs, fallbacks, sidecar).
+
+    `folder` is the studio workflows folder for the pick list (default: the effective setting).
+    """
+    path = workflow_path(node)
     workflow = wf.load_workflow(path, object_info or None)
     sidecar = workflow_sidecar.load_sidecar(path)
     view = workflow_sidecar.apply(sidecar, list_inputs(workflow, object_info))
-    saved = {key: node[name].toScript() for name, key in _keys(node).items() if name in node.knobs()}
+    edits = _edits(node)
     for name in list(node.knobs()):
-        if name.startswith(PREFIX) or name in (TAB, KEYS, NOTES):
+        if name.startswith(PREFIX) or name in (TAB, KEYS, SOURCE, NOTES):
             node.removeKnob(node.knobs()[name])
     node.addKnob(nuke.Tab_Knob(TAB, "Workflow"))
-    studio = list_workflows(studio_folder())
+    studio = list_workflows(folder if folder is not None else studio_folder())
     if studio:
         chooser = nuke.Enumeration_Knob(PICK, "studio workflow", [os.path.basename(p) for p in studio])
         if os.path.basename(path) in chooser.values():
@@ -89,6 +123,8 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None) -> List[str]:
                                   (PREFIX + "reset", "Reset to workflow values", "reset_this_node")):
         node.addKnob(nuke.PyScript_Knob(name, label, f"import nuke_comfyui.host.workflow_tab as tab\ntab.{function}()"))
     keys: Dict[str, str] = {}
+    baseline: Dict[str, str] = {}
+    notes = list(view.problems)
     title = None
     for item in view.inputs:
         if item.is_seed:
@@ -99,25 +135,32 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None) -> List[str]:
         knob = _make_knob(item)
         node.addKnob(knob)
         keys[knob.name()] = item.key
-        if item.key in saved:
-            knob.fromScript(saved[item.key])
-    notes = list(view.problems)
-    dropped = sorted(set(saved) - set(keys.values()))
+        baseline[item.key] = knob.toScript()
+        if item.key in edits:
+            try:
+                knob.fromScript(edits[item.key])
+            except ValueError:
+                notes.append(f"your value {edits[item.key]!r} of {item.key} is not one of its choices now; "
+                             "the workflow's value is used")
+    dropped = sorted(set(edits) - set(keys.values()))
     if dropped:
-        notes.append("dropped values of inputs no longer in the workflow: " + ", ".join(dropped))
+        notes.append("dropped your values of inputs no longer in the workflow: " + ", ".join(dropped))
     if not object_info:
         notes.append("no server answered /object_info: knob types guessed from the workflow's values")
-    key_knob = nuke.String_Knob(KEYS, "workflow keys")
-    key_knob.setValue(json.dumps(keys, sort_keys=True))
-    key_knob.setVisible(False)
-    node.addKnob(key_knob)
+    for name, label, text in ((KEYS, "workflow keys", json.dumps(keys, sort_keys=True)),
+                              (SOURCE, "workflow source", json.dumps({"path": path, "baseline": baseline},
+                                                                     sort_keys=True))):
+        hidden = nuke.String_Knob(name, label)
+        hidden.setValue(text)
+        hidden.setVisible(False)
+        node.addKnob(hidden)
     node.addKnob(nuke.Text_Knob(NOTES, "", "\n".join(notes)))
     return notes
 
 
 def reset(node: Any) -> None:
     """"Reset to workflow values": every input knob back to the file's value (animation cleared)."""
-    workflow = wf.load_workflow(str(node["workflow_file"].value()).strip())
+    workflow = wf.load_workflow(workflow_path(node))
     by_key = {i.key: i for i in list_inputs(workflow)}
     for name, key in _keys(node).items():
         if name in node.knobs() and key in by_key:
@@ -167,15 +210,10 @@ def read_values(node: Any, frames: Sequence[int]) -> Tuple[Dict[str, Any], Dict[
 
 
 def reload_this_node() -> None:
-    """The Reload button: rebuild with the farm's cached /object_info; problems go on the node."""
-    from nuke_comfyui.core.errors import NukeComfyError
-    from nuke_comfyui.host.session import get_session
+    """The Reload button: rebuild and validate with the farm's cached /object_info (never raises)."""
+    from nuke_comfyui.host.workflow_events import choose_workflow
 
-    node = nuke.thisNode()
-    try:
-        build(node, get_session().farm.pool.object_info())
-    except NukeComfyError as exc:
-        node[knobs_status()].setValue(f"workflow: {exc}")
+    choose_workflow(nuke.thisNode())
 
 
 def reset_this_node() -> None:
@@ -188,29 +226,48 @@ def knobs_status() -> str:
     return STATUS
 
 
-def pick(node: Any, per_server: Dict[str, Any]) -> List[str]:
-    """Use the studio workflow chosen in the pick list: set the file, validate it, rebuild the tab."""
+def picked_path(node: Any, folder: Optional[str] = None) -> str:
+    """The file of the studio workflow chosen in the pick list."""
+    chosen = str(node[PICK].value())
+    found = [p for p in list_workflows(folder if folder is not None else studio_folder())
+             if os.path.basename(p) == chosen]
+    if not found:
+        raise WorkflowError(f"studio workflow {chosen!r} is no longer in the studio workflows folder; "
+                            "press Reload to refresh the list")
+    return found[0]
+
+
+def choose(node: Any, per_server: Dict[str, Any], folder: Optional[str] = None) -> List[str]:
+    """Build the tab for the node's workflow and validate it on every server; notes and status on the node.
+
+    Problems first (the file does not load, a server lacks node classes, a COMBO value a server
+    lacks: the knob's value), then the build's notes (dropped values, fallbacks, sidecar).
+    """
     from nuke_comfyui.core.object_info import merge
 
-    chosen = str(node[PICK].value())
-    path = next(p for p in list_workflows(studio_folder()) if os.path.basename(p) == chosen)
-    if path != str(node["workflow_file"].value()).strip() and KEYS in node.knobs():
-        node.removeKnob(node[KEYS])  # another workflow: its values start from its own file
-    node["workflow_file"].setValue(path)
-    problems = check_workflow(path, per_server)
+    path = workflow_path(node)
     try:
-        notes = build(node, merge(per_server))
+        notes = build(node, merge(per_server), folder)
     except WorkflowError:
-        notes = []  # check_workflow already names why it does not load
+        notes = []  # check_workflow names why it does not load
+    values = read_values(node, [])[0] if source(node).get("path") == path else {}
+    problems = check_workflow(path, per_server, values)
     notes = problems + [n for n in notes if n not in problems]
     if NOTES in node.knobs():
         node[NOTES].setValue("\n".join(notes))
+    more = f" (+{len(notes) - 1} more on the Workflow tab)" if len(notes) > 1 else ""
+    node[knobs_status()].setValue("workflow ok" if not notes else f"workflow: {notes[0]}{more}")
     return notes
 
 
-def use_pick_this_node() -> None:
-    from nuke_comfyui.host.session import get_session
+def pick(node: Any, per_server: Dict[str, Any], folder: Optional[str] = None) -> List[str]:
+    """Use the studio workflow chosen in the pick list: set the file, rebuild the tab, validate it."""
+    node["workflow_file"].setValue(picked_path(node, folder))
+    return choose(node, per_server, folder)
 
-    node = nuke.thisNode()
-    notes = pick(node, get_session().farm.pool.object_infos())
-    node[knobs_status()].setValue("workflow ok" if not notes else f"workflow: {notes[0]}")
+
+def use_pick_this_node() -> None:
+    """The Use button beside the pick list (choosing in the list does the same through knobChanged)."""
+    from nuke_comfyui.host.workflow_events import choose_workflow
+
+    choose_workflow(nuke.thisNode(), from_pick=True)

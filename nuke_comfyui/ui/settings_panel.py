@@ -5,6 +5,8 @@ Servers from the settings file (and new ones) are editable: add, remove, duplica
 and the loader can never disagree. Servers defined by environment variables are shown read-only
 with the variable they came from (`LoadedConfig.sources`). A path-mapping preview shows where a
 local path lands on each server. Connection tests and saving run in workers: no I/O on the GUI thread.
+The cluster box (strategy, intervals, retries, studio workflows folder) is `cluster_form`; the
+server rows' rules are `server_entries`.
 """
 
 from __future__ import annotations
@@ -14,56 +16,17 @@ import logging
 from typing import Any, Callable, Dict, List, Optional
 
 from nuke_comfyui.ui.background import run_in_background
+from nuke_comfyui.ui.cluster_form import STRATEGIES, ClusterForm
 from nuke_comfyui.ui.config_messages import field_messages, validate_cluster, validate_server
 from nuke_comfyui.ui.qt import QtCore, QtWidgets, Signal
-from nuke_comfyui.ui.server_form import ERROR_STYLE, ServerForm
+from nuke_comfyui.ui.server_entries import ServerEntry, default_tester, is_env_source, remote_preview, server_values
+from nuke_comfyui.ui.server_form import ServerForm
 
 log = logging.getLogger(__name__)
 Qt = QtCore.Qt
 
-STRATEGIES = ["fastest", "least-loaded", "priority", "round-robin"]
 Tester = Callable[[Any], Any]
-
-
-def server_values(server: Any) -> Dict[str, Any]:
-    """A ServerConfig as a plain dict of raw values (`${VAR}` references untouched)."""
-    return dict(server.model_dump(mode="python")) if hasattr(server, "model_dump") else dict(server)
-
-
-def is_env_source(source: str) -> bool:
-    """Servers whose source is an environment variable cannot be edited here."""
-    return not source.startswith("file") and source not in ("", "new", "panel")
-
-
-def remote_preview(server: Any, local_path: str) -> str:
-    """Where `local_path` lands on `server`, or why it cannot be mapped (names the fix)."""
-    from nuke_comfyui.core.errors import PathMappingError
-    from nuke_comfyui.core.paths import PathMapping
-
-    try:
-        return str(PathMapping.for_server(server).to_remote(local_path))
-    except PathMappingError as exc:
-        return f"not mapped: {exc}"
-
-
-def default_tester(server: Any) -> Any:
-    """Probe one server configuration (the pool's test, which never needs a running pool)."""
-    from nuke_comfyui.core.pool import test_connection
-
-    return test_connection(server)
-
-
-class _Entry:
-    """One row of the server list: raw values plus where the server came from."""
-
-    def __init__(self, values: Dict[str, Any], source: str) -> None:
-        self.values = values
-        self.source = source
-        self.errors: Dict[str, str] = {}
-
-    @property
-    def read_only(self) -> bool:
-        return is_env_source(self.source)
+__all__ = ["STRATEGIES", "SettingsPanel", "default_tester", "is_env_source", "remote_preview", "server_values"]
 
 
 class SettingsPanel(QtWidgets.QWidget):
@@ -86,12 +49,12 @@ class SettingsPanel(QtWidgets.QWidget):
         self._path = path or (str(loaded.path) if getattr(loaded, "path", None) else None)
         self._tester = tester or default_tester
         sources = list(getattr(loaded, "sources", []) or [])
-        self._entries: List[_Entry] = [
-            _Entry(server_values(server), sources[i] if i < len(sources) else "")
+        self._entries: List[ServerEntry] = [
+            ServerEntry(server_values(server), sources[i] if i < len(sources) else "")
             for i, server in enumerate(loaded.cluster.servers)
         ]
         self._current = -1
-        self._build(loaded.cluster)
+        self._build(loaded)
         self._reload_list(0 if self._entries else -1)
         self._preview_timer = QtCore.QTimer(self)
         self._preview_timer.setSingleShot(True)
@@ -99,7 +62,7 @@ class SettingsPanel(QtWidgets.QWidget):
         self._preview_timer.timeout.connect(self.update_preview)
 
     # -- construction ------------------------------------------------------------------------
-    def _build(self, cluster: Any) -> None:
+    def _build(self, loaded: Any) -> None:
         self.server_list = QtWidgets.QListWidget()
         self.server_list.currentRowChanged.connect(self._on_row_changed)
         self.add_button = QtWidgets.QPushButton("Add")
@@ -118,7 +81,13 @@ class SettingsPanel(QtWidgets.QWidget):
         self.test_button.clicked.connect(self.test_current)
         self.test_result = QtWidgets.QLabel("")
         self.test_result.setWordWrap(True)
-        self._build_cluster(cluster)
+        self.cluster_form = ClusterForm(loaded.cluster, getattr(loaded, "cluster_variables", None),
+                                        getattr(loaded, "file_cluster", None))
+        self.cluster_form.edited.connect(self.validate_all)
+        form = self.cluster_form  # the editors, by their old names (tests, screenshots)
+        self.strategy, self.poll_interval, self.stats_interval = form.strategy, form.poll_interval, form.stats_interval
+        self.job_timeout, self.retries, self.workflows_folder = form.job_timeout, form.retries, form.workflows_folder
+        self.cluster_error = form.error
         self.preview_input = QtWidgets.QLineEdit()
         self.preview_input.setPlaceholderText("Type a local path, e.g. /mnt/comfy/input/plate.1001.png")
         self.preview_input.textChanged.connect(lambda _text: self._preview_timer.start())
@@ -132,33 +101,6 @@ class SettingsPanel(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self._layout()
-
-    def _build_cluster(self, cluster: Any) -> None:
-        self.strategy = QtWidgets.QComboBox()
-        self.strategy.addItems(STRATEGIES)
-        self.strategy.setCurrentIndex(max(0, self.strategy.findText(str(cluster.strategy))))
-        self.poll_interval = self._double(cluster.poll_interval, 0.0, 3600.0, " s")
-        self.stats_interval = self._double(getattr(cluster, "stats_interval", 10.0), 0.0, 3600.0, " s")
-        self.job_timeout = self._double(cluster.job_timeout, 0.0, 86400.0, " s")
-        self.retries = QtWidgets.QSpinBox()
-        self.retries.setRange(-1, 100)
-        self.retries.setValue(int(cluster.retries))
-        self.cluster_error = QtWidgets.QLabel("")
-        self.cluster_error.setStyleSheet(ERROR_STYLE)
-        self.cluster_error.setWordWrap(True)
-        self.cluster_error.setVisible(False)
-        for widget in (self.poll_interval, self.stats_interval, self.job_timeout, self.retries):
-            widget.valueChanged.connect(lambda *_: self.validate_all())
-        self.strategy.currentIndexChanged.connect(lambda *_: self.validate_all())
-
-    @staticmethod
-    def _double(value: float, low: float, high: float, suffix: str) -> QtWidgets.QDoubleSpinBox:
-        box = QtWidgets.QDoubleSpinBox()
-        box.setRange(low, high)
-        box.setDecimals(2)
-        box.setSuffix(suffix)
-        box.setValue(float(value))
-        return box
 
     def _layout(self) -> None:
         list_buttons = QtWidgets.QGridLayout()
@@ -184,22 +126,13 @@ class SettingsPanel(QtWidgets.QWidget):
         top.addLayout(left, 1)
         top.addLayout(right, 2)
 
-        cluster_box = QtWidgets.QGroupBox("Cluster")
-        cluster_form = QtWidgets.QFormLayout(cluster_box)
-        cluster_form.addRow("Strategy", self.strategy)
-        cluster_form.addRow("Poll interval", self.poll_interval)
-        cluster_form.addRow("Stats interval", self.stats_interval)
-        cluster_form.addRow("Job timeout", self.job_timeout)
-        cluster_form.addRow("Retries", self.retries)
-        cluster_form.addRow(self.cluster_error)
-
         preview_box = QtWidgets.QGroupBox("Path mapping preview")
         preview_layout = QtWidgets.QVBoxLayout(preview_box)
         preview_layout.addWidget(self.preview_input)
         preview_layout.addWidget(self.preview_table)
 
         bottom = QtWidgets.QHBoxLayout()
-        bottom.addWidget(cluster_box, 1)
+        bottom.addWidget(self.cluster_form, 1)
         bottom.addWidget(preview_box, 2)
 
         save_row = QtWidgets.QHBoxLayout()
@@ -224,7 +157,7 @@ class SettingsPanel(QtWidgets.QWidget):
 
     def add_server(self) -> None:
         name = self._unique_name("server")
-        self._entries.append(_Entry({"name": name, "host": "127.0.0.1", "port": 8188}, "new"))
+        self._entries.append(ServerEntry({"name": name, "host": "127.0.0.1", "port": 8188}, "new"))
         self._reload_list(len(self._entries) - 1)
 
     def duplicate_server(self) -> None:
@@ -232,7 +165,7 @@ class SettingsPanel(QtWidgets.QWidget):
             return
         values = copy.deepcopy(self._entries[self._current].values)
         values["name"] = self._unique_name(f"{values.get('name') or 'server'}-copy")
-        self._entries.insert(self._current + 1, _Entry(values, "new"))
+        self._entries.insert(self._current + 1, ServerEntry(values, "new"))
         self._reload_list(self._current + 1)
 
     def remove_server(self) -> None:
@@ -263,7 +196,7 @@ class SettingsPanel(QtWidgets.QWidget):
         self.server_list.blockSignals(True)
         self.server_list.clear()
         for entry in self._entries:
-            self.server_list.addItem(self._item_text(entry))
+            self.server_list.addItem(entry.item_text())
         self.server_list.blockSignals(False)
         self._current = -1
         if select >= 0:
@@ -271,12 +204,6 @@ class SettingsPanel(QtWidgets.QWidget):
         else:
             self.form.set_values({"name": ""}, read_only=True, source="nothing: add a server")
         self.validate_all()
-
-    @staticmethod
-    def _item_text(entry: _Entry) -> str:
-        name = entry.values.get("name") or "(unnamed)"
-        flag = "  [!]" if entry.errors else ""
-        return f"{name}  (from {entry.source})" + flag if entry.read_only else name + flag
 
     def _on_row_changed(self, row: int) -> None:
         self._current = row
@@ -294,18 +221,12 @@ class SettingsPanel(QtWidgets.QWidget):
         entry = self._entries[self._current]
         entry.values = self.form.values()
         self.validate_all()
-        self.server_list.item(self._current).setText(self._item_text(entry))
+        self.server_list.item(self._current).setText(entry.item_text())
         self._preview_timer.start()
 
     # -- validation --------------------------------------------------------------------------
     def cluster_values(self) -> Dict[str, Any]:
-        return {
-            "strategy": self.strategy.currentText(),
-            "poll_interval": self.poll_interval.value(),
-            "stats_interval": self.stats_interval.value(),
-            "job_timeout": self.job_timeout.value(),
-            "retries": self.retries.value(),
-        }
+        return self.cluster_form.values()
 
     def validate_all(self) -> Optional[Any]:
         """Validate every server and the cluster; show messages; return the file's ClusterConfig or None."""
@@ -323,12 +244,11 @@ class SettingsPanel(QtWidgets.QWidget):
                 servers.append(config)
             item = self.server_list.item(i)
             if item is not None:
-                item.setText(self._item_text(entry))
+                item.setText(entry.item_text())
         if 0 <= self._current < len(self._entries):
             self.form.show_errors(self._entries[self._current].errors)
         cluster, cluster_errors = validate_cluster(servers, self.cluster_values())
-        self.cluster_error.setText("\n".join(cluster_errors.values()))
-        self.cluster_error.setVisible(bool(cluster_errors))
+        self.cluster_form.show_errors(cluster_errors)
         self.save_button.setEnabled(ok and cluster is not None)
         self.validated.emit()
         return cluster if ok else None

@@ -10,7 +10,8 @@ Behaviour the fake cannot know raises "not modelled" instead of guessing.
 Modules: `_state` (session, main-thread rule), `_tcl` (knob-text evaluation, .nk quoting),
 `_knobs` (knob classes, text evaluation), `_numeric` (numeric knobs, animation, expressions),
 `_classes` (built-in node classes' knobs), `_nodes` (nodes, groups, context, name resolution),
-`_create` (creating and deleting nodes, buttons), `_execute` (Read/Write rendering, main-thread
+`_create` (creating and deleting nodes, buttons),
+`_callbacks` (knobChanged, the artist editing a knob), `_execute` (Read/Write rendering, main-thread
 handoff), `_script` (.nk save/open, gizmo files), `_menus` (menus, paths, messages).
 Public names mirror the real API (a test checks each one against the types-nuke stubs);
 test helpers start with `_fake_`.
@@ -21,7 +22,8 @@ from __future__ import annotations
 import queue
 from typing import Any, List
 
-from . import _state
+from . import _callbacks, _state
+from ._callbacks import addKnobChanged, removeKnobChanged, thisKnob
 from ._classes import Format_Knob
 from ._create import allNodes, createNode, delete, frame, nodes, selectedNode, selectedNodes, thisNode
 from ._execute import execute, executeInMainThread, executeInMainThreadWithResult, render, views
@@ -109,6 +111,7 @@ __all__ = [
     "Tab_Knob",
     "Text_Knob",
     "ToolBar",
+    "addKnobChanged",
     "addOnScriptLoad",
     "alert",
     "allNodes",
@@ -128,6 +131,7 @@ __all__ = [
     "pluginAppendPath",
     "pluginPath",
     "rawArgs",
+    "removeKnobChanged",
     "render",
     "root",
     "scriptClear",
@@ -138,6 +142,7 @@ __all__ = [
     "selectedNode",
     "selectedNodes",
     "thisGroup",
+    "thisKnob",
     "thisNode",
     "toNode",
     "toolbar",
@@ -212,3 +217,13 @@ def _fake_reload_read(node: Any) -> None:
 
 
 Node._fake_reload = _fake_reload_read  # type: ignore[attr-defined]
+
+
+def _fake_user_edit(knob: Any, value: Any) -> None:
+    """The artist changes knob to value in the control panel; knobChanged callbacks run (see _callbacks)."""
+    _callbacks.user_edit(knob, value)
+
+
+def _fake_open_panel(node: Any) -> None:
+    """The artist opens node's control panel (knobChanged with the dummy knob showPanel)."""
+    _callbacks.open_panel(node)

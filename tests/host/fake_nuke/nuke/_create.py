@@ -158,6 +158,7 @@ def run_button(knob: Script_Knob) -> None:
     node = knob.node()
     context = node if isinstance(node, Group) else (node._parent or root())
     state().this_node.append(node)
+    state().this_knob.append(knob)
     context.begin()
     try:
         scope = sys.modules["__main__"].__dict__.copy()
@@ -165,6 +166,7 @@ def run_button(knob: Script_Knob) -> None:
         exec(compile(str(knob._value), f"<{node.name()}.{knob._name}>", "exec"), scope)
     finally:
         context.end()
+        state().this_knob.pop()
         state().this_node.pop()
 
 

@@ -281,7 +281,9 @@ def root() -> Root:
 
 
 def thisGroup() -> Group:
-    """The current group: innermost begin()/with, else root."""
+    """The current group: innermost begin()/with, else root (not modelled inside knobChanged)."""
+    if not state().context and state().in_knob_changed:
+        raise not_modelled("the current group inside a knobChanged callback (open one with `with group:`)")
     return state().context[-1] if state().context else root()
 
 

@@ -33,6 +33,9 @@ class FakeState:
         self.asked: List[str] = []  # nuke.ask prompts shown
         self.answers: List[bool] = []  # queued Yes/No replies for nuke.ask (a test plays the user)
         self.this_node: List[Node] = []
+        self.this_knob: List[Any] = []  # thisKnob() of the running knob callback or button
+        self.knob_changed: Dict[str, List[Tuple[Callable, tuple, dict, Any]]] = {}  # addKnobChanged, by class
+        self.in_knob_changed = 0  # >0 while knobChanged callbacks run
         self.on_script_load: List[Tuple[Callable, tuple, dict]] = []
         self.executed: List[Tuple[str, int, int]] = []
         self.raw_args: List[str] = []

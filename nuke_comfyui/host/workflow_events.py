@@ -1,0 +1,95 @@
+"""The artist chooses a workflow: the node's knobChanged callback, and the one function behind every way.
+
+Choosing happens three ways: the `workflow file` knob (typed, or the file browser), the studio
+pick list, and the Reload / Use buttons. Each ends in `choose_workflow`, which rebuilds the
+Workflow tab (values the artist changed are kept where the input still exists, dropped ones are
+named) and validates it against every enabled server, with notes and the status line on the node.
+
+The callback is registered with `nuke.addKnobChanged(..., nodeClass="ComfyRender")` from menu.py
+(GUI sessions only: knobChanged is an interactive event) rather than a `knobChanged` knob in the
+gizmo, so scripts saved with the node carry no Python and a farm without the plugin loads them.
+Foundry documents knobChanged as "called when the user changes a knob", also with dummy knobs
+(`showPanel`, `inputChange`) when the panel opens or inputs change, and Nuke 17 also for
+programmatic changes; so the callback
+- returns at once for any other knob (it runs on every knob change of every Comfy node),
+- is re-entrant: the `workflow_file` it sets itself (pick list) or a rebuild's own knob changes
+  do not start a second rebuild,
+- never raises into Nuke (problems go on the node's notes and status line, details in the log),
+- never waits on the network: it uses the farm's cached `/object_info` (no answer yet means the
+  knob types are guessed and the notes say so; press Reload once the servers are up).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Set, Tuple
+
+import nuke
+
+from nuke_comfyui.host import knobs, workflow_tab
+
+log = logging.getLogger(__name__)
+
+WATCHED = (knobs.WORKFLOW, workflow_tab.PICK)
+
+
+class _Busy:
+    """Full names of nodes whose workflow is being chosen now (re-entrancy guard, main thread only)."""
+
+    nodes: Set[str] = set()
+
+
+def register() -> None:
+    """menu.py: follow workflow changes on every Comfy node (registering twice keeps one entry)."""
+    nuke.addKnobChanged(knob_changed, nodeClass=knobs.NODE_CLASS)
+
+
+def knob_changed() -> None:
+    """The knobChanged callback: the workflow file or the pick list changed on nuke.thisNode()."""
+    knob = nuke.thisKnob()
+    if knob.name() not in WATCHED:
+        return
+    choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
+
+
+def cached_object_infos() -> Tuple[Dict[str, Any], List[str]]:
+    """(the enabled servers' cached /object_info by name, notes); starting the farm never waits."""
+    from nuke_comfyui.core.errors import NukeComfyError
+    from nuke_comfyui.host.session import get_session
+
+    try:
+        session = get_session()
+        return session.farm.pool.object_infos(), []
+    except NukeComfyError as exc:
+        return {}, [f"server settings: {exc}"]
+
+
+def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
+    """Rebuild and validate the node's Workflow tab; problems go on the node. Never raises."""
+    name = str(node.fullName())
+    if name in _Busy.nodes:
+        return []
+    _Busy.nodes.add(name)
+    try:
+        if from_pick:
+            node[knobs.WORKFLOW].setValue(workflow_tab.picked_path(node))
+        if not workflow_tab.workflow_path(node):
+            node[knobs.STATUS].setValue("workflow: none chosen; pick a workflow file")
+            return []
+        per_server, notes = cached_object_infos()
+        return notes + workflow_tab.choose(node, per_server)
+    except Exception as exc:  # a knob callback must never raise into Nuke
+        log.warning("nuke-comfyui: choosing the workflow of %s failed", name, exc_info=True)
+        _report(node, f"workflow: {exc}")
+        return [str(exc)]
+    finally:
+        _Busy.nodes.discard(name)
+
+
+def _report(node: Any, text: str) -> None:
+    try:
+        node[knobs.STATUS].setValue(text)
+        if workflow_tab.NOTES in node.knobs():
+            node[workflow_tab.NOTES].setValue(text)
+    except Exception:  # the node may be gone; the log has the problem
+        log.warning("nuke-comfyui: could not show %r on the node", text, exc_info=True)
