@@ -20,7 +20,7 @@ def test_gizmo_defines_every_knob_host_reads():
     assert node["transfer"].values() == ["auto", "shared", "upload"]
     assert node["frame_range_mode"].values() == ["input range", "global range", "custom"]
     assert node["variations"].value() == 1
-    assert node.maxInputs() == 1
+    assert node.maxInputs() == 8  # one Input node per possible image input (host/image_arrows)
     assert {"Input", "Output"} <= {child.Class() for child in node.nodes()}
 
 
