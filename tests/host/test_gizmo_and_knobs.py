@@ -12,9 +12,9 @@ def test_gizmo_defines_every_knob_host_reads():
     node = nuke.createNode(knobs.NODE_CLASS)
     present = node.knobs()
     buttons = ("render_button", "cancel_button", "retry_button")
-    for name in (*knobs.READ_KNOBS, knobs.STATUS, "job_state", *buttons):
+    for name in (*knobs.READ_KNOBS, knobs.STATUS, "job_state", "image_inputs", *buttons):
         assert name in present, f"{name} missing from gizmos/ComfyRender.gizmo"
-    assert not node["job_state"].visible()
+    assert not node["job_state"].visible() and not node["image_inputs"].visible()
     assert node["seed_strategy"].values() == ["random", "sequential", "fibonacci", "golden"]
     assert node["server_strategy"].values() == ["fastest", "least-loaded", "round-robin", "priority"]
     assert node["transfer"].values() == ["auto", "shared", "upload"]

@@ -207,3 +207,62 @@ def test_mask_polarity_round_trip_through_the_simulator(farm: Any, tmp_path: Pat
     assert len(written) == 2  # a mask input is always written, never the Read's own file
     with Image.open(written[0]) as png:
         assert [png.getpixel((x, 0))[3] for x in range(png.width)] == [255 - a for a in alphas]
+
+
+def test_a_ui_format_workflow_gives_facts_only_with_object_info(tmp_path: Path) -> None:
+    """ComfyUI's normal Save (UI format) is read through core's conversion with /object_info, as the
+    scheduler reads it; without /object_info it gives no facts and the arrows stay as they are."""
+    import shutil
+
+    from nuke_comfyui.host import workflow_facts
+
+    root = Path(__file__).resolve().parents[2]
+    info = json.loads((root / "nuke_comfyui/sim/data/object_info.json").read_text())
+    path = tmp_path / "inpaint.json"
+    shutil.copy(root / "tests/core/data/ui_inpaint_saved.json", path)
+    node = comfy(path, tmp_path)
+    notes = image_arrows.sync_inputs(node)
+    assert node.maxInputs() == 8 and len(notes) == 1 and "/object_info" in notes[0]
+    assert workflow_facts.output_titles(str(path)) == {} and workflow_facts.image_slots_of(str(path)) is None
+    assert image_arrows.sync_inputs(node, info) == []
+    assert nuke._fake_input_labels(node) == ["plate", "holdout"]
+    slots, _ = workflow_facts.image_slots_of(str(path), info) or ([], [])
+    assert [(s.image.class_type, s.image.invert_alpha) for s in slots] == [("LoadImage", True), ("LoadImageMask", True)]
+    assert "plate matte" in workflow_facts.output_titles(str(path), info).values()
+
+
+def test_without_a_workflow_only_unconnected_trailing_arrows_go(tmp_path: Path) -> None:
+    node = nuke.createNode(knobs.NODE_CLASS)
+    node.setInput(3, nuke.nodes.Constant())
+    image_arrows.sync_inputs(node)
+    assert node.maxInputs() == 4 and node.input(3) is not None  # a connection is never dropped blindly
+    node.setInput(3, None)
+    image_arrows.sync_inputs(node)
+    assert node.maxInputs() == 1
+
+
+class _NoServers:
+    """A pool with no server answering /object_info."""
+
+    def object_infos(self) -> Dict[str, Any]:
+        return {}
+
+    def servers(self) -> List[Any]:
+        return []
+
+
+def test_loaders_past_the_last_arrow_keep_their_file_or_are_refused(tmp_path: Path) -> None:
+    from nuke_comfyui.host.image_staging import stage_images
+
+    flow = {str(i): _loader("LoadImage", f"l{i}", f"f{i}.png") for i in range(1, 10)}
+    flow["20"] = _save(["1", 0], "out")
+    (tmp_path / "nine.json").write_text(json.dumps(flow))
+    (tmp_path / "nine.nkc.json").write_text(json.dumps(
+        {"nuke_comfyui_sidecar": 1, "images": [{"node": f"l{i}", "required": False} for i in range(1, 9)]}))
+    node = comfy(tmp_path / "nine.json", tmp_path)
+    notes = image_arrows.sync_inputs(node)
+    assert node.maxInputs() == 8 and nuke._fake_input_labels(node)[-1] == "l8"
+    assert len(notes) == 1 and "'l9' (node 9)" in notes[0]
+    span = knobs.FrameRange("1001", 1001, 1001)
+    with pytest.raises(knobs.NodeSetupError, match="only 8 input arrows"):
+        stage_images(node, _NoServers(), span, [1001], shared=[], upload=True, output_dir=str(tmp_path / "o"))
