@@ -69,8 +69,9 @@ def sync(node: Any, object_info: Optional[Dict[str, Any]] = None) -> Arrows:
         path = str(node[WORKFLOW].value()).strip()
     except (RuntimeError, ValueError, SyntaxError) as exc:  # TCL that does not evaluate
         return Arrows(notes=[f"image inputs unchanged: 'workflow file' does not evaluate ({exc})"], readable=False)
-    if not path:
-        _fit(node, max(1, _last_connected(node) + 1), [])
+    if not path:  # every connection stays where it is; only unconnected trailing arrows go
+        count = max(1, _last_connected(node) + 1)
+        _fit(node, count, (saved_loaders(node) + [""] * count)[:count])
         return Arrows(readable=False)
     found = workflow_facts.image_slots_of(path, object_info)
     if found is None:
@@ -120,7 +121,7 @@ def _fit(node: Any, count: int, loaders: List[str]) -> List[str]:
         if old >= len(before) or not before[old]:
             placed[old] = (old, up)
     for new, loader in enumerate(loaders):
-        old = before.index(loader) if loader in before else -1
+        old = before.index(loader) if loader and loader in before else -1
         if old in upstream:
             placed[new] = (old, upstream[old])
     kept = {old for new, (old, _) in placed.items() if new < count}

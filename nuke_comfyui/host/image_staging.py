@@ -84,17 +84,22 @@ def _missing(node: nuke.Node, slot: ImageSlot, index: Optional[int]) -> NodeSetu
         "\"required\": false in the workflow's .nkc.json sidecar to use the workflow's file")
 
 
-def stage_images(node: nuke.Node, pool: Any, span: FrameRange, frame_list: Sequence[int], *,
-                 shared: Sequence[SharedFolder], upload: bool, output_dir: str) -> StagedImages:
-    """Sync the arrows, check required ones, and write (or reuse) each connected input's frames."""
-    infos = object_infos(pool)
+def fit_arrows(node: nuke.Node, infos: Callable[[], Dict[str, Dict[str, Any]]]) -> image_arrows.Arrows:
+    """Sync the node's arrows to its workflow first: "input range" reads input 1, and a workflow
+    changed without a sync (no GUI hooks) must not send one loader's image to another."""
     path = str(node[image_arrows.WORKFLOW].value()).strip()
-    info = _merged(infos) if path and _is_ui(path) else None
-    arrows = image_arrows.sync(node, info)
+    return image_arrows.sync(node, _merged(infos) if path and _is_ui(path) else None)
+
+
+def stage_images(node: nuke.Node, arrows: image_arrows.Arrows, infos: Callable[[], Dict[str, Dict[str, Any]]],
+                 span: FrameRange, frame_list: Sequence[int], *,
+                 shared: Sequence[SharedFolder], upload: bool, output_dir: str) -> StagedImages:
+    """Check the required arrows, then write (or reuse) each connected input's frames for its loader."""
     staged = StagedImages(notes=list(arrows.notes))
     if not arrows.readable:
         return staged  # core names the workflow's problem when it plans the request
-    workflow = workflow_facts.load(path, info)
+    path = str(node[image_arrows.WORKFLOW].value()).strip()
+    workflow = workflow_facts.load(path, _merged(infos) if _is_ui(path) else None)
     main = workflow_facts.main_loader(workflow) if workflow is not None else None
     for index, slot in enumerate(arrows.slots):
         if node.input(index) is None and is_required(slot, infos):

@@ -20,7 +20,7 @@ import nuke
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.host import image_arrows, job_state, knobs, workflow_tab
 from nuke_comfyui.host.graph import all_nodes, find_node
-from nuke_comfyui.host.image_staging import stage_images
+from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
 from nuke_comfyui.host.read_nodes import kept_sequences, sync_reads
@@ -62,13 +62,14 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
         if server.name in sharing:
             server.check_shared_storage()
     upload = transfer == "upload" or not shared
+    knobs.evaluated(node, knobs.WORKFLOW)  # a workflow knob that does not evaluate: say so first
+    infos = object_infos(session.farm.pool)
+    arrows = fit_arrows(node, infos)
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)
-    knobs.evaluated(node, knobs.WORKFLOW)  # a workflow knob that does not evaluate: say so first
-    staged = stage_images(node, session.farm.pool, span, frame_list, shared=shared, upload=upload,
-                          output_dir=output_dir)
+    staged = stage_images(node, arrows, infos, span, frame_list, shared=shared, upload=upload, output_dir=output_dir)
     for note in staged.notes:
-        log.info("%s: %s", node.fullName(), note)
+        log.warning("%s: %s", node.fullName(), note)
     explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
     request = knobs.read_request(
         node,

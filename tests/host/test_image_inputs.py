@@ -239,6 +239,13 @@ def test_without_a_workflow_only_unconnected_trailing_arrows_go(tmp_path: Path) 
     node.setInput(3, None)
     image_arrows.sync_inputs(node)
     assert node.maxInputs() == 1
+    node["workflow_file"].setValue(str(three_loaders(tmp_path)))
+    image_arrows.sync_inputs(node)
+    mask = nuke.nodes.Constant()
+    node.setInput(1, mask)
+    node["workflow_file"].setValue("")  # cleared: the synced connections stay too
+    image_arrows.sync_inputs(node)
+    assert node.maxInputs() == 2 and node.input(1) is mask
 
 
 class _NoServers:
@@ -252,7 +259,7 @@ class _NoServers:
 
 
 def test_loaders_past_the_last_arrow_keep_their_file_or_are_refused(tmp_path: Path) -> None:
-    from nuke_comfyui.host.image_staging import stage_images
+    from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 
     flow = {str(i): _loader("LoadImage", f"l{i}", f"f{i}.png") for i in range(1, 10)}
     flow["20"] = _save(["1", 0], "out")
@@ -264,5 +271,7 @@ def test_loaders_past_the_last_arrow_keep_their_file_or_are_refused(tmp_path: Pa
     assert node.maxInputs() == 8 and nuke._fake_input_labels(node)[-1] == "l8"
     assert len(notes) == 1 and "'l9' (node 9)" in notes[0]
     span = knobs.FrameRange("1001", 1001, 1001)
+    infos = object_infos(_NoServers())
     with pytest.raises(knobs.NodeSetupError, match="only 8 input arrows"):
-        stage_images(node, _NoServers(), span, [1001], shared=[], upload=True, output_dir=str(tmp_path / "o"))
+        stage_images(node, fit_arrows(node, infos), infos, span, [1001], shared=[], upload=True,
+                     output_dir=str(tmp_path / "o"))
