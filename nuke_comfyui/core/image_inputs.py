@@ -14,7 +14,7 @@ An input whose alpha is not used is written without alpha.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Mapping
 
 LOADER_CLASSES = ("LoadImage", "LoadImageMask", "LoadImageOutput")
 #: LoadImageOutput reads from output/ unless the name says otherwise: staged files live in input/
@@ -69,3 +69,21 @@ def image_inputs(workflow: Dict[str, Dict[str, Any]]) -> List[ImageInput]:
 def image_value(class_type: str, staged: str) -> str:
     """The `image` value a loader of `class_type` needs for a file staged in the server's input/."""
     return staged + ANNOTATION.get(class_type, "")
+
+
+def file_on_servers(image: ImageInput, object_infos: Mapping[str, Dict[str, Any]]) -> bool:
+    """True when every server that answered `/object_info` lists the workflow's own file.
+
+    ComfyUI's loaders declare `image` as a combo of the files in the server's input folder (output
+    folder for LoadImageOutput), so this is what the server would load if the input stays
+    unconnected. No answers, or a server without the class or the file: False.
+    """
+    from nuke_comfyui.core.object_info import input_spec
+
+    if not image.value or not object_infos:
+        return False
+    for info in object_infos.values():
+        spec = input_spec(info, image.class_type, "image")
+        if spec is None or image.value not in {str(option) for option in spec.options}:
+            return False
+    return True

@@ -18,8 +18,10 @@ A file `<workflow name>.nkc.json` beside the workflow (`shot_v3.json` -> `shot_v
 `inputs` lists the visible inputs in display order (`NODE.INPUT`, NODE a node id or title, as
 `--set` takes them; a bare string is an input with its own name as label); inputs not listed are
 hidden and keep the workflow's values. Without `inputs` every input is shown. `images` labels
-image inputs and marks the ones that must be connected (default: optional, the workflow's own
-file is used). A sidecar naming something the workflow lacks is reported, never fatal.
+image inputs and says which must be connected: `"required": true` must be, `"required": false`
+may stay unconnected (the workflow's own file is used). Where the sidecar does not say, the
+caller decides (the Nuke node: required unless every server has the workflow's file). A sidecar
+naming something the workflow lacks is reported, never fatal.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class Sidecar:
     """What a sidecar file says (empty = show everything)."""
 
     inputs: Optional[List[Tuple[str, str]]] = None  # (reference, label) in display order
-    images: Dict[str, Tuple[str, bool]] = field(default_factory=dict)  # reference -> (label, required)
+    #: reference -> (label, required); required None when the sidecar does not say
+    images: Dict[str, Tuple[str, Optional[bool]]] = field(default_factory=dict)
     path: str = ""
 
 
@@ -70,7 +73,8 @@ def load_sidecar(workflow_path: str) -> Sidecar:
         sidecar.inputs = [_entry(path, e, "input") for e in data["inputs"]]
     for entry in data.get("images") or []:
         ref, label = _entry(path, entry, "node")
-        sidecar.images[ref] = (label, bool(entry.get("required")) if isinstance(entry, dict) else False)
+        said = entry.get("required") if isinstance(entry, dict) else None
+        sidecar.images[ref] = (label, None if said is None else bool(said))
     return sidecar
 
 
@@ -106,7 +110,7 @@ class ImageSlot:
 
     image: ImageInput
     label: str
-    required: bool
+    required: Optional[bool]  # None: the sidecar does not say
 
 
 def image_slots(sidecar: Sidecar, images: Sequence[ImageInput]) -> Tuple[List[ImageSlot], List[str]]:
@@ -115,7 +119,7 @@ def image_slots(sidecar: Sidecar, images: Sequence[ImageInput]) -> Tuple[List[Im
     used = set()
     for image in images:
         match = next((r for r in sidecar.images if r == image.node or r.lower() == image.title.lower()), None)
-        label, required = sidecar.images.get(match, ("", False)) if match else ("", False)
+        label, required = sidecar.images.get(match, ("", None)) if match else ("", None)
         if match:
             used.add(match)
         slots.append(ImageSlot(image, label or image.title, required))

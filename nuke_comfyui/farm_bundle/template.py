@@ -137,6 +137,8 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
     args = ["render", "{{Param.Workflow}}", "--output", "{{Param.OutputDir}}"]
     if request.input_pattern:
         args += ["--input", "{{Param.InputPattern}}"]
+    for node_id, pattern in sorted((request.images or {}).items()):  # the node's other image inputs
+        args += ["--image", f"{node_id}={pattern}"]
     if request.frames:
         args += ["--frames", "{{Param.Frames}}", "--task-frames", "{{Task.Param.Frame}}"]
     args += ["--variations", "{{Param.Variations}}", "--seed-strategy", "{{Param.SeedStrategy}}",

@@ -10,7 +10,8 @@ upload transfer, anywhere on disk): re-rendering a plate that is already there o
 resolved against the project directory, no frame offset (`frame_mode`), and every asked frame
 present on disk; anything else is written. The temporary Write sits beside the Comfy node (not
 inside the gizmo), renders with proxy mode off, for one view, in an explicit colour space (sRGB
-PNG), and with alpha when the workflow reads a mask from its input.
+PNG), and with alpha when the workflow reads a mask from its input (alpha inverted first, for
+ComfyUI's 1 - alpha). Each of the node's input arrows is prepared this way (host/render.py).
 """
 
 from __future__ import annotations
@@ -153,16 +154,29 @@ def plate_view() -> str:
     return str(views[0]) if views else "main"
 
 
-def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha: bool = False) -> str:
-    """Render the node's input through a temporary PNG Write beside it; returns the written pattern."""
-    upstream = node.input(0)
-    safe = safe_node_name(node)
+def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha: bool = False, *,
+                 index: int = 0, invert_alpha: bool = False, stem: str = "") -> str:
+    """Render input `index` through a temporary PNG Write beside the node; returns the written pattern.
+
+    invert_alpha puts an Invert on alpha before the Write: ComfyUI's mask is 1 - the file's alpha
+    (core/image_inputs), so the mask ComfyUI computes equals Nuke's alpha.
+    """
+    upstream = node.input(index)
+    safe = safe_node_name(node) + (f"_{re.sub(r'[^A-Za-z0-9_-]', '_', stem)}" if stem else "")
     pattern = os.path.join(folder, f"{safe}.%04d.png").replace("\\", "/")
     os.makedirs(folder, exist_ok=True)
+    helpers: List[nuke.Node] = []
     with beside(node):
+        if invert_alpha:
+            invert = nuke.nodes.Invert()
+            invert["channels"].setValue("alpha")
+            invert.setInput(0, upstream)
+            helpers.append(invert)
+            upstream = invert
         write = nuke.nodes.Write(file=pattern, file_type="png", create_directories=True)
+        helpers.append(write)
     try:
-        write["channels"].setValue("rgba" if with_alpha else "rgb")
+        write["channels"].setValue("rgba" if with_alpha or invert_alpha else "rgb")
         write["datatype"].setValue("8 bit")
         write["colorspace"].setValue(PLATE_COLORSPACE)
         write.setInput(0, upstream)
@@ -170,19 +184,27 @@ def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha
             for run in _runs(frames):
                 nuke.execute(write, run.start, run.stop - 1, 1, views=[plate_view()])
     finally:
-        nuke.delete(write)
+        for helper in reversed(helpers):
+            nuke.delete(helper)
     return pattern
 
 
 def prepare_input(node: nuke.Node, frames: FrameRange, frame_list: Sequence[int], *,
                   shared: Sequence[SharedFolder], upload: bool, output_dir: str,
-                  with_alpha: bool = False) -> Optional[InputPlan]:
-    """The input pattern for the request (None when nothing is connected), writing frames if needed."""
-    upstream = node.input(0)
+                  with_alpha: bool = False, index: int = 0, invert_alpha: bool = False,
+                  folder: Optional[str] = None, stem: str = "") -> Optional[InputPlan]:
+    """Input `index`'s pattern for the request (None when nothing is connected), writing frames if needed.
+
+    An input whose alpha is used is always written (a Read's file has the wrong polarity, or no
+    alpha at all); `folder` lets several inputs of one render share one input folder.
+    """
+    upstream = node.input(index)
     if upstream is None:
         return None
-    reused = None if with_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list)
+    uses_alpha = with_alpha or invert_alpha
+    reused = None if uses_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list)
     if reused is not None:
         return InputPlan(pattern=reused, written=False)
-    folder = input_folder(safe_node_name(node), [] if upload else shared, output_dir)
-    return InputPlan(pattern=write_frames(node, frame_list, folder, with_alpha), written=True)
+    folder = folder or input_folder(safe_node_name(node), [] if upload else shared, output_dir)
+    return InputPlan(pattern=write_frames(node, frame_list, folder, with_alpha, index=index,
+                                          invert_alpha=invert_alpha, stem=stem), written=True)

@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.host import job_state, knobs, render_check, workflow_tab
+from nuke_comfyui.host import image_arrows, job_state, knobs, render_check, workflow_tab
 from nuke_comfyui.host.graph import all_nodes, find_node
-from nuke_comfyui.host.inputs import SharedFolder, prepare_input
+from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
+from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
 from nuke_comfyui.host.read_nodes import kept_sequences, sync_reads
 from nuke_comfyui.host.report import failures, is_finished, status_text
 from nuke_comfyui.host.session import HostSession, get_session
-from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes, reads_input_mask
+from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes
 
 if TYPE_CHECKING:
     from nuke_comfyui.core.config import ServerConfig
@@ -50,8 +51,9 @@ def shared_folders(servers: Sequence[ServerConfig], subset: Optional[List[str]],
 
 
 def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = None) -> RenderRequest:
-    """The node's RenderRequest with its input staged: frames written to a shared folder (or the
-    output folder for upload), or an upstream Read reused. Shared by Render and Submit to farm."""
+    """The node's RenderRequest with its inputs staged: each connected input arrow's frames written
+    to a shared folder (or the output folder for upload), or an upstream Read reused, keyed by its
+    loader (host/image_staging). Shared by Render and Submit to farm."""
     output_dir = knobs.output_dir(node)
     transfer = knobs.transfer_override(node)
     shared = shared_folders(session.farm.pool.servers(), knobs.server_subset(node), transfer)
@@ -60,18 +62,22 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
         if server.name in sharing:
             server.check_shared_storage()
     upload = transfer == "upload" or not shared
+    knobs.evaluated(node, knobs.WORKFLOW)  # a workflow knob that does not evaluate: say so first
+    infos = object_infos(session.farm.pool)
+    arrows = fit_arrows(node, infos)
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)
-    servers = render_check.vet(node, frame_list, session.farm.pool.object_infos())  # stale tab, COMBO values
-    workflow = knobs.evaluated(node, knobs.WORKFLOW).strip()
-    plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
-                         with_alpha=bool(workflow) and reads_input_mask(workflow))
+    servers = render_check.vet(node, frame_list, infos())  # stale tab, COMBO values: before any frame is written
+    staged = stage_images(node, arrows, infos, span, frame_list, shared=shared, upload=upload, output_dir=output_dir)
+    for note in staged.notes:
+        log.warning("%s: %s", node.fullName(), note)
     explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
     request = knobs.read_request(
         node,
-        input_pattern=plan.pattern if plan else None,
-        frames=span if plan is not None or explicit else None,
+        input_pattern=staged.input_pattern,
+        frames=span if staged.any or explicit else None,
     )
+    request.images = staged.images or None
     request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
                                             node.knobs() else (None, None))
     request.servers = servers
@@ -127,7 +133,8 @@ def _output_facts(node: nuke.Node) -> Tuple[Dict[str, str], List[str]]:
         path = knobs.evaluated(node, knobs.WORKFLOW)
     except NukeComfyError:
         return {}, []
-    return output_titles(path), preview_nodes(path)
+    info = get_session().farm.pool.object_info()  # converts a UI-format workflow as the scheduler did
+    return output_titles(path, info), preview_nodes(path, info)
 
 
 def _group_of(name: str) -> str:
@@ -211,7 +218,13 @@ def comfy_node_names(only_unfinished: bool = False) -> List[str]:
 
 
 def reattach_all() -> None:
-    """onScriptLoad: re-attach every node whose render was still in flight when the script was saved."""
+    """onScriptLoad: label every node's input arrows again (host/image_arrows: the gizmo file
+    brought back its default Input nodes) and re-attach every node whose render was still in
+    flight when the script was saved."""
+    try:
+        image_arrows.sync_all()
+    except Exception as exc:  # noqa: BLE001 - labels are looks; never stop the re-attach
+        log.warning("nuke-comfyui: input arrows not updated after loading: %s", exc)
     for name in comfy_node_names(only_unfinished=True):
         try:
             attach_node(name)

@@ -3,7 +3,10 @@
 Choosing happens three ways: the `workflow file` knob (typed, or the file browser), the studio
 pick list, and the Reload / Use buttons. Each ends in `choose_workflow`, which rebuilds the
 Workflow tab (values the artist changed are kept where the input still exists, dropped ones are
-named) and validates it against every enabled server, with notes and the status line on the node.
+named), fits the node's input arrows to the workflow's image loaders (host/image_arrows), and
+validates it against every enabled server, with notes and the status line on the node. Opening
+the panel (the dummy `showPanel` knob, also sent when a node is created in the GUI) fits the
+arrows only, so a new node shows one arrow per loader instead of the gizmo's eight.
 
 The callback is registered with `nuke.addKnobChanged(..., nodeClass="ComfyRender")` from menu.py
 (GUI sessions only: knobChanged is an interactive event) rather than a `knobChanged` knob in the
@@ -26,11 +29,13 @@ from typing import Any, Dict, List, Set, Tuple
 
 import nuke
 
-from nuke_comfyui.host import knobs, workflow_tab
+from nuke_comfyui.core.object_info import merge
+from nuke_comfyui.host import image_arrows, knobs, workflow_tab
 
 log = logging.getLogger(__name__)
 
 WATCHED = (knobs.WORKFLOW, workflow_tab.PICK)
+PANEL_OPENED = "showPanel"
 
 
 class _Busy:
@@ -47,6 +52,9 @@ def register() -> None:
 def knob_changed() -> None:
     """The knobChanged callback: the workflow file or the pick list changed on nuke.thisNode()."""
     knob = nuke.thisKnob()
+    if knob.name() == PANEL_OPENED:
+        fit_arrows(nuke.thisNode())
+        return
     if knob.name() not in WATCHED:
         return
     choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
@@ -74,16 +82,44 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
         if from_pick:
             node[knobs.WORKFLOW].setValue(workflow_tab.picked_path(node))
         if not workflow_tab.workflow_path(node):
+            image_arrows.sync_inputs(node)
             node[knobs.STATUS].setValue("workflow: none chosen; pick a workflow file")
             return []
         per_server, notes = cached_object_infos()
-        return notes + workflow_tab.choose(node, per_server)
+        notes = notes + workflow_tab.choose(node, per_server)
+        arrows = image_arrows.sync_inputs(node, merge(per_server))
+        if arrows:
+            _add_notes(node, arrows)
+        return notes + arrows
     except Exception as exc:  # a knob callback must never raise into Nuke
         log.warning("nuke-comfyui: choosing the workflow of %s failed", name, exc_info=True)
         _report(node, f"workflow: {exc}")
         return [str(exc)]
     finally:
         _Busy.nodes.discard(name)
+
+
+def fit_arrows(node: Any) -> None:
+    """Fit the node's input arrows to its workflow (panel opened); never raises into Nuke."""
+    name = str(node.fullName())
+    if name in _Busy.nodes:
+        return
+    try:
+        per_server, _ = cached_object_infos()
+        notes = image_arrows.sync_inputs(node, merge(per_server))
+        if notes:
+            _add_notes(node, notes)
+    except Exception:  # a knob callback must never raise into Nuke
+        log.warning("nuke-comfyui: fitting the input arrows of %s failed", name, exc_info=True)
+
+
+def _add_notes(node: Any, notes: List[str]) -> None:
+    """Append notes to the Workflow tab's notes (when it has one); the log keeps them too."""
+    for note in notes:
+        log.warning("%s: %s", node.fullName(), note)
+    if workflow_tab.NOTES in node.knobs():
+        old = str(node[workflow_tab.NOTES].value())
+        node[workflow_tab.NOTES].setValue("\n".join([line for line in (old,) if line] + notes))
 
 
 def _report(node: Any, text: str) -> None:

@@ -269,3 +269,24 @@ def test_no_base_seed_travels_as_minus_one_and_the_task_reads_it_back_as_none() 
     assert parser.parse_args(["w.json", "--output", "o", "--base-seed", "5"]).base_seed == 5
     with pytest.raises(SystemExit):
         parser.parse_args(["w.json", "--output", "o", "--base-seed", "-2"])
+
+
+def test_further_image_inputs_reach_each_task_as_image_arguments() -> None:
+    """The Nuke node's other image inputs (request.images) travel as `render --image NODE=PATTERN`,
+    which the task's render command reads back into the same request.images."""
+    import argparse
+
+    from nuke_comfyui.cli import render_cmd
+    from nuke_comfyui.farm_bundle.template import task_arguments
+
+    request = _request(images={"12": "/farm/plates/depth.%04d.png", "11": "/farm/plates/matte.%04d.png"})
+    args = task_arguments(request, BundleOptions())
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--image"] == [
+        "11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]
+    parser = argparse.ArgumentParser()
+    render_cmd.add_arguments(parser)
+    values = {**parameter_values(request, BundleOptions()), "Frame": "1001"}
+    parsed = parser.parse_args([str(values[a.strip("{}").split(".")[-1]]) if a.startswith("{{") else a
+                                for a in args[1:]])
+    assert parsed.images == ["11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]
+    assert "--image" not in task_arguments(_request(), BundleOptions())

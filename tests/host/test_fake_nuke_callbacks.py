@@ -9,6 +9,7 @@ knobs when the control panel is opened or when the inputs to the node changes."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, List, Tuple
 
 import nuke
@@ -28,7 +29,7 @@ def test_user_edit_runs_class_callbacks_then_star_with_this_node_and_knob():
     nuke.addKnobChanged(star)
     nuke.addKnobChanged(comfy, nodeClass="ComfyRender")
     nuke.addKnobChanged(other, nodeClass="Blur")
-    node = nuke.createNode("ComfyRender")
+    node = nuke.createNode("ComfyRender", inpanel=False)
     nuke._fake_user_edit(node["variations"], 3)
     assert node["variations"].value() == 3
     assert seen == [("comfy", node.name(), "variations"), ("star", node.name(), "variations")]
@@ -43,7 +44,7 @@ def test_a_callback_is_listed_once_and_can_be_removed_and_filtered_by_node():
     call = _recorder(seen, "once")
     nuke.addKnobChanged(call, nodeClass="ComfyRender")
     nuke.addKnobChanged(call, nodeClass="ComfyRender")
-    first, second = nuke.createNode("ComfyRender"), nuke.createNode("ComfyRender")
+    first, second = nuke.createNode("ComfyRender", inpanel=False), nuke.createNode("ComfyRender", inpanel=False)
     only_second = _recorder(seen, "second")
     nuke.addKnobChanged(only_second, nodeClass="ComfyRender", node=second)
     nuke._fake_user_edit(first["variations"], 2)
@@ -60,11 +61,28 @@ def test_programmatic_set_value_runs_no_callback_and_open_panel_sends_show_panel
     the fake (15.1) does not model the panel-open case of programmatic changes, so it runs none."""
     seen: List[Tuple[str, str, str]] = []
     nuke.addKnobChanged(_recorder(seen, "c"), nodeClass="ComfyRender")
-    node = nuke.createNode("ComfyRender")
+    node = nuke.createNode("ComfyRender", inpanel=False)
     node["workflow_file"].setValue("/tmp/a.json")
     assert seen == []
     nuke._fake_open_panel(node)
     assert seen == [("c", node.name(), "showPanel")]
+
+
+def test_create_node_in_the_gui_opens_the_panel_and_sends_show_panel():
+    """Foundry's reference for nuke.createNode: "inpanel: Optional. If GUI is present, this parameter
+    can be used to open the control panel for the node. Default is True"; addKnobChanged: "also
+    called with dummy knobs when the control panel is opened". nuke.nodes.X() opens no panel."""
+    seen: List[Tuple[str, str, str]] = []
+    nuke.addKnobChanged(_recorder(seen, "c"), nodeClass="ComfyRender")
+    node = nuke.createNode("ComfyRender")
+    assert seen == [("c", node.name(), "showPanel")]
+    nuke.nodes.ComfyRender()
+    assert len(seen) == 1
+    nuke._fake_reset(gui=False)
+    nuke.pluginAddPath(str(Path(__file__).resolve().parents[2] / "gizmos"), addToSysPath=False)
+    nuke.addKnobChanged(_recorder(seen, "c"), nodeClass="ComfyRender")
+    nuke.createNode("ComfyRender")  # nuke -t: no panel, no callback
+    assert len(seen) == 1
 
 
 def test_edits_the_fake_cannot_know_are_refused():

@@ -12,15 +12,15 @@ def test_gizmo_defines_every_knob_host_reads():
     node = nuke.createNode(knobs.NODE_CLASS)
     present = node.knobs()
     buttons = ("render_button", "cancel_button", "retry_button")
-    for name in (*knobs.READ_KNOBS, knobs.STATUS, "job_state", *buttons):
+    for name in (*knobs.READ_KNOBS, knobs.STATUS, "job_state", "image_inputs", *buttons):
         assert name in present, f"{name} missing from gizmos/ComfyRender.gizmo"
-    assert not node["job_state"].visible()
+    assert not node["job_state"].visible() and not node["image_inputs"].visible()
     assert node["seed_strategy"].values() == ["random", "sequential", "fibonacci", "golden"]
     assert node["server_strategy"].values() == ["fastest", "least-loaded", "round-robin", "priority"]
     assert node["transfer"].values() == ["auto", "shared", "upload"]
     assert node["frame_range_mode"].values() == ["input range", "global range", "custom"]
     assert node["variations"].value() == 1
-    assert node.maxInputs() == 1
+    assert node.maxInputs() == 8  # one Input node per possible image input (host/image_arrows)
     assert {"Input", "Output"} <= {child.Class() for child in node.nodes()}
 
 

@@ -112,12 +112,16 @@ def test_plate_write_turns_proxy_off_picks_a_view_and_a_colour_space(tmp_path):
 def test_plate_has_alpha_when_the_workflow_reads_the_mask(tmp_path):
     workflow = {"1": {"class_type": "LoadImage", "inputs": {"image": "x.png"}},
                 "2": {"class_type": "SetLatentNoiseMask", "inputs": {"mask": ["1", 1], "samples": ["3", 0]}},
+                "3": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
                 "4": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}}
     path = tmp_path / "inpaint.json"
     path.write_text(json.dumps(workflow))
-    from nuke_comfyui.host.workflow_facts import reads_input_mask
+    from nuke_comfyui.host.workflow_facts import image_slots_of
 
-    assert reads_input_mask(str(path)) and not reads_input_mask(str(Path(__file__).parents[2] / "examples/invert.json"))
+    masks = image_slots_of(str(path))
+    plain = image_slots_of(str(Path(__file__).parents[2] / "examples/invert.json"))
+    assert masks is not None and [s.image.invert_alpha for s in masks[0]] == [True]
+    assert plain is not None and [s.image.uses_alpha for s in plain[0]] == [False]
     pattern = _plate(tmp_path / "plate")
     read = nuke.nodes.Read(file=str(pattern), first=1001, last=1003)
     plan = prepare_input(_comfy_on(read), SPAN, FRAMES, shared=[], upload=True, output_dir=str(tmp_path / "o"),

@@ -213,3 +213,22 @@ def test_a_nuke_that_also_reports_programmatic_changes_builds_once(servers: _Poo
     builds.clear()
     nuke._fake_user_edit(node[workflow_tab.PICK], "b.json")
     assert builds == [node.name()] and node[knobs.STATUS].value() == "workflow ok"
+
+
+def test_choosing_a_workflow_fits_the_input_arrows_and_a_new_node_shows_one(servers: _Pool,
+                                                                           tmp_path: Path) -> None:
+    """A new node in the GUI opens its panel (showPanel): the gizmo's eight arrows are fitted to one;
+    choosing a workflow with two loaders labels two arrows after their titles."""
+    node = nuke.createNode(knobs.NODE_CLASS)
+    assert node.inputs() == 0 and node.maxInputs() == 1
+    data = json.loads((ROOT / "examples/img2img.json").read_text())
+    loader = next(k for k, v in data.items() if v["class_type"] == "LoadImage")
+    data["90"] = {"class_type": "LoadImageMask", "inputs": {"image": "matte.png", "channel": "alpha"},
+                  "_meta": {"title": "matte"}}
+    path = tmp_path / "two_loaders.json"
+    path.write_text(json.dumps(data))
+    nuke._fake_user_edit(node[knobs.WORKFLOW], str(path))
+    assert node.maxInputs() == 2
+    labels = nuke._fake_input_labels(node)
+    assert labels[1] == "matte"  # node names cannot hold spaces: the title is made a valid name
+    assert labels[0] == data[loader]["_meta"]["title"].replace(" ", "_")

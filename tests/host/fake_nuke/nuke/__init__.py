@@ -190,6 +190,13 @@ def _fake_state() -> _state.FakeState:
     return _state.state()
 
 
+def _fake_input_labels(node: Any) -> List[str]:
+    """The labels Nuke draws on a group's or gizmo's input arrows, by input number."""
+    from ._create import input_labels
+
+    return input_labels(node)
+
+
 def _fake_script_text() -> str:
     """The .nk text scriptSave would write now."""
     from ._script import script_text

@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Tuple
 
 from ._knobs import Enumeration_Knob, EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
 from ._numeric import Boolean_Knob, Double_Knob, Int_Knob, make_knob
-from ._state import main_thread_only
+from ._state import main_thread_only, not_modelled
 
 COLORSPACES = ["default", "linear", "sRGB", "rec709", "Cineon", "Gamma1.8", "Gamma2.2", "Gamma2.4",
                "Panalog", "REDLog", "ViperLog", "AlexaV3LogC", "PLogLin", "SLog", "SLog3", "CLog",
@@ -104,15 +104,43 @@ def _root() -> List[Knob]:
             make_knob(EvalString_Knob, "views", value="main")]
 
 
+@main_thread_only
+class InputNumber_Knob(Int_Knob):
+    """Input.number: the group input this Input node feeds, given in creation order (Nukepedia
+    "Working with Pipe Numbers", keheka "The Hidden Number In Nuke"). Renumbering by hand is
+    not modelled: a value other than the one Nuke gave raises."""
+
+    def setValue(self, val: object) -> bool:
+        if int(val) != int(self._value):  # type: ignore[call-overload]
+            raise not_modelled(f"renumbering an Input node ({self._value} -> {val})")
+        return True
+
+    def fromScript(self, script: str) -> None:
+        self.setValue(int(float(script)))
+
+
+def _invert() -> List[Knob]:
+    """Foundry's Invert reference: channels (default all), clamp, mix; a mask input second."""
+    return [_enum("channels", ["all", "none", "rgb", "rgba", "alpha"]), Boolean_Knob("clamp"),
+            make_knob(Double_Knob, "mix", value=1.0), Boolean_Knob("disable")]
+
+
 _PASS_THROUGH = ("Grade", "Blur", "Dot", "NoOp", "Reformat", "Transform", "Shuffle", "Output")
-_SOURCES = ("Constant", "CheckerBoard2", "ColorBars", "Input")
+_SOURCES = ("Constant", "CheckerBoard2", "ColorBars")
 KNOBS: Dict[str, Callable[[], List[Knob]]] = {"Read": _read, "Write": _write}
+#: classes with more than one input: name -> (knobs, max inputs)
+MULTI_INPUT: Dict[str, Tuple[Callable[[], List[Knob]], int]] = {"Invert": (_invert, 2)}
 
 
 def builtin(klass: str) -> Tuple[List[Knob], int]:
     """(knobs, max inputs) of a built-in class; unknown classes raise as `createNode` does."""
     if klass in KNOBS:
         return KNOBS[klass](), 0 if klass == "Read" else 1
+    if klass in MULTI_INPUT:
+        make, count = MULTI_INPUT[klass]
+        return make(), count
+    if klass == "Input":
+        return [make_knob(InputNumber_Knob, "number", value=0), Boolean_Knob("disable")], 0
     if klass in _SOURCES:
         return [Boolean_Knob("disable")], 0
     if klass in _PASS_THROUGH:

@@ -15,7 +15,7 @@ from typing import Any, Callable, List, Optional
 
 from . import _classes
 from ._knobs import Knob, Script_Knob
-from ._nodes import Format, Gizmo, Group, Node, project_path, root, thisGroup
+from ._nodes import Format, Gizmo, Group, Node, Root, project_path, root, thisGroup
 from ._state import not_modelled, require_main_thread, state
 
 
@@ -43,24 +43,60 @@ def make_node(klass: str, group: Optional[Group] = None) -> Node:
     gizmo = _find_gizmo(klass)
     if gizmo is not None:
         knobs, inputs, inner = parse_gizmo(gizmo)
-        node: Node = Gizmo(klass, knobs, inputs)
+        node: Node = Gizmo(klass, knobs, 0)
         node._filename = str(gizmo)  # type: ignore[attr-defined]
         for inner_class, inner_name in inner:
             child = make_node(inner_class, node)  # type: ignore[arg-type]
             child._knobs["name"]._value = inner_name
+        if inputs != node.maxInputs():
+            raise not_modelled(f"{gizmo.name} says `inputs {inputs}` but holds {node.maxInputs()} Input nodes")
     elif klass == "Group":
-        node = Group("Group", [], 1)
+        node = Group("Group", [], 0)
     else:
         knobs, inputs = _classes.builtin(klass)
         node = Node(klass, knobs, inputs)
     node._parent = group
     node._knobs["name"]._value = _unique_name(klass, group)
+    if klass == "Input" and not isinstance(group, Root):
+        _add_group_input(node, group)
     group._children.append(node)
     return node
 
 
+def _add_group_input(node: Node, group: Group) -> None:
+    """A group has one input per Input node inside it, numbered in creation order (Foundry's
+    Input reference: "Adds an input arrow to a Group node"; Nukepedia "Working with Pipe Numbers")."""
+    node._knobs["number"]._value = len(group._inputs)
+    group._inputs.append(None)
+
+
+def _remove_group_input(node: Node, group: Group) -> None:
+    """Deleting the last-numbered Input removes the group's last input (and its connection).
+    Deleting another one renumbers the rest in Nuke, which the fake does not model."""
+    number = int(node._knobs["number"]._value)
+    if number != len(group._inputs) - 1:
+        raise not_modelled(f"deleting Input node {node.name()} (number {number}) that is not the "
+                           f"last of {group.name()}'s {len(group._inputs)} inputs (Nuke renumbers the rest)")
+    group._inputs.pop()
+
+
+def input_labels(group: Group) -> List[str]:
+    """The labels Nuke draws on a group's input arrows: each Input node's name without a leading
+    "Input" ("Input1" -> "1", "Inputimg" or "img" -> "img"; keheka "The Hidden Number In Nuke")."""
+    by_number = {int(n._knobs["number"]._value): n.name() for n in group._children
+                 if n.Class() == "Input" and not n._deleted}
+    return [by_number[i][len("Input"):] if by_number[i].startswith("Input") else by_number[i]
+            for i in range(len(group._inputs))]
+
+
 def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
-    """Like Nuke: connects to the selected node, places below it and becomes the only selection."""
+    """Like Nuke: connects to the selected node, places below it and becomes the only selection.
+
+    With a GUI and inpanel (the default), Nuke opens the new node's control panel, which runs the
+    knobChanged callbacks with the dummy knob 'showPanel' (Foundry's reference for createNode:
+    "inpanel ... If GUI is present, this parameter can be used to open the control panel";
+    addKnobChanged: "also called with dummy knobs when the control panel is opened").
+    """
     from ._tcl import iter_words, unquote
 
     require_main_thread("createNode")
@@ -73,6 +109,10 @@ def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
         node.setInput(0, selected[0])
         node.setXYpos(selected[0].xpos(), selected[0].ypos() + 60)
     node.selectOnly()
+    if inpanel and state().gui:
+        from ._callbacks import open_panel
+
+        open_panel(node)
     return node
 
 
@@ -130,12 +170,15 @@ def delete(n: Optional[Node]) -> None:
     require_main_thread("delete")
     if n is None or n._deleted:
         return
-    if n._parent is not None:
-        n._parent._children.remove(n)
+    parent = n._parent
+    if n.Class() == "Input" and parent is not None and not isinstance(parent, Root) and not parent._deleted:
+        _remove_group_input(n, parent)
+    if parent is not None:
+        parent._children.remove(n)
+    n._deleted = True
     if isinstance(n, Group):
         for child in list(n._children):
             delete(child)
-    n._deleted = True
 
 
 def thisNode() -> Node:

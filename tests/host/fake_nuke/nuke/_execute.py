@@ -1,6 +1,6 @@
 """Rendering: what a Read reads, what a Write writes, and the main-thread handoff.
 
-Sources: Foundry's Read and Write node reference (frame_mode "start at"/"offset", on_error,
+Sources: Foundry's Read, Write and Invert node reference (frame_mode "start at"/"offset", on_error,
 channels rgb/rgba, per-type datatype such as PNG "8 bit"/"16 bit"), nuke.execute (start, end,
 incr, views) and nuke.executeInMainThread / executeInMainThreadWithResult. A Write really
 writes PNG files: 8- or 16-bit, RGB or RGBA, as its knobs say. What the fake cannot render
@@ -79,11 +79,28 @@ def render_image(node: Optional[Node], frame: int) -> Any:
         raise RuntimeError("Write has no input connected")
     if node.Class() == "Read":
         return _read_image(node, frame)
+    if node.Class() == "Invert":
+        return _invert(node, render_image(node.input(0), frame))
     if node.maxInputs() and node.input(0) is not None:
         return render_image(node.input(0), frame)
     fmt = root().format()
     seed = sum(map(ord, node.name()))
     return Image.new("RGBA", (fmt.width(), fmt.height()), ((frame * 7) % 256, seed % 256, 128, 200))
+
+
+def _invert(node: Node, image: Any) -> Any:
+    """Foundry's Invert: 1 - value in the chosen channels (8-bit here: 255 - value)."""
+    from PIL import Image, ImageOps
+
+    if node["disable"].value():
+        return image
+    if node.input(1) is not None or float(node["mix"].value()) != 1.0:
+        raise not_modelled("Invert with a mask input or a mix below 1")
+    channels = str(node["channels"].value())
+    chosen = {"all": "RGBA", "rgba": "RGBA", "rgb": "RGB", "alpha": "A", "none": ""}[channels]
+    bands = [ImageOps.invert(band) if name in chosen else band
+             for name, band in zip("RGBA", image.convert("RGBA").split())]
+    return Image.merge("RGBA", bands)
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -247,6 +247,18 @@ def _apply_block(node: _nodes.Node, words: List[str]) -> int:
     return inputs
 
 
+def _connect(node: _nodes.Node, pending: Dict[int, List[Optional[_nodes.Node]]]) -> None:
+    """Give a loaded node the inputs its block popped off the stack. A connection to an input the
+    node does not have (a gizmo whose .gizmo file now holds fewer Input nodes than the saved
+    script used) is refused: what Nuke does with it is not documented."""
+    for index, upstream in enumerate(pending.pop(id(node), [])):
+        if index < len(node._inputs):
+            node._inputs[index] = upstream
+        elif upstream is not None:
+            raise not_modelled(f"loading a connection to input {index} of {node.name()}, which has only "
+                               f"{len(node._inputs)} inputs")
+
+
 def scriptOpen(filename: Optional[str] = None) -> None:
     """Clear and load a .nk script, then run the onScriptLoad callbacks."""
     require_main_thread("scriptOpen")
@@ -257,6 +269,7 @@ def scriptOpen(filename: Optional[str] = None) -> None:
     root = _nodes.root()
     stack: List[Optional[_nodes.Node]] = []
     named: Dict[str, _nodes.Node] = {}
+    pending: Dict[int, List[Optional[_nodes.Node]]] = {}
     groups: List[_nodes.Group] = [root]
     i = 0
     while i < len(words):
@@ -271,7 +284,7 @@ def scriptOpen(filename: Optional[str] = None) -> None:
             named[words[i + 1]] = stack[-1]  # type: ignore[assignment]
             i += 3
         elif word == "end_group":
-            groups.pop()
+            _connect(groups.pop(), pending)
             i += 1
         elif word == "Root":
             _apply_block(root, list(iter_words(words[i + 1][1:-1])))
@@ -279,13 +292,12 @@ def scriptOpen(filename: Optional[str] = None) -> None:
         else:
             node = _create.make_node(word, groups[-1])
             count = _apply_block(node, list(iter_words(words[i + 1][1:-1])))
-            for index in range(count):
-                upstream = stack.pop() if stack else None
-                if index < len(node._inputs):
-                    node._inputs[index] = upstream
+            pending[id(node)] = [stack.pop() if stack else None for _ in range(count)]
             stack.append(node)
             if type(node) is _nodes.Group:
-                groups.append(node)
+                groups.append(node)  # its Input nodes (so its inputs) follow: connect at end_group
+            else:
+                _connect(node, pending)
             i += 2
     root._knobs["name"]._value = str(filename)
     for call, args, kwargs in list(state().on_script_load):
