@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         layout=args.layout, frames_per_task=args.frames_per_task, command=args.worker_command,
         config=os.path.abspath(args.config) if args.config else None, comfy_port=args.comfy_port,
         job_name=args.job_name, extra_render_args=extra_render_args(args),
+        values_file=os.path.abspath(args.values_file) if args.values_file else None,
     )
     if args.group_id:
         options.group_id = check_group_id(args.group_id)
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 # `render` options the template writes itself (as job parameters or literally) or that mean nothing on a worker.
 TEMPLATE_HANDLES = {"workflow", "output", "input_pattern", "frames", "variations", "seed_strategy", "base_seed",
                     "strategy", "timeout", "label", "chunk_size", "config", "journal", "json", "group_id",
-                    "task_frames", "help"}
+                    "task_frames", "values_file", "help"}
 
 
 def extra_render_args(args: argparse.Namespace) -> List[str]:

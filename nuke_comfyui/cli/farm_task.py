@@ -37,7 +37,7 @@ def wanted(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_cmd import build_request, open_farm
+    from nuke_comfyui.cli.render_cmd import build_request, open_farm, prepare_inputs
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request
     from nuke_comfyui.core.render_request import RequestError
@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
             args.journal = str(Path(scratch) / "journal.sqlite3")
         farm = open_farm(args, loaded=loaded)
         try:
+            if args.assignments or args.images:  # they change the prompts: plan again with them applied
+                prepare_inputs(request, args, farm)
+                task = plan_task(request, group_id, args.task_frames)
             farm.scheduler.submit_plan(task.plan, group_id=group_id)
             with _sigterm_as_interrupt():
                 return follow(farm.scheduler, group_id, as_json=args.json)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 HELP = "render a ComfyUI workflow over the cluster (frames and/or seed variations)"
 
@@ -45,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="set a workflow input (node id or title; repeatable), e.g. --set KSampler.denoise=0.4")
     parser.add_argument("--image", dest="images", action="append", default=[], metavar="NODE=FILE",
                         help="feed another image-loading node (id or title) a file or sequence pattern")
+    parser.add_argument("--values", dest="values_file", default=None, metavar="FILE",
+                        help="workflow input values from a JSON file (what a Nuke node's farm bundle carries); "
+                             "--set wins over it")
+    parser.add_argument("--servers", default=None, metavar="NAME,...",
+                        help="render only on these servers (comma-separated names; default: every enabled one)")
     parser.add_argument("--strategy", choices=SERVER_STRATEGIES, default=None,
                         help="server choice (default: the configured one, normally fastest)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
@@ -64,9 +69,24 @@ def _base_seed(text: str) -> Optional[int]:
     return None if value == -1 else value
 
 
+def server_names(text: Optional[str]) -> Optional[List[str]]:
+    """`--servers gpu01,gpu02` as names (None: every enabled server)."""
+    from nuke_comfyui.core.render_request import RequestError
+
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise RequestError(f"--servers {text!r} names no server; give names separated by commas, e.g. gpu01,gpu02")
+    return names
+
+
 def build_request(args: argparse.Namespace) -> Any:
+    from nuke_comfyui.core.input_values_file import read_values_file
     from nuke_comfyui.core.render_request import RenderRequest
 
+    values, frame_values = (read_values_file(args.values_file) if getattr(args, "values_file", None)
+                            else (None, None))
     return RenderRequest(
         workflow_path=os.path.abspath(args.workflow),
         output_dir=os.path.abspath(args.output),
@@ -79,6 +99,9 @@ def build_request(args: argparse.Namespace) -> Any:
         timeout=args.timeout,
         chunk_size=args.chunk_size,
         label=args.label,
+        values=values,
+        frame_values=frame_values,
+        servers=server_names(getattr(args, "servers", None)),
     )
 
 
@@ -123,7 +146,8 @@ def apply_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
         return
     info = farm.pool.object_info() if farm is not None else {}
     workflow = wf.load_workflow(request.workflow_path, info or None)
-    request.values = parse_assignments(list_inputs(workflow, info), args.assignments) or None
+    assigned = parse_assignments(list_inputs(workflow, info), args.assignments)
+    request.values = {**(request.values or {}), **assigned} or None  # --set wins over --values
     images = {}
     for text in args.images:
         ref, eq, path = text.partition("=")
@@ -133,6 +157,14 @@ def apply_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
                                   "or title; `nuke-comfyui inputs WORKFLOW` lists them")
         images[match[0]] = os.path.abspath(path)
     request.images = images or None
+
+
+def prepare_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
+    """--set / --image on a started farm (waiting, bounded, for /object_info when they or a saved
+    UI-format workflow need it). Shared by `render` and a farm bundle's tasks."""
+    if (args.assignments or args.images) or _is_ui(request.workflow_path):
+        _wait_for_object_info(farm)
+    apply_inputs(request, args, farm)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,9 +182,7 @@ def run(args: argparse.Namespace) -> int:
     check_request(request, loaded.cluster.servers)
     farm = open_farm(args, loaded=loaded)
     try:
-        if (args.assignments or args.images) or _is_ui(request.workflow_path):
-            _wait_for_object_info(farm)
-        apply_inputs(request, args, farm)
+        prepare_inputs(request, args, farm)
         group_id = farm.scheduler.submit(request)
         return follow(farm.scheduler, group_id, as_json=args.json)
     finally:

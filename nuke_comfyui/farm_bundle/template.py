@@ -46,6 +46,7 @@ class BundleOptions:
     group_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     job_name: str = ""
     extra_render_args: List[str] = field(default_factory=list)  # further `render` options, passed as given
+    values_file: Optional[str] = None  # the workflow input values (render --values), a job parameter
 
     def validate(self, request: RenderRequest) -> None:
         if self.layout not in LAYOUTS:
@@ -99,6 +100,12 @@ def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Param
         params.append(_param("InputPattern", "PATH", request.input_pattern,
                              "Input frames, e.g. /plates/a.####.png (readable by every worker).",
                              userInterface=_label("Input frames")))
+    if options.values_file:
+        params.append(_param("InputValues", "PATH", options.values_file,
+                             "The workflow input values of the render (the Nuke node's Workflow tab), JSON.",
+                             objectType="FILE", dataFlow="IN",
+                             userInterface={"control": "CHOOSE_INPUT_FILE", **_label("Input values"),
+                                            "fileFilters": [{"label": "Input values", "patterns": ["*.json"]}]}))
     if request.frames:
         params.append(_param("Frames", "STRING", to_openjd(request.frames),
                              "Frames to render, as a range expression: 1001-1100, 1-99:2, 1,5,10-20.",
@@ -139,6 +146,8 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
         args += ["--input", "{{Param.InputPattern}}"]
     for node_id, pattern in sorted((request.images or {}).items()):  # the node's other image inputs
         args += ["--image", f"{node_id}={pattern}"]
+    if options.values_file:
+        args += ["--values", "{{Param.InputValues}}"]
     if request.frames:
         args += ["--frames", "{{Param.Frames}}", "--task-frames", "{{Task.Param.Frame}}"]
     args += ["--variations", "{{Param.Variations}}", "--seed-strategy", "{{Param.SeedStrategy}}",

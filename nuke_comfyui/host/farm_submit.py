@@ -6,6 +6,9 @@ bundle goes next to the script (<script folder>/comfyui_farm/<node>_<group>/). W
 Deadline Cloud's `deadline` command is installed the artist is offered `deadline bundle submit`
 (run on a worker thread, bounded, the answer shown on the main thread); otherwise a message says
 where the bundle is and the command that submits it. `nuke -t headless.py --farm` does the same.
+The Workflow tab's values (animated knobs per frame) travel in `input_values.json` beside the
+template (an InputValues job parameter, `render --values`), and the node's server choice as
+`--servers`, so a farm task renders what the Render button would.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from nuke_comfyui.host.session import HostSession, get_session
 
 log = logging.getLogger(__name__)
 SUBMIT_TIMEOUT_S = 300.0
+VALUES_FILE = "input_values.json"  # beside template.yaml: the Workflow tab's values (render --values)
 
 
 def bundle_folder(node_name: str, group_id: str) -> str:
@@ -40,6 +44,7 @@ def bundle_folder(node_name: str, group_id: str) -> str:
 def write_node_bundle(name: str, *, frames: Optional[str] = None, layout: str = "thin",
                       session: Optional[HostSession] = None) -> Any:
     """Write the plate and the job bundle of the Comfy node `name`; returns the WrittenBundle. Main thread."""
+    from nuke_comfyui.core.input_values_file import write_values_file
     from nuke_comfyui.farm_bundle.bundle import check_renderable, write_bundle
     from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
 
@@ -51,6 +56,11 @@ def write_node_bundle(name: str, *, frames: Optional[str] = None, layout: str = 
     check_renderable(request)
     options = BundleOptions(layout=layout)
     folder = bundle_folder(name, options.group_id)
+    if request.values or request.frame_values:  # the Workflow tab's knobs, animated ones per frame
+        options.values_file = write_values_file(os.path.join(folder, VALUES_FILE), request.values,
+                                                request.frame_values)
+    if request.servers and layout == "thin":  # the node's server choice (gpu: each worker's own server)
+        options.extra_render_args += ["--servers", ",".join(request.servers)]
     written = write_bundle(folder, job_template(request, options), parameter_values(request, options))
     log.info("%s: farm bundle written to %s", name, written.folder)
     return written

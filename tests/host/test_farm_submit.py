@@ -118,3 +118,32 @@ def test_headless_farm_option_writes_bundles(shared_server: Path, tmp_path: Path
     assert "farm bundle" in out and "deadline bundle submit" in out
     [bundle] = list((tmp_path / "shots" / "comfyui_farm").iterdir())
     assert "ComfyPort" in _values(bundle)  # the gpu layout
+
+
+def test_the_workflow_tab_values_and_server_choice_travel_with_the_bundle(
+        shared_server: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The node's knobs (a TCL expression per frame) reach the tasks as input_values.json (render --values)
+    and its 'only servers' as --servers; before, a farm task rendered the workflow file's values."""
+    from nuke_comfyui.core.input_values_file import read_values_file
+    from nuke_comfyui.host import workflow_tab
+
+    (tmp_path / "shots").mkdir()
+    name = _script(tmp_path)
+    node = nuke.toNode(name)
+    node["workflow_file"].setValue(str(EXAMPLES / "img2img.json"))
+    workflow_tab.build(node)
+    node["wf_6__text"].setValue("a barn at frame [frame]")  # TCL, evaluated per frame
+    node["wf_3__steps"].setValue(12)
+    node["servers"].setValue("gpu1")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    farm_submit.write_node_bundle(name)
+    [bundle] = list((tmp_path / "shots" / "comfyui_farm").iterdir())
+    values = _values(bundle)
+    assert values["InputValues"] == str(bundle / farm_submit.VALUES_FILE)
+    static, per_frame = read_values_file(values["InputValues"])
+    assert per_frame == {"6.text": {str(f): f"a barn at frame {f}" for f in range(1001, 1005)}}
+    assert static is not None and static["3.steps"] == 12
+    template = yaml.safe_load((bundle / "template.yaml").read_text())
+    args = template["steps"][0]["script"]["actions"]["onRun"]["args"]
+    assert args[args.index("--values") + 1] == "{{Param.InputValues}}"
+    assert args[args.index("--servers") + 1] == "gpu1"
