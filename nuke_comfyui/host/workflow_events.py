@@ -87,6 +87,8 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
             return []
         per_server, notes = cached_object_infos()
         notes = notes + workflow_tab.choose(node, per_server)
+        if workflow_tab.GUESSED_NOTE in notes:
+            _rebuild_later(name, workflow_tab.workflow_path(node))
         arrows = image_arrows.sync_inputs(node, merge(per_server))
         if arrows:
             _add_notes(node, arrows)
@@ -97,6 +99,25 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
         return [str(exc)]
     finally:
         _Busy.nodes.discard(name)
+
+
+def _rebuild_later(name: str, path: str) -> None:
+    """Types were guessed (no /object_info cached yet): rebuild once a server answers (tab_refresh)."""
+    from nuke_comfyui.host.session import get_session
+    from nuke_comfyui.host.tab_refresh import rebuild_when_servers_answer
+
+    rebuild_when_servers_answer(name, path, get_session().farm.pool, _rebuild_if_still_guessed)
+
+
+def _rebuild_if_still_guessed(name: str, path: str) -> None:
+    """Main thread: the servers answered; rebuild only the same workflow's still-guessed tab."""
+    from nuke_comfyui.host.graph import find_node
+
+    node = find_node(name)
+    if node is None or workflow_tab.workflow_path(node) != path or workflow_tab.NOTES not in node.knobs():
+        return
+    if workflow_tab.GUESSED_NOTE in str(node[workflow_tab.NOTES].value()):
+        choose_workflow(node)
 
 
 def fit_arrows(node: Any) -> None:

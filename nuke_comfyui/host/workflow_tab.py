@@ -39,6 +39,8 @@ SOURCE = "workflow_source"  # hidden: {"path": file built from, "baseline": {inp
 NOTES = "workflow_notes"
 PICK = "wf_studio_pick"  # the studio workflows folder's files (settings' workflows_folder / NUKE_COMFYUI_WORKFLOWS)
 PREFIX = "wf_"
+GUESSED_NOTE = ("no server answered /object_info yet: knob types guessed from the workflow's values "
+                "(the tab is rebuilt when a server answers)")
 
 
 def knob_name(key: str) -> str:
@@ -146,7 +148,7 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None, folder: Optio
     if dropped:
         notes.append("dropped your values of inputs no longer in the workflow: " + ", ".join(dropped))
     if not object_info:
-        notes.append("no server answered /object_info: knob types guessed from the workflow's values")
+        notes.append(GUESSED_NOTE)
     for name, label, text in ((KEYS, "workflow keys", json.dumps(keys, sort_keys=True)),
                               (SOURCE, "workflow source", json.dumps({"path": path, "baseline": baseline},
                                                                      sort_keys=True))):

@@ -232,3 +232,50 @@ def test_choosing_a_workflow_fits_the_input_arrows_and_a_new_node_shows_one(serv
     labels = nuke._fake_input_labels(node)
     assert labels[1] == "matte"  # node names cannot hold spaces: the title is made a valid name
     assert labels[0] == data[loader]["_meta"]["title"].replace(" ", "_")
+
+
+class _Server:
+    enabled = True
+
+
+class _LatePool(_Pool):
+    """A fresh session: the servers' first /object_info answer arrives after the artist chose."""
+
+    def servers(self) -> List[Any]:
+        return [_Server()]
+
+
+def test_a_tab_typed_by_guess_is_rebuilt_when_the_servers_answer(tmp_path: Path, pump: Any) -> None:
+    pool = _LatePool({})
+    farm = _Farm({})
+    farm.pool = pool
+    set_session(HostSession(farm))  # type: ignore[arg-type]
+    workflow_events.register()
+    node = nuke.createNode(knobs.NODE_CLASS)
+    nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
+    assert not isinstance(node["wf_3__sampler_name"], nuke.Enumeration_Knob)  # guessed: a text field
+    assert workflow_tab.GUESSED_NOTE in node[workflow_tab.NOTES].value()
+    node["wf_3__steps"].setValue(31)  # the artist's edit meanwhile survives the rebuild
+    pool.infos = {"gpu1": RECORDED}
+    pump(lambda: isinstance(node["wf_3__sampler_name"], nuke.Enumeration_Knob), 10.0)
+    assert node["wf_3__steps"].value() == 31
+    assert workflow_tab.GUESSED_NOTE not in node[workflow_tab.NOTES].value()
+    assert node[knobs.STATUS].value() == "workflow ok"
+
+
+def test_a_late_answer_does_not_rebuild_a_node_that_moved_on(tmp_path: Path, pump: Any) -> None:
+    from nuke_comfyui.host import tab_refresh
+
+    pool = _LatePool({})
+    farm = _Farm({})
+    farm.pool = pool
+    set_session(HostSession(farm))  # type: ignore[arg-type]
+    workflow_events.register()
+    node = nuke.createNode(knobs.NODE_CLASS)
+    nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
+    node[knobs.WORKFLOW].setValue(str(_flow(tmp_path, "other.json")))  # a script changed it meanwhile
+    pool.infos = {"gpu1": RECORDED}
+    pump(lambda: not tab_refresh._Waiting.nodes, 10.0)
+    for _ in range(5):
+        nuke._fake_pump(timeout=0.05)
+    assert not isinstance(node["wf_3__sampler_name"], nuke.Enumeration_Knob)  # left for Reload / Render's check
