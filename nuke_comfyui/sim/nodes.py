@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import struct
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from PIL import Image, ImageFilter, ImageOps
@@ -54,6 +55,20 @@ def _resize(img: Image.Image, width: int, height: int, method: str, crop: str = 
     return img.resize((width, height), _RESAMPLE.get(method, Image.Resampling.BILINEAR))
 
 
+def _f32(value: float) -> float:
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+# ComfyUI computes a mask as 1 - alpha / 255 in float32 and its SaveImage stores 255 * x truncated
+# to uint8, so a saved mask is sometimes one level under 255 - alpha (alpha 191 -> 63, not 64; seen
+# on a real ComfyUI 0.8.0). The simulator keeps 8-bit masks, so it applies that rounding at load.
+MASK_FROM_ALPHA = [int(_f32(_f32(1.0 - _f32(a / 255.0)) * 255.0)) for a in range(256)]
+
+
+def _mask_of_alpha(alpha: Image.Image) -> Image.Image:
+    return alpha.point(MASK_FROM_ALPHA)
+
+
 def load_image(ctx: NodeContext, *, image: str) -> NodeResult:
     path = ctx.folders.annotated_path(image)
     if path is None or not path.is_file():
@@ -62,7 +77,7 @@ def load_image(ctx: NodeContext, *, image: str) -> NodeResult:
         src.load()
         rgb = src.convert("RGB")
         has_alpha = "A" in src.getbands()
-        mask = ImageOps.invert(src.getchannel("A")) if has_alpha else Image.new("L", (64, 64), 0)
+        mask = _mask_of_alpha(src.getchannel("A")) if has_alpha else Image.new("L", (64, 64), 0)
     return ([rgb], [mask]), None
 
 
@@ -77,7 +92,7 @@ def load_image_mask(ctx: NodeContext, *, image: str, channel: str) -> NodeResult
         band = channel[:1].upper()
         mask = rgba.getchannel(band) if band in rgba.getbands() else Image.new("L", (64, 64), 0)
         if band == "A":
-            mask = ImageOps.invert(mask)
+            mask = _mask_of_alpha(mask)
     return ([mask],), None
 
 

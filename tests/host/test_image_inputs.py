@@ -201,8 +201,12 @@ def test_mask_polarity_round_trip_through_the_simulator(farm: Any, tmp_path: Pat
     node.setInput(0, matte)
     node.setInput(1, sequence(tmp_path / "holdout", "holdout", {1001: row}))
     found = rendered(node, pump)
-    for out in ("22", "25"):
-        assert [pixel[0] for pixel in found[(1001, out)][1]] == alphas
+    # What a real ComfyUI 0.8.0 saves for each written level (float32 1 - alpha, SaveImage truncating):
+    real = json.loads((Path(__file__).parents[1] / "sim/data/comfyui-0.8.0-mask-ramp.json").read_text())
+    for out, key in (("22", "LoadImageMask_alpha"), ("25", "LoadImage_MASK")):
+        saved = [pixel[0] for pixel in found[(1001, out)][1]]
+        assert saved == [real[key][255 - a] for a in alphas]
+        assert all(a - 1 <= s <= a for s, a in zip(saved, alphas))  # the mask is Nuke's alpha (saving may drop a level)
     written = sorted((tmp_path / "renders" / "_input").rglob("*.1001.png"))
     assert len(written) == 2  # a mask input is always written, never the Read's own file
     with Image.open(written[0]) as png:

@@ -86,7 +86,12 @@ def test_mask_polarity_round_trip_from_a_saved_ui_workflow(sim_cluster: Any, tmp
     for path in snap.jobs[0].outputs:
         with Image.open(path) as img:
             values.append(img.convert("RGB").getpixel((0, 0)))
-    assert sorted(values) == [(64, 64, 64), (64, 64, 64), (200, 40, 40)]  # masks: 1 - (1 - 0.25) = 0.25
+    # masks: 1 - (1 - 0.25) = 0.25, i.e. level 64; a real ComfyUI 0.8.0 saves that mask as 63 (float32
+    # 1 - 191/255, SaveImage truncating: tests/sim/data/comfyui-0.8.0-mask-ramp.json), and so does the simulator
+    real = json.loads((ROOT / "tests/sim/data/comfyui-0.8.0-mask-ramp.json").read_text())
+    level = real["LoadImage_MASK"][written]
+    assert level == 63 and real["LoadImageMask_alpha"][written] == level
+    assert sorted(values) == [(level,) * 3, (level,) * 3, (200, 40, 40)]
 
 
 def _wait_for_object_info(farm: Farm, wait: float = 10.0) -> bool:

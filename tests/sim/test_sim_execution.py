@@ -274,3 +274,31 @@ def test_anonymous_ws_gets_a_sid(sim_cluster, ws_factory):
     url = sim_cluster(1).urls[0]
     hello = ws_factory(url, None).recv()
     assert hello["type"] == "status" and len(hello["data"]["sid"]) == 32
+
+
+def test_masks_from_alpha_match_a_real_comfyui_level_for_level(sim_cluster):
+    """LoadImage's MASK and LoadImageMask(alpha) against what a real ComfyUI 0.8.0 saved for a 256-level
+    alpha ramp (tests/sim/data/comfyui-0.8.0-mask-ramp.json, recorded on 127.0.0.1): 1 - alpha in
+    float32, SaveImage truncating, so 159 of the 256 levels are one under 255 - alpha."""
+    import json
+    from pathlib import Path
+
+    recorded = json.loads((Path(__file__).parent / "data" / "comfyui-0.8.0-mask-ramp.json").read_text())
+    ramp = Image.new("RGBA", (256, 1))
+    ramp.putdata([(10, 20, 30, a) for a in range(256)])
+    buffer = io.BytesIO()
+    ramp.save(buffer, format="PNG")
+    url = sim_cluster(1).urls[0]
+    name = upload(url, "ramp.png", buffer.getvalue()).json()["name"]
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": name}},
+        "2": {"class_type": "MaskToImage", "inputs": {"mask": ["1", 1]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "m/mask"}},
+        "4": {"class_type": "LoadImageMask", "inputs": {"image": name, "channel": "alpha"}},
+        "5": {"class_type": "MaskToImage", "inputs": {"mask": ["4", 0]}},
+        "6": {"class_type": "SaveImage", "inputs": {"images": ["5", 0], "filename_prefix": "m/matte"}},
+    }
+    entry = wait_history(url, _submit(url, prompt)["prompt_id"])
+    for node, key in (("3", "LoadImage_MASK"), ("6", "LoadImageMask_alpha")):
+        saved = _view(url, entry["outputs"][node]["images"][0])
+        assert [saved.getpixel((x, 0))[0] for x in range(256)] == recorded[key]
