@@ -73,6 +73,7 @@ class Execution:
     started: float  # time.time() when it left the queue
     ended: float  # time.time() when its history entry was written
     status: str  # "success" | "error" | "interrupted"
+    speed: float = 0.0  # the speed in force when it left the queue (a workload may slow the server)
 
 
 @dataclass
@@ -266,7 +267,9 @@ class SimServer:
 
     def record_execution(self, item: QueueItem, kind: str) -> None:
         started = self._started_at.pop(item.prompt_id, time.time())
-        self._executions.append(Execution(item.prompt_id, started, time.time(), kind))
+        first = self._first_started if self._first_started is not None else started
+        speed = self.options.workload.speed_at(self.options.speed, started - first)
+        self._executions.append(Execution(item.prompt_id, started, time.time(), kind, speed))
 
     # -- routes -----------------------------------------------------------------------------------
     def _add_routes(self, app: web.Application) -> None:

@@ -61,12 +61,13 @@ def test_slowdown_applies_after_its_time(sim_cluster):
     (server,) = sim_cluster(1, speeds=4, seconds_per_step=0.01,
                             workload=Workload(slow_to=1.0, slow_after_s=0.3)).servers
     _run(server, 1)
-    fast = _duration(server)
-    assert fast < 10 * 0.01  # still at speed 4
+    assert server.executions[0].speed == 4.0  # before its time: full speed
     while server.executions[-1].ended - server.executions[0].started < 0.3:
         _run(server, len(server.executions) + 1)
     _run(server, 99)
-    assert _duration(server) >= 10 * 0.01 * 0.99  # speed 1 now
+    assert server.executions[-1].speed == 1.0
+    assert _duration(server) >= 10 * 0.01 * 0.99  # speed 1 now: the sampler's sleep is a floor (no upper
+    # bound on wall time is asserted: the machine is shared and noisy)
 
 
 def test_lean_mode_sends_no_progress_frames(sim_cluster, ws_factory):
