@@ -125,7 +125,7 @@ class GroupChanges:
     version: int
     full: bool
     progress: GroupProgress
-    jobs: List[JobSnapshot]  # changed children, oldest change first, with their attempts
+    jobs: List[JobSnapshot]  # changed children (oldest change first), then the other in-flight ones
     sequences: List[OutputSequence]  # new or grown sequences
 
 

@@ -60,9 +60,16 @@ def group_view(group: Group) -> GroupView:
 
 
 def group_changes(group: Group, since: int) -> GroupChanges:
+    """The children changed after `since`, plus every in-flight one: their attempts move through
+    in-memory steps (e.g. "collecting") that are not journaled changes, and there are only as many
+    as the servers have slots."""
     changed = group.changed_since(since)
     full = changed is None
-    jobs = group.jobs if changed is None else changed
+    if changed is None:
+        jobs = group.jobs
+    else:
+        seen = set(changed)
+        jobs = changed + sorted((job for job in group.active if job not in seen), key=lambda job: job.index)
     return GroupChanges(
         group_id=group.id, since=since, version=group.version, full=full, progress=progress(group),
         jobs=[job_snapshot(job) for job in jobs], sequences=book(group).sequences(None if full else since),
