@@ -84,6 +84,7 @@ class LoadIndex:
         self._pool = pool
         self._loads: Dict[str, _Load] = {}
         self._roomy: Dict[str, None] = {}  # servers with room now (an ordered set)
+        self._full: Dict[str, None] = {}  # online servers without room now
         self._tables: Dict[Placement, _Table] = {}
         self._version = 0
         self._epoch: Optional[int] = None
@@ -134,8 +135,13 @@ class LoadIndex:
                 table.add(load, +1)
         if load.has_room():
             self._roomy[load.name] = None
+            self._full.pop(load.name, None)
         else:
             self._roomy.pop(load.name, None)
+            if load.online:
+                self._full[load.name] = None
+            else:
+                self._full.pop(load.name, None)
 
     def _drop_tables(self) -> None:
         self._tables.clear()
@@ -174,14 +180,23 @@ class LoadIndex:
     def _fastest(self, placement: Placement, table: _Table, roomy: List[_Load], backlog: int) -> Optional[str]:
         key = placement.duration_key
         expected = self._pool.expected_duration
-        candidates = [load.candidate(expected(load.name, key)) for load in roomy]
         floor = self._pool.durations_floor(key)
-        if floor is not None and all(c.expected_s is not None for c in candidates):
-            # Every server with room is measured, so the best of them does not depend on the others.
-            best = min(candidates, key=lambda c: (c.finish_estimate(0.0), c.load, c.name))
+        best: Optional[_Load] = None
+        best_key: Any = None
+        for load in roomy:  # the servers with room; plain arithmetic, no Candidate objects
+            seconds = expected(load.name, key)
+            if seconds is None:
+                floor = None  # an unmeasured server: its estimate depends on every other server
+                break
+            mc = max(1, load.max_concurrent)
+            finish = (load.ahead // mc + 1) * seconds  # Candidate.finish_estimate
+            rank = (finish, load.ahead / mc, load.name)  # (estimate, load, name), as strategies.choose ranks
+            if best_key is None or rank < best_key:
+                best, best_key = load, rank
+        if floor is not None and best is not None:
             if table.count == 1:
                 return best.name
-            finish_here = best.finish_estimate(0.0)
+            finish_here = best_key[0]
             other_slots = table.slots - best.max_concurrent
             # The others clear work at most at other_slots / floor jobs per second (no estimate is
             # below the floor), so they need at least this long for the backlog and their own queues;
@@ -190,6 +205,22 @@ class LoadIndex:
                 least_clear = (backlog + table.ahead - best.ahead) * max(floor, 1e-6) / other_slots
                 if least_clear >= finish_here * (1 + 1e-9) + 1e-12:
                     return best.name
+            if self._none_faster(table, key, finish_here):
+                return best.name
         everyone = [load.candidate(expected(load.name, key))  # in the pool's order, like ServerPool.choose
                     for load in self._loads.values() if load.online and load.name in table.fit]
         return choose("fastest", everyone, 0, backlog)
+
+    def _none_faster(self, table: _Table, key: str, finish_here: float) -> bool:
+        """True if no full server would finish a job sooner than `finish_here` (then strategies.choose
+        sends it to the best server with room; none of those is faster, it is their minimum).
+        O(full servers): cheap exactly when the backlog bound is not (the farm has room to spare)."""
+        expected = self._pool.expected_duration
+        for name in self._full:
+            if name not in table.fit:
+                continue
+            load = self._loads[name]
+            seconds = expected(name, key)
+            if seconds is None or (load.ahead // max(1, load.max_concurrent) + 1) * seconds < finish_here:
+                return False  # faster, or unmeasured (its estimate depends on every server): ask in full
+        return True

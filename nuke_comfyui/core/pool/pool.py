@@ -35,6 +35,9 @@ from nuke_comfyui.core.pool.strategies import Candidate, choose
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0
+#: probes per second over the whole farm at most: on a big farm each server is probed less often
+#: than `poll_interval` (100 servers every 0.5 s cost the client 0.3 s of CPU per second, idle)
+MAX_PROBES_PER_S = 20.0
 
 StatusCallback = Callable[[ServerStatus], None]
 
@@ -322,12 +325,12 @@ class ServerPool:
                     server.next_probe = time.monotonic() + server.backoff
                 else:
                     server.backoff = 0.0
-                    server.next_probe = time.monotonic() + self.cluster.poll_interval
+                    server.next_probe = time.monotonic() + self._probe_interval()
             self._publish(server, status)
         except Exception:  # a bug in one probe must never kill polling of the whole farm
             log.exception("probing %s failed unexpectedly", server.config.name)
             with self._lock:
-                server.next_probe = time.monotonic() + self.cluster.poll_interval
+                server.next_probe = time.monotonic() + self._probe_interval()
         finally:
             with self._lock:
                 server.probing = False
@@ -363,6 +366,13 @@ class ServerPool:
                     self._touch(server)
         with self._lock:
             return status_with(status, server.caps if server.caps_probed else None)
+
+    def _probe_interval(self) -> float:
+        """Seconds between two probes of one healthy server: `poll_interval`, stretched so the farm
+        as a whole is probed at most MAX_PROBES_PER_S times a second (flat cost in its size; our own
+        jobs' progress comes from the event streams, not from these probes)."""
+        enabled = sum(1 for s in self._servers.values() if s.config.enabled)
+        return max(self.cluster.poll_interval, enabled / MAX_PROBES_PER_S)
 
     def _next_backoff(self, current: float) -> float:
         interval = self.cluster.poll_interval
