@@ -7,7 +7,7 @@ throttling) within a few jobs, while one outlier does not swing the estimate.
 from __future__ import annotations
 
 import threading
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 ALPHA = 0.3
 
@@ -37,6 +37,12 @@ class DurationBook:
         with self._lock:
             value = self._by_key.get((server, key))
             return value if value is not None else self._by_server.get(server)
+
+    def expected_many(self, servers: List[str], key: str) -> List[Optional[float]]:
+        """`expected(server, key)` for each server, under one hold of the lock."""
+        by_key, by_server = self._by_key, self._by_server
+        with self._lock:
+            return [by_key.get((server, key), by_server.get(server)) for server in servers]
 
     def floor(self, key: str) -> Optional[float]:
         """A value no estimate `expected(any server, key)` is below, now or later (None: nothing learned).

@@ -207,9 +207,36 @@ class LoadIndex:
                     return best.name
             if self._none_faster(table, key, finish_here):
                 return best.name
-        everyone = [load.candidate(expected(load.name, key))  # in the pool's order, like ServerPool.choose
-                    for load in self._loads.values() if load.online and load.name in table.fit]
-        return choose("fastest", everyone, 0, backlog)
+        return self._exact_fastest(table, key, backlog)
+
+    def _exact_fastest(self, table: _Table, key: str, backlog: int) -> Optional[str]:
+        """strategies._fastest over every online fit server, in plain arithmetic: the same
+        expressions in the same order (the pool's), so the same floats and the same answer."""
+        loads = [load for load in self._loads.values() if load.online and load.name in table.fit]
+        times = self._pool.expected_durations([load.name for load in loads], key)
+        known = [t for t in times if t is not None]
+        optimistic = min(known) if known else 0.0
+        rows = []  # (load, per-job seconds, finish estimate)
+        for load, seconds in zip(loads, times):
+            per_job = seconds if seconds is not None else optimistic
+            rows.append((load, seconds, (load.ahead // max(1, load.max_concurrent) + 1) * per_job))
+        best = None
+        best_rank: Any = None
+        for load, seconds, finish in rows:
+            if load.name in self._roomy:
+                rank = (finish, seconds is not None, load.ahead / max(1, load.max_concurrent), load.name)
+                if best_rank is None or rank < best_rank:
+                    best, best_rank = load, rank
+        if best is None:
+            return None
+        finish_here = best_rank[0]
+        others = [row for row in rows if row[0] is not best]
+        if not others or not any(finish < finish_here for _, _, finish in others):
+            return best.name
+        rate = sum(load.max_concurrent / max(seconds if seconds is not None else optimistic, 1e-6)
+                   for load, seconds, _ in others)
+        clear_time = (backlog + sum(load.ahead for load, _, _ in others)) / rate
+        return best.name if finish_here <= clear_time else None
 
     def _none_faster(self, table: _Table, key: str, finish_here: float) -> bool:
         """True if no full server would finish a job sooner than `finish_here` (then strategies.choose

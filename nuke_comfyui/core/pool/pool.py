@@ -275,6 +275,9 @@ class ServerPool:
         with self._lock:
             return self._feed.since(version)
 
+    def expected_durations(self, names: List[str], key: str) -> List[Optional[float]]:
+        return self._durations.expected_many(names, key)
+
     def durations_floor(self, key: str) -> Optional[float]:
         """A lower bound of every learned duration for `key` (see DurationBook.floor)."""
         return self._durations.floor(key)

@@ -120,11 +120,11 @@ def test_index_answers_like_the_pool_through_a_random_walk() -> None:
         index.set_held(held)
         in_flight = {**ours, **{server: HELD_LOAD for server in held}}
         for placement in placements:
-            for backlog in (1, 2, 7, 10_000):
+            for backlog in (1, 2, 3, 5, 8, 13, 10_000):
                 expected = _answer(pool.choose, placement, in_flight, backlog)
                 assert _answer(index.choose, placement, backlog) == expected, (placement, backlog)
                 compared += 1
-    assert compared == 400 * len(placements) * 4
+    assert compared == 400 * len(placements) * 7
 
 
 def test_fastest_with_a_long_backlog_reads_only_the_servers_with_room() -> None:
@@ -166,6 +166,11 @@ def test_fastest_holds_back_the_last_job_from_a_slow_server_like_the_pool() -> N
     assert pool.choose(placement, {"fast": 2}, backlog=1) is None
     assert index.choose(placement, backlog=1) is None
     assert index.choose(placement, backlog=100) == pool.choose(placement, {"fast": 2}, backlog=100) == "slow"
+    # `fast` (2 ahead, 1 s each) clears backlog + 2 jobs in backlog + 2 s; `slow` needs 10 s for one:
+    # it gets the job from a backlog of 8 on, not before.
+    for backlog, answer in ((7, None), (8, "slow")):
+        assert pool.choose(placement, {"fast": 2}, backlog=backlog) == answer
+        assert index.choose(placement, backlog=backlog) == answer
 
 
 def test_no_capable_server_is_raised_with_the_pools_reasons() -> None:
