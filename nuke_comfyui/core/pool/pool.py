@@ -24,7 +24,7 @@ from nuke_comfyui.core.pool.durations import DurationBook
 from nuke_comfyui.core.pool.facts import FactsFeed, ServerFacts, online
 from nuke_comfyui.core.pool.facts import ServerRecord as _Server
 from nuke_comfyui.core.pool.own_prompts import OwnPromptIds, PromptIdObserver, TrackingClient
-from nuke_comfyui.core.pool.probe import disabled_status, probe
+from nuke_comfyui.core.pool.probe import disabled_status, next_backoff, probe, probe_interval
 from nuke_comfyui.core.pool.status import ServerState, ServerStatus
 
 __all__ = ["Placement", "ServerFacts", "ServerPool", "test_connection"]
@@ -34,10 +34,6 @@ from nuke_comfyui.core.pool.strategies import Candidate, choose
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 30.0
-#: probes per second over the whole farm at most: on a big farm each server is probed less often
-#: than `poll_interval` (100 servers every 0.5 s cost the client 0.3 s of CPU per second, idle)
-MAX_PROBES_PER_S = 20.0
 
 StatusCallback = Callable[[ServerStatus], None]
 
@@ -66,7 +62,7 @@ class ServerPool:
                        if config.enabled else disabled_status(config.name, config.base_url))
             client = TrackingClient(self._factory(config), own, PromptIdObserver(self, config.name))
             self._servers[config.name] = _Server(config, client, own, initial)
-            self._touch(self._servers[config.name])
+            self._feed.touch(self._servers[config.name])
         self._executor = ThreadPoolExecutor(max_workers=max(1, min(8, len(self._servers))),
                                             thread_name_prefix="nuke-comfyui-probe")
         self._thread: Optional[threading.Thread] = None
@@ -156,7 +152,7 @@ class ServerPool:
             log.info("%s %s client-chosen prompt ids", name, "honours" if honoured else "ignores")
             server.caps = learned
             server.client.capabilities = learned
-            self._touch(server)
+            self._feed.touch(server)
             status = replace(server.status, capabilities=learned)
         self._publish(server, status)
 
@@ -197,7 +193,7 @@ class ServerPool:
         with self._lock:
             server = self._get(name)
             server.config = server.config.model_copy(update={"enabled": enabled})
-            self._touch(server)
+            self._feed.touch(server)
             if enabled:
                 status = ServerStatus(name=name, url=server.config.base_url, state=ServerState.OFFLINE,
                                       error="not checked yet")
@@ -282,9 +278,6 @@ class ServerPool:
         """A lower bound of every learned duration for `key` (see DurationBook.floor)."""
         return self._durations.floor(key)
 
-    def _touch(self, server: _Server) -> None:
-        self._feed.touch(server)  # under the lock, after any change to a server
-
     # -- polling ---------------------------------------------------------------------------
 
     def _poll_loop(self) -> None:
@@ -320,7 +313,7 @@ class ServerPool:
                 if not server.config.enabled:
                     return
                 server.others = others
-                self._touch(server)
+                self._feed.touch(server)
                 if with_stats and status.state.usable:
                     server.next_stats = now + self.cluster.stats_interval
                 if status.state == ServerState.OFFLINE:
@@ -351,7 +344,7 @@ class ServerPool:
             server.classes = classes
             server.object_info = info if classes is not None else None
             server.capability_checked = True
-            self._touch(server)
+            self._feed.touch(server)
 
     def _apply_capabilities(self, server: _Server, status: ServerStatus, came_back: bool) -> ServerStatus:
         """Learn the protocol features when the version changes or the server comes back (outside the
@@ -366,27 +359,21 @@ class ServerPool:
                         learned = replace(learned, client_prompt_id=server.caps.client_prompt_id)
                     server.caps, server.caps_probed = learned, True
                     server.client.capabilities = learned
-                    self._touch(server)
+                    self._feed.touch(server)
         with self._lock:
             return status_with(status, server.caps if server.caps_probed else None)
 
     def _probe_interval(self) -> float:
-        """Seconds between two probes of one healthy server: `poll_interval`, stretched so the farm
-        as a whole is probed at most MAX_PROBES_PER_S times a second (flat cost in its size; our own
-        jobs' progress comes from the event streams, not from these probes)."""
-        enabled = sum(1 for s in self._servers.values() if s.config.enabled)
-        return max(self.cluster.poll_interval, enabled / MAX_PROBES_PER_S)
+        return probe_interval(self.cluster.poll_interval, sum(1 for s in self._servers.values() if s.config.enabled))
 
     def _next_backoff(self, current: float) -> float:
-        interval = self.cluster.poll_interval
-        cap = min(MAX_BACKOFF_S, max(interval, 10 * interval))
-        return min(cap, max(interval, current * 2))
+        return next_backoff(self.cluster.poll_interval, current)
 
     def _publish(self, server: _Server, status: ServerStatus) -> None:
         with self._lock:
             changed = not status.same_as(server.status)
             server.status = status
-            self._touch(server)
+            self._feed.touch(server)
             subscribers = list(self._subscribers) if changed else []
         for callback in subscribers:
             try:
