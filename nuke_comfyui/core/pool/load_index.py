@@ -11,10 +11,13 @@ just freed — and gives the answer `strategies.choose` would give over every se
 - round-robin, least-loaded, priority only ever pick among servers with room: same candidates;
 - fastest's "hold it back near the end" rule also reads every other server (their speed and
   queue). While a long backlog waits it cannot hold back, and a bound from the running sums and
-  the smallest duration ever learned (`DurationBook.floor`) proves that in O(1); only when the
-  bound cannot (the last jobs of a group, or servers never measured yet) is every server read.
+  the smallest duration ever learned (`DurationBook.floor`) proves that in O(1); when the farm has
+  room to spare, "no full server would be faster" is read off the few full servers instead. Only
+  when neither shows it (a group's last jobs, servers never measured yet) is every server read.
 
-Not thread-safe: the dispatcher calls it under the scheduler's lock.
+So a choice costs O(servers with room) — few on a busy farm; all of them only while the client
+cannot keep the farm busy, at a fraction of a microsecond each. Not thread-safe: the dispatcher
+calls it under the scheduler's lock.
 """
 
 from __future__ import annotations
