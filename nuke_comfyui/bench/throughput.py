@@ -22,12 +22,12 @@ GOAL_CLIENT_CPU_MS = 3.0
 
 
 def run_throughput(work: Path, workflow: Path, runs: Sequence[Tuple[int, int]] = RUNS,
-                   log: Callable[[str], None] = print) -> Dict[str, Any]:
+                   designs: Sequence[str] = DESIGNS, log: Callable[[str], None] = print) -> Dict[str, Any]:
     template = wf.load_workflow(workflow)
     figures: Dict[str, Any] = {"goal_jobs_per_s": GOAL_JOBS_PER_S, "goal_client_cpu_ms_per_job": GOAL_CLIENT_CPU_MS,
                                "runs": []}
     for seed_block, (jobs, count) in enumerate(runs):
-        for design in DESIGNS:
+        for design in designs:
             log(f"[throughput] {design}: {jobs} jobs on {count} near-instant servers ...")
             label = f"tp-{design}-{jobs}-{count}"
             shape = FarmShape((1.0,) * count, 0.0, lean=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import List, Optional, Sequence, Tuple
 
 HELP = "benchmark the dispatch designs on simulated farms and print the figures"
 
@@ -18,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nuke_comfyui.bench.scenarios import SUITE
 
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--jobs", type=int, default=None, help="jobs in the headline farm-120 run (default 120)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="jobs in the headline farm-120 run (default 120); with --throughput, jobs per run")
     parser.add_argument("--repeats", type=int, default=3, help="runs per design; the median is reported (default 3)")
     parser.add_argument("--no-big-group", action="store_true", help="skip the 10,000-job group measurement")
     parser.add_argument("--suite", action="store_true", help=f"run every named scenario: {', '.join(SUITE)}")
@@ -26,9 +28,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run one named scenario besides the headline (repeatable)")
     parser.add_argument("--throughput", action="store_true",
                         help="only the client's throughput ceiling on near-instant servers")
+    parser.add_argument("--servers", default=None, metavar="N[,N...]",
+                        help="--throughput: server counts to measure (default 4,100; with --jobs, every pair)")
+    parser.add_argument("--designs", default=None, metavar="NAME[,NAME...]",
+                        help="--throughput: designs to run (pull-fastest, push-round-robin; default both)")
     parser.add_argument("--init-import", action="store_true",
                         help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
+
+
+def throughput_plan(jobs: Optional[int], servers: Optional[str],
+                    designs: Optional[str]) -> Tuple[Sequence[Tuple[int, int]], Sequence[str]]:
+    """(jobs, servers) pairs and designs of a `--throughput` run; the defaults without options."""
+    from nuke_comfyui.bench.throughput import DESIGNS, RUNS
+    from nuke_comfyui.core.errors import ConfigError
+
+    counts: List[int] = []
+    for part in (servers or "").split(","):
+        if part.strip():
+            if not part.strip().isdigit() or int(part) < 1:
+                raise ConfigError(f"--servers {servers!r}: give server counts of at least 1, e.g. --servers 4,100")
+            counts.append(int(part))
+    chosen = [d.strip() for d in (designs or "").split(",") if d.strip()] or list(DESIGNS)
+    unknown = [d for d in chosen if d not in DESIGNS]
+    if unknown:
+        raise ConfigError(f"--designs: unknown {', '.join(unknown)}; use {', '.join(DESIGNS)}")
+    if jobs is None and not counts:
+        return RUNS, chosen
+    return [(jobs or 1000, count) for count in (counts or [4, 100])], chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr, flush=True)
 
     if args.throughput:
+        runs, designs = throughput_plan(args.jobs, args.servers, args.designs)
         with tempfile.TemporaryDirectory(prefix="nuke-comfyui-throughput-") as temp:
-            results = {"throughput": run_throughput(Path(temp), WORKFLOW, log=log)}
+            results = {"throughput": run_throughput(Path(temp), WORKFLOW, runs=runs, designs=designs, log=log)}
     else:
         results = run_benchmark(jobs=args.jobs, repeats=args.repeats, include_big=not args.no_big_group,
                                 suite=args.suite, scenarios=args.scenario, log=log)

@@ -128,7 +128,7 @@ def _follow(groups: Dict[str, str], args: argparse.Namespace) -> List[str]:
         for name, group_id in groups.items():
             if name in finished:
                 continue
-            snapshot = scheduler.snapshot(group_id)
+            snapshot = scheduler.view(group_id)  # O(sequences + failures), not O(jobs), per poll
             render.apply_snapshot(name, snapshot)
             line = status_line(snapshot)
             if line != last.get(name):

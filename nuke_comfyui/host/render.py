@@ -31,7 +31,7 @@ from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes
 if TYPE_CHECKING:
     from nuke_comfyui.core.config import ServerConfig
     from nuke_comfyui.core.render_request import RenderRequest
-    from nuke_comfyui.core.scheduler import GroupSnapshot
+    from nuke_comfyui.core.scheduler import GroupReport
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,9 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     return group_id
 
 
-def apply_snapshot(name: str, snapshot: GroupSnapshot) -> None:
-    """Main thread: bring node name's Read nodes, status line and job state up to date."""
+def apply_snapshot(name: str, snapshot: GroupReport) -> None:
+    """Main thread: bring node name's Read nodes, status line and job state up to date (from a full
+    snapshot or the cheaper `Scheduler.view`: only counters, sequences and failed jobs are read)."""
     node = find_node(name)
     if node is None or node.Class() != knobs.NODE_CLASS:
         return

@@ -1,4 +1,4 @@
-"""Human-readable progress for the node's status line and the Script Editor, from a snapshot.
+"""Human-readable progress for the node's status line and the Script Editor, from a snapshot or view.
 
 Pure text functions (no nuke), so the GUI status knob, headless progress lines and failure
 reports all say the same thing.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, List, Tuple
 
 if TYPE_CHECKING:
-    from nuke_comfyui.core.scheduler import GroupSnapshot
+    from nuke_comfyui.core.scheduler import GroupReport
 
 FINISHED = ("completed", "partial", "failed", "cancelled")
 FAILED_JOB_STATES = ("failed", "timeout")
@@ -19,11 +19,11 @@ def _value(state: object) -> str:
     return str(getattr(state, "value", state))
 
 
-def is_finished(snapshot: GroupSnapshot) -> bool:
+def is_finished(snapshot: GroupReport) -> bool:
     return _value(snapshot.state) in FINISHED
 
 
-def status_line(snapshot: GroupSnapshot) -> str:
+def status_line(snapshot: GroupReport) -> str:
     """'running: 7/12 done, 1 failed, eta 20s' (one line, for the status knob and headless output)."""
     text = f"{_value(snapshot.state)}: {snapshot.done}/{snapshot.total} done"
     if snapshot.failed:
@@ -33,10 +33,10 @@ def status_line(snapshot: GroupSnapshot) -> str:
     return text
 
 
-def failures(snapshot: GroupSnapshot) -> List[Tuple[str, str]]:
+def failures(snapshot: GroupReport) -> List[Tuple[str, str]]:
     """(job id, 'frame 1003 v1 on srv2: reason') for every failed or timed-out job."""
     found = []
-    for job in snapshot.jobs:
+    for job in snapshot.failed_jobs:
         if _value(job.state) not in FAILED_JOB_STATES:
             continue
         where = f"frame {job.frame}" if job.frame is not None else "job"
@@ -45,7 +45,7 @@ def failures(snapshot: GroupSnapshot) -> List[Tuple[str, str]]:
     return found
 
 
-def status_text(snapshot: GroupSnapshot, limit: int = 10) -> str:
+def status_text(snapshot: GroupReport, limit: int = 10) -> str:
     """Status line plus the failed frames (at most limit, then a count), for the node's status knob."""
     lines = [status_line(snapshot)]
     failed = failures(snapshot)

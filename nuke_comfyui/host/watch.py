@@ -2,7 +2,9 @@
 
 Scheduler callbacks arrive on worker threads, many per second on a busy farm. The watcher
 coalesces them: at most one main-thread update is queued at a time, and that update reads the
-*latest* snapshot, so nothing is lost and Nuke's event loop is not flooded. Only the node name
+*latest* view of the group, so nothing is lost and Nuke's event loop is not flooded. The view
+(`Scheduler.view`: counters, output sequences, failed children) costs O(sequences + failures)
+under the scheduler's lock, never O(jobs) like a full snapshot of a 10,000-job group. Only the node name
 and the group id cross threads. Events raised on the main thread itself (from our own submit,
 cancel or retry calls) are ignored here; those callers refresh the node right after the call.
 """
@@ -19,10 +21,10 @@ from nuke_comfyui.host.main_thread import on_main_thread
 from nuke_comfyui.host.report import is_finished
 
 if TYPE_CHECKING:
-    from nuke_comfyui.core.scheduler import GroupSnapshot, Scheduler
+    from nuke_comfyui.core.scheduler import GroupReport, Scheduler
 
 log = logging.getLogger(__name__)
-Apply = Callable[[str, "GroupSnapshot"], None]
+Apply = Callable[[str, "GroupReport"], None]
 
 
 def event_group_id(event: Any) -> Optional[str]:
@@ -35,7 +37,7 @@ def event_group_id(event: Any) -> Optional[str]:
 
 
 class GroupWatcher:
-    """Scheduler events of one group -> `apply(node_name, snapshot)` on the main thread."""
+    """Scheduler events of one group -> `apply(node_name, view)` on the main thread."""
 
     def __init__(self, scheduler: Scheduler, node_name: str, group_id: str, apply: Apply) -> None:
         self.node_name = node_name
@@ -68,12 +70,12 @@ class GroupWatcher:
         nuke.executeInMainThread(self._flush)
 
     def _flush(self) -> None:
-        """Main thread: apply the newest snapshot; stop following once the group has finished."""
+        """Main thread: apply the newest view; stop following once the group has finished."""
         with self._lock:
             self._queued = False
         if not self.active:
             return
-        snapshot = self._scheduler.snapshot(self.group_id)
+        snapshot = self._scheduler.view(self.group_id)
         try:
             self._apply(self.node_name, snapshot)
         except (ValueError, NameError, RuntimeError) as exc:

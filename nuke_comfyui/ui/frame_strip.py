@@ -3,6 +3,10 @@
 A frame's colour sums up all its variations (any failure shows, then running, then queued; green
 only when every variation of that frame is done), so an artist sees at a glance which frames of a
 sequence are missing. Hidden for renders without frames (seed variations of one image).
+
+`set_jobs` builds the strip from every child (a group's first load); `update_job` then changes
+one frame's cell per job event, so a 10,000-frame render costs O(variations) per event on the GUI
+thread rather than a rebuild.
 """
 
 from __future__ import annotations
@@ -22,12 +26,11 @@ def frame_states(jobs: Sequence[Any]) -> List[Tuple[int, str]]:
     for job in jobs:
         if job.frame is not None:
             by_frame.setdefault(int(job.frame), []).append(state_value(job.state))
-    result = []
-    for frame in sorted(by_frame):
-        states = by_frame[frame]
-        summary = next((s for s in _PRECEDENCE if s in states), states[0])
-        result.append((frame, summary))
-    return result
+    return [(frame, _summary_state(by_frame[frame])) for frame in sorted(by_frame)]
+
+
+def _summary_state(states: Sequence[str]) -> str:
+    return next((s for s in _PRECEDENCE if s in states), states[0])
 
 
 class FrameStrip(QtWidgets.QWidget):
@@ -36,14 +39,44 @@ class FrameStrip(QtWidgets.QWidget):
     def __init__(self, parent: Optional[QtWidgets.QWidget] = None) -> None:
         super().__init__(parent)
         self._frames: List[Tuple[int, str]] = []
+        self._cell: Dict[int, int] = {}  # frame -> its position in _frames
+        self._states: Dict[int, Dict[str, str]] = {}  # frame -> job id -> state
         self.setMinimumHeight(30)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
 
     def set_jobs(self, jobs: Sequence[Any]) -> None:
         self._frames = frame_states(jobs)
+        self._cell = {frame: i for i, (frame, _) in enumerate(self._frames)}
+        self._states = {}
+        for job in jobs:
+            if job.frame is not None:
+                self._states.setdefault(int(job.frame), {})[job.job_id] = state_value(job.state)
         self.setVisible(bool(self._frames))
         self.setToolTip(self._summary())
         self.update()
+
+    def update_job(self, job: Any) -> bool:
+        """One child changed: repaint its frame's cell. False when the strip must be rebuilt with
+        set_jobs (a frame it does not show yet)."""
+        if job.frame is None:
+            return True
+        frame = int(job.frame)
+        position = self._cell.get(frame)
+        if position is None:
+            return False
+        states = self._states.setdefault(frame, {})
+        states[job.job_id] = state_value(job.state)
+        summary = _summary_state(list(states.values()))
+        if self._frames[position][1] != summary:
+            self._frames[position] = (frame, summary)
+            self.setToolTip("")  # computed when asked (toolTip below): O(frames)
+            self.update()
+        return True
+
+    def event(self, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.ToolTip and not self.toolTip():
+            self.setToolTip(self._summary())
+        return super().event(event)
 
     def frames(self) -> List[Tuple[int, str]]:
         return list(self._frames)

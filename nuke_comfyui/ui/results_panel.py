@@ -18,6 +18,7 @@ from nuke_comfyui.ui.frame_strip import FrameStrip
 from nuke_comfyui.ui.palette import state_value
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
+from nuke_comfyui.ui.results_state import GroupState as _GroupState
 from nuke_comfyui.ui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
@@ -49,16 +50,6 @@ class _SchedulerBridge(QtCore.QObject):
     """Scheduler callbacks (delivery thread) -> `event` signal (queued onto the GUI thread)."""
 
     event = Signal(object)
-
-
-class _GroupState:
-    """What the panel knows about one group: its latest counters and children by job id."""
-
-    def __init__(self, group_id: str) -> None:
-        self.group_id = group_id
-        self.summary: Optional[Any] = None
-        self.jobs: Dict[str, Any] = {}
-        self.loaded = False
 
 
 class JobResultsPanel(QtWidgets.QWidget):
@@ -213,14 +204,14 @@ class JobResultsPanel(QtWidgets.QWidget):
 
     def _on_job(self, job: Any) -> None:
         state = self._ensure_group(job.group_id)
-        state.jobs[job.job_id] = job
+        state.put(job)
         if job.group_id != self._current:
             if self._current is None:
                 self._select_group(job.group_id)
             return
         if not self.model.update_job(job):
             self._show_jobs(state)
-        else:
+        elif not self.frame_strip.update_job(job):
             self.frame_strip.set_jobs(list(state.jobs.values()))
         self._request_thumbnail(job)
         self._update_actions()
@@ -269,7 +260,7 @@ class JobResultsPanel(QtWidgets.QWidget):
         state.loaded = True
         for job in snapshot.jobs:
             # Events that arrived after the snapshot was taken are newer: keep them.
-            state.jobs.setdefault(job.job_id, job)
+            state.put(job, replace=False)
         if state.summary is None:
             state.summary = snapshot
         self._refresh_combo_text(snapshot.group_id)
@@ -365,12 +356,11 @@ class JobResultsPanel(QtWidgets.QWidget):
         )
 
     def _update_actions(self) -> None:
-        jobs = self.jobs()
-        states = [state_value(job.state) for job in jobs]
-        finished = {"completed", "failed", "timeout", "cancelled"}
-        self.retry_button.setEnabled(any(s in ("failed", "timeout") for s in states))
-        self.cancel_button.setEnabled(any(s not in finished for s in states))
-        self.keep_all_button.setEnabled("completed" in states)
+        """From the shown group's counts per state: O(1) per job event, however many children."""
+        state = self._groups.get(self._current or "")
+        self.retry_button.setEnabled(state is not None and state.has("failed", "timeout"))
+        self.cancel_button.setEnabled(state is not None and state.unfinished())
+        self.keep_all_button.setEnabled(state is not None and state.has("completed"))
         self.keep_selected_button.setEnabled(bool(self.selected_jobs()))
 
     def _show(self, text: str) -> None:

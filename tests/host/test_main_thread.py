@@ -30,7 +30,7 @@ class _Snap:
 
 @dataclass
 class SchedulerStandIn:
-    """Just subscribe/snapshot, the two calls the watcher makes (scheduler contract)."""
+    """Just subscribe/view, the two calls the watcher makes (scheduler contract; never the O(jobs) snapshot)."""
 
     state: str = "running"
     callbacks: List[Callable[[Any], None]] = field(default_factory=list)
@@ -40,7 +40,7 @@ class SchedulerStandIn:
         self.callbacks.append(callback)
         return lambda: self.callbacks.remove(callback)
 
-    def snapshot(self, group_id):
+    def view(self, group_id):
         self.snapshots += 1
         return _Snap(group_id, self.state)
 

@@ -107,3 +107,29 @@ def test_keep_standalone_reports(qtbot):
     panel.watch(scheduler.group_id)
     panel.keep_all()
     wait_until(lambda: "/out/v01/x.%04d.png" in panel.message.text())
+
+
+def test_frame_strip_updates_one_frame_per_event_like_a_rebuild(qtbot):
+    """update_job (per event) must leave the strip as set_jobs over every child would."""
+    from dataclasses import dataclass, replace
+
+    from nuke_comfyui.ui.frame_strip import FrameStrip, frame_states
+
+    @dataclass(frozen=True)
+    class Job:
+        job_id: str
+        frame: int
+        variation: int
+        state: str
+
+    strip = FrameStrip()
+    qtbot.addWidget(strip)
+    jobs = {f"{v}-{f}": Job(f"{v}-{f}", f, v, "queued") for v in range(2) for f in range(1001, 1011)}
+    strip.set_jobs(list(jobs.values()))
+    for key, state in (("0-1001", "running"), ("1-1001", "completed"), ("0-1001", "completed"),
+                       ("1-1005", "failed"), ("0-1005", "completed"), ("1-1005", "queued")):
+        jobs[key] = replace(jobs[key], state=state)
+        assert strip.update_job(jobs[key])
+        assert strip.frames() == frame_states(list(jobs.values()))
+    assert dict(strip.frames())[1001] == "completed" and dict(strip.frames())[1005] == "queued"
+    assert not strip.update_job(Job("0-2000", 2000, 0, "queued"))  # a frame it never showed: rebuild

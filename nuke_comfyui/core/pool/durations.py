@@ -7,7 +7,7 @@ throttling) within a few jobs, while one outlier does not swing the estimate.
 from __future__ import annotations
 
 import threading
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 ALPHA = 0.3
 
@@ -19,19 +19,40 @@ class DurationBook:
         self._lock = threading.Lock()
         self._by_key: Dict[Tuple[str, str], float] = {}
         self._by_server: Dict[str, float] = {}
+        self._floor_key: Dict[str, float] = {}  # key -> smallest value ever held for it
+        self._floor_server: Optional[float] = None  # smallest per-server value ever held
 
     def record(self, server: str, key: str, seconds: float) -> None:
         if seconds < 0:
             return
         with self._lock:
-            self._by_key[(server, key)] = _smooth(self._by_key.get((server, key)), seconds)
-            self._by_server[server] = _smooth(self._by_server.get(server), seconds)
+            by_key = self._by_key[(server, key)] = _smooth(self._by_key.get((server, key)), seconds)
+            by_server = self._by_server[server] = _smooth(self._by_server.get(server), seconds)
+            self._floor_key[key] = min(self._floor_key.get(key, by_key), by_key)
+            floor = self._floor_server
+            self._floor_server = by_server if floor is None else min(floor, by_server)
 
     def expected(self, server: str, key: str) -> Optional[float]:
         """Best estimate for this server and workflow; None when the server never ran anything."""
         with self._lock:
             value = self._by_key.get((server, key))
             return value if value is not None else self._by_server.get(server)
+
+    def expected_many(self, servers: List[str], key: str) -> List[Optional[float]]:
+        """`expected(server, key)` for each server, under one hold of the lock."""
+        by_key, by_server = self._by_key, self._by_server
+        with self._lock:
+            return [by_key.get((server, key), by_server.get(server)) for server in servers]
+
+    def floor(self, key: str) -> Optional[float]:
+        """A value no estimate `expected(any server, key)` is below, now or later (None: nothing learned).
+
+        The smallest value ever held, so it only moves down and costs O(1): the dispatcher uses it to
+        prove, without reading every server, that `fastest` would not hold a job back.
+        """
+        with self._lock:
+            values = [v for v in (self._floor_key.get(key), self._floor_server) if v is not None]
+        return min(values) if values else None
 
     def fastest_known(self, key: str) -> Optional[float]:
         """The quickest estimate any server has for `key` (the optimistic guess for unmeasured servers)."""

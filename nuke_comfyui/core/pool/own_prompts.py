@@ -74,3 +74,16 @@ class TrackingClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
+
+
+class PromptIdObserver:
+    """Bound callback for TrackingClient: tells the pool what a POST answer showed about prompt ids."""
+
+    __slots__ = ("name", "pool")
+
+    def __init__(self, pool: Any, name: str) -> None:
+        self.pool = pool
+        self.name = name
+
+    def __call__(self, honoured: bool) -> None:
+        self.pool.observe_prompt_ids(self.name, honoured)

@@ -13,67 +13,29 @@ import logging
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Set
+from dataclasses import replace
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from nuke_comfyui.core.comfy import capabilities as caps_of
 from nuke_comfyui.core.comfy.capabilities import Capabilities
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
-from nuke_comfyui.core.errors import ComfyError, NoCapableServer
+from nuke_comfyui.core.errors import ComfyError
 from nuke_comfyui.core.pool.durations import DurationBook
-from nuke_comfyui.core.pool.own_prompts import OwnPromptIds, TrackingClient
-from nuke_comfyui.core.pool.probe import disabled_status, probe
+from nuke_comfyui.core.pool.facts import FactsFeed, ServerFacts, online
+from nuke_comfyui.core.pool.facts import ServerRecord as _Server
+from nuke_comfyui.core.pool.own_prompts import OwnPromptIds, PromptIdObserver, TrackingClient
+from nuke_comfyui.core.pool.probe import disabled_status, next_backoff, probe, probe_interval
 from nuke_comfyui.core.pool.status import ServerState, ServerStatus
+
+__all__ = ["Placement", "ServerFacts", "ServerPool", "test_connection"]
+from nuke_comfyui.core.pool.connection import default_client_factory, status_with, test_connection
+from nuke_comfyui.core.pool.placement import Eligibility, Placement, unfit_reason
 from nuke_comfyui.core.pool.strategies import Candidate, choose
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 30.0
 
 StatusCallback = Callable[[ServerStatus], None]
-
-
-@dataclass(frozen=True)
-class Placement:
-    """What a job needs from a server (built by the scheduler per job and attempt)."""
-
-    class_types: FrozenSet[str] = frozenset()
-    job_type: Optional[str] = None
-    duration_key: str = ""
-    exclude: FrozenSet[str] = frozenset()
-    strategy: Optional[str] = None
-    min_vram: Optional[int] = None
-
-    def __post_init__(self) -> None:  # accept plain sets from callers, keep the object hashable
-        object.__setattr__(self, "class_types", frozenset(self.class_types))
-        object.__setattr__(self, "exclude", frozenset(self.exclude))
-
-
-@dataclass
-class _Server:
-    """Per-server bookkeeping, guarded by the pool's lock."""
-
-    config: ServerConfig
-    client: Any
-    own: OwnPromptIds
-    status: ServerStatus
-    others: int = 0
-    next_probe: float = 0.0
-    next_stats: float = 0.0
-    backoff: float = 0.0
-    probing: bool = False
-    classes: Optional[FrozenSet[str]] = None  # None = not known (yet, or /object_info failed)
-    object_info: Optional[Dict[str, Any]] = None  # the last /object_info answer (input specs, combos)
-    capability_checked: bool = False
-    caps: Capabilities = field(default_factory=Capabilities)  # protocol features (capabilities.py)
-    caps_probed: bool = False  # learned since the server last came back
-    extra: Dict[str, Any] = field(default_factory=dict)
-
-
-def _default_client_factory(server: ServerConfig) -> Any:
-    from nuke_comfyui.core.comfy.client import ComfyClient
-
-    return ComfyClient(server)
 
 
 class ServerPool:
@@ -83,7 +45,7 @@ class ServerPool:
         self, cluster: ClusterConfig, *, client_factory: Optional[Callable[[ServerConfig], Any]] = None
     ) -> None:
         self.cluster = cluster
-        self._factory = client_factory or _default_client_factory
+        self._factory = client_factory or default_client_factory
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -92,13 +54,15 @@ class ServerPool:
         self._durations = DurationBook()
         self._turn = 0
         self._servers: Dict[str, _Server] = {}
+        self._feed = FactsFeed()  # what changed, for the dispatcher's LoadIndex
         for config in cluster.servers:
             own = OwnPromptIds()
             initial = (ServerStatus(name=config.name, url=config.base_url, state=ServerState.OFFLINE,
                                     error="not checked yet")
                        if config.enabled else disabled_status(config.name, config.base_url))
-            client = TrackingClient(self._factory(config), own, _IdObserver(self, config.name))
+            client = TrackingClient(self._factory(config), own, PromptIdObserver(self, config.name))
             self._servers[config.name] = _Server(config, client, own, initial)
+            self._feed.touch(self._servers[config.name])
         self._executor = ThreadPoolExecutor(max_workers=max(1, min(8, len(self._servers))),
                                             thread_name_prefix="nuke-comfyui-probe")
         self._thread: Optional[threading.Thread] = None
@@ -188,6 +152,7 @@ class ServerPool:
             log.info("%s %s client-chosen prompt ids", name, "honours" if honoured else "ignores")
             server.caps = learned
             server.client.capabilities = learned
+            self._feed.touch(server)
             status = replace(server.status, capabilities=learned)
         self._publish(server, status)
 
@@ -228,6 +193,7 @@ class ServerPool:
         with self._lock:
             server = self._get(name)
             server.config = server.config.model_copy(update={"enabled": enabled})
+            self._feed.touch(server)
             if enabled:
                 status = ServerStatus(name=name, url=server.config.base_url, state=ServerState.OFFLINE,
                                       error="not checked yet")
@@ -264,49 +230,53 @@ class ServerPool:
     def choose(self, placement: Placement, in_flight: Mapping[str, int], backlog: int = 1) -> Optional[str]:
         """The server that should take this job now, None to wait, NoCapableServer if none ever can.
 
+        One answer from scratch, O(servers): the dispatcher uses a `LoadIndex` instead
+        (load_index.py), which gives the same answers at a cost independent of the server count.
         `backlog`: jobs of this kind waiting client-side (this one included); `fastest` uses it.
         """
         strategy = placement.strategy or self.cluster.strategy
-        candidates: List[Candidate] = []
-        unfit: Dict[str, str] = {}
-        considered = 0
         with self._lock:
-            for name, server in self._servers.items():
-                if not server.config.enabled or name in placement.exclude:
-                    continue
-                considered += 1
-                reason = self._unfit_reason(server, placement)
-                if reason:
-                    unfit[name] = reason
-                elif server.status.state.usable and server.capability_checked:
-                    candidates.append(Candidate(
-                        name=name, ours=in_flight.get(name, 0), others=server.others,
-                        max_concurrent=server.config.max_concurrent, priority=server.config.priority,
-                        expected_s=self._durations.expected(name, placement.duration_key),
-                    ))
-            if considered and len(unfit) == considered:
-                raise NoCapableServer("no server can run this job: " + "; ".join(
-                    f"{name} {why}" for name, why in sorted(unfit.items())))
+            fit = self.eligibility(placement)
+            fit.check()
+            candidates = [Candidate(
+                name=name, ours=in_flight.get(name, 0), others=server.others,
+                max_concurrent=server.config.max_concurrent, priority=server.config.priority,
+                expected_s=self._durations.expected(name, placement.duration_key),
+            ) for name, server in self._servers.items() if name in fit.fit and online(server)]
             chosen = choose(strategy, candidates, self._turn, backlog)
             if chosen is not None and strategy == "round-robin":
                 self._turn += 1
             return chosen
 
-    @staticmethod
-    def _unfit_reason(server: _Server, placement: Placement) -> str:
-        config = server.config
-        if not server.caps.supported:
-            return f"is refused: {server.caps.refusal}"
-        if placement.job_type and config.job_types and placement.job_type not in config.job_types:
-            return f"takes only job types {', '.join(config.job_types)} (not {placement.job_type!r})"
-        if server.classes is not None:
-            missing = placement.class_types - server.classes
-            if missing:
-                return f"lacks {', '.join(sorted(missing))} (install the custom nodes or models there)"
-        if placement.min_vram and (server.status.vram_total or 0) < placement.min_vram:
-            have, need = _gb(server.status.vram_total), _gb(placement.min_vram - 1)
-            return f"has {have} of VRAM, the job needs more than {need}"
-        return ""
+    def eligibility(self, placement: Placement) -> Eligibility:
+        """The servers that fit `placement` (offline ones included), O(servers): callers cache it
+        until `facts_since` reports a new eligibility epoch."""
+        fit, unfit, considered = set(), {}, 0
+        with self._lock:
+            for name, server in self._servers.items():
+                if not server.config.enabled or name in placement.exclude:
+                    continue
+                considered += 1
+                reason = unfit_reason(server.config, server.caps, server.classes, server.status.vram_total,
+                                      placement)
+                if reason:
+                    unfit[name] = reason
+                else:
+                    fit.add(name)
+            return Eligibility(self._feed.epoch, frozenset(fit), unfit, considered)
+
+    def facts_since(self, version: int) -> Tuple[int, int, List[ServerFacts]]:
+        """(version, eligibility epoch, facts of every server changed after `version`), O(changes);
+        version 0 gives every server (see FactsFeed)."""
+        with self._lock:
+            return self._feed.since(version)
+
+    def expected_durations(self, names: List[str], key: str) -> List[Optional[float]]:
+        return self._durations.expected_many(names, key)
+
+    def durations_floor(self, key: str) -> Optional[float]:
+        """A lower bound of every learned duration for `key` (see DurationBook.floor)."""
+        return self._durations.floor(key)
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -343,6 +313,7 @@ class ServerPool:
                 if not server.config.enabled:
                     return
                 server.others = others
+                self._feed.touch(server)
                 if with_stats and status.state.usable:
                     server.next_stats = now + self.cluster.stats_interval
                 if status.state == ServerState.OFFLINE:
@@ -350,12 +321,12 @@ class ServerPool:
                     server.next_probe = time.monotonic() + server.backoff
                 else:
                     server.backoff = 0.0
-                    server.next_probe = time.monotonic() + self.cluster.poll_interval
+                    server.next_probe = time.monotonic() + self._probe_interval()
             self._publish(server, status)
         except Exception:  # a bug in one probe must never kill polling of the whole farm
             log.exception("probing %s failed unexpectedly", server.config.name)
             with self._lock:
-                server.next_probe = time.monotonic() + self.cluster.poll_interval
+                server.next_probe = time.monotonic() + self._probe_interval()
         finally:
             with self._lock:
                 server.probing = False
@@ -373,6 +344,7 @@ class ServerPool:
             server.classes = classes
             server.object_info = info if classes is not None else None
             server.capability_checked = True
+            self._feed.touch(server)
 
     def _apply_capabilities(self, server: _Server, status: ServerStatus, came_back: bool) -> ServerStatus:
         """Learn the protocol features when the version changes or the server comes back (outside the
@@ -387,18 +359,21 @@ class ServerPool:
                         learned = replace(learned, client_prompt_id=server.caps.client_prompt_id)
                     server.caps, server.caps_probed = learned, True
                     server.client.capabilities = learned
+                    self._feed.touch(server)
         with self._lock:
-            return _status_with(status, server.caps if server.caps_probed else None)
+            return status_with(status, server.caps if server.caps_probed else None)
+
+    def _probe_interval(self) -> float:
+        return probe_interval(self.cluster.poll_interval, sum(1 for s in self._servers.values() if s.config.enabled))
 
     def _next_backoff(self, current: float) -> float:
-        interval = self.cluster.poll_interval
-        cap = min(MAX_BACKOFF_S, max(interval, 10 * interval))
-        return min(cap, max(interval, current * 2))
+        return next_backoff(self.cluster.poll_interval, current)
 
     def _publish(self, server: _Server, status: ServerStatus) -> None:
         with self._lock:
             changed = not status.same_as(server.status)
             server.status = status
+            self._feed.touch(server)
             subscribers = list(self._subscribers) if changed else []
         for callback in subscribers:
             try:
@@ -412,47 +387,3 @@ class ServerPool:
         except KeyError:
             known = ", ".join(self._servers) or "none"
             raise KeyError(f"no server named {name!r} (configured: {known})") from None
-
-
-class _IdObserver:
-    """Bound callback for TrackingClient: tells the pool what a POST answer showed about prompt ids."""
-
-    __slots__ = ("name", "pool")
-
-    def __init__(self, pool: ServerPool, name: str) -> None:
-        self.pool = pool
-        self.name = name
-
-    def __call__(self, honoured: bool) -> None:
-        self.pool.observe_prompt_ids(self.name, honoured)
-
-
-def test_connection(server: ServerConfig, *, client_factory: Optional[Callable[[ServerConfig], Any]] = None
-                    ) -> ServerStatus:
-    """Probe one server once with a throwaway client (settings panel); changes no pool state."""
-    client = (client_factory or _default_client_factory)(server)
-    try:
-        if not server.enabled:
-            return disabled_status(server.name, server.base_url)
-        status, _ = probe(client, server.name, server.base_url, with_stats=True)
-        if not status.state.usable:
-            return status
-        return _status_with(status, caps_of.learn(server.name, status.comfyui_version, client))
-    finally:
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
-
-
-test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
-
-
-def _status_with(status: ServerStatus, caps: Optional[Capabilities]) -> ServerStatus:
-    """The status carrying the capabilities; a refused server is an `error` naming the minimum."""
-    if caps is not None and status.state.usable and not caps.supported:
-        return replace(status, state=ServerState.ERROR, error=caps.refusal, capabilities=caps)
-    return replace(status, capabilities=caps)
-
-
-def _gb(value: Optional[int]) -> str:
-    return "unknown" if value is None else f"{value / 1024**3:.1f} GB"

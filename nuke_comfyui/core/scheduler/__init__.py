@@ -7,9 +7,12 @@ The public surface is re-exported here; see `scheduler.py` for the threading mod
 from __future__ import annotations
 
 from nuke_comfyui.core.scheduler.events import (
+    GroupChanges,
     GroupProgress,
+    GroupReport,
     GroupSnapshot,
     GroupUpdated,
+    GroupView,
     JobSnapshot,
     JobUpdated,
     OutputSequence,
@@ -21,11 +24,14 @@ from nuke_comfyui.core.scheduler.plan import GroupPlan, JobSpec
 from nuke_comfyui.core.scheduler.scheduler import Scheduler
 
 __all__ = [
+    "GroupChanges",
     "GroupPlan",
     "GroupProgress",
+    "GroupReport",
     "GroupSnapshot",
     "GroupState",
     "GroupUpdated",
+    "GroupView",
     "JobSnapshot",
     "JobSpec",
     "JobState",

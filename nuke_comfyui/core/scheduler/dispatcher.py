@@ -3,9 +3,11 @@
 Pull, don't push: jobs wait here, client-side, and a server is given one only while the pool
 says it has room (`max_concurrent` running + 1 prefetched, other users' jobs counted) and its
 strategy picks it. Cost per pass is O(jobs dispatched + groups + retried jobs), never O(jobs in
-the group): every group keeps a ready deque of plain jobs that share one placement (so the head
-answers for all of them — if the head cannot go anywhere now, neither can the rest) and a small
-deque of constrained jobs (retries with exclusions or a VRAM floor) tried one by one.
+the group), and with a ServerPool never O(servers) either: choices go through a `LoadIndex`
+(core/pool/load_index.py) that reads only the servers with room. Every group keeps a ready deque
+of plain jobs that share one placement (so the head answers for all of them — if the head cannot
+go anywhere now, neither can the rest) and a small deque of constrained jobs (retries with
+exclusions or a VRAM floor) tried one by one.
 
 `in_flight[server]` counts our prompts that occupy that server: dispatched and not finished,
 including "zombies" (timed-out or cancelled prompts whose interrupt has not landed yet) so we
@@ -19,6 +21,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Set, Tuple
 
 from nuke_comfyui.core.errors import NoCapableServer
+from nuke_comfyui.core.pool.load_index import LoadIndex
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import Job, JobState
 
@@ -46,6 +49,9 @@ class Dispatcher:
         self.blocked: Set[str] = set()  # suspect servers (a job timed out there): no new work
         self.unready: Set[str] = set()  # servers whose event stream is still connecting
         self._base: Dict[str, Any] = {}  # group id -> shared Placement
+        # The incremental chooser when the pool offers its facts feed (ServerPool does); else
+        # every choice asks `pool.choose` with the in_flight counts (simple test pools).
+        self._index: Optional[LoadIndex] = LoadIndex(pool) if hasattr(pool, "facts_since") else None
 
     # -- queues ----------------------------------------------------------------------------------
 
@@ -69,7 +75,9 @@ class Dispatcher:
             queue.append(job)
 
     def occupy(self, server: str) -> None:
-        self.in_flight[server] = self.in_flight.get(server, 0) + 1
+        count = self.in_flight[server] = self.in_flight.get(server, 0) + 1
+        if self._index is not None:
+            self._index.set_ours(server, count)
 
     def release(self, server: str) -> None:
         left = self.in_flight.get(server, 0) - 1
@@ -77,6 +85,8 @@ class Dispatcher:
             self.in_flight[server] = left
         else:
             self.in_flight.pop(server, None)
+        if self._index is not None:
+            self._index.set_ours(server, max(0, left))
 
     # -- decisions -------------------------------------------------------------------------------
 
@@ -88,6 +98,9 @@ class Dispatcher:
         """
         placed: List[Tuple[Job, str]] = []
         impossible: List[Tuple[Job, str]] = []
+        if self._index is not None:
+            self._index.refresh()
+            self._index.set_held(self.blocked | self.unready)
         for group in list(self.groups.values()):
             if group.cancel_requested:
                 continue
@@ -146,6 +159,8 @@ class Dispatcher:
             placed.append((job, server))
 
     def _choose(self, placement: Any, backlog: int = 1) -> Optional[str]:
+        if self._index is not None:
+            return self._index.choose(placement, backlog)
         in_flight: Mapping[str, int] = self.in_flight
         held = self.blocked | self.unready
         if held:  # a suspect or not yet listening server looks full, so nothing new goes there

@@ -4,7 +4,10 @@ Snapshots are frozen, so they can cross threads safely. Events are delivered in 
 delivery thread (`EventBus`), never while the scheduler holds its lock, so a slow or re-entrant
 subscriber (a Qt slot, `nuke.executeInMainThread`, a progress bar) can never stall dispatch.
 `GroupUpdated` carries a `GroupProgress` (counters only) rather than the full snapshot, so a
-10,000-job group costs O(1) per event; call `Scheduler.snapshot()` for the children.
+10,000-job group costs O(1) per event. Reads, cheapest first: `Scheduler.summary()` (counters),
+`Scheduler.view()` (counters, output sequences and failed children: what a node's status line
+and Read nodes need), `Scheduler.changes(since)` (the children changed since a version) and
+`Scheduler.snapshot()` (every child: O(jobs), for the final report and a panel's first load).
 """
 
 from __future__ import annotations
@@ -88,6 +91,45 @@ class GroupProgress:
 
 
 @dataclass(frozen=True)
+class GroupView:
+    """A group without its children: counters, output sequences and the failed children.
+
+    O(sequences + failures) to build, so the host can refresh a node on every batch of events.
+    """
+
+    group_id: str
+    label: str
+    state: GroupState
+    output_dir: str
+    done: int
+    failed: int
+    cancelled: int
+    total: int
+    fraction: float
+    eta_s: Optional[float]
+    sequences: List[OutputSequence]
+    failed_jobs: List[JobSnapshot]  # failed and timed-out children, in job order
+    version: int
+
+
+@dataclass(frozen=True)
+class GroupChanges:
+    """What changed in a group after version `since`: pass `version` as the next `since`.
+
+    `full` means `since` was older than the group itself (e.g. a resume rebuilt it): `jobs` then
+    holds every child and `sequences` every sequence, so a reader replaces what it had.
+    """
+
+    group_id: str
+    since: int
+    version: int
+    full: bool
+    progress: GroupProgress
+    jobs: List[JobSnapshot]  # changed children (oldest change first), then the other in-flight ones
+    sequences: List[OutputSequence]  # new or grown sequences
+
+
+@dataclass(frozen=True)
 class GroupSnapshot:
     group_id: str
     label: str
@@ -100,6 +142,16 @@ class GroupSnapshot:
     fraction: float
     eta_s: Optional[float]
     sequences: List[OutputSequence]
+    version: int = 0  # pass to Scheduler.changes() to hear only what changed after this snapshot
+
+    @property
+    def failed_jobs(self) -> List[JobSnapshot]:
+        """Failed and timed-out children, in job order (what GroupView carries)."""
+        return [job for job in self.jobs if job.state in (JobState.FAILED, JobState.TIMEOUT)]
+
+    @property
+    def cancelled(self) -> int:
+        return sum(1 for job in self.jobs if job.state is JobState.CANCELLED)
 
     def to_json(self) -> Dict[str, Any]:
         """The `render --json` summary."""
@@ -113,6 +165,10 @@ class GroupSnapshot:
                 for s in self.sequences
             ],
         }
+
+
+#: what the host's node updates read: a full snapshot or the cheaper view (same fields they use)
+GroupReport = Union[GroupSnapshot, GroupView]
 
 
 @dataclass(frozen=True)

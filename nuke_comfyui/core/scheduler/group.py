@@ -3,12 +3,19 @@
 The group keeps counters per job state (updated by `Job.move`) so its state, fraction and ETA
 cost O(1) however many children it has, and a ready deque of jobs whose dependencies are met,
 so the dispatcher never scans the whole group to find work.
+
+For the read models it also keeps, as jobs change, what progress readers would otherwise scan
+every child for: a version number and the jobs changed at each version (`changed_since`), the
+failed children, and the completed ones in completion order (the SequenceBook absorbs them).
+Versions come from one process-wide counter, so a version read from an earlier incarnation of a
+group (before a resume rebuilt it) is older than everything in the new one.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from enum import Enum
 from typing import Any, Deque, Dict, List, Optional, Set
 
@@ -25,6 +32,9 @@ class GroupState(str, Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
 
+
+_VERSIONS = itertools.count(1)  # next() on it is atomic under the GIL
+_FAILED = frozenset({JobState.FAILED, JobState.TIMEOUT})
 
 GROUP_FINAL = frozenset({GroupState.COMPLETED, GroupState.PARTIAL, GroupState.FAILED, GroupState.CANCELLED})
 
@@ -61,6 +71,11 @@ class Group:
         self.waiting_reason: Optional[str] = None  # why ready jobs cannot be placed anywhere
         self.waiting_since: Optional[float] = None  # time.monotonic() since no server could take them
         self.released_reason: Optional[str] = None  # set when this process stopped following the group
+        self.version = self.base_version = next(_VERSIONS)
+        self.changes: OrderedDict[Job, int] = OrderedDict()  # job -> version of its last change, oldest first
+        self.failed_jobs: Dict[Job, None] = {}  # failed and timed-out children (an ordered set)
+        self.completed_log: List[Job] = []  # completed children in the order they completed
+        self.sequence_book: Any = None  # the SequenceBook, made on the first read (read_models.py)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -69,9 +84,40 @@ class Group:
         self.by_id[job.id] = job
         self.counts[job.state] += 1
 
-    def count_move(self, old: JobState, new: JobState) -> None:
+    def count_move(self, old: JobState, new: JobState, job: Job) -> None:
         self.counts[old] -= 1
         self.counts[new] += 1
+        if old in _FAILED:
+            self.failed_jobs.pop(job, None)
+        if new in _FAILED:
+            self.failed_jobs[job] = None
+        elif new is JobState.COMPLETED:  # final: a job completes at most once
+            self.completed_log.append(job)
+
+    def touch(self, job: Job) -> int:
+        """Record that `job` changed (anything a snapshot shows); returns the group's new version."""
+        self.version = version = next(_VERSIONS)
+        self.changes[job] = version
+        self.changes.move_to_end(job)
+        return version
+
+    def bump(self) -> int:
+        """Record a change of the group itself (cancel asked, released, counters): a new version."""
+        self.version = version = next(_VERSIONS)
+        return version
+
+    def changed_since(self, version: int) -> Optional[List[Job]]:
+        """Jobs changed after `version`, oldest change first, in O(changes); None when `version` is
+        older than this group itself (the caller needs everything)."""
+        if version < self.base_version:
+            return None
+        found: List[Job] = []
+        for job in reversed(self.changes):
+            if self.changes[job] <= version:
+                break
+            found.append(job)
+        found.reverse()
+        return found
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -164,7 +164,7 @@ class Job:
         if new not in _ALLOWED[old]:
             raise InvalidTransition(f"job {self.id}: {old.value} -> {new.value} is not a valid transition")
         self.state = new
-        self.group.count_move(old, new)
+        self.group.count_move(old, new, self)
         return old
 
     @property

@@ -251,14 +251,14 @@ class Lifecycle:
                 job.failures += 1
         state = JobState(saved.state)
         if state in (JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT, JobState.CANCELLED):
-            job.group.count_move(job.state, state)
+            job.group.count_move(job.state, state, job)
             job.state = state
             job.server, job.prompt_id = saved.server, saved.prompt_id
             if state is JobState.COMPLETED:
                 for dependent in job.dependents or ():
                     dependent.deps_left -= 1
                     if dependent.deps_left == 0 and dependent.state is JobState.BLOCKED:
-                        dependent.group.count_move(JobState.BLOCKED, JobState.QUEUED)
+                        dependent.group.count_move(JobState.BLOCKED, JobState.QUEUED, dependent)
                         dependent.state = JobState.QUEUED
             return
         known = {c.name for c in s.pool.servers()}
@@ -266,7 +266,7 @@ class Lifecycle:
         if state in ACTIVE and reattach and saved.prompt_id is not None and saved.server is not None:
             # Re-attach: ask the server what became of it (polled: its events went to a dead socket).
             s.link(saved.server)
-            job.group.count_move(job.state, JobState.DISPATCHED)
+            job.group.count_move(job.state, JobState.DISPATCHED, job)
             job.state = JobState.DISPATCHED
             job.server, job.prompt_id = saved.server, saved.prompt_id
             job.watched = False

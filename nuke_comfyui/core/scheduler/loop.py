@@ -4,6 +4,11 @@ A pass fires due timers, asks the `Dispatcher` for placements, journals every ch
 last pass in one transaction (so a prompt_id is on disk BEFORE its POST), then hands network
 work (submits, polls, collects, cleanups) to the worker pool, so a slow server blocks only its
 own calls. The thread sleeps on the state's wake-up event and never busy-polls.
+
+Wake-ups coalesce: every event changes state under the lock and then sets the event; the thread
+clears it *before* a pass reads the state, so one pass serves every event that arrived meanwhile
+and an event that lands during a pass sets it again for the next one (none is lost). A pass
+costs O(events and placements since the last one), not O(jobs) or O(servers).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional, Set
 
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.scheduler.jobs import JobState
@@ -21,7 +26,7 @@ from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.recovery import Recovery
 from nuke_comfyui.core.scheduler.starvation import StarvationWatch
-from nuke_comfyui.core.scheduler.state import SchedulerState
+from nuke_comfyui.core.scheduler.state import SchedulerState, ServerLink
 from nuke_comfyui.core.scheduler.submission import Submission
 from nuke_comfyui.core.scheduler.tracking import Tracking
 
@@ -48,6 +53,8 @@ class DispatchLoop:
         self._max_workers = max_workers
         self._thread: Optional[threading.Thread] = None
         self._unsubscribe_pool: Optional[Callable[[], None]] = None
+        self._young: Dict[str, ServerLink] = {}  # links still inside their stream grace period
+        self._links_seen = 0
 
     def start(self) -> None:
         """Start the dispatcher thread, the worker pool and one event stream per server."""
@@ -112,7 +119,8 @@ class DispatchLoop:
             waits = []
             if s.timers:
                 waits.append(s.timers[0][0] - time.monotonic())
-            if self.tracking.pollable_any():
+            if s.occupying:  # polls are due then (due_polls moves next_poll on at least that far);
+                # asking tracking.pollable_any() here would read every prompt of ours on every pass
                 waits.append(s.next_poll - time.monotonic())
             if s.occupying:
                 waits.append(s.next_sweep - time.monotonic())
@@ -129,6 +137,18 @@ class DispatchLoop:
                 waits.append(self._next_starve_check - time.monotonic())
         return max(0.0, min(waits)) if waits else None
 
+    def _unready(self, now: float) -> Set[str]:
+        """Servers whose new link still waits for its event stream (under the lock), reading only the
+        links younger than the grace period rather than every link on every pass."""
+        links = self.state.links
+        if len(links) != self._links_seen:  # links are only ever added
+            self._links_seen = len(links)
+            self._young = {name: link for name, link in links.items() if now - link.created < STREAM_GRACE_S}
+        for name, link in list(self._young.items()):
+            if now - link.created >= STREAM_GRACE_S:
+                del self._young[name]
+        return {name for name, link in self._young.items() if not link.stream_up}
+
     def _tick(self) -> None:
         s = self.state
         now = time.monotonic()
@@ -141,8 +161,7 @@ class DispatchLoop:
         with s.lock:
             s.verify |= suspects
             s.expire_suspects(now)
-            s.dispatcher.unready = {name for name, link in s.links.items()
-                                    if not link.stream_up and now - link.created < STREAM_GRACE_S}
+            s.dispatcher.unready = self._unready(now)
             self.recovery.fire_timers(now)
             placed, impossible = s.dispatcher.pick()
             for job, reason in impossible:

@@ -1,7 +1,9 @@
 """Read models: the immutable snapshots, progress counters and output sequences of a group.
 
-Pure functions of a group's live state (called under the scheduler's lock): what panels, the
-host and the CLI see. Nothing here changes state.
+Functions of a group's live state, called under the scheduler's lock: what panels, the host and
+the CLI see. None changes job state. Only `group_snapshot` is O(jobs); progress, the view and the
+changes read cost O(sequences + failures + changes), from what the group keeps as jobs change
+(group.py) and its SequenceBook (sequence_book.py).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from typing import Any, Dict, List, Tuple
 
 from nuke_comfyui.core.scheduler.events import (
     AttemptSnapshot,
+    GroupChanges,
     GroupProgress,
     GroupSnapshot,
+    GroupView,
     JobSnapshot,
     OutputSequence,
 )
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import Job, JobState
+from nuke_comfyui.core.scheduler.sequence_book import SequenceBook, split_output
 
 
 def job_snapshot(job: Job, with_attempts: bool = True) -> JobSnapshot:
@@ -40,11 +45,55 @@ def group_snapshot(group: Group) -> GroupSnapshot:
         group_id=group.id, label=group.label, state=group.state, output_dir=group.output_dir,
         jobs=[job_snapshot(job) for job in group.jobs], done=group.done, failed=group.failed,
         total=group.total, fraction=group.fraction(), eta_s=group.eta(), sequences=sequences(group),
+        version=group.version,
     )
 
 
+def group_view(group: Group) -> GroupView:
+    failed = sorted(group.failed_jobs, key=lambda job: job.index)
+    return GroupView(
+        group_id=group.id, label=group.label, state=group.state, output_dir=group.output_dir,
+        done=group.done, failed=group.failed, cancelled=group.counts[JobState.CANCELLED], total=group.total,
+        fraction=group.fraction(), eta_s=group.eta(), sequences=sequences(group),
+        failed_jobs=[job_snapshot(job) for job in failed], version=group.version,
+    )
+
+
+def group_changes(group: Group, since: int) -> GroupChanges:
+    """The children changed after `since`, plus every in-flight one: their attempts move through
+    in-memory steps (e.g. "collecting") that are not journaled changes, and there are only as many
+    as the servers have slots."""
+    changed = group.changed_since(since)
+    full = changed is None
+    if changed is None:
+        jobs = group.jobs
+    else:
+        seen = set(changed)
+        jobs = changed + sorted((job for job in group.active if job not in seen), key=lambda job: job.index)
+    return GroupChanges(
+        group_id=group.id, since=since, version=group.version, full=full, progress=progress(group),
+        jobs=[job_snapshot(job) for job in jobs], sequences=book(group).sequences(None if full else since),
+    )
+
+
+def book(group: Group) -> SequenceBook:
+    """The group's SequenceBook (made on first use; the requested ranges are read from the plan once)."""
+    found: SequenceBook = group.sequence_book
+    if found is None:
+        found = group.sequence_book = SequenceBook(group, requested_ranges(group))
+    return found
+
+
 def sequences(group: Group) -> List[OutputSequence]:
+    """Every output sequence of the group (from its SequenceBook: O(sequences), not O(jobs))."""
+    return book(group).sequences()
+
+
+def scan_sequences(group: Group) -> List[OutputSequence]:
     """One OutputSequence per variation and output file stem, from the completed children.
+
+    The definition the SequenceBook keeps up to date incrementally, computed from scratch over
+    every child (tests compare the two).
 
     The frame of each file is read back from its name (`<stem>.<frame>.<ext>`, see results.py),
     so chunks of several frames report every frame they delivered. `first`/`last` span the frames
@@ -56,14 +105,8 @@ def sequences(group: Group) -> List[OutputSequence]:
         if job.state is not JobState.COMPLETED:
             continue
         for path in job.outputs or ():
-            folder, _, name = path.replace("\\", "/").rpartition("/")
-            parts = name.split(".")
-            if len(parts) >= 3 and parts[-2].lstrip("-").isdigit():
-                stem, frame = ".".join(parts[:-2]), int(parts[-2])
-                key = (job.variation, f"{folder}/{stem}.%04d", "." + parts[-1])
-            else:  # a still: the file itself is the sequence
-                stem, frame = name.rsplit(".", 1)[0], 1
-                key = (job.variation, path, "")
+            base, ext, stem, frame = split_output(path)
+            key = (job.variation, base, ext)
             entry = found.setdefault(key, {"seed": job.seed, "frames": set(), "servers": set(), "stem": stem})
             entry["frames"].add(frame)
             if job.server:

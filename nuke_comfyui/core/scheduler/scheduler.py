@@ -7,7 +7,8 @@ job each (all sharing `SchedulerState`, one lock):
 - `tracking.py`    event streams and polls -> job states; results collected;
 - `recovery.py`    verdicts, retries, requeues, timeouts, lost servers;
 - `lifecycle.py`   cancel, retry, resume from the journal;
-- `read_models.py` snapshots, progress and output sequences;
+- `read_models.py` snapshots, views, changes, progress and output sequences (kept up to date
+                   as jobs change: group.py, sequence_book.py);
 - `journal_sync.py` batched journal writes; `loop.py` the dispatcher thread and worker pool.
 
 Threads: one dispatcher thread (loop.py), a small worker pool for every network call, one
@@ -24,7 +25,7 @@ from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import read_models
 from nuke_comfyui.core.scheduler.cancelling import CancelReport
 from nuke_comfyui.core.scheduler.dispatcher import Dispatcher
-from nuke_comfyui.core.scheduler.events import GroupProgress, GroupSnapshot, SchedulerEvent
+from nuke_comfyui.core.scheduler.events import GroupChanges, GroupProgress, GroupSnapshot, GroupView, SchedulerEvent
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.lifecycle import Lifecycle
 from nuke_comfyui.core.scheduler.loop import DispatchLoop
@@ -139,8 +140,27 @@ class Scheduler:
     # -- reading ---------------------------------------------------------------------------------
 
     def snapshot(self, group_id: str) -> GroupSnapshot:
+        """Every child of the group: O(jobs) under the lock, so for a final report or a panel's
+        first load; follow progress with `summary`, `view` or `changes` instead."""
         with self.state.lock:
             return read_models.group_snapshot(self.state.group(group_id))
+
+    def summary(self, group_id: str) -> GroupProgress:
+        """The group's counters, fraction and ETA (O(1) in its size)."""
+        with self.state.lock:
+            return read_models.progress(self.state.group(group_id))
+
+    def view(self, group_id: str) -> GroupView:
+        """Counters, output sequences and failed children: what a node's status and Read nodes need,
+        without building a snapshot of every child."""
+        with self.state.lock:
+            return read_models.group_view(self.state.group(group_id))
+
+    def changes(self, group_id: str, since: int = 0) -> GroupChanges:
+        """The children and sequences that changed after version `since` (a snapshot's, a view's or
+        the last changes' `version`); everything when `since` is 0 or older than the group."""
+        with self.state.lock:
+            return read_models.group_changes(self.state.group(group_id), since)
 
     def groups(self) -> List[GroupProgress]:
         """The groups this scheduler runs (journaled ones from earlier runs: `journal.groups()`)."""

@@ -10,7 +10,7 @@ the panels never wait forever.
 from __future__ import annotations
 
 import logging
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import JobState
@@ -19,6 +19,8 @@ from nuke_comfyui.core.scheduler.state import SchedulerState
 log = logging.getLogger(__name__)
 
 USABLE_STATES = ("online", "busy")
+#: a waiting group's servers are re-read at most this often (reading them is O(servers), a pass is not)
+LOOK_EVERY_S = 0.2
 
 
 class StarvationWatch:
@@ -27,6 +29,7 @@ class StarvationWatch:
     def __init__(self, state: SchedulerState, no_server_wait: float) -> None:
         self.state = state
         self.no_server_wait = no_server_wait
+        self._looked: Dict[str, Tuple[float, Optional[str]]] = {}  # group id -> (when, reason then)
 
     def check(self, now: float) -> Optional[float]:
         """Under the lock, each dispatch pass: returns when to look again (None: nothing waits)."""
@@ -35,8 +38,9 @@ class StarvationWatch:
         for group in list(s.dispatcher.groups.values()):
             if group.cancel_requested or group.active or not _has_waiting(group):
                 group.waiting_since = None
+                self._looked.pop(group.id, None)
                 continue
-            reason = self._blocked_reason(group)
+            reason = self._reason(group, now)
             if reason is None:
                 if group.waiting_since is not None:
                     log.info("group %s: a server is usable again; dispatching", group.id[:8])
@@ -54,6 +58,14 @@ class StarvationWatch:
         if soonest is not None:
             return min(soonest, now + 1.0)  # look again soon: a server may come back
         return None
+
+    def _reason(self, group: Group, now: float) -> Optional[str]:
+        looked = self._looked.get(group.id)
+        if looked is not None and now - looked[0] < LOOK_EVERY_S and not group.waiting_reason:
+            return looked[1]
+        reason = self._blocked_reason(group)
+        self._looked[group.id] = (now, reason)
+        return reason
 
     def _blocked_reason(self, group: Group) -> Optional[str]:
         """Why no server can take this group's jobs now, or None when one can (or may soon)."""

@@ -225,6 +225,7 @@ class SchedulerState:
     # -- change notification -----------------------------------------------------------------------
 
     def job_changed(self, job: Job, journal: bool = True) -> None:
+        job.group.touch(job)
         if journal:
             self.dirty_jobs.add(job)
         if self.bus.has_subscribers:
@@ -232,6 +233,7 @@ class SchedulerState:
             self.bus.publish(GroupUpdated(read_models.progress(job.group)))
 
     def group_changed(self, group: Group) -> None:
+        group.bump()
         self.dirty_groups.add(group)
         if group.pending_work == 0 and not group.active:
             self.settled.add(group.id)
@@ -242,3 +244,4 @@ class SchedulerState:
     def dirty_attempt(self, job: Job, attempt: Attempt) -> None:
         self.dirty_attempts[(job.id, attempt.n)] = (job.id, attempt)
         self.dirty_jobs.add(job)
+        job.group.touch(job)

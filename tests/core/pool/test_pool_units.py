@@ -216,3 +216,16 @@ def test_test_connection_probes_once_without_a_pool() -> None:
     status = test_connection(ServerConfig(name="x"), client_factory=factory)
     assert status.state is ServerState.ONLINE and made[0].calls == ["queue", "system_stats"]
     assert test_connection(ServerConfig(name="y", enabled=False), client_factory=factory).state is ServerState.DISABLED
+
+
+def test_a_big_farm_is_probed_at_most_twenty_servers_a_second() -> None:
+    from nuke_comfyui.core.pool.probe import MAX_PROBES_PER_S, probe_interval
+
+    assert MAX_PROBES_PER_S == 20
+    assert probe_interval(0.5, 4) == 0.5  # a small farm: every poll_interval
+    assert probe_interval(0.5, 100) == 5.0  # 100 servers: 20 probes a second in all
+    assert probe_interval(2.0, 100) == 5.0 and probe_interval(10.0, 100) == 10.0
+    pool, _ = make_pool(*[ServerConfig(name=f"s{i}", port=8300 + i) for i in range(60)])
+    assert pool._probe_interval() == 3.0
+    pool.set_enabled("s0", False)
+    assert pool._probe_interval() == 59 / 20
