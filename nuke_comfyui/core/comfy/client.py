@@ -110,6 +110,7 @@ class ComfyClient:
         session.mount("https://", adapter)
         session.headers.pop("Origin", None)  # ComfyUI 403s an Origin that does not match Host
         session.headers.update(connection.auth_headers(self.server))
+        self._verify = environment_once(session, self.base_url, self._verify)
         return session
 
     def __repr__(self) -> str:
@@ -495,6 +496,24 @@ class ComfyClient:
     def _protocol(self, what: str, problem: str) -> ProtocolError:
         return ProtocolError(f"{what}: {problem}; is {self.base_url} really a ComfyUI server (or a proxy "
                              "answering for it)?", self.name)
+
+
+def environment_once(session: requests.Session, base_url: str, verify: Any) -> Any:
+    """Read the environment's proxy and CA-bundle variables and ~/.netrc once, for this server.
+
+    Why: with `trust_env` on, requests reads all of them again on every call (a third of its cost
+    per call against a near-instant server). They are per host, and this client talks to one
+    host, so the answers are fixed here: the session's proxies and netrc auth are set, `trust_env`
+    turned off, and the `verify` to pass on every call is returned (a CA bundle from
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when verification is on, as requests would pick).
+    """
+    settings = session.merge_environment_settings(base_url, {}, None, verify, None)
+    session.proxies.update(settings.get("proxies") or {})
+    netrc = requests.utils.get_netrc_auth(base_url)
+    if netrc and session.auth is None:
+        session.auth = netrc
+    session.trust_env = False
+    return settings.get("verify", verify)
 
 
 def render_validation(error: Dict[str, Any], node_errors: Dict[str, Any]) -> str:

@@ -154,7 +154,8 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._run, name="nuke-comfyui-http-deadlines",
                                                 daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0] is entry:  # only an earlier deadline changes the thread's wait: no
+                self._cond.notify()  # wake-up per call (the usual call's deadline is not the earliest)
 
         def disarm() -> None:
             entry[2] = None
