@@ -328,6 +328,7 @@ class ComfyClient(Calls):
         response, call = self._open("GET", "/view", params=params)
         try:
             if response.status_code == 404:
+                call.read_body(response)  # a short text: read, so the connection is kept alive
                 raise ComfyError(f"{f.type}/{f.subfolder}/{f.filename} is not on {self.base_url} any more; "
                                  "render the frame again", self.name)
             if response.status_code >= 300:
