@@ -19,7 +19,7 @@ from typing import Dict, List, Sequence, Set, Tuple
 
 # What must be importable inside Nuke (mirrors [project].dependencies of pyproject.toml):
 # installed with their dependencies...
-RUNTIME_REQUIREMENTS = ["requests>=2.28", "websocket-client>=1.6", "pydantic>=2.5,<3"]
+RUNTIME_REQUIREMENTS = ["requests>=2.28", "urllib3>=1.26,<3", "websocket-client>=1.6", "pydantic>=2.5,<3"]
 # ...and without: Qt.py's only dependency is a stub package; the binding is Nuke's own.
 NO_DEPS_REQUIREMENTS = ["Qt.py>=1.3"]
 

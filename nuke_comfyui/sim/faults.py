@@ -10,8 +10,9 @@ applied by one aiohttp middleware, so the protocol code of the simulator stays u
 - `not_comfy`: every JSON answer is replaced by `{"hello": "world"}` (some other web service);
 - `echo_headers`: every request is answered HTTP 500 with the request headers in the body, like
   a proxy's debug error page (what leaks a bearer token if error bodies are shown as they are);
-- `output_name`: every file in /history and /api/jobs outputs is reported under this name
-  (e.g. `../../x.png`, `/tmp/x.png`, `C:\\x.png`), as a hostile server would.
+- `output_name`: every file in /history and /api/jobs outputs, and in the WebSocket `executed`
+  messages, is reported under this name (e.g. `../../x.png`, `/tmp/x.png`, `C:\\x.png`), as a
+  hostile server would: everywhere a client may read result names from (`renamed_output`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
         return response
 
     return apply_faults
+
+
+def renamed_output(faults: Optional[HttpFaults], event: str, data: Any) -> Any:
+    """An `executed` message's data with its files renamed when `output_name` is set (else as is)."""
+    if faults is None or not faults.output_name or event != "executed":
+        return data
+    renamed = json.loads(json.dumps(data))
+    _rename_files(renamed, faults.output_name)
+    return renamed
 
 
 def _huge(megabytes: int) -> web.Response:

@@ -46,7 +46,7 @@ from aiohttp import WSMsgType, web
 from nuke_comfyui.sim import jobs
 from nuke_comfyui.sim.catalog import Catalog
 from nuke_comfyui.sim.executor import CrashNow, Plan, PromptRun
-from nuke_comfyui.sim.faults import HttpFaults
+from nuke_comfyui.sim.faults import HttpFaults, renamed_output
 from nuke_comfyui.sim.faults import middleware as faults_middleware
 from nuke_comfyui.sim.files import Folders
 from nuke_comfyui.sim.profiles import VersionProfile
@@ -210,6 +210,7 @@ class SimServer:
     # -- websocket helpers ----------------------------------------------------------------------
     async def send(self, event: str, data: Dict[str, Any], sid: Optional[str] = None) -> None:
         """Send to one client id (if connected) or, with sid None, to everybody."""
+        data = renamed_output(self.options.faults, event, data)  # a hostile server's names
         message = json.dumps({"type": event, "data": data})
         targets = (
             list(self.sockets.values()) if sid is None else [self.sockets[sid]] if sid in self.sockets else []

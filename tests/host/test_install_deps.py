@@ -90,7 +90,7 @@ def test_pip_commands_match_init_folder_naming_and_install_qt_py_without_its_stu
         assert f"--target {tmp_path / 'deps' / 'py3.10-linux-x86_64'}" in joined
         assert "--python-version 3.10" in joined and "--implementation cp" in joined
         assert "--only-binary=:all:" in command and "--no-compile" in command
-    assert [r.split(">")[0] for r in with_deps[-3:]] == ["requests", "websocket-client", "pydantic"]
+    assert [r.split(">")[0] for r in with_deps[-4:]] == ["requests", "urllib3", "websocket-client", "pydantic"]
     assert "--no-deps" not in with_deps
     assert no_deps[-2:] == ["--no-deps", "Qt.py>=1.3"]
     here = cmd.current_deps_folder(REPO).name

@@ -89,6 +89,9 @@ class _Guard:
 
     def install(self) -> None:
         self._wrap(requests.Session, "request")
+        from nuke_comfyui.core.comfy.transport import Transport  # ComfyClient's calls (keep-alive: no connect)
+
+        self._wrap(Transport, "request")
         self._wrap(socket.socket, "connect")
         self._wrap(builtins, "open")
         self._wrap(io, "open")

@@ -13,23 +13,21 @@ again we ask the server (`prompt_state`) whether the first POST landed; only an 
 re-sends, so a lost response can never queue the same job twice. Servers before 0.3.45 make their
 own ids; our id also travels in extra_data (prompt_marks.py), so `find_prompt` finds it there.
 
-Thread safety: one `requests.Session` per client, shared by the scheduler's worker threads.
+Thread safety: one keep-alive connection pool per client (core/comfy/transport.py), shared by
+the scheduler's worker threads. How a request is sent and its answer typed: calls.py; how a
+validation error reads: validation_text.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import mimetypes
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
-import requests
-from requests.adapters import HTTPAdapter
-
-from nuke_comfyui.core import redact
-from nuke_comfyui.core.comfy import connection, http, prompt_marks
+from nuke_comfyui.core.comfy import prompt_marks
+from nuke_comfyui.core.comfy.calls import Calls, get_path, is_number, try_json
 from nuke_comfyui.core.comfy.outputs import (
     failure_from_error,
     failure_from_messages,
@@ -38,6 +36,7 @@ from nuke_comfyui.core.comfy.outputs import (
     safe_join,
     write_atomically,
 )
+from nuke_comfyui.core.comfy.transport import Response
 from nuke_comfyui.core.comfy.types import (
     Device,
     ExecutionFailure,
@@ -50,14 +49,8 @@ from nuke_comfyui.core.comfy.types import (
     SystemStats,
     UploadedFile,
 )
-from nuke_comfyui.core.errors import (
-    AuthError,
-    ComfyError,
-    PromptValidationError,
-    ProtocolError,
-    ServerError,
-    ServerUnavailable,
-)
+from nuke_comfyui.core.comfy.validation_text import render_node_errors, render_validation
+from nuke_comfyui.core.errors import ComfyError, PromptValidationError, ProtocolError, ServerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +72,7 @@ class UnsupportedEndpoint(ProtocolError):
     """The server is older than the route we asked for (e.g. /api/jobs before ComfyUI 0.8)."""
 
 
-class ComfyClient:
+class ComfyClient(Calls):
     """Every HTTP call to one ComfyUI server (see ARCHITECTURE.md, Client)."""
 
     def __init__(
@@ -90,35 +83,16 @@ class ComfyClient:
         read_timeout: float = 30.0,
         retries: int = 2,
         backoff: float = 0.2,
-        session: Optional[requests.Session] = None,
+        transport: Any = None,
     ) -> None:
-        self.server = server
-        self.name = connection.server_name(server)
-        self.base_url = connection.base_url(server)
-        self.timeout = (connect_timeout, read_timeout)
-        self.retries = max(0, int(retries))
-        self.backoff = backoff
+        super().__init__(server, connect_timeout=connect_timeout, read_timeout=read_timeout, retries=retries,
+                         backoff=backoff, transport=transport)
         self._jobs_route: Optional[bool] = None  # None = not tried yet; False = old server, use history
-        # Passed on every request: a session-level False would lose to REQUESTS_CA_BUNDLE.
-        self._verify = connection.verify_tls(server)
-        self._session = session or self._new_session()
-
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=16, max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.headers.pop("Origin", None)  # ComfyUI 403s an Origin that does not match Host
-        session.headers.update(connection.auth_headers(self.server))
-        return session
 
     def __repr__(self) -> str:
         return f"ComfyClient({self.name!r}, {self.base_url!r})"
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def close(self) -> None:
-        self._session.close()
-
     def __enter__(self) -> ComfyClient:
         return self
 
@@ -174,7 +148,7 @@ class ComfyClient:
                         render_node_errors(node_errors))
         returned = data.get("prompt_id", prompt_id)
         number = data.get("number", -1)
-        if not isinstance(returned, str) or not _is_number(number):
+        if not isinstance(returned, str) or not is_number(number):
             raise self._protocol("POST /prompt", "answer lacks prompt_id/number")
         return SubmitResult(prompt_id=returned, number=int(number), node_errors=dict(node_errors))
 
@@ -191,7 +165,7 @@ class ComfyClient:
                         prompt_id, exc)
             return None
 
-    def _validation_error(self, response: requests.Response) -> PromptValidationError:
+    def _validation_error(self, response: Response) -> PromptValidationError:
         data = self._json_dict(response, "POST /prompt (400)")
         error = data.get("error")
         error = error if isinstance(error, dict) else {"message": str(error or "")}
@@ -203,8 +177,8 @@ class ComfyClient:
     def queue_remaining(self) -> int:
         """GET /prompt: running + pending, the cheapest load probe."""
         data = self._get_json("/prompt")
-        value = _get_path(data, ("exec_info", "queue_remaining"))
-        if not _is_number(value):
+        value = get_path(data, ("exec_info", "queue_remaining"))
+        if not is_number(value):
             raise self._protocol("GET /prompt", "no exec_info.queue_remaining")
         return int(value)
 
@@ -223,7 +197,7 @@ class ComfyClient:
             raise self._protocol("GET /queue", f"{what} is not a list")
         items: List[QueueItem] = []
         for entry in raw:
-            if not isinstance(entry, list) or len(entry) < 2 or not _is_number(entry[0]) \
+            if not isinstance(entry, list) or len(entry) < 2 or not is_number(entry[0]) \
                     or not isinstance(entry[1], str):
                 raise self._protocol("GET /queue", f"an item of {what} is not [number, prompt_id, ...]")
             extra = entry[3] if len(entry) > 3 and isinstance(entry[3], dict) else {}
@@ -286,7 +260,7 @@ class ComfyClient:
         what = f"GET /api/jobs/{prompt_id}"
         response = self._send("GET", f"/api/jobs/{prompt_id}")
         if response.status_code in (404, 405):
-            body = _try_json(response)
+            body = try_json(response)
             if response.status_code == 404 and isinstance(body, dict):
                 return None  # the route exists and says: no such job
             raise UnsupportedEndpoint(f"{self.base_url} has no /api/jobs route (ComfyUI older than 0.8); "
@@ -354,6 +328,7 @@ class ComfyClient:
         response, call = self._open("GET", "/view", params=params)
         try:
             if response.status_code == 404:
+                call.read_body(response)  # a short text: read, so the connection is kept alive
                 raise ComfyError(f"{f.type}/{f.subfolder}/{f.filename} is not on {self.base_url} any more; "
                                  "render the frame again", self.name)
             if response.status_code >= 300:
@@ -403,7 +378,7 @@ class ComfyClient:
         if not isinstance(raw, dict):
             raise self._protocol("GET /system_stats", "a device is not an object")
         total, free = raw.get("vram_total", 0), raw.get("vram_free", 0)
-        if not (_is_number(total) and _is_number(free)):
+        if not (is_number(total) and is_number(free)):
             raise self._protocol("GET /system_stats", "vram_total/vram_free are not numbers")
         return Device(name=str(raw.get("name", "")), type=str(raw.get("type", "")),
                       vram_total=int(total), vram_free=int(free))
@@ -421,169 +396,5 @@ class ComfyClient:
     def free(self, unload_models: bool = False, free_memory: bool = True) -> None:
         self._checked("POST", "/free", json_body={"unload_models": unload_models, "free_memory": free_memory})
 
-    # -- transport -------------------------------------------------------------------------------------
-    def _get_json(self, path: str) -> Dict[str, Any]:
-        response = self._send("GET", path)
-        self._raise_for_status(response, f"GET {path}")
-        return self._json_dict(response, f"GET {path}")
 
-    def _checked(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        response = self._send(method, path, **kwargs)
-        self._raise_for_status(response, f"{method} {path}")
-        return response
-
-    def _send(self, method: str, path: str, *, json_body: Any = None, retry: bool = True,
-              **kwargs: Any) -> requests.Response:
-        """One request with its whole (capped) body read; connection errors retried when `retry`."""
-        response, call = self._open(method, path, json_body=json_body, retry=retry, **kwargs)
-        call.read_body(response)
-        return response
-
-    def _open(self, method: str, path: str, *, json_body: Any = None, retry: bool = True,
-              **kwargs: Any) -> Tuple[requests.Response, http.Call]:
-        """Send a request and return once the headers are in; the body is read through the Call,
-        which holds the route's total deadline and size cap (see core/comfy/http.py)."""
-        url = self.base_url + path
-        what = f"{method} {path}"
-        attempts = 1 + (self.retries if retry else 0)
-        for attempt in range(attempts):
-            call = http.Call(what, self.base_url, self.name, http.limits_for(path))
-            timeout = (self.timeout[0], call.read_timeout(self.timeout[1]))
-            try:
-                response = self._session.request(method, url, json=json_body, timeout=timeout, stream=True,
-                                                 verify=self._verify, allow_redirects=False, **kwargs)
-            except requests.exceptions.ReadTimeout as exc:
-                raise ServerUnavailable(f"{what} got no answer from {self.base_url} within "
-                                        f"{timeout[1]:g} s; the server may be overloaded or hung",
-                                        self.name) from exc
-            except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
-                if attempt + 1 >= attempts:
-                    reason = _connection_reason(exc)
-                    raise ServerUnavailable(f"cannot reach {self.base_url} ({reason}); check that ComfyUI "
-                                            "runs there and the host/port are right", self.name) from exc
-                time.sleep(self.backoff * (2 ** attempt))
-                continue
-            except requests.RequestException as exc:
-                raise ProtocolError(f"{what} failed: {_short(exc)}", self.name) from exc
-            call.watch(response)
-            return response, call
-        raise AssertionError("unreachable")
-
-    def _raise_for_status(self, response: requests.Response, what: str) -> None:
-        code = response.status_code
-        if code < 300:
-            return
-        if code in (401, 403):
-            hint = ("check the server's auth settings (token/user/password)" if response.content
-                    else "a proxy or ComfyUI's Origin check refused us; check auth and that the "
-                    "proxy keeps the Host header")
-            raise AuthError(f"{what} refused with HTTP {code}; {hint}", self.name)
-        text = _excerpt(response)
-        if code >= 500:
-            raise ServerError(f"{what} failed on the server with HTTP {code}: {text or '(empty body)'}; "
-                              "see the ComfyUI console for details", self.name, status=code)
-        raise ProtocolError(f"{what} answered HTTP {code}: {text or '(empty body)'}; is {self.base_url} "
-                            "really a ComfyUI server?", self.name)
-
-    def _json_dict(self, response: requests.Response, what: str) -> Dict[str, Any]:
-        body = _try_json(response)
-        if not isinstance(body, dict):
-            got = _excerpt(response) or "(empty body)"
-            raise self._protocol(what, f"expected a JSON object, got {got!r}")
-        return body
-
-    def _protocol(self, what: str, problem: str) -> ProtocolError:
-        return ProtocolError(f"{what}: {problem}; is {self.base_url} really a ComfyUI server (or a proxy "
-                             "answering for it)?", self.name)
-
-
-def render_validation(error: Dict[str, Any], node_errors: Dict[str, Any]) -> str:
-    """ComfyUI's 400 as readable text: the error message, then one line per node and input."""
-    message = str(error.get("message") or "the prompt is invalid").strip()
-    details = str(error.get("details") or "").strip()
-    head = f"{message}: {details}" if details and not node_errors else message
-    lines = render_node_errors(node_errors)
-    return head + ("\n" + lines if lines else "")
-
-
-def render_node_errors(node_errors: Dict[str, Any]) -> str:
-    """`node 1 (LoadImage) input image: Invalid image file: nope.png`, one line per error."""
-    lines: List[str] = []
-    for node_id, node in node_errors.items():
-        if not isinstance(node, dict):
-            lines.append(f"node {node_id}: {node}")
-            continue
-        class_type = node.get("class_type")
-        where = f"node {node_id} ({class_type})" if class_type else f"node {node_id}"
-        errors = node.get("errors")
-        for err in errors if isinstance(errors, list) else []:
-            lines.append(_render_one(where, err))
-    return "\n".join(lines)
-
-
-def _render_one(where: str, err: Any) -> str:
-    if not isinstance(err, dict):
-        return f"{where}: {err}"
-    extra = err.get("extra_info")
-    input_name = extra.get("input_name") if isinstance(extra, dict) else None
-    message = str(err.get("message") or "").strip()
-    details = str(err.get("details") or "").strip()
-    if input_name and details.startswith(f"{input_name} - "):
-        details = details[len(input_name) + 3:]
-    if input_name and details == input_name:
-        details = ""
-    text = details or message or "invalid"
-    if details and message and details != message and not input_name:
-        text = f"{message}: {details}"
-    return f"{where} input {input_name}: {text}" if input_name else f"{where}: {text}"
-
-
-def _try_json(response: requests.Response) -> Any:
-    try:
-        return json.loads(response.content or b"")
-    except ValueError:
-        return None
-
-
-def _excerpt(response: requests.Response) -> str:
-    """The start of a server's body for a message: cut short, and with every secret masked."""
-    try:
-        text = response.content.decode("utf-8", "replace")
-    except (requests.RequestException, AttributeError):
-        return ""
-    return redact.excerpt(text)
-
-
-def _connection_reason(exc: BaseException) -> str:
-    """A short human reason instead of urllib3's nested exception text."""
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connect timed out"
-    for needle, reason in (("refused", "connection refused"), ("reset", "connection reset"),
-                           ("Name or service not known", "unknown host name"),
-                           ("getaddrinfo", "unknown host name"),
-                           ("RemoteDisconnected", "connection closed without an answer"),
-                           ("aborted", "connection closed without an answer"),
-                           ("timed out", "timed out")):
-        if needle in text:
-            return reason
-    return type(exc).__name__
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:160] + "..."
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _get_path(data: Any, keys: Sequence[str]) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
+__all__ = ["ComfyClient", "UnsupportedEndpoint", "render_node_errors", "render_validation"]

@@ -8,6 +8,12 @@ with `Connected(client_id, reconnect)`; prompts must be submitted with the curre
 Nothing is replayed after a reconnect: on `Connected(reconnect=True)` the consumer reconciles
 with `client.prompt_state`. Binary frames (previews) are ignored; text frames that are not
 ComfyUI messages are logged and skipped; `executing`/`progress` may lack a prompt_id.
+
+Cost: a real server sends about ten `progress_state` frames per prompt, and custom nodes add
+monitor messages several times a second. `frame_type` reads the type from the frame's first
+bytes (ComfyUI writes `{"type": ...` first), so a frame of a type nobody uses is dropped without
+JSON parsing; a stream can be narrowed further with `kinds`. UTF-8 is checked by the JSON decoder
+(a bad frame is skipped), not a second time in pure Python by websocket-client.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Collection, Dict, List, Optional, Union
 
 import websocket
 
@@ -108,8 +114,37 @@ class _Garbage(ValueError):
     """A text frame that is not a ComfyUI message of a shape we know."""
 
 
-def parse_message(text: Union[str, bytes]) -> Optional[ComfyEvent]:
-    """One text frame as an event; None for messages we do not use or cannot read (logged)."""
+#: every message type `_event` turns into an event; anything else is dropped before parsing
+KNOWN_TYPES = frozenset({"status", "execution_start", "execution_cached", "executing", "progress", "executed",
+                         "execution_success", "execution_error", "execution_interrupted"})
+_HEADS = (b'{"type": "', b'{"type":"')
+
+
+def frame_type(text: Union[str, bytes]) -> Optional[str]:
+    """The message type read off the frame's first bytes, or None when it does not start that way.
+
+    No JSON parsing: ComfyUI serialises `{"type": ..., "data": ...}` with the type first. A frame
+    laid out otherwise (None here) is simply parsed in full.
+    """
+    head = text[:64].encode("utf-8", "replace") if isinstance(text, str) else bytes(text[:64])
+    for prefix in _HEADS:
+        if head.startswith(prefix):
+            end = head.find(b'"', len(prefix))
+            if end < 0:
+                return None
+            kind = head[len(prefix):end]
+            return None if b"\\" in kind else kind.decode("ascii", "replace")
+    return None
+
+
+def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = None) -> Optional[ComfyEvent]:
+    """One text frame as an event; None for messages we do not use or cannot read (logged).
+
+    `kinds`, when given, narrows the message types turned into events (others return None).
+    """
+    kind = frame_type(text)
+    if kind is not None and (kind not in KNOWN_TYPES or (kinds is not None and kind not in kinds)):
+        return None  # progress_state, feature_flags, custom nodes' messages: not parsed at all
     try:
         message = json.loads(text)
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -117,6 +152,8 @@ def parse_message(text: Union[str, bytes]) -> Optional[ComfyEvent]:
         data = message.get("data", {})
         if not isinstance(data, dict):
             raise _Garbage("data is not an object")
+        if kinds is not None and message["type"] not in kinds:
+            return None
         return _event(message["type"], data)
     except (ValueError, UnicodeDecodeError) as exc:
         log.warning("skipping an unreadable WebSocket frame (%s): %.120r", exc, text)
@@ -179,8 +216,36 @@ def _dig(data: Any, *keys: str) -> Any:
     return data
 
 
+class _GulpingWebSocket(websocket.WebSocket):
+    """A WebSocket that reads its socket in large gulps.
+
+    websocket-client asks the socket for each frame's header, length and payload separately (two
+    or three system calls per frame, a dozen frames per prompt); here one read serves many frames
+    and the frame parser is handed the bytes it asks for from memory. The handshake reads the
+    socket directly, not through `_recv`, so nothing of it is swallowed.
+    """
+
+    GULP = 1 << 16
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gulp = b""
+        self._at = 0
+
+    def _recv(self, bufsize: int) -> bytes:
+        if self._at >= len(self._gulp):
+            self._gulp, self._at = super()._recv(max(bufsize, self.GULP)), 0
+        chunk = self._gulp[self._at:self._at + bufsize]
+        self._at += len(chunk)
+        return chunk
+
+
 class EventStream:
-    """A server's WebSocket on a daemon thread; `on_event` is called from that thread."""
+    """A server's WebSocket on a daemon thread; `on_event` is called from that thread.
+
+    `kinds`: the ComfyUI message types to deliver (default: every type `parse_message` knows);
+    Connected/Disconnected are always delivered.
+    """
 
     def __init__(
         self,
@@ -191,8 +256,10 @@ class EventStream:
         backoff_start: float = 0.1,
         backoff_cap: float = 5.0,
         poll_interval: float = 0.5,
+        kinds: Optional[Collection[str]] = None,
     ) -> None:
         self.server = server
+        self._kinds = frozenset(kinds) if kinds is not None else None
         self.name = connection.server_name(server)
         self._on_event = on_event
         self._connect_timeout = connect_timeout
@@ -266,7 +333,8 @@ class EventStream:
         try:
             ws = websocket.create_connection(url, timeout=self._connect_timeout, header=headers,
                                              suppress_origin=True, sslopt=sslopt,
-                                             http_proxy_host=None, enable_multithread=True)
+                                             http_proxy_host=None, enable_multithread=True,
+                                             skip_utf8_validation=True, class_=_GulpingWebSocket)
         except (OSError, websocket.WebSocketException) as exc:
             log.debug("%s: WebSocket connect failed: %s", self.name, exc)
             return None
@@ -301,7 +369,7 @@ class EventStream:
                 return "connection closed by the server"
             if opcode != websocket.ABNF.OPCODE_TEXT:
                 continue  # binary previews: not used
-            event = parse_message(payload)
+            event = parse_message(payload, self._kinds)
             if event is not None:
                 self._emit(event)
         return "stopped"

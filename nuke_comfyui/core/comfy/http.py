@@ -76,7 +76,7 @@ class Call:
         """The socket read timeout: never more than what is left of the deadline."""
         return max(0.05, min(per_read, self.deadline - time.monotonic()))
 
-    def watch(self, response: requests.Response) -> None:
+    def watch(self, response: Any) -> None:
         """From now on, the watchdog cuts this response's connection when the deadline passes."""
         def cut() -> None:
             self.cut = True
@@ -89,17 +89,17 @@ class Call:
             self._disarm()
             self._disarm = None
 
-    def read_body(self, response: requests.Response) -> None:
+    def read_body(self, response: Any) -> None:
         """Read the whole (capped) body into `response.content`; closes the response."""
         try:
             data = b"".join(self.iter_body(response))
-            response._content = data  # what requests' own .content sets
-            response._content_consumed = True  # type: ignore[attr-defined]  # so close() keeps the connection
+            response._content = data  # what `.content` returns from now on
+            response._content_consumed = True  # so close() keeps the connection
         finally:
             response.close()  # a body read to its end goes back to the pool; a broken one is dropped
             self.done()
 
-    def iter_body(self, response: requests.Response) -> Iterator[bytes]:
+    def iter_body(self, response: Any) -> Iterator[bytes]:
         """The body in chunks, stopping at the size cap and the deadline with a clear error."""
         cap = self.limits.max_bytes
         announced = response.headers.get("Content-Length", "")
@@ -154,7 +154,8 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._run, name="nuke-comfyui-http-deadlines",
                                                 daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0] is entry:  # only an earlier deadline changes the thread's wait: no
+                self._cond.notify()  # wake-up per call (the usual call's deadline is not the earliest)
 
         def disarm() -> None:
             entry[2] = None
@@ -182,7 +183,7 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
-def _shutdown(response: requests.Response) -> None:
+def _shutdown(response: Any) -> None:
     """Shut the response's socket down, so a read blocked on it returns at once."""
     raw = getattr(response, "raw", None)
     connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)

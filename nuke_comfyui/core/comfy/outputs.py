@@ -151,15 +151,25 @@ def safe_join(root: Path, subfolder: str, filename: str) -> Path:
         raise UnsafePathError(f"server sent a filename with a path in it ({name!r}); refusing to write it")
     parts.append(safe_component(name, "filename"))
     target = root.joinpath(*parts)
-    if not _inside(root, target):
+    if not _inside(root, parts):
         raise UnsafePathError(f"{target} would lie outside {root}; refusing to write it")
     return target
 
 
-def _inside(root: Path, target: Path) -> bool:
+def _inside(root: Path, parts: List[str]) -> bool:
+    """Does root/parts, with every symlink resolved, stay inside root (and differ from it)?
+
+    The parts are checked components (no separators, `.` or `..`), so only a symlink among them
+    can lead out: resolve the root once, then look at each part with one lstat, resolving only
+    the links, instead of resolving the whole path from `/` (this runs twice per result file).
+    """
     real_root = os.path.realpath(root)
-    real_target = os.path.realpath(target)
-    return os.path.commonpath([real_root, real_target]) == real_root and real_target != real_root
+    current = real_root
+    for part in parts:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            current = os.path.realpath(current)
+    return os.path.commonpath([real_root, current]) == real_root and current != real_root
 
 
 def write_atomically(target: Path, chunks: Iterable[bytes]) -> Path:

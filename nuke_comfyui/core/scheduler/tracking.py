@@ -4,8 +4,15 @@ One EventStream per server reports start, progress and completion of the prompts
 with its client id. When a stream is down, or after a reconnect (nothing is replayed), the
 prompts it would have reported are polled with `client.prompt_state` instead; every prompt of
 ours is also polled once per sweep interval, a safety net should an event ever go missing.
-Event handlers run on stream threads and take the state lock; network calls (history, download,
-polls) run on the worker pool.
+Event handlers run on stream threads; network calls (history, download, polls) run on the
+worker pool.
+
+Cost per event: most frames change nothing (`executing` a node, `execution_cached`, `executed`,
+`execution_success`, queue status broadcasts, most `progress` ticks). Those are noted by the
+stream's own `StreamOutputs` (stream_outputs.py) without the scheduler lock and wake nobody;
+only a start, a failure, the end, a connection change or a progress step worth showing takes
+the lock. The end hands the outputs heard on the stream to the collect task, which then reads no
+history when they are complete.
 """
 
 from __future__ import annotations
@@ -21,25 +28,59 @@ from nuke_comfyui.core.scheduler.failures import Action, Verdict, classify_execu
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
 from nuke_comfyui.core.scheduler.recovery import Recovery
 from nuke_comfyui.core.scheduler.state import SchedulerState, ServerLink
+from nuke_comfyui.core.scheduler.stream_outputs import StreamOutputs, complete_outputs
 
 log = logging.getLogger(__name__)
 
 StreamFactory = Callable[[Any, Callable[[Any], None]], Any]
 
-_PROGRESS_STEP = 0.02  # publish progress when it moved at least this much
 _PROGRESS_EVENTS = frozenset({"ExecutionStart", "Progress", "ExecutionFailed", "PromptDone"})
+#: the ComfyUI message types tracking uses (the stream drops every other type before parsing)
+TRACKED_KINDS = frozenset({"execution_start", "execution_cached", "executing", "progress", "executed",
+                           "execution_success", "execution_error", "execution_interrupted"})
 
 
 class _Forward:
-    """Stream callback bound to one server name (a class, so the binding is explicit and typed)."""
+    """Stream callback bound to one server: notes what changes nothing, forwards the rest.
 
-    __slots__ = ("name", "tracking")
+    Called only on its stream's thread, so its `heard` notes need no lock.
+    """
+
+    __slots__ = ("heard", "name", "tracking")
 
     def __init__(self, tracking: Tracking, name: str) -> None:
         self.tracking = tracking
         self.name = name
+        self.heard = StreamOutputs()
 
     def __call__(self, event: Any) -> None:
+        kind = type(event).__name__
+        heard = self.heard
+        pid = getattr(event, "prompt_id", None)
+        if kind == "Executed":
+            heard.executed(pid, event.node, event.output)
+            return
+        if kind == "ExecutionCached":
+            heard.cached(pid, event.nodes)
+            return
+        if kind == "ExecutionSuccess":
+            heard.succeeded(pid)
+            return
+        if kind == "Progress":
+            if not (heard.progress_due(pid, float(event.value or 0), float(event.max or 0))
+                    or self.name in self.tracking.state.suspect_until):  # a suspect's progress clears it
+                return
+        elif kind in ("Executing", "QueueStatus"):
+            return
+        elif kind in ("Connected", "Disconnected"):
+            heard.reset()
+        elif kind == "ExecutionStart":
+            heard.started(pid)
+        elif kind == "ExecutionFailed":
+            heard.forget(pid)
+        elif kind == "PromptDone":
+            self.tracking.on_stream_event(self.name, event, heard.finished(pid))
+            return
         self.tracking.on_stream_event(self.name, event)
 
 
@@ -64,7 +105,8 @@ class Tracking:
         link.stream = factory(link.config, _Forward(self, link.name))
         link.stream.start()
 
-    def on_stream_event(self, server: str, event: Any) -> None:
+    def on_stream_event(self, server: str, event: Any, heard: Any = None) -> None:
+        """An event that may change state (under the lock); `heard`: a PromptDone's stream notes."""
         s = self.state
         kind = type(event).__name__
         with s.lock:
@@ -86,7 +128,7 @@ class Tracking:
             elif kind == "ExecutionFailed":
                 self._on_execution_failed(event.prompt_id, event.failure)
             elif kind == "PromptDone":
-                self._on_prompt_done(server, event.prompt_id)
+                self._on_prompt_done(server, event.prompt_id, heard)
         s.wake.set()
 
     def _stream_connected(self, link: ServerLink, event: Any) -> None:
@@ -120,7 +162,7 @@ class Tracking:
         maximum = float(getattr(event, "max", 0) or 0)
         value = float(getattr(event, "value", 0) or 0)
         progress = min(1.0, value / maximum) if maximum > 0 else 0.0
-        if abs(progress - job.progress) >= _PROGRESS_STEP or progress >= 1.0:
+        if progress != job.progress:  # the stream already thinned the frames (stream_outputs.py)
             job.progress = progress
             self.state.job_changed(job, journal=False)
 
@@ -144,7 +186,8 @@ class Tracking:
         if job is not None and job.state in ACTIVE:
             self.recovery.apply_verdict(job, pid, classify_execution_failure(failure))
 
-    def _on_prompt_done(self, server: str, pid: Optional[str]) -> None:
+    def _on_prompt_done(self, server: str, pid: Optional[str], heard: Any = None) -> None:
+        """The prompt ended: collect its results (from the stream's notes when they are complete)."""
         s = self.state
         if pid is None:
             return
@@ -162,14 +205,16 @@ class Tracking:
             if record is not None:
                 record(server, key, time.monotonic() - job.started_at)
         link = s.links[server]
-        s.tasks.append(lambda: self._collect_task(job, pid, link))
+        outputs = complete_outputs(heard, tuple(getattr(job.group.plan, "output_nodes", ()) or ()))
+        s.tasks.append(lambda: self._collect_task(job, pid, link, outputs))
 
-    def _collect_task(self, job: Job, pid: str, link: ServerLink) -> None:
+    def _collect_task(self, job: Job, pid: str, link: ServerLink, outputs: Optional[List[Any]] = None) -> None:
+        """Fetch the results; `outputs` heard complete on the stream spare the GET /history."""
         s = self.state
         paths: List[str] = []
         verdict: Optional[Verdict] = None
         try:
-            entry = net.read_history(link.client, pid)
+            entry = _Heard(outputs) if outputs is not None else net.read_history(link.client, pid)
             if entry is None:
                 verdict = Verdict(Action.REQUEUE, "lost", f"{link.name} finished the prompt but has no "
                                   "history for it (restarted?); rendering it again")
@@ -286,10 +331,23 @@ class Tracking:
                                                           "sending it again"), exclude=False)
 
 
+class _Heard:
+    """Stands in for a history entry when the stream carried every output (no failure: it succeeded)."""
+
+    __slots__ = ("outputs",)
+    failure = None
+
+    def __init__(self, outputs: List[Any]) -> None:
+        self.outputs = outputs
+
+
 def _default_stream_factory() -> Optional[StreamFactory]:
     try:
         from nuke_comfyui.core.comfy.events import EventStream
     except ImportError:
         return None
-    factory: StreamFactory = EventStream
+
+    def factory(config: Any, on_event: Callable[[Any], None]) -> Any:
+        return EventStream(config, on_event, kinds=TRACKED_KINDS)
+
     return factory

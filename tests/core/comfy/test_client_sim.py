@@ -76,6 +76,31 @@ def test_status_endpoints(one: Any) -> None:
     client.close()
 
 
+def test_calls_reuse_one_kept_alive_connection(one: Any, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp keeps connections alive like ComfyUI: forty calls and a missing file use one socket."""
+    import urllib3.connection
+
+    connects: List[int] = []
+    real_connect = urllib3.connection.HTTPConnection.connect
+
+    def counting_connect(self: Any) -> None:
+        connects.append(1)
+        real_connect(self)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", counting_connect)
+    client = ComfyClient(server_config(one.urls[0]))
+    for _ in range(20):
+        client.queue()
+        client.queue_remaining()
+    assert client.history(str(uuid.uuid4())) is None
+    with pytest.raises(Exception, match="not on"):
+        client.download(OutputFile("9", "images", "missing.png", "", "output"), tmp_path)
+    assert client.queue_remaining() == 0
+    assert len(connects) == 1
+    client.close()
+
+
 def test_upload_uses_the_name_the_server_returns(one: Any) -> None:
     client = ComfyClient(server_config(one.urls[0]))
     first = client.upload_image(png((1, 1, 1)), "plate.png", subfolder="shot")

@@ -19,6 +19,7 @@ from nuke_comfyui.core.comfy.events import (
     Progress,
     PromptDone,
     QueueStatus,
+    frame_type,
     parse_message,
 )
 
@@ -115,3 +116,36 @@ def test_unknown_message_types_are_ignored_quietly(caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.WARNING):
         assert parse_message('{"type": "crystools.monitor", "data": {"cpu": 3}}') is None
     assert caplog.text == ""
+
+
+def test_frame_type_reads_the_type_off_every_captured_frame_without_parsing() -> None:
+    """Real frames start with their type (ComfyUI's json.dumps), so the prefilter sees every one."""
+    data = capture("03_ws_messages_tiny.json")
+    for text in texts(data["on_connect"] + data["messages_after_post"]):
+        assert frame_type(text) == json.loads(text)["type"]
+        assert frame_type(text.encode()) == json.loads(text)["type"]
+    assert frame_type('{"data": {}, "type": "executed"}') is None  # laid out otherwise: parsed in full
+    assert frame_type('{"type":"status","data":{}}') == "status"
+
+
+def test_unused_and_narrowed_types_are_dropped_before_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nuke_comfyui.core.comfy.events as events
+
+    decoded: List[Any] = []
+    real_loads = json.loads
+
+    def counting_loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(text)
+        return real_loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(events.json, "loads", counting_loads)
+    state = '{"type": "progress_state", "data": {"prompt_id": "p", "nodes": {}}}'
+    assert parse_message(state) is None and parse_message(state.encode()) is None
+    assert parse_message('{"type": "crystools.monitor", "data": {"cpu": 3}}') is None
+    status = '{"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 2}}}}'
+    assert parse_message(status, kinds={"executed"}) is None
+    assert decoded == []
+    assert parse_message(status) == QueueStatus(2)  # parsed when wanted
+    assert parse_message('{"data": {"status": {"exec_info": {"queue_remaining": 1}}}, "type": "status"}',
+                         kinds={"executed"}) is None  # no prefix: parsed, then narrowed
+    assert len(decoded) == 2

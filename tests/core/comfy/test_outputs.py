@@ -80,6 +80,26 @@ def test_symlinked_subfolder_cannot_escape(tmp_path: Path) -> None:
         safe_join(root, "link", "x.png")
 
 
+def test_symlinks_are_resolved_part_by_part(tmp_path: Path) -> None:
+    """A link as the file name leads out too; a link that stays inside, or a linked root, is fine."""
+    real, outside = tmp_path / "real", tmp_path / "outside"
+    (real / "a" / "b").mkdir(parents=True)
+    outside.mkdir()
+    os.symlink(outside / "x.png", real / "x.png")
+    with pytest.raises(UnsafePathError):
+        safe_join(real, "", "x.png")
+    os.symlink(real / "a" / "b", real / "inner")
+    os.symlink(tmp_path / "real" / "a" / ".." / ".." / "outside", real / "a" / "up")
+    assert safe_join(real, "inner", "y.png") == real / "inner" / "y.png"
+    with pytest.raises(UnsafePathError):
+        safe_join(real, "a/up", "y.png")
+    linked_root = tmp_path / "linked"
+    os.symlink(real, linked_root)
+    assert safe_join(linked_root, "a", "y.png") == linked_root / "a" / "y.png"
+    with pytest.raises(UnsafePathError):
+        safe_join(linked_root, "a/up", "y.png")
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(subfolder=st.text(max_size=30), filename=st.text(max_size=30))
 def test_written_path_is_always_inside_dest(tmp_path: Path, subfolder: str, filename: str) -> None:

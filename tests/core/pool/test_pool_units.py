@@ -229,3 +229,17 @@ def test_a_big_farm_is_probed_at_most_twenty_servers_a_second() -> None:
     assert pool._probe_interval() == 3.0
     pool.set_enabled("s0", False)
     assert pool._probe_interval() == 59 / 20
+
+
+def test_status_same_as_ignores_only_the_measurement_noise() -> None:
+    """The pool publishes a status only when it changed; latency, probe time and free VRAM are noise."""
+    from nuke_comfyui.core.pool.status import ServerState, ServerStatus
+
+    base = ServerStatus("a", "http://127.0.0.1:1", ServerState.ONLINE, vram_total=8, vram_free=4,
+                        latency_ms=2.0, checked_at=1.0)
+    noisy = ServerStatus("a", "http://127.0.0.1:1", ServerState.ONLINE, vram_total=8, vram_free=1,
+                         latency_ms=9.0, checked_at=5.0)
+    assert base.same_as(noisy) and not base.same_as(None)
+    assert not base.same_as(ServerStatus("a", "http://127.0.0.1:1", ServerState.BUSY, vram_total=8))
+    assert not base.same_as(ServerStatus("a", "http://127.0.0.1:1", ServerState.ONLINE, vram_total=8,
+                                         queue_pending=1))

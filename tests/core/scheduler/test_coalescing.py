@@ -31,9 +31,9 @@ def test_events_during_slow_passes_coalesce_and_every_job_completes(make_harness
         time.sleep(0.01)  # events pile up meanwhile: the next pass must serve them all
         real_tick()
 
-    def counted(server: str, event: Any) -> None:
+    def counted(server: str, event: Any, heard: Any = None) -> None:
         events.append(1)
-        real_event(server, event)
+        real_event(server, event, heard)
 
     loop._tick = slow_tick  # type: ignore[method-assign]
     tracking.on_stream_event = counted  # type: ignore[method-assign]
