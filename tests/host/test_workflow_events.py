@@ -245,14 +245,26 @@ class _LatePool(_Pool):
         return [_Server()]
 
 
-def test_a_tab_typed_by_guess_is_rebuilt_when_the_servers_answer(tmp_path: Path, pump: Any) -> None:
-    pool = _LatePool({})
+@pytest.fixture()
+def late_servers() -> _LatePool:
+    """A session whose servers have not answered /object_info yet (set `.infos` to answer)."""
     farm = _Farm({})
-    farm.pool = pool
+    farm.pool = _LatePool({})
     set_session(HostSession(farm))  # type: ignore[arg-type]
     workflow_events.register()
+    return farm.pool
+
+
+def _chosen_before_the_servers_answered(tmp_path: Path) -> Any:
     node = nuke.createNode(knobs.NODE_CLASS)
     nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
+    return node
+
+
+def test_a_tab_typed_by_guess_is_rebuilt_when_the_servers_answer(late_servers: _LatePool, tmp_path: Path,
+                                                                 pump: Any) -> None:
+    pool = late_servers
+    node = _chosen_before_the_servers_answered(tmp_path)
     assert not isinstance(node["wf_3__sampler_name"], nuke.Enumeration_Knob)  # guessed: a text field
     assert workflow_tab.GUESSED_NOTE in node[workflow_tab.NOTES].value()
     node["wf_3__steps"].setValue(31)  # the artist's edit meanwhile survives the rebuild
@@ -263,16 +275,12 @@ def test_a_tab_typed_by_guess_is_rebuilt_when_the_servers_answer(tmp_path: Path,
     assert node[knobs.STATUS].value() == "workflow ok"
 
 
-def test_a_late_answer_does_not_rebuild_a_node_that_moved_on(tmp_path: Path, pump: Any) -> None:
+def test_a_late_answer_does_not_rebuild_a_node_that_moved_on(late_servers: _LatePool, tmp_path: Path,
+                                                             pump: Any) -> None:
     from nuke_comfyui.host import tab_refresh
 
-    pool = _LatePool({})
-    farm = _Farm({})
-    farm.pool = pool
-    set_session(HostSession(farm))  # type: ignore[arg-type]
-    workflow_events.register()
-    node = nuke.createNode(knobs.NODE_CLASS)
-    nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
+    pool = late_servers
+    node = _chosen_before_the_servers_answered(tmp_path)
     node[knobs.WORKFLOW].setValue(str(_flow(tmp_path, "other.json")))  # a script changed it meanwhile
     pool.infos = {"gpu1": RECORDED}
     pump(lambda: not tab_refresh._Waiting.nodes, 10.0)
