@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 # Keeps relays alive until their signal has been delivered (a QRunnable may outlive its caller's frame).
 _LIVE: Set[_Relay] = set()
+# Keeps each task's Python object alive until its run() has finished: PySide2 may otherwise free the
+# wrapper of a Python QRunnable handed to QThreadPool.start while the pool thread is about to run it
+# (seen in CI: run() found neither `_fn` nor `_relay` on a half-freed object).
+_RUNNING: Set[_Task] = set()
 
 
 class _Relay(QtCore.QObject):
@@ -65,6 +69,8 @@ class _Task(QtCore.QRunnable):
             self._emit(self._relay.failed, exc)
         else:
             self._emit(self._relay.succeeded, value)
+        finally:
+            _RUNNING.discard(self)
 
     @staticmethod
     def _emit(signal: Any, value: Any) -> None:
@@ -91,7 +97,9 @@ def run_in_background(
     _LIVE.add(relay)
     if owner is not None:
         owner.destroyed.connect(lambda *_: _LIVE.discard(relay))
-    (pool or QtCore.QThreadPool.globalInstance()).start(_Task(fn, relay))
+    task = _Task(fn, relay)
+    _RUNNING.add(task)
+    (pool or QtCore.QThreadPool.globalInstance()).start(task)
 
 
 def wait_for_background(timeout_ms: int = 5000) -> bool:
