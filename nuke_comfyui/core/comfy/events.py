@@ -12,8 +12,11 @@ ComfyUI messages are logged and skipped; `executing`/`progress` may lack a promp
 Cost: a real server sends about ten `progress_state` frames per prompt, and custom nodes add
 monitor messages several times a second. `frame_type` reads the type from the frame's first
 bytes (ComfyUI writes `{"type": ...` first), so a frame of a type nobody uses is dropped without
-JSON parsing; a stream can be narrowed further with `kinds`. UTF-8 is checked by the JSON decoder
-(a bad frame is skipped), not a second time in pure Python by websocket-client.
+JSON parsing; a stream can be narrowed further with `kinds`. The pseudo-kind `prompt_done` asks
+for the one `executing` frame per prompt that ends it (node null) and not the one per node, which
+is most of a prompt's frames: a frame with no `null` in it cannot be that one and is dropped
+unparsed. UTF-8 is checked by the JSON decoder (a bad frame is skipped), not a second time in
+pure Python by websocket-client.
 """
 
 from __future__ import annotations
@@ -118,6 +121,9 @@ class _Garbage(ValueError):
 KNOWN_TYPES = frozenset({"status", "execution_start", "execution_cached", "executing", "progress", "executed",
                          "execution_success", "execution_error", "execution_interrupted"})
 _HEADS = (b'{"type": "', b'{"type":"')
+#: a `kinds` entry: the `executing` frames that end a prompt (PromptDone), not the per-node ones
+PROMPT_DONE = "prompt_done"
+_NULL = {True: "null", False: b"null"}  # indexed by "is the frame a str"
 
 
 def frame_type(text: Union[str, bytes]) -> Optional[str]:
@@ -140,11 +146,19 @@ def frame_type(text: Union[str, bytes]) -> Optional[str]:
 def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = None) -> Optional[ComfyEvent]:
     """One text frame as an event; None for messages we do not use or cannot read (logged).
 
-    `kinds`, when given, narrows the message types turned into events (others return None).
+    `kinds`, when given, narrows the message types turned into events (others return None);
+    `PROMPT_DONE` among them, without `executing`, asks for the frames that end a prompt only.
     """
+    done_only = kinds is not None and PROMPT_DONE in kinds and "executing" not in kinds
     kind = frame_type(text)
-    if kind is not None and (kind not in KNOWN_TYPES or (kinds is not None and kind not in kinds)):
-        return None  # progress_state, feature_flags, custom nodes' messages: not parsed at all
+    if kind is not None:
+        if kind not in KNOWN_TYPES:
+            return None  # progress_state, feature_flags, custom nodes' messages: not parsed at all
+        if kind == "executing" and done_only:
+            if _NULL[isinstance(text, str)] not in text:
+                return None  # `executing` of one node: only the one with node null ends a prompt
+        elif kinds is not None and kind not in kinds:
+            return None
     try:
         message = json.loads(text)
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -152,9 +166,11 @@ def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = No
         data = message.get("data", {})
         if not isinstance(data, dict):
             raise _Garbage("data is not an object")
-        if kinds is not None and message["type"] not in kinds:
+        mtype = message["type"]
+        if kinds is not None and mtype not in kinds and not (done_only and mtype == "executing"):
             return None
-        return _event(message["type"], data)
+        event = _event(mtype, data)
+        return None if done_only and isinstance(event, Executing) else event
     except (ValueError, UnicodeDecodeError) as exc:
         log.warning("skipping an unreadable WebSocket frame (%s): %.120r", exc, text)
         return None

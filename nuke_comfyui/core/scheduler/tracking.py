@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 StreamFactory = Callable[[Any, Callable[[Any], None]], Any]
 
 _PROGRESS_EVENTS = frozenset({"ExecutionStart", "Progress", "ExecutionFailed", "PromptDone"})
-#: the ComfyUI message types tracking uses (the stream drops every other type before parsing)
-TRACKED_KINDS = frozenset({"execution_start", "execution_cached", "executing", "progress", "executed",
+#: the ComfyUI message types tracking uses (the stream drops every other type before parsing);
+#: "prompt_done" (events.PROMPT_DONE, not imported: that would load websocket with the core) is the
+#: `executing` frame that ends a prompt, without the one per node that nothing here reads
+TRACKED_KINDS = frozenset({"execution_start", "execution_cached", "prompt_done", "progress", "executed",
                            "execution_success", "execution_error", "execution_interrupted"})
 
 
@@ -70,7 +72,7 @@ class _Forward:
             if not (heard.progress_due(pid, float(event.value or 0), float(event.max or 0))
                     or self.name in self.tracking.state.suspect_until):  # a suspect's progress clears it
                 return
-        elif kind in ("Executing", "QueueStatus"):
+        elif kind in ("Executing", "QueueStatus"):  # not asked for; a test stream may still send them
             return
         elif kind in ("Connected", "Disconnected"):
             heard.reset()

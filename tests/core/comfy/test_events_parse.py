@@ -149,3 +149,36 @@ def test_unused_and_narrowed_types_are_dropped_before_json(monkeypatch: pytest.M
     assert parse_message('{"data": {"status": {"exec_info": {"queue_remaining": 1}}}, "type": "status"}',
                          kinds={"executed"}) is None  # no prefix: parsed, then narrowed
     assert len(decoded) == 2
+
+
+def test_prompt_done_asks_for_the_ending_frame_without_parsing_the_per_node_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Capture 03 (real ComfyUI 0.8): one `executing` per node, then one with node null that ends
+    the prompt. With PROMPT_DONE instead of "executing" only that last one is parsed and delivered."""
+    import nuke_comfyui.core.comfy.events as events
+
+    data = capture("03_ws_messages_tiny.json")
+    frames = texts(data["on_connect"] + data["messages_after_post"])
+    executing = [f for f in frames if frame_type(f) == "executing"]
+    assert len(executing) >= 2  # at least one node, then the end
+    decoded: List[Any] = []
+    real_loads = json.loads
+    monkeypatch.setattr(events.json, "loads", lambda text, *a, **k: decoded.append(text) or real_loads(text, *a, **k))
+    kinds = {events.PROMPT_DONE, "executed"}
+    got = [e for e in (parse_message(f, kinds) for f in frames) if e is not None]
+    assert [type(e).__name__ for e in got] == ["Executed", "PromptDone"]
+    assert got[-1] == PromptDone(data["prompt_id"])
+    assert [f for f in decoded if frame_type(f) == "executing"] == [executing[-1]]
+    for frame in executing:  # bytes frames take the same path
+        event = parse_message(frame.encode(), kinds)
+        assert (event is not None) == (frame == executing[-1])
+    # asking for "executing" itself still delivers every node, PROMPT_DONE or not
+    both = [parse_message(f, {"executing", events.PROMPT_DONE}) for f in executing]
+    assert Executing(data["prompt_id"], "1") in both and isinstance(both[-1], PromptDone)
+
+
+def test_tracking_asks_its_streams_for_prompt_done_not_every_executing() -> None:
+    from nuke_comfyui.core.comfy.events import PROMPT_DONE
+    from nuke_comfyui.core.scheduler.tracking import TRACKED_KINDS
+
+    assert PROMPT_DONE in TRACKED_KINDS and "executing" not in TRACKED_KINDS
