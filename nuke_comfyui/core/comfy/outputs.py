@@ -135,6 +135,19 @@ def safe_join(root: Path, subfolder: str, filename: str) -> Path:
     absolute paths, UNC paths, drive letters, `..` and control characters raise UnsafePathError.
     """
     root = Path(root)
+    parts = safe_parts(subfolder, filename, root)
+    target = root.joinpath(*parts)
+    if not _inside(root, parts):
+        raise UnsafePathError(f"{target} would lie outside {root}; refusing to write it")
+    return target
+
+
+def safe_parts(subfolder: str, filename: str, root: Any = "the destination") -> List[str]:
+    """The checked components of a server's `subfolder` and `filename` (what safe_join joins).
+
+    Only the names are looked at, not the disk: enough to tell whether a server sent a name we
+    refuse, without the symlink walk that safe_join does for the path it will write.
+    """
     parts: List[str] = []
     sub = str(subfolder or "")
     if sub.startswith(("/", "\\")):
@@ -150,10 +163,7 @@ def safe_join(root: Path, subfolder: str, filename: str) -> Path:
     if "/" in name or "\\" in name:
         raise UnsafePathError(f"server sent a filename with a path in it ({name!r}); refusing to write it")
     parts.append(safe_component(name, "filename"))
-    target = root.joinpath(*parts)
-    if not _inside(root, parts):
-        raise UnsafePathError(f"{target} would lie outside {root}; refusing to write it")
-    return target
+    return parts
 
 
 def _inside(root: Path, parts: List[str]) -> bool:

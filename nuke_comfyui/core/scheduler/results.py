@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from nuke_comfyui.core.comfy.outputs import safe_join
+from nuke_comfyui.core.comfy.outputs import safe_join, safe_parts
 from nuke_comfyui.core.errors import UnsafePathError
 
 MARKER = ".nuke_comfyui_group"
@@ -158,12 +158,13 @@ def collect(
 
 def checked_name(server: Any, item: Any, dest_dir: Path) -> None:
     """The same check of a server-sent output name in every transfer mode (also what /view is asked
-    for): a name with a path, `..`, a drive letter or an unknown type makes the server misbehaving."""
+    for): a name with a path, `..`, a drive letter or an unknown type makes the server misbehaving.
+    Names only: the file is written under our own name, and that path is checked where it is."""
     kind = str(getattr(item, "type", "output") or "output")
     try:
         if kind not in ("output", "temp"):
             raise UnsafePathError(f"server sent an output of type {kind!r}; expected output or temp")
-        safe_join(dest_dir, str(item.subfolder or ""), str(item.filename))
+        safe_parts(str(item.subfolder or ""), str(item.filename), dest_dir)
     except UnsafePathError as exc:
         name = getattr(server, "name", "server")
         raise UnsafePathError(f"server {name} is misbehaving: {exc}; nothing was fetched or written") from None

@@ -15,6 +15,7 @@ from nuke_comfyui.core.comfy.outputs import (
     failure_from_messages,
     iter_output_files,
     safe_join,
+    safe_parts,
     write_atomically,
 )
 from nuke_comfyui.core.comfy.types import OutputFile
@@ -60,6 +61,13 @@ def test_failure_from_history_messages() -> None:
 def test_hostile_names_are_refused(tmp_path: Path, subfolder: str, filename: str) -> None:
     with pytest.raises(UnsafePathError):
         safe_join(tmp_path, subfolder, filename)
+    with pytest.raises(UnsafePathError):  # the names-only check (results.checked_name) refuses the same
+        safe_parts(subfolder, filename)
+
+
+def test_the_names_only_check_gives_the_parts_safe_join_joins(tmp_path: Path) -> None:
+    for subfolder, filename in (("acc", "tiny_00001_.png"), ("a\\b", "x.png"), ("./a//", "x.png"), ("nul", "CON.png")):
+        assert tmp_path.joinpath(*safe_parts(subfolder, filename)) == safe_join(tmp_path, subfolder, filename)
 
 
 def test_harmless_names_are_kept_or_neutralised(tmp_path: Path) -> None:
