@@ -123,7 +123,6 @@ KNOWN_TYPES = frozenset({"status", "execution_start", "execution_cached", "execu
 _HEADS = (b'{"type": "', b'{"type":"')
 #: a `kinds` entry: the `executing` frames that end a prompt (PromptDone), not the per-node ones
 PROMPT_DONE = "prompt_done"
-_NULL = {True: "null", False: b"null"}  # indexed by "is the frame a str"
 
 
 def frame_type(text: Union[str, bytes]) -> Optional[str]:
@@ -155,7 +154,7 @@ def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = No
         if kind not in KNOWN_TYPES:
             return None  # progress_state, feature_flags, custom nodes' messages: not parsed at all
         if kind == "executing" and done_only:
-            if _NULL[isinstance(text, str)] not in text:
+            if not _may_end_prompt(text):
                 return None  # `executing` of one node: only the one with node null ends a prompt
         elif kinds is not None and kind not in kinds:
             return None
@@ -174,6 +173,11 @@ def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = No
     except (ValueError, UnicodeDecodeError) as exc:
         log.warning("skipping an unreadable WebSocket frame (%s): %.120r", exc, text)
         return None
+
+
+def _may_end_prompt(text: Union[str, bytes]) -> bool:
+    """Could this `executing` frame be the one with node null? (Without a `null`, it cannot.)"""
+    return "null" in text if isinstance(text, str) else b"null" in text
 
 
 def _event(kind: str, data: Dict[str, Any]) -> Optional[ComfyEvent]:
