@@ -59,7 +59,8 @@ class RunFigures:
     idle: Dict[str, ServerIdle]
 
 
-def summarize(runs: List[RunFigures], bound: float, calibrated_bound: float) -> Dict[str, Any]:
+def summarize(runs: List[RunFigures], bound: float, calibrated_bound: float,
+              whole_jobs_bound: Optional[float] = None) -> Dict[str, Any]:
     """The median run's figures (by makespan) with min and max over the repeats."""
     ordered = sorted(runs, key=lambda r: r.makespan_s)
     median = ordered[(len(ordered) - 1) // 2]
@@ -73,6 +74,7 @@ def summarize(runs: List[RunFigures], bound: float, calibrated_bound: float) -> 
         "repeats": len(runs),
         "efficiency": round(bound / middle, 3),
         "calibrated_efficiency": round(calibrated_bound / middle, 3),
+        "whole_jobs_efficiency": round((whole_jobs_bound or calibrated_bound) / middle, 3),
         "cpu_ms_per_job": round(statistics.median(r.client_cpu_s for r in runs) * 1000 / median.jobs, 2),
         "sim_cpu_ms_per_job": _sim_cpu(runs),
         "idle_between_s": round(sum(i.idle_between_s for i in median.idle.values()), 3),

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
-from nuke_comfyui.bench.bounds import ServerShape, bound_s
+from nuke_comfyui.bench.bounds import ServerShape, bound_s, whole_jobs_bound_s
 from nuke_comfyui.bench.calibrate import fixed_cost_per_job
 from nuke_comfyui.bench.farm import FarmShape, SimFarmProcess
 from nuke_comfyui.bench.measure import RunFigures, idle_per_server, summarize
@@ -66,15 +66,17 @@ class Bench:
         fluid = [ServerShape(s.speed, s.slow_to, s.slow_after_s) for s in shapes]
         bound = bound_s(scenario.jobs, scenario.mean_work, fluid)
         calibrated = bound_s(scenario.jobs, scenario.mean_work, shapes)
+        largest = scenario.seconds_per_job * scenario.heavy_factor if scenario.heavy_every else None
+        whole = whole_jobs_bound_s(scenario.jobs, scenario.mean_work, shapes, largest)
         result: Dict[str, Any] = {
             "description": scenario.description, "jobs": scenario.jobs, "speeds": list(scenario.speeds),
             "seconds_per_job_at_speed_1": scenario.seconds_per_job, "lower_bound_s": round(bound, 3),
-            "calibrated_bound_s": round(calibrated, 3),
+            "calibrated_bound_s": round(calibrated, 3), "whole_jobs_bound_s": round(whole, 3),
             "fixed_cost_ms": round(1000 * sorted(fixed)[len(fixed) // 2], 2), "strategies": {}}
         repeats = min(repeats, scenario.max_repeats or repeats)
         for design in designs or scenario.designs:
             runs = [self._run_once(scenario, design) for _ in range(repeats)]
-            result["strategies"][design] = summarize(runs, bound, calibrated)
+            result["strategies"][design] = summarize(runs, bound, calibrated, whole)
         return result
 
     def _run_once(self, scenario: Scenario, design: str) -> RunFigures:

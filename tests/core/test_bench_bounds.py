@@ -50,3 +50,31 @@ def test_summary_is_the_median_run_with_min_and_max():
     assert (summary["makespan_s"], summary["makespan_min_s"], summary["makespan_max_s"]) == (3.0, 2.0, 4.0)
     assert summary["efficiency"] == 0.8 and summary["calibrated_efficiency"] == 0.9
     assert summary["cpu_ms_per_job"] == 50.0 and summary["sim_cpu_ms_per_job"] == 20.0
+
+
+def test_whole_jobs_on_a_small_group_cannot_reach_the_fluid_bound():
+    from nuke_comfyui.bench.bounds import whole_jobs_bound_s
+
+    farm = [ServerShape(1), ServerShape(1), ServerShape(2), ServerShape(4)]
+    # completions: speed 4 every 0.05 s, speed 2 every 0.1 s, speed 1 every 0.2 s; the 12th is 0.35
+    assert whole_jobs_bound_s(12, 0.2, farm) == pytest.approx(0.35)
+    assert bound_s(12, 0.2, farm) == pytest.approx(0.30, abs=1e-5)
+    with_fixed = [ServerShape(s.speed, fixed_s=0.006) for s in farm]
+    assert whole_jobs_bound_s(12, 0.2, with_fixed) == pytest.approx(7 * 0.056)  # the speed-4 server's 7th
+    # many jobs: the whole-jobs bound closes in on the fluid one
+    assert whole_jobs_bound_s(1200, 0.2, farm) == pytest.approx(bound_s(1200, 0.2, farm), rel=0.01)
+
+
+def test_whole_jobs_follow_a_slowdown_and_heavy_jobs_get_the_sure_bound():
+    from nuke_comfyui.bench.bounds import completions, whole_jobs_bound_s
+
+    slowing = ServerShape(4, slow_to=1, slow_after_s=0.3)
+    stream = completions(slowing, 0.2)
+    # 0.05 ... 0.30 at speed 4, then one job straddles nothing and takes 0.2 s at speed 1
+    assert [round(next(stream), 3) for _ in range(8)] == [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 0.7]
+    straddling = completions(ServerShape(4, slow_to=1, slow_after_s=0.075), 0.2)
+    assert next(straddling) == pytest.approx(0.05) and next(straddling) == pytest.approx(0.075 + 0.1)
+    farm = [ServerShape(1), ServerShape(4)]
+    # a job of 4 s of work needs 1 s even on the speed-4 server, more than the fluid 10 * 0.2 / 5
+    assert whole_jobs_bound_s(10, 0.2, farm, largest_work=4.0) == pytest.approx(1.0)
+    assert whole_jobs_bound_s(10, 0.2, farm, largest_work=0.2) == pytest.approx(bound_s(10, 0.2, farm))
