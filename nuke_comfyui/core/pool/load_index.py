@@ -190,7 +190,7 @@ class LoadIndex:
             seconds = expected(load.name, key)
             if seconds is None:
                 floor = None  # an unmeasured server: its estimate depends on every other server
-                break
+                break  # (and whether it has room for fastest: strategies.fastest_room)
             mc = max(1, load.max_concurrent)
             finish = (load.ahead // mc + 1) * seconds  # Candidate.finish_estimate
             rank = (finish, load.ahead / mc, load.name)  # (estimate, load, name), as strategies.choose ranks
@@ -226,7 +226,7 @@ class LoadIndex:
         best = None
         best_rank: Any = None
         for load, seconds, finish in rows:
-            if load.name in self._roomy:
+            if load.name in self._roomy and (seconds is not None or load.counted_ours < load.max_concurrent):
                 rank = (finish, seconds is not None, load.ahead / max(1, load.max_concurrent), load.name)
                 if best_rank is None or rank < best_rank:
                     best, best_rank = load, rank

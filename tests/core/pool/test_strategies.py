@@ -66,3 +66,13 @@ def test_no_candidates_means_wait_and_unknown_strategy_is_an_error() -> None:
     assert choose("fastest", []) is None
     with pytest.raises(ValueError, match="unknown strategy 'quickest'"):
         choose("quickest", [c("a")])
+
+
+def test_fastest_prefetches_nothing_to_a_server_it_never_measured() -> None:
+    """A job queued behind a never-measured server's first job may be the group's last to end: on
+    the 1,1,2,4 farm the best 12-job schedule gives each speed-1 server one job (bench/bounds.py)."""
+    assert choose("fastest", [c("new", ours=1)]) is None  # one running there; no second yet
+    assert choose("fastest", [c("new", ours=1, mc=2)]) == "new"  # a free slot is still used
+    assert choose("fastest", [c("known", ours=1, exp=1.0)]) == "known"  # measured: prefetched
+    assert choose("fastest", [c("new", ours=1), c("known", ours=1, exp=9.0)]) == "known"
+    assert choose("least-loaded", [c("new", ours=1)]) == "new"  # the other strategies prefetch as before
