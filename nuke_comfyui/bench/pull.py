@@ -22,6 +22,7 @@ def run_pull(strategy: str, servers: Sequence[ServerConfig], workflow_path: Path
     cluster = ClusterConfig(servers=list(servers), strategy=strategy, poll_interval=0.5)
     farm = Farm.from_config(cluster, journal_path=work_dir / f"journal-{label}.sqlite").start()
     try:
+        wait_until_ready(farm, len(servers))
         request = RenderRequest(workflow_path=str(workflow_path), output_dir=str(work_dir / label),
                                 variations=jobs, seed_strategy="sequential", base_seed=base_seed, label=label)
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -42,6 +43,22 @@ def run_pull(strategy: str, servers: Sequence[ServerConfig], workflow_path: Path
     finally:
         farm.stop()
     return makespan, cpu, windows, ended_ms
+
+
+def wait_until_ready(farm: Farm, servers: int, timeout: float = 30.0) -> None:
+    """Start the clock as the push designs do: once every server answered and its stream is up.
+
+    A session's farm is started once and renders many groups, so connecting is not part of a
+    group's makespan (push waits for its own streams before its clock starts, too).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answered = sum(1 for status in farm.pool.statuses() if status.state.usable)
+        if answered == servers and len(farm.scheduler.listening()) == servers \
+                and not farm.pool.capabilities_pending():
+            return
+        time.sleep(0.01)
+    raise RuntimeError(f"the farm's {servers} servers were not all online and listening within {timeout:.0f} s")
 
 
 def big_group(servers: Sequence[ServerConfig], workflow_path: Path, work_dir: Path, jobs: int = 10_000,

@@ -293,3 +293,12 @@ def test_cancel_command_cleans_up_a_group_left_by_a_dead_client(sim_cluster, tmp
     with Journal(journal) as store:
         assert store.group(gid).state == "cancelled"
         assert {r.state for r in store.jobs(gid)} <= {"cancelled", "completed"}
+
+
+def test_listening_names_the_servers_whose_stream_is_up(sim_cluster, tmp_path: Path) -> None:
+    """What `bench` waits for before its clock starts (bench/pull.py), like push waits for its streams."""
+    cluster = sim_cluster(2)
+    with make_farm(cluster, tmp_path) as farm:
+        wait_until(lambda: sorted(farm.scheduler.listening()) == ["sim0", "sim1"])
+        cluster.servers[1].crash()
+        wait_until(lambda: farm.scheduler.listening() == ["sim0"])

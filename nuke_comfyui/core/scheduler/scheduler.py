@@ -162,6 +162,11 @@ class Scheduler:
         with self.state.lock:
             return read_models.group_changes(self.state.group(group_id), since)
 
+    def listening(self) -> List[str]:
+        """The servers whose event stream is connected now (a prompt sent there is followed live)."""
+        with self.state.lock:
+            return [name for name, link in self.state.links.items() if link.stream_up]
+
     def groups(self) -> List[GroupProgress]:
         """The groups this scheduler runs (journaled ones from earlier runs: `journal.groups()`)."""
         with self.state.lock:
