@@ -16,7 +16,7 @@ JSON parsing; a stream can be narrowed further with `kinds`. The pseudo-kind `pr
 for the one `executing` frame per prompt that ends it (node null) and not the one per node, which
 is most of a prompt's frames: a frame with no `null` in it cannot be that one and is dropped
 unparsed. UTF-8 is checked by the JSON decoder (a bad frame is skipped), not a second time in
-pure Python by websocket-client.
+pure Python by websocket-client, and frames are read by a lean reader (ws_frames.py).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import websocket
 from nuke_comfyui.core.comfy import connection
 from nuke_comfyui.core.comfy.outputs import failure_from_error, failure_from_interrupt
 from nuke_comfyui.core.comfy.types import ExecutionFailure
+from nuke_comfyui.core.comfy.ws_frames import GulpingWebSocket
 
 log = logging.getLogger(__name__)
 
@@ -236,30 +237,6 @@ def _dig(data: Any, *keys: str) -> Any:
     return data
 
 
-class _GulpingWebSocket(websocket.WebSocket):
-    """A WebSocket that reads its socket in large gulps.
-
-    websocket-client asks the socket for each frame's header, length and payload separately (two
-    or three system calls per frame, a dozen frames per prompt); here one read serves many frames
-    and the frame parser is handed the bytes it asks for from memory. The handshake reads the
-    socket directly, not through `_recv`, so nothing of it is swallowed.
-    """
-
-    GULP = 1 << 16
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._gulp = b""
-        self._at = 0
-
-    def _recv(self, bufsize: int) -> bytes:
-        if self._at >= len(self._gulp):
-            self._gulp, self._at = super()._recv(max(bufsize, self.GULP)), 0
-        chunk = self._gulp[self._at:self._at + bufsize]
-        self._at += len(chunk)
-        return chunk
-
-
 class EventStream:
     """A server's WebSocket on a daemon thread; `on_event` is called from that thread.
 
@@ -354,7 +331,7 @@ class EventStream:
             ws = websocket.create_connection(url, timeout=self._connect_timeout, header=headers,
                                              suppress_origin=True, sslopt=sslopt,
                                              http_proxy_host=None, enable_multithread=True,
-                                             skip_utf8_validation=True, class_=_GulpingWebSocket)
+                                             skip_utf8_validation=True, class_=GulpingWebSocket)
         except (OSError, websocket.WebSocketException) as exc:
             log.debug("%s: WebSocket connect failed: %s", self.name, exc)
             return None
