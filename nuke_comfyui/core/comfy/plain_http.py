@@ -7,9 +7,10 @@ so the transport (core/comfy/transport.py) uses this for `http://` URLs no proxy
 TLS and proxies stay on urllib3, which does them well.
 
 What it does, and no more (RFC 9112; the body side is in plain_body.py): one request per
-connection at a time, Content-Length or chunked bodies (trailers read and dropped), read-until-close, no body for HEAD/1xx/204/304,
-gzip/deflate decoding, connections kept per `Connection`/HTTP version, a readability poll before
-reusing an idle one (the server closes idle keep-alive connections: aiohttp after ~75 s).
+connection at a time, Content-Length or chunked bodies (trailers read and dropped),
+read-until-close, no body for HEAD/1xx/204/304, gzip/deflate decoding, connections kept per
+`Connection` and HTTP version, and a readability poll before reusing an idle one (the server
+closes idle keep-alive connections: aiohttp after ~75 s).
 Errors are requests' types with the same meaning as on the urllib3 path. Never retries or
 follows redirects: the client decides.
 """
