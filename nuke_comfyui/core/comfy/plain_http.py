@@ -44,17 +44,19 @@ class PlainPool:
         """Send one request; return once the response head is in (the body is not read)."""
         if _UNSAFE_TARGET.search(target):
             target = _UNSAFE_TARGET.sub(lambda m: quote(m.group()), target)
-        lines = [f"{method} {target} HTTP/1.1"]
-        if not any(name.lower() == "host" for name in headers):
-            lines.append(f"Host: {self.host_header}")
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host_header}"]
         for name, value in headers.items():
-            if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
-                raise rex.InvalidHeader(f"header {name!r} holds a line break")
-            if name.lower() != "origin":  # ComfyUI 403s an Origin that does not match Host
+            low = name.lower()
+            if low == "host":  # a configured Host wins over the URL's
+                lines[1] = f"Host: {value}"
+            elif low != "origin":  # never an Origin: ComfyUI 403s one that does not match Host
                 lines.append(f"{name}: {value}")
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body or b'')}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        text = "\r\n".join(lines)
+        if text.count("\n") != len(lines) - 1 or text.count("\r") != len(lines) - 1:
+            raise rex.InvalidHeader("a request header holds a line break")  # no header injection
+        head = (text + "\r\n\r\n").encode("latin-1")
         conn = self._connection(timeout[0])
         conn.sock.settimeout(timeout[1])
         try:
@@ -115,26 +117,27 @@ class PlainPool:
     def _head(conn: Connection) -> Tuple[int, str, Dict[str, str]]:
         """Status line and header fields (RFC 9112 sections 4, 5), within the size and line caps."""
         while True:
-            ends = [i + n for i, n in ((conn.buf.find(b"\r\n\r\n"), 4), (conn.buf.find(b"\n\n"), 2)) if i >= 0]
-            if ends:
-                cut = min(ends)
+            end = conn.buf.find(b"\r\n\r\n")
+            bare = conn.buf.find(b"\n\n", 0, end if end >= 0 else len(conn.buf))  # bare LFs (section 2.2)
+            if bare >= 0 or end >= 0:
+                cut = bare + 2 if bare >= 0 else end + 4
                 break
             if len(conn.buf) > MAX_HEAD_BYTES:
                 raise ValueError(f"the status line and headers are over {MAX_HEAD_BYTES} bytes")
             conn.fill()
         if cut > MAX_HEAD_BYTES:
             raise ValueError(f"the status line and headers are over {MAX_HEAD_BYTES} bytes")
-        lines, conn.buf = conn.buf[:cut].decode("latin-1").split("\n"), conn.buf[cut:]
-        if len(lines) > MAX_HEAD_LINES + 3:
+        text, conn.buf = conn.buf[:cut].decode("latin-1"), conn.buf[cut:]
+        lines = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
+        if len(lines) > MAX_HEAD_LINES + 3:  # status line, fields, the empty line and what follows it
             raise ValueError(f"more than {MAX_HEAD_LINES} header lines")
-        parts = lines[0].rstrip("\r").split(" ", 2)
+        parts = lines[0].split(" ", 2)
         if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0") or not (
                 len(parts[1]) == 3 and parts[1].isdigit()):
             raise ValueError(f"malformed status line {lines[0][:80]!r}")
         fields: Dict[str, str] = {}
         last = ""
-        for raw in lines[1:]:
-            line = raw.rstrip("\r")
+        for line in lines[1:]:
             if not line:
                 continue
             if line[0] in " \t" and last:  # obs-fold (section 5.2): joined with a space

@@ -303,3 +303,23 @@ def test_the_watchdog_cuts_a_stalled_lean_body(scripted: Any) -> None:
     call.watch(response)
     with pytest.raises(ServerUnavailable, match="did not finish"):
         call.read_body(response)
+
+
+def test_bare_lf_heads_are_read(scripted: Any) -> None:
+    """A recipient may take a bare LF as a line end (section 2.2); some small servers send them."""
+    server = scripted((b"HTTP/1.1 200 OK\nContent-Length: 4\nX-A: 1\n\nbody", "keep"), (ok(b"next"), "keep"))
+    transport = Transport(server.url)
+    response = transport.request("GET", "/queue")
+    assert response.headers.get("X-A") == "1"
+    assert response.content == b"body"
+    response.close()
+    assert get(transport) == b"next"
+    assert server.connections == 1
+
+
+def test_a_header_with_a_line_break_is_refused_before_sending(scripted: Any) -> None:
+    """A configured header value holding CR/LF would inject header lines (RFC 9110 section 5.5)."""
+    server = scripted((ok(), "keep"))
+    with pytest.raises(requests.exceptions.InvalidHeader):
+        Transport(server.url, headers={"Authorization": "Bearer x\r\nX-Evil: 1"}).request("GET", "/queue")
+    assert server.requests == []
