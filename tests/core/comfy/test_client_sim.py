@@ -78,17 +78,19 @@ def test_status_endpoints(one: Any) -> None:
 
 def test_calls_reuse_one_kept_alive_connection(one: Any, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """aiohttp keeps connections alive like ComfyUI: forty calls and a missing file use one socket."""
-    import urllib3.connection
+    """aiohttp keeps connections alive like ComfyUI: forty calls and a missing file use one socket.
+
+    Counted at `socket.connect`, so it holds for either transport backend (plain_http or urllib3)."""
+    import socket
 
     connects: List[int] = []
-    real_connect = urllib3.connection.HTTPConnection.connect
+    real_connect = socket.socket.connect
 
-    def counting_connect(self: Any) -> None:
+    def counting_connect(self: socket.socket, address: Any) -> None:
         connects.append(1)
-        real_connect(self)
+        real_connect(self, address)
 
-    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", counting_connect)
+    monkeypatch.setattr(socket.socket, "connect", counting_connect)
     client = ComfyClient(server_config(one.urls[0]))
     for _ in range(20):
         client.queue()
