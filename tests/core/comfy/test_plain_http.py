@@ -102,6 +102,13 @@ def ok(body: bytes = b"{}", extra: str = "", version: str = "HTTP/1.1") -> bytes
     return f"{version} 200 OK\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
 
 
+def assert_connection_reused(response: Any, transport: Transport, server: Any, next_body: bytes) -> None:
+    """After `response` is closed, the next call gets `next_body` over the same connection."""
+    response.close()
+    assert get(transport) == next_body
+    assert server.connections == 1
+
+
 def get(transport: Transport, path: str = "/queue", timeout: Tuple[float, float] = (3.0, 5.0)) -> bytes:
     response = transport.request("GET", path, timeout=timeout)
     try:
@@ -188,9 +195,7 @@ def test_no_body_statuses_and_interim_answers(scripted: Any, status: bytes) -> N
     response = transport.request("GET", "/x")
     assert response.status_code == int(status[:3])
     assert response.content == b""
-    response.close()
-    assert get(transport) == b"after"
-    assert server.connections == 1
+    assert_connection_reused(response, transport, server, b"after")
 
 
 def test_head_answer_has_no_body(scripted: Any) -> None:
@@ -200,9 +205,7 @@ def test_head_answer_has_no_body(scripted: Any) -> None:
     response = transport.request("HEAD", "/view")
     assert response.headers.get("content-length") == "5000"
     assert response.content == b""
-    response.close()
-    assert get(transport) == b"body"
-    assert server.connections == 1
+    assert_connection_reused(response, transport, server, b"body")
 
 
 def test_a_server_dropped_idle_connection_is_detected_and_replaced(scripted: Any) -> None:
@@ -312,9 +315,7 @@ def test_bare_lf_heads_are_read(scripted: Any) -> None:
     response = transport.request("GET", "/queue")
     assert response.headers.get("X-A") == "1"
     assert response.content == b"body"
-    response.close()
-    assert get(transport) == b"next"
-    assert server.connections == 1
+    assert_connection_reused(response, transport, server, b"next")
 
 
 def test_a_header_with_a_line_break_is_refused_before_sending(scripted: Any) -> None:
