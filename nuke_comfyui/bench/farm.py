@@ -4,6 +4,12 @@ A separate process keeps the farm's CPU out of the client's figures (client CPU 
 the measured numbers) and keeps the GIL of the servers away from the dispatcher under test. The
 child's own CPU time is read too, so the report can show what the test bed spent per job beside
 what the client spent.
+
+A farm of more than `SERVERS_PER_PROCESS` servers is split over two child processes: one
+simulator process runs all its servers on one event loop, so a big fast farm (16 servers of
+speeds 1-8, or 100 servers) asks it for more than one core at full rate, and every job then
+waits in that loop's queue: a test-bed limit, not the dispatcher's. (Real ComfyUI servers are
+separate machines.)
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError
+
+SERVERS_PER_PROCESS = 8
+MAX_PROCESSES = 2  # the development machine has two cores, and the client needs its share
 
 
 @dataclass(frozen=True)
@@ -43,47 +52,74 @@ class FarmShape:
             args.append("--lean")
         return args
 
+    def split(self) -> List[Tuple[FarmShape, int]]:
+        """The shapes of the child processes, each with the index of its first server."""
+        count = len(self.speeds)
+        parts = 1 if count <= SERVERS_PER_PROCESS else MAX_PROCESSES
+        bounds = [round(i * count / parts) for i in range(parts + 1)]
+        return [(FarmShape(self.speeds[a:b], self.seconds_per_step,
+                           None if self.slow_to is None else self.slow_to[a:b], self.slow_after_s,
+                           self.heavy_every, self.heavy_factor, self.lean), a)
+                for a, b in zip(bounds, bounds[1:])]
+
 
 class SimFarmProcess:
-    """`nuke-comfyui sim` in a child process; `urls` once every server answers."""
+    """`nuke-comfyui sim` in one or two child processes; `urls` (in server order) once every server answers."""
 
     def __init__(self, shape: FarmShape, base_dir: Path) -> None:
         self.shape = shape
         self.base_dir = base_dir
         self.urls: List[str] = []
-        self._process: Optional[subprocess.Popen] = None
+        self._processes: List[subprocess.Popen] = []
 
     def __enter__(self) -> SimFarmProcess:
-        command = [sys.executable, "-m", "nuke_comfyui", "sim", "--port", "0", "--base-dir", str(self.base_dir),
-                   *self.shape.arguments()]
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        assert self._process.stdout is not None
-        while len(self.urls) < len(self.shape.speeds):
-            line = self._process.stdout.readline()
-            if not line:
-                error = self._process.stderr.read() if self._process.stderr else ""
-                raise NukeComfyError(f"the simulated farm did not start: {error.strip() or 'no output'}")
-            if line.startswith("http://"):
-                self.urls.append(line.strip())
-            if time.monotonic() > deadline:
-                raise NukeComfyError("the simulated farm did not answer within 60 s")
+        try:
+            for part, first in self.shape.split():
+                command = [sys.executable, "-m", "nuke_comfyui", "sim", "--port", "0", "--base-dir",
+                           str(self.base_dir / f"servers-{first + 1}-on"), *part.arguments()]
+                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                self._processes.append(process)
+                self.urls += self._read_urls(process, len(part.speeds))
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
+    @staticmethod
+    def _read_urls(process: subprocess.Popen, count: int) -> List[str]:
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        urls: List[str] = []
+        while len(urls) < count:
+            line = process.stdout.readline()
+            if not line:
+                error = process.stderr.read() if process.stderr else ""
+                raise NukeComfyError(f"the simulated farm did not start: {error.strip() or 'no output'}")
+            if line.startswith("http://"):
+                urls.append(line.strip())
+            if time.monotonic() > deadline:
+                raise NukeComfyError("the simulated farm did not answer within 60 s")
+        return urls
+
     def cpu_seconds(self) -> Optional[float]:
-        """CPU time (user + system) the farm process has used so far; None where /proc is absent."""
-        if self._process is None:
+        """CPU time (user + system) the farm's processes have used so far; None where /proc is absent."""
+        if not self._processes:
             return None
-        try:
-            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for process in self._processes:
+            try:
+                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            self._process.terminate()
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
             try:
-                self._process.wait(10)
+                process.wait(10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
+                process.kill()
+        self._processes = []
