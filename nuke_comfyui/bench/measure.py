@@ -3,7 +3,10 @@
 Server-side execution start/end times come from each prompt's history (`execution_start` and
 `execution_success` timestamps, milliseconds). Per server the report gives the idle time between
 its jobs (the GPU waited for the dispatcher) and the tail after its last job (the server had
-nothing left while the group was still running: work was stranded elsewhere).
+nothing left while the group was still running: work was stranded elsewhere). `busy_share` is
+the part of servers x makespan the servers spent executing our jobs: what the dispatcher
+achieved whatever each job cost on the test bed, so it stays comparable when the simulator's
+fixed cost per job grows under a run's load beyond what the calibration measured.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ class ServerIdle:
     jobs: int
     idle_between_s: float
     tail_s: Optional[float]  # None for a server that got no job
+    busy_s: float = 0.0  # executing our jobs
 
     def to_json(self) -> Dict[str, Any]:
         tail = None if self.tail_s is None else round(self.tail_s, 3)
@@ -44,7 +48,8 @@ def idle_per_server(windows_by_server: Dict[str, Sequence[Window]], servers: Seq
         between = sum(max(0, nxt[0] - cur[1]) for cur, nxt in zip(ordered, ordered[1:])) / 1000
         last_end = ordered[-1][1] if ordered else None
         tail = max(0.0, (group_end_ms - last_end) / 1000) if last_end is not None else None
-        figures[name] = ServerIdle(len(ordered), between, tail)
+        busy = sum(end - start for start, end in ordered) / 1000
+        figures[name] = ServerIdle(len(ordered), between, tail, busy)
     return figures
 
 
@@ -78,10 +83,17 @@ def summarize(runs: List[RunFigures], bound: float, calibrated_bound: float,
         "cpu_ms_per_job": round(statistics.median(r.client_cpu_s for r in runs) * 1000 / median.jobs, 2),
         "sim_cpu_ms_per_job": _sim_cpu(runs),
         "idle_between_s": round(sum(i.idle_between_s for i in median.idle.values()), 3),
+        "busy_share": _busy_share(median),
         "max_tail_s": round(max(busy_tails), 3) if busy_tails else None,
         "idle_servers": sum(1 for i in median.idle.values() if not i.jobs),
         "servers": {name: i.to_json() for name, i in median.idle.items()} if len(median.idle) <= 16 else None,
     }
+
+
+def _busy_share(run: RunFigures) -> Optional[float]:
+    if not run.idle or run.makespan_s <= 0:
+        return None
+    return round(sum(i.busy_s for i in run.idle.values()) / (len(run.idle) * run.makespan_s), 3)
 
 
 def _sim_cpu(runs: Sequence[RunFigures]) -> Optional[float]:

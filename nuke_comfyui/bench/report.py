@@ -13,15 +13,16 @@ def _scenario_lines(name: str, scenario: Dict[str, Any]) -> List[str]:
              f"{scenario['seconds_per_job_at_speed_1']:.2f} s per job at speed 1; bound "
              f"{scenario['lower_bound_s']:.2f} s, with the simulator's {scenario['fixed_cost_ms']:.1f} ms "
              f"fixed cost per job {scenario['calibrated_bound_s']:.2f} s{_whole(scenario)}",
-             f"  {'design':<20}{'makespan (min-max)':>24}{'eff':>7}{'cal.eff':>9}{'idle':>10}{'tail':>9}"
+             f"  {'design':<20}{'makespan (min-max)':>24}{'eff':>7}{'cal.eff':>9}{'busy':>7}{'idle':>10}{'tail':>9}"
              f"{'client/job':>12}{'sim/job':>10}"]
     for design, fig in scenario["strategies"].items():
         span = f"{fig['makespan_s']:.2f} ({fig['makespan_min_s']:.2f}-{fig['makespan_max_s']:.2f})"
         tail = "-" if fig["max_tail_s"] is None else f"{fig['max_tail_s']:.2f}s"
         sim = "-" if fig["sim_cpu_ms_per_job"] is None else f"{fig['sim_cpu_ms_per_job']:.1f} ms"
         idle = f"{fig['idle_between_s']:.2f}s"
+        busy = "-" if fig.get("busy_share") is None else f"{fig['busy_share']:.2f}"
         lines.append(f"  {design:<20}{span:>24}{fig['efficiency']:>7.2f}{fig['calibrated_efficiency']:>9.2f}"
-                     f"{idle:>10}{tail:>9}{fig['cpu_ms_per_job']:>9.1f} ms{sim:>10}")
+                     f"{busy:>7}{idle:>10}{tail:>9}{fig['cpu_ms_per_job']:>9.1f} ms{sim:>10}")
     return lines
 
 

@@ -78,3 +78,13 @@ def test_whole_jobs_follow_a_slowdown_and_heavy_jobs_get_the_sure_bound():
     # a job of 4 s of work needs 1 s even on the speed-4 server, more than the fluid 10 * 0.2 / 5
     assert whole_jobs_bound_s(10, 0.2, farm, largest_work=4.0) == pytest.approx(1.0)
     assert whole_jobs_bound_s(10, 0.2, farm, largest_work=0.2) == pytest.approx(bound_s(10, 0.2, farm))
+
+
+def test_busy_share_is_execution_time_over_servers_times_makespan():
+    from nuke_comfyui.bench.measure import RunFigures, idle_per_server, summarize
+
+    windows = {"a": [(0, 1000), (1000, 2000)], "b": [(0, 500)]}  # a busy 2 s, b 0.5 s, of a 2 s group
+    idle = idle_per_server(windows, ["a", "b"], group_end_ms=2000)
+    assert idle["a"].busy_s == 2.0 and idle["b"].busy_s == 0.5
+    summary = summarize([RunFigures(2.0, 0.1, None, 3, idle)], bound=1.0, calibrated_bound=1.0)
+    assert summary["busy_share"] == round(2.5 / 4, 3)
