@@ -42,8 +42,8 @@ def _goal_lines(scenarios: Dict[str, Dict[str, Any]]) -> List[str]:
             ok = "met" if fastest["calibrated_efficiency"] >= GOAL_CALIBRATED else "NOT met"
             whole = _whole(scenario)
             lines.append(f"goal pull-fastest calibrated_efficiency >= {GOAL_CALIBRATED} on {name}: "
-                         f"{fastest['calibrated_efficiency']:.2f} ({ok})"
-                         + (f"; against the whole-jobs bound {fastest['whole_jobs_efficiency']:.2f}" if whole else ""))
+                         f"{fastest['calibrated_efficiency']:.3f} ({ok})"
+                         + (f"; against the whole-jobs bound {fastest['whole_jobs_efficiency']:.3f}" if whole else ""))
     headline = scenarios.get("farm-120", {}).get("strategies", {})
     if "push-round-robin" in headline and "pull-fastest" in headline:
         ratio = headline["push-round-robin"]["makespan_s"] / headline["pull-fastest"]["makespan_s"]
