@@ -190,3 +190,26 @@ def test_no_capable_server_is_raised_with_the_pools_reasons() -> None:
         index.choose(placement)
     assert str(from_index.value) == str(from_pool.value)
     assert "a takes only job types upscale" in str(from_index.value) and "b lacks KSampler" in str(from_index.value)
+
+
+def test_fastest_prefetches_nothing_to_an_unmeasured_server_like_the_pool() -> None:
+    """strategies.fastest_room: a server never measured takes at most max_concurrent of ours; the
+    index's exact path must say the same (the random walk rarely meets an unmeasured server with
+    one of ours already there)."""
+    configs = [ServerConfig(name="new", port=8501), ServerConfig(name="known", port=8502),
+               ServerConfig(name="wide", port=8503, max_concurrent=2)]
+    pool, _ = _pool(configs)
+    pool.record_duration("known", "k", 5.0)
+    index = LoadIndex(pool)
+    index.refresh()
+    placement = Placement(duration_key="k", strategy="fastest")
+    in_flight = {"new": 1, "known": 1, "wide": 2}
+    for server, count in in_flight.items():
+        index.set_ours(server, count)
+    for backlog in (1, 3, 100):
+        expected = pool.choose(placement, in_flight, backlog=backlog)
+        assert index.choose(placement, backlog=backlog) == expected
+        assert expected in (None, "known")  # never a second job on `new`, never a third on `wide`
+    assert pool.choose(placement, in_flight, backlog=100) == "known"
+    index.set_ours("new", 0)
+    assert index.choose(placement, backlog=100) == pool.choose(placement, {**in_flight, "new": 0}, backlog=100) == "new"
