@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Dict, FrozenSet, List, Optional, Set
 
 from nuke_comfyui.core.pool.placement import Eligibility, Placement
-from nuke_comfyui.core.pool.strategies import Candidate, choose
+from nuke_comfyui.core.pool.strategies import Candidate, choose, prefetch_unmeasured
 
 #: how an unusable (suspect or not yet listening) server looks to the strategies: full
 HELD_LOAD = 1 << 20
@@ -190,7 +190,7 @@ class LoadIndex:
             seconds = expected(load.name, key)
             if seconds is None:
                 floor = None  # an unmeasured server: its estimate depends on every other server
-                break  # (and whether it has room for fastest: strategies.fastest_room)
+                break  # (and whether it has room for fastest: strategies.prefetch_unmeasured)
             mc = max(1, load.max_concurrent)
             finish = (load.ahead // mc + 1) * seconds  # Candidate.finish_estimate
             rank = (finish, load.ahead / mc, load.name)  # (estimate, load, name), as strategies.choose ranks
@@ -226,7 +226,7 @@ class LoadIndex:
         best = None
         best_rank: Any = None
         for load, seconds, finish in rows:
-            if load.name in self._roomy and (seconds is not None or load.counted_ours < load.max_concurrent):
+            if load.name in self._roomy and not prefetch_unmeasured(seconds, load.counted_ours, load.max_concurrent):
                 rank = (finish, seconds is not None, load.ahead / max(1, load.max_concurrent), load.name)
                 if best_rank is None or rank < best_rank:
                     best, best_rank = load, rank

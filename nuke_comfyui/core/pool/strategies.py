@@ -85,7 +85,14 @@ def choose(strategy: str, candidates: Sequence[Candidate], turn: int = 0, backlo
 
 def fastest_room(candidate: Candidate) -> bool:
     """Room as `fastest` sees it: `has_room`, and no prefetch on a server never measured."""
-    return candidate.has_room and (candidate.expected_s is not None or candidate.ours < candidate.max_concurrent)
+    return candidate.has_room and not prefetch_unmeasured(candidate.expected_s, candidate.ours,
+                                                          candidate.max_concurrent)
+
+
+def prefetch_unmeasured(expected_s: Optional[float], ours: int, max_concurrent: int) -> bool:
+    """Would one more job of ours be a prefetch onto a server never measured? (`fastest` says no.)
+    On plain values, so the dispatcher's LoadIndex applies the same rule without a Candidate."""
+    return expected_s is None and ours >= max_concurrent
 
 
 def _fastest(candidates: Sequence[Candidate], backlog: int) -> Optional[str]:
