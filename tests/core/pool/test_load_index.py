@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set
 
 import pytest
+from pool_answers import Item, Queue, Stats
 
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.errors import NoCapableServer, ServerUnavailable
 from nuke_comfyui.core.pool import Placement, ServerPool
 from nuke_comfyui.core.pool.load_index import HELD_LOAD, LoadIndex
 from nuke_comfyui.core.pool.strategies import STRATEGIES
-
-
-@dataclass
-class _Item:
-    prompt_id: str
-
-
-@dataclass
-class _Queue:
-    running: List[_Item] = field(default_factory=list)
-    pending: List[_Item] = field(default_factory=list)
-
-
-@dataclass
-class _Stats:
-    comfyui_version: str = "0.8.0"
-    devices: List[Any] = field(default_factory=list)
-    cpu_only: bool = False
 
 
 class _Client:
@@ -42,15 +24,15 @@ class _Client:
         self.down = False
         self.classes: Dict[str, Any] = {"KSampler": {}, "SaveImage": {}}
 
-    def queue(self) -> _Queue:
+    def queue(self) -> Queue:
         if self.down:
             raise ServerUnavailable("connection refused", self.server.name)
-        return _Queue(pending=[_Item(f"theirs-{i}") for i in range(self.others)])
+        return Queue(pending=[Item(f"theirs-{i}") for i in range(self.others)])
 
-    def system_stats(self) -> _Stats:
+    def system_stats(self) -> Stats:
         if self.down:
             raise ServerUnavailable("connection refused", self.server.name)
-        return _Stats()
+        return Stats(devices=[])
 
     def object_info(self) -> Dict[str, Any]:
         return self.classes

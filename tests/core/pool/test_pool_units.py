@@ -3,38 +3,14 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 import pytest
+from pool_answers import Item, Queue, Stats
 
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.errors import AuthError, NoCapableServer, ProtocolError, ServerUnavailable
 from nuke_comfyui.core.pool import Placement, ServerPool, ServerState, test_connection
-
-
-@dataclass
-class Item:
-    prompt_id: str
-
-
-@dataclass
-class Queue:
-    running: List[Item] = field(default_factory=list)
-    pending: List[Item] = field(default_factory=list)
-
-
-@dataclass
-class Device:
-    vram_total: int
-    vram_free: int
-
-
-@dataclass
-class Stats:
-    comfyui_version: str = "0.8.0"
-    devices: List[Device] = field(default_factory=lambda: [Device(8 * 2**30, 6 * 2**30)])
-    cpu_only: bool = False
 
 
 class FakeClient:
