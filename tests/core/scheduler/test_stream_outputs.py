@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple
@@ -20,7 +19,7 @@ import pytest
 from scheduler_fakes import FakeClient, FakePool, FakeServer, FakeStream, Placement, fake_plan, frames
 
 from nuke_comfyui.core import workflow as wf
-from nuke_comfyui.core.comfy.events import parse_message
+from nuke_comfyui.core.comfy.events import Executed, ExecutionCached, ExecutionSuccess, parse_message
 from nuke_comfyui.core.comfy.outputs import output_files
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import GroupState, Scheduler
@@ -154,24 +153,6 @@ def test_notes_of_prompts_that_never_end_are_bounded() -> None:
 
 
 # -- the scheduler, with fakes -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExecutionCached:
-    prompt_id: str
-    nodes: List[str]
-
-
-@dataclass(frozen=True)
-class Executed:
-    prompt_id: str
-    node: str
-    output: Dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ExecutionSuccess:
-    prompt_id: str
 
 
 class TalkativeServer(FakeServer):
