@@ -86,10 +86,11 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
             node[knobs.STATUS].setValue("workflow: none chosen; pick a workflow file")
             return []
         per_server, notes = cached_object_infos()
-        notes = notes + workflow_tab.choose(node, per_server)
+        merged = merge(per_server)  # once for the tab and the arrows (every server's node list)
+        notes = notes + workflow_tab.choose(node, per_server, merged=merged)
         if workflow_tab.GUESSED_NOTE in notes:
             _rebuild_later(name, workflow_tab.workflow_path(node))
-        arrows = image_arrows.sync_inputs(node, merge(per_server))
+        arrows = image_arrows.sync_inputs(node, merged)
         if arrows:
             _add_notes(node, arrows)
         return notes + arrows

@@ -239,17 +239,19 @@ def picked_path(node: Any, folder: Optional[str] = None) -> str:
     return found[0]
 
 
-def choose(node: Any, per_server: Dict[str, Any], folder: Optional[str] = None) -> List[str]:
+def choose(node: Any, per_server: Dict[str, Any], folder: Optional[str] = None,
+           merged: Optional[Dict[str, Any]] = None) -> List[str]:
     """Build the tab for the node's workflow and validate it on every server; notes and status on the node.
 
     Problems first (the file does not load, a server lacks node classes, a COMBO value a server
     lacks: the knob's value), then the build's notes (dropped values, fallbacks, sidecar).
+    `merged`: `object_info.merge(per_server)` when the caller has it already.
     """
     from nuke_comfyui.core.object_info import merge
 
     path = workflow_path(node)
     try:
-        notes = build(node, merge(per_server), folder)
+        notes = build(node, merge(per_server) if merged is None else merged, folder)
     except WorkflowError:
         notes = []  # check_workflow names why it does not load
     values = read_values(node, [])[0] if source(node).get("path") == path else {}
