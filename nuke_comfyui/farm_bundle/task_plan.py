@@ -51,6 +51,7 @@ class TaskPlan:
 def plan_task(request: RenderRequest, group_id: str, task_frames: Optional[str]) -> TaskPlan:
     """Plan the jobs of `task_frames` (all frames when None) of group `group_id` still to deliver."""
     check_group_id(group_id)
+    request = request.with_group_seed(group_id)  # no base seed: the group's drawn one, the same in every task
     # A fresh id per run for the prompts' filename prefixes: the group id itself names the folder.
     plan = plan_for_request(request, uuid.uuid4().hex, check_files=False)  # the task command checked them
     folder = claim_group_folder(request.output_dir, plan.label, group_id)

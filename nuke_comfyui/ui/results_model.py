@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.ui.palette import job_color, state_value
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, combine_flags, enum_int
 
@@ -23,8 +24,8 @@ TILE_HEIGHT = THUMB_HEIGHT + 62
 
 
 def job_title(job: Any) -> str:
-    """'v02 · f1001' (frame-range render) or 'v02' (a single image per variation)."""
-    title = f"v{job.variation + 1:02d}"
+    """'var02 · f1001' (frame-range render) or 'var02' (a single image per variation)."""
+    title = variation_name(job.variation)
     if job.frame is not None:
         title += f" · f{job.frame}"
     return title

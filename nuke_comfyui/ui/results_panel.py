@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.frame_strip import FrameStrip
 from nuke_comfyui.ui.palette import state_value
@@ -330,7 +331,7 @@ class JobResultsPanel(QtWidgets.QWidget):
             return
         if self._on_keep is None:
             listing = "; ".join(
-                f"v{seq.variation + 1:02d} {seq.pattern} {seq.first}-{seq.last}" for seq in sequences
+                f"{variation_name(seq.variation)} {seq.pattern} {seq.first}-{seq.last}" for seq in sequences
             )
             self._show(f"Kept {len(sequences)} sequence(s) (standalone: no Read nodes): {listing}")
             return
