@@ -11,6 +11,7 @@ One connection, guarded by a lock (any thread may call), WAL mode so readers suc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -326,6 +327,17 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
+def _abandon(journal: Journal) -> None:
+    """Roll back whatever is open and release the lock (an exception interrupted BEGIN)."""
+    try:
+        with contextlib.suppress(sqlite3.Error, JournalError):
+            db = journal._conn()
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+    finally:
+        journal._lock.release()
+
+
 class _Transaction:
     """`with journal._transaction() as db:` — lock, BEGIN, COMMIT (or ROLLBACK and JournalError)."""
 
@@ -336,12 +348,17 @@ class _Transaction:
         self._journal._lock.acquire()
         try:
             db = self._journal._conn()
+            if db.in_transaction:  # one left open by an exception between BEGIN and COMMIT: never nest
+                db.execute("ROLLBACK")
             db.execute("BEGIN IMMEDIATE")
         except (sqlite3.Error, JournalError) as exc:
             self._journal._lock.release()
             if isinstance(exc, JournalError):
                 raise
             raise JournalError(f"cannot write the job journal {self._journal.path}: {exc}") from exc
+        except BaseException:  # KeyboardInterrupt, SystemExit: leave no open transaction and no held lock
+            _abandon(self._journal)
+            raise
         return db
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -351,7 +368,12 @@ class _Transaction:
                 db.execute("COMMIT")
             else:
                 db.execute("ROLLBACK")
-        except sqlite3.Error as err:
+        except BaseException as err:
+            if db.in_transaction:  # COMMIT failed or was interrupted: roll back rather than leave it open
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if not isinstance(err, sqlite3.Error):
+                raise
             raise JournalError(
                 f"cannot write the job journal {self._journal.path}: {err}. Is the disk full or the file "
                 "read-only?"
