@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-import", action="store_true",
                         help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
+    parser.add_argument("--plugin", default=None, metavar="DIR",
+                        help="--init-import: the plugin folder holding init.py (default: this checkout)")
 
 
 def throughput_plan(jobs: Optional[int], servers: Optional[str],
@@ -64,12 +66,15 @@ def run(args: argparse.Namespace) -> int:
 
         from nuke_comfyui.bench import init_import
 
-        result = init_import.measure(runs=args.runs)
+        result = init_import.measure(runs=args.runs, plugin=init_import.plugin_folder(args.plugin))
         print(json.dumps(result) if args.json else init_import.format_report(result))
         return 0
     import tempfile
     from pathlib import Path
 
+    from nuke_comfyui.cli.extras import require_sim
+
+    require_sim()  # the farms are simulated
     from nuke_comfyui.bench.report import format_report
     from nuke_comfyui.bench.runner import WORKFLOW, run_benchmark, to_json
     from nuke_comfyui.bench.throughput import run_throughput

@@ -80,6 +80,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except NukeComfyError as exc:
         print(redact(f"nuke-comfyui {args.command}: {exc}"), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # outside a farm session, Ctrl-C is Python's; inside, cli/interrupts.py's
+        print(str(exc) or "interrupted", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 130))

@@ -71,7 +71,10 @@ def grab(widget: Any, path: Path, size: tuple) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.extras import QT_MODULES, SIM_MODULES, require
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    require(["sim", "pyside6"], SIM_MODULES + QT_MODULES)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nuke-comfyui-shots-") as tmp:

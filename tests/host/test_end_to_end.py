@@ -91,7 +91,8 @@ def test_render_button_gives_a_read_node_with_every_frame(
     name = build_script(tmp_path)
     render.render_node(name)
     pump(finished(name), 30)
-    pump(lambda: nuke.toNode(f"{name}_var01") is not None and nuke.toNode(f"{name}_var01")["on_error"].value() == "error")
+    pump(lambda: nuke.toNode(f"{name}_var01") is not None
+         and nuke.toNode(f"{name}_var01")["on_error"].value() == "error")
     assert job_state.load(nuke.toNode(name)).state == "completed"
     check_reads(name, 1001, 1012)
     assert Path(str(nuke.toNode(f"{name}_var01")["file"].value())).parent.is_relative_to(tmp_path / "renders")

@@ -1,6 +1,6 @@
 """What the user sees: seed progress lines, summaries that say what is on disk, true hints, log lines.
 
-Real behaviour reproduced: progress lines for a seed group read `frame - v03`; a cancelled
+Real behaviour reproduced: progress lines for a seed group read `frame - v03` (now `var03 seed N`); a cancelled
 render's summary listed a sequence `[1-16]` when 2 frames existed and suggested `retry` for
 "0 failed job(s)"; log warnings were written into the progress bar's line.
 """
@@ -40,13 +40,13 @@ def _snap(state: GroupState, jobs: List[JobSnapshot], sequences: List[OutputSequ
 def test_seed_variation_lines_name_the_variation_and_seed() -> None:
     out = io.StringIO()
     ProgressPrinter("g", stream=out, tty=False)(JobUpdated(_job(JobState.COMPLETED, None, variation=2)))
-    assert out.getvalue() == "v03 seed 77 completed on sim0\n"
+    assert out.getvalue() == "var03 seed 77 completed on sim0\n"
 
 
 def test_cancelled_summary_says_what_is_on_disk_and_hints_only_what_helps() -> None:
     jobs = [_job(JobState.COMPLETED, 1), _job(JobState.COMPLETED, 2)] + [
         _job(JobState.CANCELLED, f) for f in range(3, 17)]
-    seq = OutputSequence(variation=0, seed=77, output_node="9", pattern="/o/shot_v01.%04d.png", first=1, last=16,
+    seq = OutputSequence(variation=0, seed=77, output_node="9", pattern="/o/shot_var01.%04d.png", first=1, last=16,
                          frames_done=[1, 2], servers=["sim0"])
     out = io.StringIO()
     print_summary(_snap(GroupState.CANCELLED, jobs, [seq]), as_json=False, out=out)
