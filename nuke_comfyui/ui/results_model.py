@@ -158,9 +158,7 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
             bar.setWidth(int(area.width() * max(0.0, min(1.0, float(job.progress or 0.0)))))
             painter.setBrush(color)
             painter.drawRect(bar)
-        painter.setPen(QtGui.QColor("#dddddd"))
-        painter.drawText(QtCore.QRectF(area), state_value(job.state).upper(),
-                         QtGui.QTextOption(Qt.AlignmentFlag.AlignCenter))
+        # no state word in the swatch: the caption's coloured state line says it once
 
     @staticmethod
     def _paint_caption(painter: QtGui.QPainter, rect: QtCore.QRect, picture: QtCore.QRect, job: Any,
@@ -172,7 +170,7 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
         metrics = painter.fontMetrics()
         lines = [
             (job_title(job), QtGui.QColor("#f0f0f0")),
-            (f"seed {job.seed} · {job.server or '-'}", QtGui.QColor("#a8a8a8")),
+            (f"seed {job.seed} · {job.server}" if job.server else f"seed {job.seed}", QtGui.QColor("#a8a8a8")),
             (job_state_text(job), color),
         ]
         for i, (text, pen) in enumerate(lines):
