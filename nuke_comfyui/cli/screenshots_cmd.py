@@ -1,7 +1,9 @@
 """`nuke-comfyui screenshots`: render each Qt panel offscreen to PNG against a simulated cluster.
 
 The README's pictures come from here, so they always show the real panels: three simulated
-servers, one crashed (offline), one busy with another artist's queue, and a render mid-way.
+servers, one crashed (offline), one busy with another artist's queue, and a render mid-way. The
+settings are saved to a settings file and read back by the real loader, so every source the
+Settings panel shows is one the loader gives.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _render_all(tmp: Path, out: Path) -> List[Path]:
     from nuke_comfyui.core.config import ClusterConfig, ServerConfig
-    from nuke_comfyui.core.config_loader import LoadedConfig
+    from nuke_comfyui.core.config_loader import load_config, save_config
     from nuke_comfyui.core.farm import Farm
     from nuke_comfyui.core.render_request import RenderRequest
     from nuke_comfyui.sim.cluster import SimCluster
@@ -105,10 +107,9 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
                    for n, p in zip(names, cluster.ports)]
         servers[0] = servers[0].model_copy(update={  # one server on shared storage: the preview maps it
             "transfer": "shared", "dir_local": str(tmp) + "/", "dir_remote": "/home/render/ComfyUI/"})
-        cluster_config = ClusterConfig(servers=servers, poll_interval=0.3, stats_interval=0.5)
-        settings_file = tmp / "servers.json"
-        loaded = LoadedConfig(cluster=cluster_config, path=str(settings_file),
-                              sources=[f"file {settings_file}", f"file {settings_file}", "NUKE_COMFYUI_IP_3"])
+        settings_file = tmp / "servers.json"  # loaded as a user's would be: the sources are the loader's own
+        save_config(ClusterConfig(servers=servers, poll_interval=0.3, stats_interval=0.5), settings_file)
+        loaded = load_config(settings_file, environ={})
         occupy(cluster.urls[1], 3, steps=10000)
         cluster.servers[2].crash()
         farm = Farm.from_config(loaded, journal_path=str(tmp / "journal.sqlite"))
@@ -122,7 +123,7 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
             settings.preview_input.setText(str(tmp / "shots" / "plate.1001.png"))
             settings.update_preview()
             pump_until(lambda: settings.preview_table.rowCount() == 3, 5.0)
-            written.append(grab(settings, out / "settings_panel.png", (1000, 760)))
+            written.append(grab(settings, out / "settings_panel.png", (1000, 800)))
 
             written.append(_results_shot(farm, tmp, out, JobResultsPanel, RenderRequest))
             status.shutdown()
