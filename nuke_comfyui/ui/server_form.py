@@ -116,7 +116,7 @@ class ServerForm(QtWidgets.QWidget):
         }
 
     def _layout(self) -> None:
-        form = QtWidgets.QFormLayout()
+        form = self.form_layout = QtWidgets.QFormLayout()
         self.labels: Dict[str, QtWidgets.QLabel] = {}
         self.rows: Dict[str, QtWidgets.QWidget] = {}  # each field with its message line, hidden as one
         for key, text in self.FIELDS:
@@ -164,8 +164,11 @@ class ServerForm(QtWidgets.QWidget):
         for key, wanted in (("auth.token", "bearer"), ("auth.username", "basic"), ("auth.password", "basic")):
             visible = kind == wanted
             self.widgets[key].setVisible(visible)
-            self.rows[key].setVisible(visible)
-            self.labels[key].setVisible(visible)
+            if hasattr(self.form_layout, "setRowVisible"):  # Qt 6.4+: the row and its spacing go
+                self.form_layout.setRowVisible(self.rows[key], visible)
+            else:  # Qt 5 (Nuke 14, 15) keeps a hidden row's spacing: a few pixels per row
+                self.rows[key].setVisible(visible)
+                self.labels[key].setVisible(visible)
             if not visible:
                 self.errors[key].setVisible(False)
 

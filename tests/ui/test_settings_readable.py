@@ -47,8 +47,10 @@ def test_spare_height_goes_below_the_fields(qtbot, tmp_path):  # type: ignore[no
     gap = rows["host"].y() - rows["name"].y()  # one row's pitch
     assert gap > 0
     assert rows["name"].y() <= form.source_label.y() + form.source_label.height() + gap  # no band above the fields
-    # the hidden token/username/password rows leave no band between Auth and Verify TLS
-    assert rows["verify_tls"].y() - rows["auth.kind"].y() <= gap * 1.3
+    # the hidden token/username/password rows leave no band between Auth and Verify TLS (Qt 5's
+    # QFormLayout keeps each hidden row's spacing; Qt 6.4 added setRowVisible, which drops it)
+    kept = 0 if hasattr(form.form_layout, "setRowVisible") else 3 * form.form_layout.verticalSpacing()
+    assert rows["verify_tls"].y() - rows["auth.kind"].y() <= gap * 1.3 + kept
 
 
 def test_upload_servers_need_no_mapping_in_the_preview(tmp_path):  # type: ignore[no-untyped-def]
