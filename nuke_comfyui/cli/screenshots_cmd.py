@@ -117,7 +117,7 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
         try:
             status = ServerStatusPanel(farm.pool, interval=0.3)
             pump_until(lambda: _states(status) == ["online", "busy", "offline"], 20.0)
-            written.append(grab(status, out / "status_panel.png", (900, 220)))
+            written.append(grab(status, out / "status_panel.png", (1280, 200)))  # wide enough for Last error
 
             settings = SettingsPanel(loaded)
             settings.preview_input.setText(str(tmp / "shots" / "plate.1001.png"))
@@ -134,8 +134,10 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
 
 
 def _states(panel: Any) -> List[str]:
+    """Each row's state once the server was probed ("unchecked" before: offline with no reason yet)."""
     model = panel.model
     return [str(getattr(model.status_at(i).state, "value", model.status_at(i).state))
+            if getattr(model.status_at(i), "checked_at", None) is not None else "unchecked"
             for i in range(model.rowCount())]
 
 
