@@ -88,13 +88,14 @@ def seed_for(strategy: str, base_seed: int, index: int) -> int:
     return lane * _LANE_WIDTH + offset
 
 
-#: drawn base seeds stay below this, so they are short enough to read aloud and type back
-DRAWN_SEED_LIMIT = 2**32
+#: drawn base seeds stay below this: short enough to read aloud, and they fit the Comfy node's
+#: `base seed` knob (a Nuke Int_Knob holds 32-bit signed integers), so a render can be repeated there
+DRAWN_SEED_LIMIT = 2**31
 
 
 def base_seed_for_group(group_id: str) -> int:
     """The base seed drawn for a group rendered without one: fresh per group (its id is a random
-    uuid), the same for every process that renders that group (farm tasks), in 0 ... 2**32-1."""
+    uuid), the same for every process that renders that group (farm tasks), in 0 ... 2**31-1."""
     digest = hashlib.blake2b(group_id.encode("utf-8"), digest_size=8, key=b"base-seed").digest()
     return int.from_bytes(digest, "big") % DRAWN_SEED_LIMIT
 
