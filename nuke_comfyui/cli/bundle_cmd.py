@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.render_setup import build_request
     from nuke_comfyui.core.render_request import RequestError
     from nuke_comfyui.farm_bundle.bundle import check_renderable, deadline_executable, write_bundle
     from nuke_comfyui.farm_bundle.task_plan import check_group_id
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.group_id:
         options.group_id = check_group_id(args.group_id)
-    request = render_cmd.build_request(args)
+    request = build_request(args)
     check_renderable(request)
     written = write_bundle(args.bundle_dir, job_template(request, options), parameter_values(request, options))
     submit = written.submit_command()

@@ -37,7 +37,7 @@ def wanted(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_cmd import build_request, open_farm, prepare_inputs
+    from nuke_comfyui.cli.render_setup import build_request, open_farm, prepare_inputs
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request
     from nuke_comfyui.core.render_request import RequestError
