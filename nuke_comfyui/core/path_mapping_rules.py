@@ -63,7 +63,7 @@ class MappingRule:
         if not same:
             return None
         mapped = str(PurePath(self.destination).joinpath(*parts[len(source):]))
-        if path.endswith(("/", "\\")) and len(parts) > len(source):
+        if path.endswith(("/", "\\")) if self.source_format == "WINDOWS" else path.endswith("/"):
             mapped += os.sep
         return mapped
 

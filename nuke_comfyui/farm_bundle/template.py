@@ -195,6 +195,7 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
                  "--variations-per-task", "{{Param.VariationsPerTask}}"]
     args += ["--variations", "{{Param.Variations}}", "--seed-strategy", "{{Param.SeedStrategy}}",
              "--base-seed", "{{Param.BaseSeed}}", "--group-id", "{{Param.GroupId}}",
+             "--path-mapping-rules", RULES_FILE,  # paths in values, --image, --set and dir_local
              "--chunk-size", str(request.chunk_size)]
     if request.label:
         args += ["--label", request.label]
@@ -204,7 +205,6 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
         args += ["--timeout", repr(float(request.timeout))]
     if options.config and options.layout == "thin":
         args += ["--config", "{{Param.ServerConfig}}"]
-    args += ["--path-mapping-rules", RULES_FILE]  # paths in values, --image, --set and dir_local
     return args + list(options.extra_render_args)
 
 

@@ -57,8 +57,9 @@ def test_a_windows_bundle_renders_here_through_path_mapping_rules(sim_cluster, t
     workflow.write_text((EXAMPLES / "img2img.json").read_text())
     (drive / "share").symlink_to(cluster.servers[0].base_dir)  # the server's ComfyUI root, shared
     settings = drive / "shots" / "servers.json"  # written on Windows: the share is U:/share there
-    settings.write_text(json.dumps({"servers": [{"name": "sim0", "url": cluster.urls[0], "transfer": "shared",
-                                                 "dir_local": "U:/share", "dir_remote": str(cluster.servers[0].base_dir)}]}))
+    server = {"name": "sim0", "url": cluster.urls[0], "transfer": "shared", "dir_local": "U:/share",
+              "dir_remote": str(cluster.servers[0].base_dir)}
+    settings.write_text(json.dumps({"servers": [server]}))
     values = drive / "shots" / "input_values.json"  # a path inside the values is the task's to map
     values.write_text(json.dumps({"values": {"6.text": "U:/shots/notes/fox"}, "frame_values": {}}))
     request = RenderRequest(workflow_path="U:/shots/img2img.json", output_dir="U:/renders",
