@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from nuke_comfyui.cli import render_cmd
 
@@ -39,13 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_farm_job_arguments(parser: argparse.ArgumentParser) -> None:
-    """Scheduling, colour and attachment options (also taken by `nuke -t headless.py --farm`)."""
-    group = parser.add_argument_group("farm job (AWS Deadline Cloud reads these from the bundle)")
-    group.add_argument("--priority", type=int, default=50, help="job priority, 0-100 (default 50)")
-    group.add_argument("--max-retries", type=int, default=5, help="retries of a failed task (default 5)")
-    group.add_argument("--max-failed-tasks", type=int, default=20,
-                       help="failed tasks before the job fails (default 20)")
-    group.add_argument("--suspended", action="store_true", help="submit the job suspended (start it by hand)")
+    """Scheduling (shared with `nuke -t headless.py --farm`), colour and attachment options."""
+    from nuke_comfyui.farm_bundle.choices import add_scheduling_arguments
+
+    add_scheduling_arguments(parser)
+    group = parser.add_argument_group("colour and job attachments")
     group.add_argument("--ocio-config", default=None, metavar="FILE",
                        help="OCIO config the tasks use (default: $OCIO when set)")
     group.add_argument("--shared-storage", action="append", default=[], metavar="DIR",
@@ -57,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.render_setup import build_request
     from nuke_comfyui.core.render_request import RequestError
     from nuke_comfyui.farm_bundle.bundle import check_renderable, deadline_executable, write_render_bundle
+    from nuke_comfyui.farm_bundle.choices import scheduling_from
     from nuke_comfyui.farm_bundle.task_plan import check_group_id
     from nuke_comfyui.farm_bundle.template import BundleOptions
 
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         job_name=args.job_name, extra_render_args=extra_render_args(args),
         values_file=os.path.abspath(args.values_file) if args.values_file else None,
         variations_per_task=args.variations_per_task, ocio_config=ocio_config(args),
-        scheduling=scheduling(args),
+        scheduling=scheduling_from(args),
     )
     if args.group_id:
         options.group_id = check_group_id(args.group_id)
@@ -100,24 +99,14 @@ def run(args: argparse.Namespace) -> int:
     return int(result.get("submit_exit_code", 0))
 
 
-def scheduling(args: argparse.Namespace) -> Any:
-    """--priority, --max-retries, --max-failed-tasks, --suspended as the job's scheduling fields."""
-    from nuke_comfyui.farm_bundle.scheduling import Scheduling
-
-    fields = Scheduling(priority=args.priority, max_retries_per_task=args.max_retries,
-                        max_failed_tasks=args.max_failed_tasks, suspended=args.suspended)
-    fields.validate()
-    return fields
-
-
 def ocio_config(args: argparse.Namespace) -> Optional[str]:
     """--ocio-config, else $OCIO; an absolute path (a task's working folder is not this one)."""
     from nuke_comfyui.core.render_request import RequestError
-    from nuke_comfyui.farm_bundle.colour import ocio_config_from_environment
+    from nuke_comfyui.farm_bundle.colour import is_builtin_config, ocio_config_from_environment
 
     path = args.ocio_config or ocio_config_from_environment()
-    if path is None:
-        return None
+    if path is None or is_builtin_config(path):
+        return path
     if not os.path.isfile(path):
         source = "--ocio-config" if args.ocio_config else "$OCIO"
         raise RequestError(f"{source} {path} is not a file; give the OCIO config (config.ocio) the tasks should use")

@@ -27,7 +27,7 @@ from nuke_comfyui.core.frames import FrameSet
 from nuke_comfyui.core.paths import PathMapping, is_absolute
 from nuke_comfyui.core.render_request import RenderRequest
 from nuke_comfyui.core.sequence_pattern import PatternError, SequencePattern
-from nuke_comfyui.farm_bundle.colour import search_directories
+from nuke_comfyui.farm_bundle.colour import is_builtin_config, search_directories
 
 FILE_NAME = "asset_references.yaml"
 
@@ -76,7 +76,7 @@ def collect(request: RenderRequest, *, values_file: Optional[str] = None, config
     for path in (request.workflow_path, values_file, config):
         if path:
             refs.input_files.add(path)
-    if ocio_config:
+    if ocio_config and not is_builtin_config(ocio_config):
         refs.input_files.add(ocio_config)
         refs.input_directories.update(search_directories(ocio_config))
     refs.output_directories.add(request.output_dir)

@@ -23,6 +23,14 @@ _ITEM = re.compile(r"^\s+-\s*(.+?)\s*$")
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 
 
+BUILTIN_PREFIX = "ocio://"  # OCIO 2.2+ built-in configs (ocio://default, ...): a name every OCIO knows, not a file
+
+
+def is_builtin_config(config: str) -> bool:
+    """True for an `ocio://` built-in config: it travels as its name, with nothing to attach or map."""
+    return config.startswith(BUILTIN_PREFIX)
+
+
 def ocio_config_from_environment(environ: Optional[dict] = None) -> Optional[str]:
     """`$OCIO` when it names a config (what Nuke and OCIO use before any script setting)."""
     value = (environ if environ is not None else os.environ).get("OCIO", "").strip()

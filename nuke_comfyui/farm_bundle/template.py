@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core.render_request import RenderRequest, RequestError
 from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES
+from nuke_comfyui.farm_bundle.colour import is_builtin_config
 from nuke_comfyui.farm_bundle.frame_ranges import to_openjd
 from nuke_comfyui.farm_bundle.scheduling import Scheduling
 
@@ -136,7 +137,7 @@ def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Param
                              objectType="FILE", dataFlow="IN",
                              userInterface={"control": "CHOOSE_INPUT_FILE", **_label("Server settings"),
                                             "fileFilters": [{"label": "Settings", "patterns": ["*.json"]}]}))
-    if options.ocio_config:
+    if options.ocio_config and not is_builtin_config(options.ocio_config):
         params.append(_param("OcioConfig", "PATH", options.ocio_config,
                              "The OCIO config of the Nuke script; tasks run with OCIO set to it.",
                              objectType="FILE", dataFlow="IN",
@@ -251,9 +252,10 @@ def job_template(request: RenderRequest, options: BundleOptions) -> Dict[str, An
                                "each task renders its frames of one job group.")
     template["parameterDefinitions"] = [definition for definition, _ in job_parameters(request, options)]
     if options.ocio_config:  # as deadline-cloud-for-nuke: every task of the job sees the script's config
+        value = options.ocio_config if is_builtin_config(options.ocio_config) else "{{Param.OcioConfig}}"
         template["jobEnvironments"] = [{"name": "ScriptOCIOConfig",
                                         "description": "The Nuke script's OCIO config, for every task.",
-                                        "variables": {"OCIO": "{{Param.OcioConfig}}"}}]
+                                        "variables": {"OCIO": value}}]
     template["steps"] = [step]
     return template
 
