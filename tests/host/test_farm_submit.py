@@ -187,7 +187,7 @@ def test_the_scripts_ocio_config_travels_with_the_bundle(shared_server: Path, tm
     assert "OcioConfig" not in _values(written.folder)
     monkeypatch.delenv("OCIO")
     root["customOCIOConfigPath"].setValue(str(tmp_path / "missing.ocio"))
-    with pytest.raises(NukeComfyError, match="missing.ocio is not a file"):
+    with pytest.raises(NukeComfyError, match=r"missing\.ocio is not a file"):
         farm_submit.write_node_bundle(name, choices=FarmChoices(bundle_dir=str(tmp_path / "d")))
     assert not (tmp_path / "d").exists()
     root["colorManagement"].setValue("Nuke")  # Nuke's own colour management: no config to carry
