@@ -47,7 +47,7 @@ def bundle_folder(node_name: str, group_id: str) -> str:
 
 
 def write_node_bundle(name: str, *, frames: Optional[str] = None, choices: Optional[FarmChoices] = None,
-                      session: Optional[HostSession] = None) -> Any:
+                      session: Optional[HostSession] = None, group_id: Optional[str] = None) -> Any:
     """Write the plate and the job bundle of the Comfy node `name`; returns the WrittenBundle. Main thread."""
     from nuke_comfyui.core.input_values_file import write_values_file
     from nuke_comfyui.farm_bundle.asset_references import shared_roots
@@ -67,6 +67,8 @@ def write_node_bundle(name: str, *, frames: Optional[str] = None, choices: Optio
     options = BundleOptions(layout=layout, frames_per_task=choices.frames_per_task,
                             variations_per_task=choices.variations_per_task, scheduling=choices.scheduling,
                             ocio_config=ocio)
+    if group_id:
+        options.group_id = group_id  # the one the dialog's default folder was named after
     folder = os.path.abspath(choices.bundle_dir) if choices.bundle_dir else bundle_folder(name, options.group_id)
     if request.values or request.frame_values:  # the Workflow tab's knobs, animated ones per frame
         options.values_file = write_values_file(os.path.join(folder, VALUES_FILE), request.values,
@@ -115,11 +117,12 @@ def submit_button(name: str) -> None:
     from nuke_comfyui.farm_bundle.bundle import deadline_executable
 
     found = deadline_executable() is not None
-    defaults = FarmChoices(bundle_dir=bundle_folder(name, uuid.uuid4().hex))  # unsaved script: refused here
+    group_id = uuid.uuid4().hex
+    defaults = FarmChoices(bundle_dir=bundle_folder(name, group_id))  # unsaved script: refused here
     choices = ask_choices(name, defaults, deadline_found=found)
     if choices is None:
         return
-    written = write_node_bundle(name, choices=choices)
+    written = write_node_bundle(name, choices=choices, group_id=group_id)
     command = written.submit_command()
     if choices.submit and found:
         submit_in_background(name, command)

@@ -89,6 +89,7 @@ def test_button_writes_plate_to_shared_storage_and_bundle_next_to_script(
     [text] = nuke._fake_state().messages
     bundles = list((tmp_path / "shots" / "comfyui_farm").iterdir())
     assert len(bundles) == 1 and bundles[0].name.startswith(f"{name}_")
+    assert bundles[0].name == f"{name}_{_values(bundles[0])['GroupId'][:8]}"  # the folder names the group
     assert str(bundles[0]) in text and f"deadline bundle submit {bundles[0]}" in text
     values = _values(bundles[0])
     pattern = values["InputPattern"]
