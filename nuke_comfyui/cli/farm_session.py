@@ -33,7 +33,7 @@ def farm_session(args: argparse.Namespace, loaded: Any = None, servers: Optional
                  *, hint: str = TRY_SIMULATOR, check: bool = True) -> Iterator[Any]:
     """Start the farm with Ctrl-C deferred, fail at once when none of `servers` (every enabled one
     when None) answers, and stop the farm at the end whatever happens."""
-    from nuke_comfyui.cli.render_cmd import open_farm
+    from nuke_comfyui.cli.render_setup import open_farm
     from nuke_comfyui.core.pool.reachability import check_reachable
 
     with INTERRUPTS.deferred():

@@ -195,10 +195,3 @@ def bar_handlers(printer: ProgressPrinter) -> List[logging.Handler]:
     """The log handlers writing to the bar's stream (they get a _ClearBarFilter while it shows)."""
     return [h for h in logging.getLogger().handlers
             if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is printer.stream]
-
-
-def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[float] = None, pool: Any = None) -> int:
-    """Follow one group to its end (see cli/follow.py); kept here for the commands that import it."""
-    from nuke_comfyui.cli.follow import follow as follow_group
-
-    return follow_group(scheduler, group_id, as_json=as_json, timeout=timeout, pool=pool)
