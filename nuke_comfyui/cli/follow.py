@@ -58,6 +58,7 @@ def follow_groups(scheduler: Any, group_ids: Sequence[str], *, as_json: bool, ti
     """
     err = err or sys.stderr
     printer = ProgressPrinter(group_ids, tty=False if as_json else None, labels=len(group_ids) > 1)
+    printer.know_labels({group_id: scheduler.summary(group_id).label for group_id in group_ids})
     availability = _availability(pool, servers)
     unsubscribe = scheduler.subscribe(printer)
     handlers = bar_handlers(printer) if printer.tty else []

@@ -22,7 +22,7 @@ from nuke_comfyui.core.scheduler import GroupUpdated, JobState, JobUpdated
 from nuke_comfyui.core.variation_names import variation_name
 
 # What earlier modules imported from here (commands and tests): kept importable.
-from nuke_comfyui.cli.summary import exit_code, frame_ranges, one_line, print_summary  # noqa: F401  isort: skip
+from nuke_comfyui.cli.summary import exit_code, frame_ranges, one_line, print_summary, reason_of  # noqa: F401  isort: skip
 
 LINE_STATES = (JobState.COMPLETED, JobState.FAILED, JobState.TIMEOUT)
 FINAL_GROUP_STATES = ("completed", "partial", "failed", "cancelled")
@@ -129,13 +129,19 @@ class ProgressPrinter:
         name = describe_job(job)
         error = ""
         if job.error:
-            first = self._first_with.get(job.error)
+            reason = reason_of(job)  # the same reason from another server is the same reason
+            first = self._first_with.get(reason)
             if first is None:
-                self._first_with[job.error] = name
+                self._first_with[reason] = prefix + name
                 error = f": {one_line(job.error)}"
             else:
                 error = f" (same reason as {first})"
         return f"{prefix}{name} {job.state.value}{where}{error}"
+
+    def know_labels(self, labels: Dict[str, str]) -> None:
+        """The groups' labels before their first event (a line may come before the group's progress)."""
+        with self._lock:
+            self._label_of.update(labels)
 
     def catch_up(self, jobs: Iterable[Any], labels: Optional[Dict[str, str]] = None) -> None:
         """Print the line of every finished job whose event was not heard (plain lines only)."""

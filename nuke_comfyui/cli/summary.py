@@ -81,12 +81,21 @@ def which_jobs(jobs: Sequence[Any]) -> str:
     return "; ".join(parts + ([", ".join(named)] if named else []))
 
 
+def reason_of(job: Any) -> str:
+    """A job's failure reason without the server's name in it ("ComfyUI rejected the workflow: gpu01:
+    ..." and the same from gpu02 are one reason), on one line."""
+    text = str(job.error or getattr(job.state, "value", job.state))
+    if job.server:
+        text = text.replace(f"{job.server}: ", "")
+    return one_line(text)
+
+
 def failure_reasons(jobs: Sequence[Any]) -> OrderedDict[str, List[Any]]:
     """Failed and timed-out jobs grouped by their reason, in the order the reasons first appear."""
     reasons: OrderedDict[str, List[Any]] = OrderedDict()
     for job in jobs:
         if job.state in FAILED_STATES:
-            reasons.setdefault(job.error or job.state.value, []).append(job)
+            reasons.setdefault(reason_of(job), []).append(job)
     return reasons
 
 
@@ -128,7 +137,9 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
         lines.append(f"  {variation_name(seq.variation)} seed {seq.seed}: {seq.pattern} {where}".rstrip())
     for reason, jobs in failure_reasons(snapshot.jobs).items():
         count = f"{len(jobs)} job{'s' if len(jobs) > 1 else ''}"
-        lines.append(f"  {jobs[0].state.value}, {count} ({which_jobs(jobs)}): {one_line(reason)}")
+        servers_hit = sorted({job.server for job in jobs if job.server})
+        where = f" on {', '.join(servers_hit)}" if servers_hit else ""
+        lines.append(f"  {jobs[0].state.value}, {count} ({which_jobs(jobs)}){where}: {reason}")
     lines += [f"  server {line}" for line in servers]
     if base_seed is not None:
         lines.append(f"  base seed {base_seed} was drawn for this render; --base-seed {base_seed} repeats its seeds")

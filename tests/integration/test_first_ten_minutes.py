@@ -87,10 +87,11 @@ def test_each_failure_reason_is_printed_once(sim_cluster, tmp_path: Path, capsys
     assert len(full) == 1  # the first says why; the others point back to it
     first = full[0].split(" failed on", 1)[0]
     assert all(line.endswith(f"(same reason as {first})") for line in failed if line not in full)
-    reason = full[0].split("failed on gpu01: ", 1)[1]
     summary = captured.out.splitlines()
-    assert sum(reason in line for line in summary) == 1
-    assert any(line.startswith("  failed, 4 jobs (var01, var02, var03, var04): ") for line in summary)
+    reasons = [line for line in summary if line.startswith("  failed, ")]
+    assert len(reasons) == 1 and reasons[0].startswith("  failed, 4 jobs (var01, var02, var03, var04) on gpu01: ")
+    reason = reasons[0].split(" on gpu01: ", 1)[1]
+    assert reason and reason in full[0].replace("gpu01: ", "")  # the reason the first line printed
 
 
 def test_an_image_input_no_server_has_is_refused_before_anything_is_sent(sim_cluster, tmp_path: Path,

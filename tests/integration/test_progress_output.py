@@ -84,3 +84,29 @@ def test_a_log_line_never_lands_inside_the_progress_bar() -> None:
     warning = next(line for line in lines if "lost server" in line)
     assert warning.rsplit("\r", 1)[-1] == "lost server c2: connection refused"  # the bar was wiped first
     assert "[" not in warning.rsplit("\r", 1)[-1]
+
+
+def test_the_same_reason_from_two_servers_is_said_once() -> None:
+    """A validation error names the server inside its text; grouped, it is one reason on two servers."""
+    def failed(frame: int, server: str) -> JobSnapshot:
+        return JobSnapshot(job_id=f"g.{frame}", group_id="g", index=frame, frame=frame, variation=0, seed=77,
+                           state=JobState.FAILED, server=server, prompt_id="p", attempts=1, progress=0.0,
+                           outputs=[], depends_on=[],
+                           error=f"ComfyUI rejected the workflow: {server}: Prompt outputs failed validation\n"
+                                 "node 4 (CheckpointLoaderSimple) input ckpt_name: 'x' not in []")
+
+    jobs = [failed(1001, "c033"), failed(1002, "c082"), failed(1003, "c082")]
+    out = io.StringIO()
+    print_summary(_snap(GroupState.FAILED, jobs, []), as_json=False, out=out)
+    reasons = [line for line in out.getvalue().splitlines() if line.startswith("  failed, ")]
+    assert reasons == ["  failed, 3 jobs (var01 frames 1001-1003) on c033, c082: ComfyUI rejected the workflow: "
+                       "Prompt outputs failed validation; node 4 (CheckpointLoaderSimple) input ckpt_name: 'x' "
+                       "not in []"]
+    lines = io.StringIO()
+    printer = ProgressPrinter("g", stream=lines, tty=False)
+    for job in jobs:
+        printer(JobUpdated(job))
+    text = lines.getvalue().splitlines()
+    assert text[0].startswith("frame 1001 var01 failed on c033: ComfyUI rejected the workflow: c033: ")
+    assert text[1:] == ["frame 1002 var01 failed on c082 (same reason as frame 1001 var01)",
+                        "frame 1003 var01 failed on c082 (same reason as frame 1001 var01)"]
