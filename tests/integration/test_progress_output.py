@@ -110,3 +110,19 @@ def test_the_same_reason_from_two_servers_is_said_once() -> None:
     assert text[0].startswith("frame 1001 var01 failed on c033: ComfyUI rejected the workflow: c033: ")
     assert text[1:] == ["frame 1002 var01 failed on c082 (same reason as frame 1001 var01)",
                         "frame 1003 var01 failed on c082 (same reason as frame 1001 var01)"]
+
+
+def test_the_bar_never_says_100_percent_before_every_job_settled() -> None:
+    """Seen: `10/12 100.0%` (two jobs' samplers at 100 % while they still decoded and saved)."""
+    from nuke_comfyui.cli.progress import shown_fraction
+
+    running = GroupProgress("g", "shot", GroupState.RUNNING, 10, 0, 12, 1.0, 0.0)
+    assert shown_fraction(running) < 1.0
+    stream = io.StringIO()
+    bar = ProgressPrinter("g", stream=stream, tty=True)
+    bar(GroupUpdated(running))
+    assert "10/12" in stream.getvalue() and "100.0%" not in stream.getvalue()
+    bar.finish([GroupProgress("g", "shot", GroupState.COMPLETED, 12, 0, 12, 1.0, 0.0)])
+    assert stream.getvalue().rstrip().split("\r")[-1].startswith("[" + "#" * 30 + "] 12/12 100.0%")
+    cancelled = GroupProgress("g", "shot", GroupState.CANCELLED, 2, 0, 16, 1.0, 0.0)
+    assert shown_fraction(cancelled) == 2 / 16  # a settled group's percentage is its count's
