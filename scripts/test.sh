@@ -4,7 +4,8 @@
 #   py3.9-pyside2   every test; Qt panels on PySide2 5.15 + pytest-qt 4.4      (Nuke 14)
 #   py3.10-pyside2  every test; Qt panels on PySide2 5.15 + pytest-qt 4.4      (Nuke 15)
 #   py3.11-pyside6  every test; Qt panels on PySide6 6.5 + pytest-qt 4.5       (Nuke 16)
-#   wheel           build the wheel, install it in a fresh venv, `status --json` and a render on the simulator
+#   wheel           build the wheel, install it as the README says (plain, then [sim,pyside6]) in a fresh venv,
+#                   and run every command a new user meets from it (scripts/check_wheel.sh)
 # Legs run in parallel (at most $TEST_JOBS at once, default 3) in venvs cached by the hash of their
 # inputs under ~/.cache/nuke-comfyui/venvs (scripts/lib/venvs.sh); each leg's start is said, a
 # heartbeat every HEARTBEAT_S (30) seconds names the legs running, and each leg's output is printed
