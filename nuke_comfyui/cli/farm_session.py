@@ -20,6 +20,18 @@ OBJECT_INFO_WAIT_S = 10.0
 TRY_SIMULATOR = "to try nuke-comfyui without servers: `nuke-comfyui demo --sim`"
 
 
+NOTHING_CONFIGURED = ("no servers are configured, so the default one was tried: list yours in the Settings panel, "
+                      "the settings file or NUKE_COMFYUI_SERVERS (docs/CONFIG.md), or try `nuke-comfyui demo --sim`")
+
+
+def nothing_configured(loaded: Any) -> bool:
+    """True when no source defined a server (the loader fell back to its one default server)."""
+    from nuke_comfyui.core.config_loader import DEFAULT_SOURCE
+
+    sources = list(getattr(loaded, "sources", None) or [])
+    return bool(sources) and all(source == DEFAULT_SOURCE for source in sources)
+
+
 class Interrupted(KeyboardInterrupt):
     """A signal arrived before anything was sent: the command ends with 130 (cli/main.py)."""
 
@@ -40,7 +52,7 @@ def farm_session(args: argparse.Namespace, loaded: Any = None, servers: Optional
         farm = open_farm(args, loaded=loaded)
         try:
             if check:
-                check_reachable(farm.pool, servers, hint=hint)
+                check_reachable(farm.pool, servers, hint=NOTHING_CONFIGURED if nothing_configured(loaded) else hint)
             yield farm
         finally:
             farm.stop()
