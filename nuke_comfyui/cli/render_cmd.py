@@ -54,7 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="server choice (default: the configured one, normally fastest)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
     parser.add_argument("--label", default="", help="name of the result folder and files")
-    parser.add_argument("--chunk-size", type=int, default=1, help="frames per job (default 1)")
+    parser.add_argument("--chunk-size", type=int, default=1,
+                        help="frames per job, sent as one batch to the workflow's input (default 1; docs/TEMPORAL.md)")
+    parser.add_argument("--overlap", type=int, default=0,
+                        help="frames neighbouring chunks share, blended at the seam (default 0)")
+    parser.add_argument("--seam", choices=("crossfade", "cut"), default="crossfade",
+                        help="shared frames: a linear crossfade of both chunks (default), or the later chunk's")
+    parser.add_argument("--chunk-seeds", choices=("same", "per-chunk"), default="same",
+                        help="every chunk of a variation gets its seed (default), or one seed per chunk")
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 
@@ -98,6 +105,9 @@ def build_request(args: argparse.Namespace) -> Any:
         strategy=args.strategy,
         timeout=args.timeout,
         chunk_size=args.chunk_size,
+        overlap=getattr(args, "overlap", 0),
+        seam=getattr(args, "seam", "crossfade"),
+        chunk_seeds=getattr(args, "chunk_seeds", "same"),
         label=args.label,
         values=values,
         frame_values=frame_values,
@@ -128,11 +138,13 @@ def _wait_for_object_info(farm: Any, wait: float = 10.0) -> None:
 
 def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loaded: Any = None) -> Any:
     """Load the server settings (unless given) and start a farm on them."""
+    from nuke_comfyui.blend import PixelBlender
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.farm import Farm
 
     loaded = loaded if loaded is not None else load_config(getattr(args, "config", None))
-    farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout)
+    farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout,
+                            blender=PixelBlender())
     return farm.start()
 
 
