@@ -31,8 +31,9 @@ def _need(module: str, why: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise SeamBlendError(f"blending seam frames ({why}) needs the Python package {module.split('.', maxsplit=1)[0]}, "
-                             f"which this Python lacks; {INSTALL}, or render with seam 'cut'") from None
+        package = module.split(".", maxsplit=1)[0]
+        raise SeamBlendError(f"blending seam frames ({why}) needs the Python package {package}, which this "
+                             f"Python lacks; {INSTALL}, or render with seam 'cut'") from None
 
 
 @dataclass

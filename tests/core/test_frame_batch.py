@@ -95,7 +95,8 @@ def test_a_server_that_cannot_join_a_batch_is_unfit_by_name() -> None:
 
 @pytest.mark.skipif(not OBJECT_INFO_033.exists(), reason="the real ComfyUI 0.33 object_info capture is not here")
 def test_the_batch_nodes_exist_in_a_real_033_object_info_as_the_rewrite_names_them() -> None:
-    info = json.loads(gzip.open(OBJECT_INFO_033).read())
+    with gzip.open(OBJECT_INFO_033) as fh:
+        info = json.loads(fh.read())
     for class_type, prefix in ((BATCH_IMAGES, "image"), (BATCH_MASKS, "mask")):
         spec = next(iter(info[class_type]["input"]["required"].values()))
         assert spec[0] == "COMFY_AUTOGROW_V3"
