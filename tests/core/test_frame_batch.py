@@ -102,3 +102,30 @@ def test_the_batch_nodes_exist_in_a_real_033_object_info_as_the_rewrite_names_th
         assert spec[0] == "COMFY_AUTOGROW_V3"
         assert spec[1]["template"]["prefix"] == prefix and spec[1]["template"]["max"] == frame_batch.AUTOGROW_MAX
     assert set(info[IMAGE_BATCH]["input"]["required"]) == {"image1", "image2"}
+
+
+RECORDS = Path(__file__).resolve().parents[1] / "integration" / "data"
+
+
+@pytest.mark.parametrize("version", ["0.33.0", "0.8.2"])
+def test_what_real_servers_showed_about_batch_loaders(version: str) -> None:
+    """Recorded on real servers (scripts/check_batch_loaders.py): the joins we use keep order and
+    pixels; the folder loader does not keep order; the video path is not lossless on 0.33."""
+    record = json.loads((RECORDS / f"comfyui-{version}-batch-loaders.json").read_text())
+    checks = record["checks"]
+    identity = list(range(6))
+    for used in ("LoadImage+BatchImagesNode", "LoadImage+ImageBatch"):
+        assert checks[used]["order"] == identity and checks[used]["max_abs_error"] == [0] * 6, used
+    assert checks["LoadImageDataSetFromFolder"]["order"] != identity
+    video = checks["LoadVideo(ffv1_bgr0 mkv)+GetVideoComponents"]
+    assert video["order"] == identity and (max(video["max_abs_error"]) > 0) == (version == "0.33.0")
+
+
+def test_our_rewrite_sends_the_batch_node_inputs_the_real_server_accepted() -> None:
+    record = json.loads((RECORDS / "comfyui-0.33.0-batch-loaders.json").read_text())
+    accepted = record["checks"]["LoadImage+BatchImagesNode"]["prompt"]
+    (joiner,) = [n for n in accepted.values() if n["class_type"] == BATCH_IMAGES]
+    prompt = workflow()
+    expand(prompt, batch_input(prompt, "1"), [f"f{k}.png" for k in range(6)], lambda c: True)
+    (ours,) = [n for n in prompt.values() if n["class_type"] == BATCH_IMAGES]
+    assert sorted(ours["inputs"]) == sorted(joiner["inputs"])
