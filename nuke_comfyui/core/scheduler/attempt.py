@@ -44,9 +44,9 @@ def submit(
     prompt = plan.build_prompt(plan, job, image_value)
     if plan.batch is not None:
         frames = plan.specs[job.index].frames
-        staged = {node: [transfer.image_value(path, server, client, plan.transfer) for path in paths]
-                  for node, paths in plan.batch.paths(frames).items()}
-        plan.batch.expand_inputs(prompt, staged, has_class or (lambda _name: True))
+        batch_values = {node: [transfer.image_value(path, server, client, plan.transfer) for path in paths]
+                        for node, paths in plan.batch.paths(frames).items()}
+        plan.batch.expand_inputs(prompt, batch_values, has_class or (lambda _name: True))
     for node_id, path in (plan.image_paths(job) if plan.image_paths is not None else {}).items():
         staged = transfer.image_value(path, server, client, plan.transfer)
         prompt[node_id].setdefault("inputs", {})["image"] = image_value_for(prompt[node_id]["class_type"], staged)
