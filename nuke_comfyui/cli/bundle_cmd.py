@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 # `render` options the template writes itself (as job parameters or literally) or that mean nothing on a worker.
 TEMPLATE_HANDLES = {"workflow", "output", "input_pattern", "frames", "variations", "seed_strategy", "base_seed",
                     "strategy", "timeout", "label", "chunk_size", "config", "journal", "json", "group_id",
-                    "task_frames", "values_file", "help"}
+                    "task_frames", "values_file", "help", "overlap", "seam", "chunk_seeds"}
 
 
 def extra_render_args(args: argparse.Namespace) -> List[str]:

@@ -28,11 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="render into this job group (32 hex digits) and skip the results it already has")
     group.add_argument("--task-frames", default=None,
                        help="with --group-id: only these frames of --frames (e.g. 1001-1010, OpenJD notation)")
+    group.add_argument("--finish-seams", action="store_true",
+                       help="with --group-id: blend the frame-batch seams whose chunks are all in; render nothing")
 
 
 def wanted(args: argparse.Namespace) -> bool:
     """True when the render arguments ask for a farm task."""
-    return bool(getattr(args, "group_id", None) or getattr(args, "task_frames", None))
+    return bool(getattr(args, "group_id", None) or getattr(args, "task_frames", None)
+                or getattr(args, "finish_seams", False))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,9 +52,16 @@ def run(args: argparse.Namespace) -> int:
     if args.frames:
         args.frames = frames_in_either_notation(args.frames)
     request = build_request(args)
+    if getattr(args, "finish_seams", False):
+        from nuke_comfyui.cli.seams_step import finish_seams
+
+        return finish_seams(request, group_id)
     loaded = load_config(getattr(args, "config", None))
     check_request(request, loaded.cluster.servers)  # the same checks as a local render, before anything runs
-    task = plan_task(request, group_id, args.task_frames)
+    from nuke_comfyui.blend import PixelBlender
+
+    blender = PixelBlender()
+    task = plan_task(request, group_id, args.task_frames, blender)
     done = f"{task.already_delivered} of {task.jobs_in_task} jobs already delivered"
     if not task.plan.specs:
         print(f"nothing to render: all {task.jobs_in_task} jobs of this task are in {task.folder}", file=sys.stderr)
@@ -64,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.assignments or args.images:  # they change the prompts: plan again with them applied
                 prepare_inputs(request, args, farm)
-                task = plan_task(request, group_id, args.task_frames)
+                task = plan_task(request, group_id, args.task_frames, blender)
             farm.scheduler.submit_plan(task.plan, group_id=group_id)
             with _sigterm_as_interrupt():
                 return follow(farm.scheduler, group_id, as_json=args.json)

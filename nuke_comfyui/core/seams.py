@@ -56,6 +56,17 @@ class SharedFrame:
     sources: Tuple[Tuple[Path, float], ...]
 
 
+class NoBlender:
+    """The blender of a farm made without one: every crossfade is refused at submit, by name."""
+
+    def check(self) -> None:
+        raise SeamBlendError("this render crossfades shared frames, and this process has no seam blender; use "
+                             "the nuke-comfyui command or the Nuke plugin, or choose seam 'cut'")
+
+    def blend(self, sources: Sequence[Tuple[str, float]], target: str) -> None:
+        self.check()
+
+
 def staged_path(variation_dir: Path, stem: str, frame: int, chunk_index: int, ext: str) -> Path:
     return variation_dir / SEAMS_FOLDER / f"{stem}.{frame:04d}.c{chunk_index:04d}{ext}"
 
@@ -73,14 +84,10 @@ class SeamFinisher:
         return bool(self.chunks.shared_frames())
 
     def check(self) -> None:
-        """Refuse a render whose seams this process could not blend, before anything is sent."""
-        if not self.needs_blending():
-            return
-        if self.blender is None:
-            raise SeamBlendError(
-                f"this render crossfades {len(self.chunks.shared_frames())} shared frames, and this process has "
-                "no seam blender; use the nuke-comfyui command or the Nuke plugin, or choose seam 'cut'")
-        self.blender.check()
+        """Refuse a render whose seams this process could not blend, before anything is sent (a plan
+        made only to be looked at, e.g. for a farm bundle, has no blender and is not checked)."""
+        if self.needs_blending() and self.blender is not None:
+            self.blender.check()
 
     def after_chunk(self, variation_dir: Path, stems: Sequence[Tuple[str, str]], chunk_index: int) -> List[str]:
         """Blend every shared frame of `chunk_index` whose renders are now all in; returns the new files.

@@ -24,8 +24,12 @@ from nuke_comfyui.core.sequence_pattern import SequencePattern
 def plan_factory(object_info: Callable[[], Dict[str, Any]], blender: Any = None) -> Callable[[Any, str], GroupPlan]:
     """A scheduler plan factory that converts UI-format workflows with `object_info()` (the pool's);
     `blender` makes the seams of frame batches (nuke_comfyui/blend; None: only seam "cut" works)."""
+    from nuke_comfyui.core.seams import NoBlender
+
+    seam_blender = blender if blender is not None else NoBlender()
+
     def factory(request: Any, group_id: str) -> GroupPlan:
-        return plan_for_request(request, group_id, object_info=object_info(), blender=blender)
+        return plan_for_request(request, group_id, object_info=object_info(), blender=seam_blender)
     return factory
 
 
