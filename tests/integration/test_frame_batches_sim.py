@@ -172,3 +172,22 @@ def test_a_chunk_too_big_for_a_servers_vram_is_reported_as_out_of_memory(sim_clu
         snapshot = farm.scheduler.wait(farm.scheduler.submit(made), timeout=60)
     (job,) = snapshot.jobs
     assert job.state is JobState.FAILED and "out of GPU memory" in (job.error or "")
+
+
+def test_a_failed_chunk_is_retried_alone(sim_cluster: Any, tmp_path: Path) -> None:
+    # the simulator's fail_rate draws are fixed per server: with 0.1 its 3rd prompt fails (draw 0.01)
+    cluster = sim_cluster(1, fail_rate=0.1)
+    pattern = plate(tmp_path, range(1, 21))
+    with farm_on(cluster, tmp_path) as farm:
+        snapshot = farm.scheduler.wait(farm.scheduler.submit(request(tmp_path, pattern)), timeout=60)
+    assert snapshot.state is GroupState.COMPLETED
+    attempts = {job.frames: job.attempts for job in snapshot.jobs}
+    assert sorted(attempts.values()) == [1, 1, 2]  # one chunk failed once and ran again, alone
+    assert cluster.servers[0].prompt_count == 4
+    assert frames_on_disk(snapshot) == list(range(1, 21))
+    plan = ChunkPlan(range(1, 21), 8, 2)
+    renders = {c.index: dict(zip(c.frames, chunk_render(pattern, c.frames))) for c in plan.chunks}
+    folder = Path(snapshot.sequences[0].pattern).parent
+    for frame in range(1, 21):
+        expected = sum(renders[c][frame] / 255.0 * float(w) for c, w in plan.weights(frame))
+        assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
