@@ -23,6 +23,8 @@ from nuke_comfyui.core.frames import FrameSet
 from nuke_comfyui.farm_bundle.frame_ranges import to_openjd
 
 SEAMS_STEP = "Seams"
+#: render options (each followed by its value) that name one task's part of the group
+TASK_ONLY = ("--task-frames", "--task-variations", "--variations-per-task")
 
 
 def chunk_starts(request: Any) -> Optional[str]:
@@ -47,7 +49,15 @@ def needs_seams_step(request: Any) -> bool:
 
 def seams_step(request: Any, command: str, render_args: List[str], environments: Any = None) -> Dict[str, Any]:
     """The step that blends the seams left after every render task (one task, after the Render step)."""
-    args = [arg for arg in render_args if arg not in ("--task-frames", "{{Task.Param.Frame}}")]
+    args: List[str] = []
+    skip = False
+    for arg in render_args:  # the step covers every chunk and variation: no task's own part
+        if skip:
+            skip = False
+        elif arg in TASK_ONLY:
+            skip = True
+        else:
+            args.append(arg)
     step: Dict[str, Any] = {"name": SEAMS_STEP, "dependencies": [{"dependsOn": "Render"}]}
     if environments:
         step["stepEnvironments"] = environments

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from PIL import Image, ImageChops
 
-if TYPE_CHECKING:
-    from nuke_comfyui.sim.nodes import NodeContext, NodeResult
+#: a node's (outputs, ui) as sim/nodes.py returns it; the context is sim/nodes.NodeContext (not
+#: imported: nodes.py registers these functions, so this module stays below it)
+NodeResult = Tuple[Tuple[Any, ...], Optional[Dict[str, Any]]]
 
 TEMPORAL = "SimTemporalSmooth"
 AUTOGROW = "COMFY_AUTOGROW_V3"
@@ -60,15 +61,15 @@ def _joined(batches: List[List[Image.Image]]) -> List[Image.Image]:
     return [img if img.size == size else img.resize(size, Image.Resampling.BILINEAR) for img in frames]
 
 
-def batch_images(ctx: NodeContext, **kwargs: Any) -> NodeResult:
+def batch_images(ctx: Any, **kwargs: Any) -> NodeResult:
     return (_joined(_ordered(kwargs, ".image")),), None
 
 
-def batch_masks(ctx: NodeContext, **kwargs: Any) -> NodeResult:
+def batch_masks(ctx: Any, **kwargs: Any) -> NodeResult:
     return (_joined(_ordered(kwargs, ".mask")),), None
 
 
-def temporal_smooth(ctx: NodeContext, *, image: List[Image.Image], steps: int = 4) -> NodeResult:
+def temporal_smooth(ctx: Any, *, image: List[Image.Image], steps: int = 4) -> NodeResult:
     out = []
     for k, frame in enumerate(image):
         before, after = image[max(0, k - 1)], image[min(len(image) - 1, k + 1)]
