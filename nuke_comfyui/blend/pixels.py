@@ -21,7 +21,7 @@ from typing import Any, Dict, Sequence, Tuple
 
 from nuke_comfyui.core.seams import SeamBlendError
 
-INSTALL = "pip install 'nuke-comfyui[blend]' (in Nuke: nuke-comfyui install-deps, see docs/TEMPORAL.md)"
+INSTALL = "pip install 'nuke-comfyui[blend]' (for Nuke's own Python see docs/TEMPORAL.md)"
 _PILLOW_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
 
 

@@ -115,11 +115,11 @@ class RenderRequest:
         """Chunks of several frames send a batch to the workflow's input: they need frames and an input."""
         if self.chunk_seeds not in CHUNK_SEEDS:
             raise RequestError(f"chunk seeds {self.chunk_seeds!r} is unknown; use {' or '.join(CHUNK_SEEDS)}")
+        try:
+            chunk_plan.check(0, self.chunk_size, self.overlap, self.seam)
+        except ChunkPlanError as exc:
+            raise RequestError(str(exc)) from None
         if not self.frame_batches():
-            try:
-                chunk_plan.check(0, self.chunk_size, self.overlap, self.seam)
-            except ChunkPlanError as exc:
-                raise RequestError(str(exc)) from None
             return
         if not self.frames:
             raise RequestError(f"a chunk size of {self.chunk_size} needs a frame set (e.g. 1001-1100) "
@@ -155,8 +155,10 @@ class RenderRequest:
         if jobs > MAX_JOBS:
             variations = f"{self.variations:,} variation{'s' if self.variations != 1 else ''}"
             shape = f"{chunks:,} frame chunks x {variations}" if self.frames else variations
+            # a larger chunk only helps a workflow that takes a batch of input frames (docs/TEMPORAL.md)
+            chunks_help = " or use a larger chunk size" if self.input_pattern and self.frames else ""
             raise RequestError(f"this render would make {jobs:,} jobs ({shape}); one render makes at most "
-                               f"{MAX_JOBS:,}; split it into several renders or use a larger chunk size")
+                               f"{MAX_JOBS:,}; split it into several renders{chunks_help}")
 
     def _check_types(self) -> None:
         """Requests come from JSON and knobs too: a string where a number belongs is named, not a TypeError."""

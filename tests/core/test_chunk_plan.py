@@ -131,3 +131,15 @@ def test_a_request_expands_into_one_job_per_chunk_and_variation() -> None:
 def test_bad_frame_batch_requests_are_refused_before_anything_runs(changes: dict, message: str) -> None:
     with pytest.raises(RequestError, match=message):
         _request(**changes).validate()
+
+
+def test_the_too_many_jobs_advice_is_true_when_given() -> None:
+    """The advice to use a larger chunk size is given only where it works (an input sequence to
+    batch), and following it makes a render that plans every frame."""
+    with pytest.raises(RequestError, match=r"split it into several renders or use a larger chunk size$"):
+        _request(frames="1-20000", chunk_size=1, overlap=0, variations=1).validate()
+    with pytest.raises(RequestError, match=r"split it into several renders$"):
+        _request(frames="1-20000", chunk_size=1, overlap=0, variations=1, input_pattern=None).validate()
+    followed = _request(frames="1-20000", chunk_size=2, overlap=0, variations=1)
+    specs = followed.expand()
+    assert len(specs) == 10_000 and sorted(f for s in specs for f in s.frames) == list(range(1, 20001))
