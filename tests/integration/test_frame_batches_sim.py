@@ -167,11 +167,14 @@ def test_a_chunk_too_big_for_a_servers_vram_is_reported_as_out_of_memory(sim_clu
     # 8 frames of 64x64 hold 0.033 megapixels: 0.13 GB at 4 GB per megapixel, over a 0.1 GB card
     cluster = sim_cluster(1, vram_gb=0.1)
     pattern = plate(tmp_path, range(1, 9), size=64)
-    with farm_on(cluster, tmp_path, retries=0) as farm:
+    with farm_on(cluster, tmp_path) as farm:
         made = request(tmp_path, pattern, frames="1-8", chunk_size=8, overlap=0)
         snapshot = farm.scheduler.wait(farm.scheduler.submit(made), timeout=60)
     (job,) = snapshot.jobs
-    assert job.state is JobState.FAILED and "out of GPU memory" in (job.error or "")
+    assert job.state is JobState.FAILED
+    assert (job.error or "").startswith("out of GPU memory: node 2 (SimTemporalSmooth) raised torch.OutOfMemoryError")
+    assert "no server has more VRAM than gpu0. Lower the resolution, the batch size or the frames per chunk" in (
+        job.error or "")
 
 
 def test_a_failed_chunk_is_retried_alone(sim_cluster: Any, tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ class Recovery:
                   and getattr(st, "enabled", True) and st.name != server]
         if vram is None or not bigger:
             s.finish(job, JobState.FAILED, f"{verdict.message}; no server has more VRAM than {server}. "
-                     "Lower the resolution or batch size, or add a bigger GPU")
+                     "Lower the resolution, the batch size or the frames per chunk, or add a bigger GPU")
             return
         job.min_vram = vram + 1
         self.requeue(job, server, verdict.message)
