@@ -81,7 +81,6 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
         client=client,
         server=server,
         transfer=mode,
-        frames=plan.specs[job.index].frames if job.index < len(plan.specs) else (),
     )
 
 

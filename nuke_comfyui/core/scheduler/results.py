@@ -125,11 +125,10 @@ def collect(
     client: Any,
     server: Any,
     transfer: str = "upload",
-    frames: Sequence[int] = (),
 ) -> List[str]:
     """Bring a finished job's output files into the output folder; returns the local paths.
 
-    For a chunk of several frames, image k of each output node is frame `frames[k]`.
+    A job of one frame (or none); a chunk of several frames is collected by batch_plan.py.
     """
     dest_dir = layout.variation_dir(variation)
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -139,11 +138,7 @@ def collect(
         node = str(item.node_id)
         k = per_node.get(node, 0)
         per_node[node] = k + 1
-        ext = extension(item)
-        if len(frames) > 1 and k < len(frames):
-            name = layout.file_name(variation, node, 0, frames[k], ext)
-        else:
-            name = layout.file_name(variation, node, k, frame, ext)
+        name = layout.file_name(variation, node, k, frame, extension(item))
         paths.append(fetch(item, dest_dir, name, client=client, server=server, transfer=transfer))
     return paths
 
