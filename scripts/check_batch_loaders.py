@@ -34,7 +34,7 @@ FRAMES = 6
 
 def png(pixels: Any) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(pixels, "RGB").save(buffer, "PNG")
+    Image.fromarray(pixels).save(buffer, "PNG")
     return buffer.getvalue()
 
 

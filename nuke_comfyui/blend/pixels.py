@@ -72,7 +72,7 @@ class PixelBlender:
         if first.kind == "png16":
             _write_png16(Path(target), total, first.detail)
         else:
-            _write_pillow(Path(target), total, first.detail)
+            _write_pillow(Path(target), total)
 
 
 def _signature(image: _Image) -> Any:
@@ -112,14 +112,13 @@ def _read_pillow(path: Path) -> _Image:
     return _Image(data, "pillow", (mode, path.suffix.lower()), data.shape)
 
 
-def _write_pillow(path: Path, pixels: Any, detail: Tuple[str, str]) -> None:
+def _write_pillow(path: Path, pixels: Any) -> None:
     np = _need("numpy", "float pixels")
     image_module = _need("PIL.Image", "8-bit images")
-    mode, _ext = detail
     values = np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
     if values.shape[2] == 1:
         values = values[:, :, 0]
-    image = image_module.fromarray(values, mode=mode)
+    image = image_module.fromarray(values)  # uint8 with 1, 2, 3 or 4 channels: L, LA, RGB, RGBA, as read
     options: Dict[str, Any] = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg", ".webp") else {}
     image.save(path, format=_pillow_format(path), **options)
 

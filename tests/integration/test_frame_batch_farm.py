@@ -38,7 +38,7 @@ def _plate(folder: Path, frames: range) -> Path:
     folder.mkdir()
     rng = np.random.default_rng(11)
     for frame in frames:
-        Image.fromarray(rng.integers(0, 256, (10, 10, 3), dtype=np.uint8), "RGB").save(folder / f"p.{frame:04d}.png")
+        Image.fromarray(rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)).save(folder / f"p.{frame:04d}.png")
     return folder / "p.####.png"
 
 
@@ -120,7 +120,7 @@ def test_the_seams_step_blends_what_tasks_left_and_names_what_still_waits(tmp_pa
     for chunk, frame in ((0, 4), (1, 4)):
         pixels = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
         renders[chunk] = pixels.astype(np.float64)
-        Image.fromarray(pixels, "RGB").save(staged_path(folder, "temporal_smooth_sim_v01", frame, chunk, ".png"))
+        Image.fromarray(pixels).save(staged_path(folder, "temporal_smooth_sim_v01", frame, chunk, ".png"))
     argv = ["render", str(TEMPORAL), "--output", str(tmp_path / "farm"), "--input", str(plate), "--frames", "1-7",
             "--chunk-size", "4", "--overlap", "1", "--group-id", group, "--finish-seams"]
     assert main(argv) == 0

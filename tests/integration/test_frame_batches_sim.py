@@ -34,7 +34,7 @@ def plate(tmp_path: Path, frames: range, size: int = 12) -> str:
     rng = np.random.default_rng(7)
     for frame in frames:
         pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        Image.fromarray(pixels, "RGB").save(folder / f"plate.{frame:04d}.png")
+        Image.fromarray(pixels).save(folder / f"plate.{frame:04d}.png")
     return str(folder / "plate.####.png")
 
 
