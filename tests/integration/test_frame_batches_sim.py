@@ -194,3 +194,17 @@ def test_a_failed_chunk_is_retried_alone(sim_cluster: Any, tmp_path: Path) -> No
     for frame in range(1, 21):
         expected = sum(renders[c][frame] / 255.0 * float(w) for c, w in plan.weights(frame))
         assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
+
+
+def test_a_server_older_than_0_7_joins_with_image_batch(sim_cluster: Any, tmp_path: Path) -> None:
+    """BatchImagesNode is core only since 0.7.0: an older server gets the ImageBatch chain."""
+    cluster = sim_cluster(1, comfy_version="0.3.60")
+    pattern = plate(tmp_path, range(1, 5))
+    with farm_on(cluster, tmp_path) as farm:
+        made = request(tmp_path, pattern, workflow_path=str(EXAMPLES / "invert.json"), frames="1-4", chunk_size=4,
+                       overlap=0)
+        snapshot = farm.scheduler.wait(farm.scheduler.submit(made), timeout=60)
+    assert snapshot.state is GroupState.COMPLETED
+    (entry,) = _history(cluster.urls[0]).values()
+    assert {n["class_type"] for n in entry["prompt"][2].values()} == {"LoadImage", "ImageBatch", "ImageInvert",
+                                                                        "SaveImage"}
