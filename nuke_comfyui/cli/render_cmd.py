@@ -61,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shared frames: a linear crossfade of both chunks (default), or the later chunk's")
     parser.add_argument("--chunk-seeds", choices=("same", "per-chunk"), default="same",
                         help="every chunk of a variation gets its seed (default), or one seed per chunk")
+    parser.add_argument("--split-on-oom", action="store_true",
+                        help="a chunk out of GPU memory on the biggest server is retried as smaller batches")
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 

@@ -44,6 +44,7 @@ def build_request(args: argparse.Namespace) -> Any:
         overlap=getattr(args, "overlap", 0),
         seam=getattr(args, "seam", "crossfade"),
         chunk_seeds=getattr(args, "chunk_seeds", "same"),
+        split_on_oom=bool(getattr(args, "split_on_oom", False)),
         label=args.label,
         values=values,
         frame_values=frame_values,

@@ -13,8 +13,8 @@ from typing import Any
 
 def finish_seams(request: Any, group_id: str) -> int:
     from nuke_comfyui.blend import PixelBlender
-    from nuke_comfyui.core.scheduler.batch_plan import finish_seams as blend_ready
-    from nuke_comfyui.core.scheduler.batch_plan import pending_seams
+    from nuke_comfyui.core.scheduler.batch_results import finish_seams as blend_ready
+    from nuke_comfyui.core.scheduler.batch_results import pending_seams
     from nuke_comfyui.core.scheduler.request_plan import plan_for_request
     from nuke_comfyui.core.scheduler.results import OutputLayout
     from nuke_comfyui.farm_bundle.task_plan import claim_group_folder

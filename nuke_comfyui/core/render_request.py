@@ -78,6 +78,7 @@ class RenderRequest:
     overlap: int = 0  # frames shared by neighbouring chunks (frame batches, core/chunk_plan.py)
     seam: str = "crossfade"  # how shared frames are made: "crossfade" or "cut" (the later chunk's)
     chunk_seeds: str = "same"  # "same": every chunk of a variation its seed; "per-chunk": one per chunk
+    split_on_oom: bool = False  # a chunk out of memory on the biggest server: retried as smaller parts
 
     def validate(self) -> None:
         """Raise RequestError (or FrameSetError / PatternError) for anything that cannot run as written."""
@@ -171,6 +172,8 @@ class RenderRequest:
         for name in ("workflow_path", "output_dir", "seed_strategy", "label", "seam", "chunk_seeds"):
             if not isinstance(getattr(self, name), str):
                 raise RequestError(f"{name} must be text, not {getattr(self, name)!r}")
+        if not isinstance(self.split_on_oom, bool):
+            raise RequestError(f"split_on_oom must be true or false, not {self.split_on_oom!r}")
         if self.servers is not None and not all(isinstance(n, str) for n in self.servers):
             raise RequestError(f"servers must be a list of server names, not {self.servers!r}")
         self._check_inputs()

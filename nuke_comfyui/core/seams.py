@@ -140,18 +140,22 @@ class SeamFinisher:
         return made
 
     def _blend(self, shared: SharedFrame) -> Path:
+        return self.blend_into(shared.sources, shared.target, what=f"frame {shared.frame}")
+
+    def blend_into(self, sources: Sequence[Tuple[Path, float]], target: Path, what: str = "a frame") -> Path:
+        """Blend `sources` (path, weight) into `target` (written aside, renamed into place), then
+        remove the sources. Also how a chunk sent as parts makes the frames two parts share."""
         if self.blender is None:
-            raise SeamBlendError(f"frame {shared.frame} needs a seam blend and this process has no blender")
-        target = shared.target
+            raise SeamBlendError(f"{what} needs a seam blend and this process has no blender")
         fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=".blend-", suffix=target.suffix)
         os.close(fd)
         try:
-            self.blender.blend([(str(path), weight) for path, weight in shared.sources], tmp)
+            self.blender.blend([(str(path), weight) for path, weight in sources], tmp)
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        for path, _ in shared.sources:
+        for path, _ in sources:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         return target

@@ -215,6 +215,8 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
              "--chunk-size", str(request.chunk_size)]
     if request.frame_batches():  # the farm's chunks must be the local render's (chunk_tasks.py)
         args += ["--overlap", str(request.overlap), "--seam", request.seam, "--chunk-seeds", request.chunk_seeds]
+        if request.split_on_oom:
+            args.append("--split-on-oom")
     if request.label:
         args += ["--label", request.label]
     if request.strategy:

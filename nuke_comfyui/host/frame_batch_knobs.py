@@ -1,4 +1,5 @@
-"""The Comfy node's frame-batch knobs (frames per chunk, overlap, seam, chunk seeds) onto a request.
+"""The Comfy node's frame-batch knobs (frames per chunk, overlap, seam, chunk seeds, split chunks
+out of memory) onto a request.
 
 Kept apart from knobs.py: frame batches are one feature with four knobs, read the same way by
 Render, Submit to farm and headless (all through render.node_request). A gizmo's knobs come from
@@ -20,8 +21,9 @@ CHUNK_SIZE = "chunk_size"
 OVERLAP = "overlap"
 SEAM = "seam"
 CHUNK_SEEDS = "chunk_seeds"
-FRAME_BATCH_KNOBS = (CHUNK_SIZE, OVERLAP, SEAM, CHUNK_SEEDS)
-_DEFAULTS: Dict[str, Any] = {CHUNK_SIZE: 1, OVERLAP: 0, SEAM: "crossfade", CHUNK_SEEDS: "same"}
+SPLIT_ON_OOM = "split_on_oom"
+FRAME_BATCH_KNOBS = (CHUNK_SIZE, OVERLAP, SEAM, CHUNK_SEEDS, SPLIT_ON_OOM)
+_DEFAULTS: Dict[str, Any] = {CHUNK_SIZE: 1, OVERLAP: 0, SEAM: "crossfade", CHUNK_SEEDS: "same", SPLIT_ON_OOM: False}
 
 
 def read_frame_batch(node: nuke.Node) -> Dict[str, Any]:
@@ -38,6 +40,8 @@ def read_frame_batch(node: nuke.Node) -> Dict[str, Any]:
     for name in (SEAM, CHUNK_SEEDS):
         if name in present:
             values[name] = str(node[name].value())
+    if SPLIT_ON_OOM in present:
+        values[SPLIT_ON_OOM] = bool(node[SPLIT_ON_OOM].value())
     if values[CHUNK_SIZE] < 1:
         raise NodeSetupError(f"{node.fullName()}: 'frames per chunk' is {values[CHUNK_SIZE]}; set it to 1 "
                              "(frame by frame) or more")

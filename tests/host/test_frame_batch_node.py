@@ -52,7 +52,7 @@ def test_the_gizmo_has_the_frame_batch_knobs_with_frame_by_frame_defaults() -> N
     assert node["seam"].values() == ["crossfade", "cut"]
     assert node["chunk_seeds"].values() == ["same", "per-chunk"]
     assert frame_batch_knobs.read_frame_batch(node) == {"chunk_size": 1, "overlap": 0, "seam": "crossfade",
-                                                        "chunk_seeds": "same"}
+                                                        "chunk_seeds": "same", "split_on_oom": False}
 
 
 def test_a_chunk_size_below_one_is_named() -> None:

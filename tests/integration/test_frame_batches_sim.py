@@ -208,3 +208,38 @@ def test_a_server_older_than_0_7_joins_with_image_batch(sim_cluster: Any, tmp_pa
     (entry,) = _history(cluster.urls[0]).values()
     assert {n["class_type"] for n in entry["prompt"][2].values()} == {"LoadImage", "ImageBatch", "ImageInvert",
                                                                         "SaveImage"}
+
+
+def test_an_out_of_memory_chunk_is_retried_as_smaller_parts_when_allowed(sim_cluster: Any, tmp_path: Path) -> None:
+    # 8 frames of 64x64 need 0.13 GB on the simulated card of 0.1 GB; parts of 5 frames need 0.08 GB
+    cluster = sim_cluster(1, vram_gb=0.1)
+    pattern = plate(tmp_path, range(1, 15), size=64)
+    with farm_on(cluster, tmp_path) as farm:
+        made = request(tmp_path, pattern, frames="1-14", chunk_size=8, overlap=2, split_on_oom=True)
+        snapshot = farm.scheduler.wait(farm.scheduler.submit(made), timeout=60)
+    assert snapshot.state is GroupState.COMPLETED, [j.error for j in snapshot.jobs]
+    for job in snapshot.jobs:  # one chunk, one job: first the whole batch, then two parts in one prompt
+        assert [a.outcome for a in job.attempt_log] == ["out_of_memory", "completed"]
+        assert (job.attempt_log[0].error or "").startswith("out of GPU memory: node 2 (SimTemporalSmooth)")
+    assert cluster.servers[0].prompt_count == 4
+    split = [entry["prompt"][2] for entry in _history(cluster.urls[0]).values()
+             if entry["status"]["status_str"] == "success"]
+    assert len(split) == 2 and all(
+        sorted(n["class_type"] for k, n in prompt.items() if k.endswith("_nkc_part1")) ==
+        ["LoadImage", "SaveImage", "SimTemporalSmooth"] for prompt in split)  # part 2's copy of the frame path
+    assert frames_on_disk(snapshot) == list(range(1, 15))
+
+    outer = ChunkPlan(range(1, 15), 8, 2)
+    renders: Dict[int, Dict[int, np.ndarray]] = {}
+    for chunk in outer.chunks:  # a chunk's render is its parts' renders, blended where the parts overlap
+        parts = ChunkPlan(chunk.frames, 5, 2)
+        by_part = {p.index: dict(zip(p.frames, chunk_render(pattern, p.frames))) for p in parts.chunks}
+        renders[chunk.index] = {}
+        for frame in chunk.frames:
+            blended = sum(by_part[p][frame] / 255.0 * float(w) for p, w in parts.weights(frame))
+            renders[chunk.index][frame] = np.clip(np.rint(blended * 255.0), 0, 255)
+    folder = Path(snapshot.sequences[0].pattern).parent
+    for frame in range(1, 15):
+        expected = sum(renders[c][frame] / 255.0 * float(w) for c, w in outer.weights(frame))
+        assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
+    assert not any(p.is_file() for p in (folder / ".seams").rglob("*"))

@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, List, Optional, Sequence
 
 from nuke_comfyui.core.image_inputs import image_value as image_value_for
-from nuke_comfyui.core.scheduler import batch_plan, results, safe_removal
+from nuke_comfyui.core.scheduler import batch_results, results, safe_removal
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.transfer import InputTransfer
 
@@ -36,7 +36,7 @@ def submit(
     """Stage the job's inputs on `server`, build its prompt and POST it; returns the SubmitResult.
 
     A chunk's frames are all staged, and its batch inputs expanded for what `server` has
-    (`has_class`, the server's node list; batch_plan.py).
+    (`has_class`, the server's node list; batch_plan.py), as parts after out-of-memory attempts.
     """
     image_value: Optional[str] = None
     if job.input_path and plan.batch is None:
@@ -46,7 +46,8 @@ def submit(
         frames = plan.specs[job.index].frames
         batch_values = {node: [transfer.image_value(path, server, client, plan.transfer) for path in paths]
                         for node, paths in plan.batch.paths(frames).items()}
-        plan.batch.expand_inputs(prompt, batch_values, has_class or (lambda _name: True))
+        plan.batch.expand_inputs(prompt, frames, batch_values, has_class or (lambda _name: True),
+                                 job.attempts or ())
     for node_id, path in (plan.image_paths(job) if plan.image_paths is not None else {}).items():
         staged = transfer.image_value(path, server, client, plan.transfer)
         prompt[node_id].setdefault("inputs", {})["image"] = image_value_for(prompt[node_id]["class_type"], staged)
@@ -70,9 +71,10 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
     assert plan.layout is not None, "the scheduler sets the layout when the group is created"
     mode = str(plan.transfer or getattr(server, "transfer", "upload") or "upload")
     if plan.batch is not None:
-        return batch_plan.collect_chunk(plan.batch, plan.layout, variation=job.variation,
-                                        frames=plan.specs[job.index].frames, outputs=entry.outputs,
-                                        client=client, server=server, transfer=mode)
+        return batch_results.collect_chunk(plan.batch, plan.layout, variation=job.variation,
+                                           frames=plan.specs[job.index].frames, outputs=entry.outputs,
+                                           client=client, server=server, transfer=mode,
+                                           attempts=job.attempts or ())
     return results.collect(
         plan.layout,
         variation=job.variation,

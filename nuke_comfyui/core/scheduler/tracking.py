@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from nuke_comfyui.core.errors import NukeComfyError, ServerUnavailable
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
-from nuke_comfyui.core.scheduler.batch_plan import BatchCountError
+from nuke_comfyui.core.scheduler.batch_results import BatchCountError
 from nuke_comfyui.core.scheduler.failures import Action, Verdict, classify_execution_failure, lost_verdict
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
 from nuke_comfyui.core.scheduler.recovery import Recovery
