@@ -73,6 +73,9 @@ class RenderRequest:
     values: Optional[Dict[str, Any]] = None
     frame_values: Optional[Dict[str, Dict[str, Any]]] = None
     images: Optional[Dict[str, str]] = None
+    #: {"<node id>.<input>": text} of the workflow's dynamic-prompt texts (`{a|b}`), set when the
+    #: request is planned: each job's choices follow from its seed (core/ui_convert/dynamic_prompts.py)
+    dynamic_prompts: Optional[Dict[str, str]] = None
 
     def validate(self) -> None:
         """Raise RequestError (or FrameSetError / PatternError) for anything that cannot run as written."""

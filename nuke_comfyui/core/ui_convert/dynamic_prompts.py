@@ -73,6 +73,25 @@ def _choice_block(text: str, index: int) -> Tuple[List[str], int]:
     return choices, index
 
 
+def texts(prompt: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
+    """{"node.input": text} of every marked dynamic-prompt input that holds text."""
+    from nuke_comfyui.core.ui_convert import marks
+
+    return {f"{node_id}.{name}": node["inputs"][name] for node_id, node in prompt.items()
+            for name in marks.get(node, MARK_KEY) or () if isinstance(node.get("inputs", {}).get(name), str)}
+
+
+def for_job(request: Any, frame: Any, seed: int) -> Dict[str, str]:
+    """{"node.input": resolved text} a job of `request` was sent (its frame's text, its seed), for its details."""
+    values = request.values_for(frame) if hasattr(request, "values_for") else {}
+    found: Dict[str, str] = {}
+    for key, text in (getattr(request, "dynamic_prompts", None) or {}).items():
+        current = values.get(key, text)
+        if isinstance(current, str):
+            found[key] = resolve(current, seed, key)
+    return found
+
+
 def resolve_prompt(prompt: Dict[str, Dict[str, Any]], seed: int) -> Dict[str, str]:
     """Resolve, in place, every input a conversion marked as dynamic; returns {"node.input": text} of those
     whose text changed (what the Job Results details show)."""
