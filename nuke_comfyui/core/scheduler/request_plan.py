@@ -37,8 +37,8 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
     """
     from nuke_comfyui.core import preflight, workflow_inputs
     from nuke_comfyui.core import workflow as wf
-    from nuke_comfyui.core.ui_convert import dynamic_prompts, marks
     from nuke_comfyui.core.render_request import RenderRequest, RequestError
+    from nuke_comfyui.core.ui_convert import dynamic_prompts, marks
 
     if isinstance(request, str):  # resume: its finished jobs need no input files any more
         request = RenderRequest.from_json(request)

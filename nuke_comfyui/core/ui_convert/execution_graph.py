@@ -113,7 +113,7 @@ class ExecutionGraph:
                       wanted: Optional[str] = None) -> Resolved:
         """What feeds input slot `index` of `entry`: another node's output, a promoted value, or nothing."""
         seen = set() if seen is None else seen
-        self._visit(seen, f"{entry.graph.id}:{entry.node.id}[I]{index}", entry)
+        self._visit(seen, f"{entry.id}[I]{index}", entry)
         if index >= len(entry.inputs):
             raise WorkflowError(f"{self.where}: {entry.node.describe()} has no input slot {index}, which a "
                                 "bypassed node needs; save the workflow again in ComfyUI")
@@ -143,7 +143,7 @@ class ExecutionGraph:
 
     def resolve_output(self, entry: ExecNode, slot: int, wanted: str, seen: Set[str]) -> Resolved:
         """The real source behind output `slot` of `entry` (through bypasses, subgraphs, virtual nodes)."""
-        self._visit(seen, f"{entry.graph.id}:{entry.node.id}[O]{slot}", entry)
+        self._visit(seen, f"{entry.id}[O]{slot}", entry)
         if entry.node.mode == NEVER:
             return None
         if entry.node.mode == BYPASS:
@@ -197,6 +197,9 @@ class ExecutionGraph:
         return -1
 
     def _visit(self, seen: Set[str], key: str, entry: ExecNode) -> None:
+        """A real loop is refused. Keys are per execution id: the frontend keys them per subgraph
+        definition, so two chained instances of one subgraph with a bypass inside look like a loop
+        to it and it refuses to queue; here they convert."""
         if key in seen:
             raise WorkflowError(f"{self.where}: the links around {entry.node.describe()} form a loop; "
                                 "remove it in ComfyUI")

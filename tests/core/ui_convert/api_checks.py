@@ -78,7 +78,7 @@ def problems(prompt: Dict[str, Dict[str, Any]], info: Dict[str, Any]) -> List[st
             continue
         inputs = node.get("inputs") or {}
         spec = declared(entry, inputs)
-        for name, (kind, options, required) in spec.items():
+        for name, (_kind, _options, required) in spec.items():
             if required and name not in inputs:
                 found.append(f"{node_id}.{name}: required input missing")
         for name, value in inputs.items():

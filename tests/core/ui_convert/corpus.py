@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set, Tuple
 
@@ -21,7 +21,7 @@ TEMPLATES = Path(comfyui_workflow_templates_json.__file__).parent / "templates"
 EDITOR_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode", "GetNode", "SetNode"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def object_info(name: str = "comfyui-0.33.0") -> Dict[str, Any]:
     with gzip.open(DATA / f"{name}.json.gz", "rt", encoding="utf-8") as handle:
         return json.load(handle)
