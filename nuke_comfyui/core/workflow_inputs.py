@@ -173,6 +173,29 @@ def parse_assignments(inputs: Sequence[WorkflowInput], assignments: Sequence[str
     return values
 
 
+def parse_assignments_for(workflow: wf.Workflow, info: Optional[oi.ObjectInfo],
+                          assignments: Sequence[str]) -> Dict[str, Any]:
+    """`parse_assignments` where a dynamic combo set on the same command line brings its own inputs:
+    `--set 5.format=exr --set 5.format.input_color_space=linear` (the second exists only for exr)."""
+    inputs = list_inputs(workflow, info)
+    dynamic = {i.key for i in inputs if i.dynamic}
+    first: List[str] = []
+    for text in assignments:
+        reference = text.partition("=")[0].strip()
+        try:
+            if find_input(inputs, reference).key in dynamic:
+                first.append(text)
+        except InputValueError:
+            continue  # named an input that a dynamic choice brings: parsed in the second pass
+    values = parse_assignments(inputs, first)
+    if values:
+        rebuilt = json.loads(json.dumps(workflow))
+        _apply_dynamic(rebuilt, values)
+        inputs = list_inputs(rebuilt, info)
+    values.update(parse_assignments(inputs, [t for t in assignments if t not in first]))
+    return values
+
+
 def check_keys(workflow: wf.Workflow, keys: Sequence[str], values: Optional[Dict[str, Any]] = None) -> None:
     """Every key names a literal input of the workflow, else InputValueError naming the first stray one.
 

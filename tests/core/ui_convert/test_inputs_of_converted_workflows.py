@@ -107,3 +107,13 @@ def test_the_issue_example_lists_as_the_server_sees_it() -> None:
     assert "model.temperature" not in prompt["5"]["inputs"]
     assert prompt["5"]["inputs"]["model.reasoning_effort"] == "high"
     assert prompt["5"]["inputs"]["model.max_tokens"] == 32768
+
+
+def test_set_may_name_an_input_that_a_dynamic_choice_on_the_same_line_brings() -> None:
+    from nuke_comfyui.core.workflow_inputs import parse_assignments_for
+
+    values = parse_assignments_for(saving_exr(), INFO,
+                                   ["2.format=png", "Save Image (Advanced).format.bit_depth=16-bit"])
+    assert values == {"2.format": "png", "2.format.bit_depth": "16-bit"}
+    with pytest.raises(InputValueError, match=r"'8-bit' is not one of the server's choices \(32-bit float\)"):
+        parse_assignments_for(saving_exr(), INFO, ["2.format.bit_depth=8-bit"])  # exr offers no 8-bit
