@@ -89,7 +89,7 @@ class ExecutionGraph:
         if definition is None or (parent is None and node.mode in (NEVER, BYPASS)):
             return  # the frontend opens a root instance only when it runs; nested ones always
         if len(path) >= MAX_DEPTH or definition.id in self._open_definitions(entry):
-            raise WorkflowError(f"{self.where}: {node.describe()} contains itself (subgraph "
+            raise WorkflowError(f"{self.where}: {self.describe(entry)} contains itself (subgraph "
                                 f"{definition.name or definition.id!r}); remove the loop in ComfyUI")
         title = node.title or definition.name or node.type
         for inner in _ordered(definition):
@@ -105,6 +105,12 @@ class ExecutionGraph:
             parent = parent.parent
         return found
 
+    def describe(self, entry: ExecNode) -> str:
+        """`node 5 (KSampler, 'title')`, or `subgraph instance 12 ('Detailer')` for an instance."""
+        if entry.definition is None:
+            return entry.node.describe()
+        return f"subgraph instance {entry.id} ({(entry.node.title or entry.definition.name or entry.node.type)!r})"
+
     def at(self, path: Tuple[str, ...], node_id: str) -> Optional[ExecNode]:
         return self.nodes.get(":".join((*path, node_id)))
 
@@ -115,26 +121,26 @@ class ExecutionGraph:
         seen = set() if seen is None else seen
         self._visit(seen, f"{entry.id}[I]{index}", entry)
         if index >= len(entry.inputs):
-            raise WorkflowError(f"{self.where}: {entry.node.describe()} has no input slot {index}, which a "
+            raise WorkflowError(f"{self.where}: {self.describe(entry)} has no input slot {index}, which a "
                                 "bypassed node needs; save the workflow again in ComfyUI")
         slot = entry.inputs[index]
         if slot.link is None:
             return None
         link = entry.graph.links.get(slot.link)
         if link is None:
-            raise WorkflowError(f"{self.where}: input {slot.name!r} of {entry.node.describe()} uses link "
+            raise WorkflowError(f"{self.where}: input {slot.name!r} of {self.describe(entry)} uses link "
                                 f"{slot.link}, which the file does not have; reconnect it in ComfyUI and save again")
         if entry.parent is not None and link.origin == INPUT_NODE_ID:
             return self._from_instance(entry.parent, link.origin_slot, seen)
         origin = self.at(entry.path, link.origin)
         if origin is None:
-            raise WorkflowError(f"{self.where}: input {slot.name!r} of {entry.node.describe()} links to node "
+            raise WorkflowError(f"{self.where}: input {slot.name!r} of {self.describe(entry)} links to node "
                                 f"{link.origin}, which the file does not have; reconnect it in ComfyUI")
         return self.resolve_output(origin, link.origin_slot, wanted or slot.type, seen)
 
     def _from_instance(self, instance: ExecNode, index: int, seen: Set[str]) -> Resolved:
         if index >= len(instance.inputs):
-            raise WorkflowError(f"{self.where}: {instance.node.describe()} has no input {index} that its "
+            raise WorkflowError(f"{self.where}: {self.describe(instance)} has no input {index} that its "
                                 "subgraph uses; save the workflow again in ComfyUI")
         if instance.inputs[index].link is None:
             has_value, value = self.promoted(instance, index)
@@ -163,7 +169,7 @@ class ExecutionGraph:
         definition = entry.definition
         assert definition is not None
         if slot >= len(definition.outputs):
-            raise WorkflowError(f"{self.where}: a link uses output {slot} of {entry.node.describe()}, which its "
+            raise WorkflowError(f"{self.where}: a link uses output {slot} of {self.describe(entry)}, which its "
                                 "subgraph does not have; reconnect it in ComfyUI")
         link = next((definition.links[i] for i in definition.outputs[slot].link_ids if i in definition.links), None)
         if link is None:
@@ -171,7 +177,7 @@ class ExecutionGraph:
         inner = self.at((*entry.path, entry.node.id), link.origin)
         if inner is None:
             raise WorkflowError(f"{self.where}: output {definition.outputs[slot].name!r} of "
-                                f"{entry.node.describe()} comes straight from a subgraph input or a missing "
+                                f"{self.describe(entry)} comes straight from a subgraph input or a missing "
                                 "node, which ComfyUI's frontend cannot queue either; connect it inside the subgraph")
         return self.resolve_output(inner, link.origin_slot, wanted, seen)
 
@@ -182,7 +188,7 @@ class ExecutionGraph:
             return slot if len(inputs) > slot else 0
         outputs = output_types(self, entry)
         if slot >= len(outputs):
-            raise WorkflowError(f"{self.where}: a link uses output {slot} of bypassed {entry.node.describe()}, "
+            raise WorkflowError(f"{self.where}: a link uses output {slot} of bypassed {self.describe(entry)}, "
                                 "which it does not have; reconnect it in ComfyUI")
         out_type = outputs[slot]
         if slot < len(inputs) and valid_connection(inputs[slot].type, out_type) \
@@ -201,7 +207,7 @@ class ExecutionGraph:
         definition, so two chained instances of one subgraph with a bypass inside look like a loop
         to it and it refuses to queue; here they convert."""
         if key in seen:
-            raise WorkflowError(f"{self.where}: the links around {entry.node.describe()} form a loop; "
+            raise WorkflowError(f"{self.where}: the links around {self.describe(entry)} form a loop; "
                                 "remove it in ComfyUI")
         seen.add(key)
 

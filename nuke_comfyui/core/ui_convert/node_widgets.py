@@ -101,7 +101,7 @@ class Widgets:
         missing = [key for key in named if key not in ours]
         if missing:
             raise WorkflowError(
-                f"{self.graph.where}: subgraph {instance.node.describe()} was saved with a value for input(s) "
+                f"{self.graph.where}: {self.graph.describe(instance)} was saved with a value for input(s) "
                 f"{', '.join(missing)}, which on this server's nodes inside it are no widget (another version of a "
                 "node inside); update ComfyUI on the servers, or open and save the workflow with the servers' version")
 

@@ -103,7 +103,8 @@ def _literal_problem(spec: server_schema.ServerInput, kind: str, value: Any) -> 
         "STRING": isinstance(value, str),
     }.get(kind, True)
     if not ok:
-        return f"holds {_short(value)}, not a {kind.lower()} value as the server declares; {_RESAVE}"
+        article = "an" if kind == "INT" else "a"
+        return f"holds {_short(value)}, not {article} {kind.lower()} value as the server declares; {_RESAVE}"
     if kind in ("INT", "FLOAT"):
         low, high = spec.options.get("min"), spec.options.get("max")
         if _number(low) and value < low:
@@ -119,7 +120,8 @@ def _link_problem(value: List[Any], prompt: Prompt, info: oi.ObjectInfo) -> str:
         return f"links to node {value[0]}, which is not in the prompt"
     outputs = oi.output_types(info, source["class_type"])
     if outputs and not 0 <= int(value[1]) < len(outputs):
-        return f"links to output {value[1]} of node {value[0]} ({source['class_type']}), which has {len(outputs)}"
+        return (f"links to output {value[1]} of node {value[0]} ({source['class_type']}), which has {len(outputs)} "
+                f"on this server; {_RESAVE}")
     return ""
 
 

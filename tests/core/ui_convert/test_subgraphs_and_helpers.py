@@ -106,7 +106,7 @@ def test_a_subgraph_that_contains_itself_is_refused_by_name() -> None:
     looping = subgraph(BLUR, "Soften", [ui_node(1, BLUR, [], outputs=[("IMAGE", "IMAGE")])], [], [],
                        [("IMAGE", "IMAGE", [])])
     data = workflow([ui_node(10, BLUR, [], outputs=[("IMAGE", "IMAGE")])], [], [looping])
-    with pytest.raises(WorkflowError, match=r"node 1 .*contains itself.*'Soften'.*remove the loop"):
+    with pytest.raises(WorkflowError, match=r"subgraph instance 10:1 \('Soften'\) contains itself.*remove the loop"):
         convert(data)
 
 

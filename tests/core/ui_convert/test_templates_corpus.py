@@ -53,7 +53,7 @@ def run_corpus(info: Dict[str, object]) -> Tuple[Counter, Counter, List[str]]:
         except WorkflowError as exc:
             counts["refused"] += 1
             refusals[reason(str(exc))] += 1
-            if not re.search(r"node [\w:-]+ \(", str(exc)) and "has no node to run" not in str(exc):
+            if not re.search(r"(node|subgraph instance) [\w:-]+ \(", str(exc)) and "has no node to run" not in str(exc):
                 failures.append(f"{name}: refused without naming a node: {exc}")
             continue
         counts["converted"] += 1
