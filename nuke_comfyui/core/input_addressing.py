@@ -17,12 +17,27 @@ whose left side is a node of the workflow.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple, TypeVar
 
 from nuke_comfyui.core.errors import WorkflowError
 
-if TYPE_CHECKING:
-    from nuke_comfyui.core.workflow_inputs import WorkflowInput
+
+class NamedInput(Protocol):
+    """What naming needs of an input (workflow_inputs.WorkflowInput has it)."""
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def class_type(self) -> str: ...
+    @property
+    def path(self) -> Tuple[str, ...]: ...
+
+
+Item = TypeVar("Item", bound=NamedInput)
 
 PATH_SEPARATORS = re.compile(r"\s*(?:>|\u203a)\s*")
 
@@ -40,7 +55,7 @@ def split_key(workflow: Dict[str, Any], key: str) -> Tuple[str, str]:
     return node_id, name
 
 
-def _node_names(item: WorkflowInput) -> List[str]:
+def _node_names(item: NamedInput) -> List[str]:
     """Every way NODE may name the item's node, lower-cased: id, title, class, title path."""
     names = [item.title.lower(), item.class_type.lower()]
     if item.path:
@@ -52,7 +67,7 @@ def _normalise(reference: str) -> str:
     return PATH_SEPARATORS.sub(" > ", reference.strip()).lower()
 
 
-def find_input(inputs: Sequence[WorkflowInput], reference: str) -> WorkflowInput:
+def find_input(inputs: Sequence[Item], reference: str) -> Item:
     """The input named `NODE.INPUT` (see the module docstring for what NODE may be)."""
     splits = [(reference[:i], reference[i + 1:]) for i, c in enumerate(reference) if c == "."]
     if not splits or not all(splits[0]):
@@ -75,7 +90,7 @@ def find_input(inputs: Sequence[WorkflowInput], reference: str) -> WorkflowInput
     return _not_found(inputs, splits)
 
 
-def _not_found(inputs: Sequence[WorkflowInput], splits: List[Tuple[str, str]]) -> WorkflowInput:
+def _not_found(inputs: Sequence[NamedInput], splits: List[Tuple[str, str]]) -> Any:
     for node_ref, name in splits:
         wanted = _normalise(node_ref)
         known = sorted({i.name for i in inputs if i.node == node_ref or wanted in _node_names(i)})
@@ -84,7 +99,7 @@ def _not_found(inputs: Sequence[WorkflowInput], splits: List[Tuple[str, str]]) -
     raise InputValueError(f"no node {splits[0][0]!r} in the workflow; `nuke-comfyui inputs WORKFLOW` lists them")
 
 
-def readable(item: WorkflowInput, separator: str = " \u203a ") -> str:
+def readable(item: NamedInput, separator: str = " \u203a ") -> str:
     """`Subgraph > Node title > input` (U+203A by default): how the Workflow tab and `inputs` label an input."""
     return separator.join([*item.path, item.title, item.name])
 

@@ -16,11 +16,11 @@ A link or node the file refers to but does not have, or a loop, is refused by na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Set, Tuple, Union
 
 from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.ui_convert import helper_nodes
+from nuke_comfyui.core.ui_convert.exec_nodes import ExecNode, LinkTo, Literal
 from nuke_comfyui.core.ui_convert.ui_graph import (
     BYPASS,
     INPUT_NODE_ID,
@@ -31,36 +31,9 @@ from nuke_comfyui.core.ui_convert.ui_graph import (
     Workflow,
 )
 
+__all__ = ["ExecNode", "ExecutionGraph", "LinkTo", "Literal", "Resolved", "instance_inputs", "valid_connection"]
+
 MAX_DEPTH = 32  # subgraphs nested deeper than this are a loop in all but name
-
-
-@dataclass
-class ExecNode:
-    """One node at one place in the flattened graph."""
-
-    id: str  # execution id: the instance path and the node id joined by ":"
-    node: UiNode
-    graph: Graph  # the graph (root or definition) that holds the node
-    path: Tuple[str, ...]  # ids of the enclosing instances, outermost first
-    titles: Tuple[str, ...]  # their titles, for readable labels
-    parent: Optional[ExecNode]  # the enclosing instance
-    inputs: List[InputSlot]  # the live input slots (an instance's come from its definition)
-    definition: Optional[Graph] = None  # set for a subgraph instance
-
-
-@dataclass(frozen=True)
-class LinkTo:
-    """An input fed by another node's output."""
-
-    node: str
-    slot: int
-
-
-@dataclass(frozen=True)
-class Literal:
-    """An input given a value by the subgraph instance it lies in (a promoted widget)."""
-
-    value: object
 
 
 Resolved = Union[None, LinkTo, Literal]

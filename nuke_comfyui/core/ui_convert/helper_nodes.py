@@ -14,12 +14,19 @@ queues:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from nuke_comfyui.core.errors import WorkflowError
+from nuke_comfyui.core.ui_convert.exec_nodes import ExecNode
 
-if TYPE_CHECKING:  # only for annotations: execution_graph imports this module
-    from nuke_comfyui.core.ui_convert.execution_graph import ExecNode, ExecutionGraph
+
+class ExecutionGraph(Protocol):
+    """What the helpers need of the flattened graph (execution_graph.ExecutionGraph has it)."""
+
+    where: str
+    nodes: Dict[str, ExecNode]
+
+    def at(self, path: Tuple[str, ...], node_id: str) -> Optional[ExecNode]: ...
 
 NOTES = frozenset({"Note", "MarkdownNote"})
 PRIMITIVE = "PrimitiveNode"
