@@ -29,8 +29,20 @@ BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                  "0": False, "false": False, "no": False, "off": False}
 
 
-__all__ = ["InputValueError", "InputsView", "WorkflowInput", "apply_values", "check_keys", "coerce", "find_input",
-           "list_inputs", "missing_combo_values", "parse_assignments", "readable"]
+__all__ = [
+    "InputValueError",
+    "InputsView",
+    "WorkflowInput",
+    "apply_dynamic_choices",
+    "apply_values",
+    "check_keys",
+    "coerce",
+    "find_input",
+    "list_inputs",
+    "missing_combo_values",
+    "parse_assignments",
+    "readable",
+]
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,13 @@ def _is_dynamic(workflow: wf.Workflow, key: str) -> bool:
     node_id, name = split_key(workflow, key)
     node = workflow.get(node_id)
     return node is not None and dynamic_combos.options_of(node, name) is not None
+
+
+def apply_dynamic_choices(workflow: wf.Workflow, values: Dict[str, Any]) -> None:
+    """Apply, in place, only the dynamic-combo keys among `values` (unknown or other keys are skipped)."""
+    known = {key: value for key, value in values.items() if _is_dynamic(workflow, key)
+             and value in dynamic_combos.keys_of(workflow[split_key(workflow, key)[0]], split_key(workflow, key)[1])}
+    _apply_dynamic(workflow, known)
 
 
 def _apply_dynamic(workflow: wf.Workflow, values: Dict[str, Any]) -> None:
