@@ -95,3 +95,14 @@ def test_every_named_record_in_the_templates_agrees_on_the_inputs() -> None:
 def _all_nodes(data: Dict[str, Any]) -> List[Dict[str, Any]]:
     subgraphs = (data.get("definitions") or {}).get("subgraphs") or []
     return list(data["nodes"]) + [n for s in subgraphs for n in s.get("nodes") or []]
+
+
+def test_a_multiselect_combo_holds_a_list_and_its_control_has_no_filter_field() -> None:
+    """V3 `MultiCombo` (declared `multiselect: true` with a `multi_select` object; no 0.33 class uses one
+    yet): one widget whose value is a list; with `control_after_generate` only a control follows it."""
+    info = {"Tags": {"input": {"required": {
+        "tags": ["COMBO", {"options": ["a", "b", "c"], "multiselect": True, "multi_select": {},
+                           "control_after_generate": True}],
+        "strength": ["FLOAT", {"default": 1.0}]}}}}
+    assert walk("Tags", [["a", "c"], "fixed", 0.5], info) == {"tags": ["a", "c"], "strength": 0.5}
+    assert walk("Tags", [], info)["tags"] == []  # its default is an empty selection
