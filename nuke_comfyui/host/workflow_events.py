@@ -55,7 +55,8 @@ def knob_changed() -> None:
     if knob.name() == PANEL_OPENED:
         fit_arrows(nuke.thisNode())
         return
-    if knob.name() not in WATCHED and not dynamic_knobs.is_dynamic_knob(nuke.thisNode(), knob.name()):
+    if knob.name() not in WATCHED and not (knob.name().startswith(workflow_tab.PREFIX)
+                                           and dynamic_knobs.is_dynamic_knob(nuke.thisNode(), knob.name())):
         return  # (a dynamic combo's new key rebuilds the knobs under it: host/dynamic_knobs)
     choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
 
