@@ -179,9 +179,13 @@ class ProgressPrinter:
 
 
 def describe_job(job: Any) -> str:
-    """`frame 1001 var01` for a frame, `var03 seed 1234` for a seed variation without frames."""
+    """`frame 1001 var01` for a frame, `frames 1001-1008 var01` for a chunk, `var03 seed 1234` for a
+    seed variation without frames."""
     if job.frame is None:
         return f"{variation_name(job.variation)} seed {job.seed}"
+    frames = tuple(getattr(job, "frames", ()) or ())
+    if len(frames) > 1:
+        return f"frames {frames[0]}-{frames[-1]} {variation_name(job.variation)}"
     return f"frame {job.frame} {variation_name(job.variation)}"
 
 

@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-seed", type=_base_seed, default=None,
                         help="base seed (default, or -1: one variation keeps the workflow's seed, several start at 0)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NODE.INPUT=VALUE",
-                        help="set a workflow input (node id or title; repeatable), e.g. --set KSampler.denoise=0.4")
+                        help="set a workflow input (node id, title, or 'Subgraph > Node' titles; repeatable), "
+                             "e.g. --set KSampler.denoise=0.4 or --set 12:5.steps=30")
     parser.add_argument("--image", dest="images", action="append", default=[], metavar="NODE=FILE",
                         help="feed another image-loading node (id or title) a file or sequence pattern")
     parser.add_argument("--values", dest="values_file", default=None, metavar="FILE",
@@ -54,7 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="server choice (default: the configured one, normally fastest)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
     parser.add_argument("--label", default="", help="name of the result folder and files")
-    parser.add_argument("--chunk-size", type=int, default=1, help="frames per job (default 1)")
+    parser.add_argument("--chunk-size", type=int, default=1,
+                        help="frames per job, sent as one batch to the workflow's input (default 1; docs/TEMPORAL.md)")
+    parser.add_argument("--overlap", type=int, default=0,
+                        help="frames neighbouring chunks share, blended at the seam (default 0)")
+    parser.add_argument("--seam", choices=("crossfade", "cut"), default="crossfade",
+                        help="shared frames: a linear crossfade of both chunks (default), or the later chunk's")
+    parser.add_argument("--chunk-seeds", choices=("same", "per-chunk"), default="same",
+                        help="every chunk of a variation gets its seed (default), or one seed per chunk")
+    parser.add_argument("--split-on-oom", action="store_true",
+                        help="a chunk out of GPU memory on the biggest server is retried as smaller batches")
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 

@@ -72,8 +72,8 @@ def which_jobs(jobs: Sequence[Any]) -> str:
     for job in jobs:
         if job.frame is None:
             stills.append(job.variation)
-        else:
-            frames.setdefault(job.variation, []).append(job.frame)
+        else:  # a chunk of a frame batch names all its frames
+            frames.setdefault(job.variation, []).extend(tuple(getattr(job, "frames", ()) or ()) or (job.frame,))
     parts = [f"{variation_name(v)} frame{'s' if len(f) > 1 else ''} {frame_ranges(f)}" for v, f in frames.items()]
     named = [variation_name(v) for v in sorted(set(stills))]
     if len(named) > NAMED_JOBS:
@@ -97,6 +97,15 @@ def failure_reasons(jobs: Sequence[Any]) -> OrderedDict[str, List[Any]]:
         if job.state in FAILED_STATES:
             reasons.setdefault(reason_of(job), []).append(job)
     return reasons
+
+
+def counted(snapshot: Any) -> str:
+    """`3/3 completed`, or for frame batches `3/3 chunks completed (20 frames)`."""
+    chunks = any(len(getattr(job, "frames", ()) or ()) > 1 for job in snapshot.jobs)
+    if not chunks:
+        return f"{snapshot.done}/{snapshot.total} completed"
+    frames = len({f for job in snapshot.jobs for f in job.frames})
+    return f"{snapshot.done}/{snapshot.total} chunks completed ({frames} frames)"
 
 
 def one_line(text: str) -> str:
@@ -126,7 +135,7 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
     cancelled = sum(1 for job in snapshot.jobs if job.state is JobState.CANCELLED)
     extra = f", {cancelled} cancelled" if cancelled else ""
     lines = [f"group {snapshot.group_id} ({snapshot.label}): {snapshot.state.value}, "
-             f"{snapshot.done}/{snapshot.total} completed, {snapshot.failed} failed{extra}"]
+             f"{counted(snapshot)}, {snapshot.failed} failed{extra}"]
     for seq in snapshot.sequences:
         done = seq.frames_done
         wanted = seq.last - seq.first + 1

@@ -2,7 +2,7 @@
 
 `ResultsModel` holds the latest `JobSnapshot` of each child (ordered by variation, then frame)
 and the thumbnails loaded so far; `JobTileDelegate` paints a tile: picture or state swatch,
-"v02 · f1001", seed, server, and the state line (running 45 %, failed: reason, ...).
+"var02 · f1001", seed, server, and the state line (running 45 %, failed: reason, ...).
 """
 
 from __future__ import annotations
