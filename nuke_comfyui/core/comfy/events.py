@@ -28,90 +28,29 @@ import socket
 import ssl
 import threading
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Dict, List, Optional, Union
+from typing import Any, Callable, Collection, Dict, Optional, Union
 
 import websocket
 
 from nuke_comfyui.core.comfy import connection
+from nuke_comfyui.core.comfy.event_types import (
+    ComfyEvent,
+    Connected,
+    Disconnected,
+    Executed,
+    Executing,
+    ExecutionCached,
+    ExecutionFailed,
+    ExecutionStart,
+    ExecutionSuccess,
+    Progress,
+    PromptDone,
+    QueueStatus,
+)
 from nuke_comfyui.core.comfy.outputs import failure_from_error, failure_from_interrupt
-from nuke_comfyui.core.comfy.types import ExecutionFailure
 from nuke_comfyui.core.comfy.ws_frames import GulpingWebSocket
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Connected:
-    client_id: str
-    reconnect: bool
-
-
-@dataclass(frozen=True)
-class Disconnected:
-    reason: str
-
-
-@dataclass(frozen=True)
-class QueueStatus:
-    queue_remaining: int
-
-
-@dataclass(frozen=True)
-class ExecutionStart:
-    prompt_id: Optional[str]
-    timestamp_ms: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class ExecutionCached:
-    prompt_id: Optional[str]
-    nodes: List[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Executing:
-    prompt_id: Optional[str]
-    node: Optional[str]
-
-
-@dataclass(frozen=True)
-class Progress:
-    prompt_id: Optional[str]
-    node: Optional[str]
-    value: float
-    max: float
-
-
-@dataclass(frozen=True)
-class Executed:
-    prompt_id: Optional[str]
-    node: Optional[str]
-    output: Dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ExecutionSuccess:
-    prompt_id: Optional[str]
-    timestamp_ms: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class ExecutionFailed:
-    prompt_id: Optional[str]
-    failure: ExecutionFailure
-    timestamp_ms: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class PromptDone:
-    """`executing` with node null: the history entry is written, results can be read."""
-
-    prompt_id: str
-
-
-ComfyEvent = Union[Connected, Disconnected, QueueStatus, ExecutionStart, ExecutionCached, Executing,
-                   Progress, Executed, ExecutionSuccess, ExecutionFailed, PromptDone]
 
 
 class _Garbage(ValueError):
