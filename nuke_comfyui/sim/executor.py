@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
-from nuke_comfyui.sim import nodes
+from nuke_comfyui.sim import nodes, previews
 from nuke_comfyui.sim.state import QueueItem
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class PromptRun:
             await self.server.send(event, data, self.sid)
 
     async def _progress_state(self, node_id: str, value: float, maximum: float, state: str) -> None:
-        if self.server.options.workload.lean:
+        if self.server.options.workload.lean or not self.server.options.profile.progress_state:
             return
         self.states[node_id] = {
             "value": value,
@@ -304,6 +304,7 @@ class PromptRun:
                 "progress", {"value": step, "max": steps, "prompt_id": self.pid, "node": node_id}, self.sid
             )
             await self._progress_state(node_id, float(step), float(steps), "running")
+            await previews.send_step_preview(self, node_id, step, steps, kwargs)
 
     def _check_interrupt(self) -> None:
         if self.server.interrupt_event.is_set():

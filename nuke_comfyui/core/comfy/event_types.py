@@ -2,7 +2,8 @@
 
 Kept apart from events.py (which imports websocket-client) so that consumers such as the
 scheduler's tracking and live-progress parts can name the events without loading the WebSocket
-library with the core.
+library with the core. The live-view events (`NodeProgress`, `Preview`, `ServerFeatures`) live
+beside their parsers and are named in the `ComfyEvent` union here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
+from nuke_comfyui.core.comfy.feature_flags import ServerFeatures
+from nuke_comfyui.core.comfy.node_progress import NodeProgress
+from nuke_comfyui.core.comfy.previews import Preview
 from nuke_comfyui.core.comfy.types import ExecutionFailure
 
 
@@ -83,4 +87,5 @@ class PromptDone:
 
 
 ComfyEvent = Union[Connected, Disconnected, QueueStatus, ExecutionStart, ExecutionCached, Executing,
-                   Progress, Executed, ExecutionSuccess, ExecutionFailed, PromptDone]
+                   Progress, Executed, ExecutionSuccess, ExecutionFailed, PromptDone, NodeProgress, ServerFeatures,
+                   Preview]
