@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -43,6 +44,7 @@ class LiveStatus:
     value: float
     max: float
     version: int
+    since: float = 0.0  # time.monotonic() when this prompt was first heard of
 
     @property
     def text(self) -> str:
@@ -104,14 +106,16 @@ class LiveBoard:
         titles = self._titles_of(job.group)
         with self._lock:
             old = self._statuses.get(job.id)
+            since = time.monotonic()
             if old is not None and old.prompt_id == prompt_id:
                 node = node if node is not None else old.node
                 if node == old.node and value == old.value and maximum == old.max:
                     return
+                since = old.since
             title = _title(titles, node)
             version = self._bump()
             self._statuses[job.id] = LiveStatus(job.id, job.group.id, job.frame, job.variation, server, prompt_id,
-                                                node, title, float(value), float(maximum), version)
+                                                node, title, float(value), float(maximum), version, since)
             self._prompts[prompt_id] = job.id
 
     def preview(self, job: Any, prompt_id: str, mime: str, data: bytes) -> None:
