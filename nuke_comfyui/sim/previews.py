@@ -20,6 +20,7 @@ thread, never on its event loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import logging
@@ -61,9 +62,14 @@ def preview_size(method: str, latent_size: Tuple[int, int]) -> Tuple[int, int]:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
+@functools.lru_cache(maxsize=16)
+def _final_picture(seed: int, size: Tuple[int, int]) -> Image.Image:
+    return nodes.seed_picture(seed, size)  # the same for every step of a prompt: made once
+
+
 def preview_jpeg(seed: int, size: Tuple[int, int], step: int, steps: int) -> bytes:
     """The step's picture: the seed's final image faded in from grey, as JPEG quality 95."""
-    final = nodes.seed_picture(seed, size)
+    final = _final_picture(seed, size)
     grey = Image.new("RGB", size, (128, 128, 128))
     picture = Image.blend(grey, final, max(0.0, min(1.0, step / max(1, steps))))
     out = io.BytesIO()
