@@ -300,11 +300,14 @@ class PromptRun:
             self._check_interrupt()
             if workload.lean:
                 continue
+            # a real server's order per step (captured on 0.33): progress_state, a type 4 preview,
+            # progress, a type 1 preview (main.py's progress hook; type 4 from the progress registry)
+            await self._progress_state(node_id, float(step), float(steps), "running")
+            await previews.send_step_preview(self, node_id, step, steps, kwargs, with_metadata=True)
             await server.send(
                 "progress", {"value": step, "max": steps, "prompt_id": self.pid, "node": node_id}, self.sid
             )
-            await self._progress_state(node_id, float(step), float(steps), "running")
-            await previews.send_step_preview(self, node_id, step, steps, kwargs)
+            await previews.send_step_preview(self, node_id, step, steps, kwargs, with_metadata=False)
 
     def _check_interrupt(self) -> None:
         if self.server.interrupt_event.is_set():

@@ -2,9 +2,10 @@
 
 A real server started with `--preview-method latent2rgb|taesd` sends one JPEG per sampler step
 (`latent_preview.py`): latent2rgb at the latent's resolution (an eighth of the image's), TAESD at
-the image's, both shrunk to fit 512 px. The sampler's progress hook sends it after the step's
-`progress` message, to the socket of the prompt's client id, or to every socket when the prompt
-has none (`main.py` hook, `server.py` `send_image` / `send_image_with_metadata`):
+the image's, both shrunk to fit 512 px, to the socket of the prompt's client id, or to every
+socket when the prompt has none (`main.py` hook, `server.py` `send_image` /
+`send_image_with_metadata`). Per step a real 0.33 sends (captured): `progress_state`, the type 4
+preview, `progress`, the type 1 preview; only one of the two previews, by the socket's flags:
 
 - a client that negotiated `supports_preview_metadata` on a 0.3.45+ server gets type 4: uint32
   type, uint32 JSON length, JSON metadata (node_id, prompt_id, display_node_id, parent_node_id,
@@ -92,11 +93,12 @@ def wants_metadata(server: SimServer, sid: Optional[str]) -> bool:
 
 
 async def send_step_preview(run: PromptRun, node_id: str, step: int, steps: int,
-                            sampler_inputs: Dict[str, Any]) -> None:
-    """The preview of one sampler step, if the server makes previews and this step is one of them."""
+                            sampler_inputs: Dict[str, Any], *, with_metadata: bool) -> None:
+    """The preview of one sampler step, if the server makes previews, this step is one of them and
+    the prompt's client gets this kind (`with_metadata`: type 4, else type 1)."""
     server, prompt_id, sid = run.server, run.pid, run.sid
     method, every = server.options.previews, server.options.preview_every
-    if method is None or every < 1 or (step % every and step != steps):
+    if method is None or every < 1 or (step % every and step != steps) or wants_metadata(server, sid) != with_metadata:
         return
     latent = sampler_inputs.get("latent_image") or []
     if not latent:
@@ -106,7 +108,7 @@ async def send_step_preview(run: PromptRun, node_id: str, step: int, steps: int,
     loop = asyncio.get_running_loop()
     jpeg = await loop.run_in_executor(server.pool, lambda: preview_jpeg(seed, size, step, steps))
     metadata = None
-    if wants_metadata(server, sid):
+    if with_metadata:
         metadata = {"node_id": node_id, "prompt_id": prompt_id, "display_node_id": node_id,
                     "parent_node_id": None, "real_node_id": node_id}
     await send_binary(server, frame(jpeg, metadata), sid)
