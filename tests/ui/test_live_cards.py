@@ -198,3 +198,25 @@ def test_oversized_or_broken_previews_are_dropped_with_one_log_line(
     assert len([m for m in messages if "j0-0" in m and "cap" in m]) == 1
     assert len([m for m in messages if "j0-1" in m and "decode" in m]) == 1
     assert not panel.model.has_preview("j0-0") and not panel.model.has_preview("j0-1")
+
+
+def test_a_panel_in_a_background_tab_lets_go_like_a_hidden_one(qtbot: Any) -> None:
+    """Nuke docks panes as tabs: the panel inside a tab that is not current receives a hide event."""
+    from nuke_comfyui.ui.qt import QtWidgets
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    scheduler = LiveScheduler()
+    tabs = QtWidgets.QTabWidget()
+    qtbot.addWidget(tabs)
+    holder = QtWidgets.QWidget()  # host/panes.py wraps the panel in a pane widget, as here
+    panel = JobResultsPanel(scheduler, parent=holder)
+    QtWidgets.QVBoxLayout(holder).addWidget(panel)
+    tabs.addTab(holder, "ComfyUI Results")
+    tabs.addTab(QtWidgets.QLabel("Properties"), "Properties")
+    tabs.show()
+    wait_until(lambda: scheduler.live.interest.previews)
+    tabs.setCurrentIndex(1)
+    wait_until(lambda: not scheduler.live.interest.previews)
+    tabs.setCurrentIndex(0)
+    wait_until(lambda: scheduler.live.interest.previews)
+    panel.shutdown()
