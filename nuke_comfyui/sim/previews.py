@@ -15,7 +15,8 @@ preview, `progress`, the type 1 preview; only one of the two previews, by the so
 
 Here the picture is the job's final image (`nodes.seed_picture`) faded in from grey step by step,
 so a screenshot of a running card shows an image forming. Encoding runs on the server's worker
-thread, never on its event loop.
+thread, never on its event loop. `run` is the executor's PromptRun and `server` its SimServer,
+named by duck type only, so this module imports neither (the executor imports this one).
 """
 
 from __future__ import annotations
@@ -26,15 +27,11 @@ import io
 import json
 import logging
 import struct
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from PIL import Image
 
 from nuke_comfyui.sim import nodes
-
-if TYPE_CHECKING:
-    from nuke_comfyui.sim.executor import PromptRun
-    from nuke_comfyui.sim.server import SimServer
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +83,13 @@ def frame(jpeg: bytes, metadata: Optional[Dict[str, Any]]) -> bytes:
     return struct.pack(">II", PREVIEW_IMAGE_WITH_METADATA, len(text)) + text + jpeg
 
 
-def wants_metadata(server: SimServer, sid: Optional[str]) -> bool:
+def wants_metadata(server: Any, sid: Optional[str]) -> bool:
     """Did this client negotiate previews with metadata, on a server that has them?"""
     flags = server.socket_flags.get(sid, {}) if sid is not None else {}
     return server.options.profile.feature_flags and flags.get("supports_preview_metadata") is True
 
 
-async def send_step_preview(run: PromptRun, node_id: str, step: int, steps: int,
+async def send_step_preview(run: Any, node_id: str, step: int, steps: int,
                             sampler_inputs: Dict[str, Any], *, with_metadata: bool) -> None:
     """The preview of one sampler step, if the server makes previews, this step is one of them and
     the prompt's client gets this kind (`with_metadata`: type 4, else type 1)."""
@@ -114,7 +111,7 @@ async def send_step_preview(run: PromptRun, node_id: str, step: int, steps: int,
     await send_binary(server, frame(jpeg, metadata), sid)
 
 
-async def send_binary(server: SimServer, payload: bytes, sid: Optional[str]) -> None:
+async def send_binary(server: Any, payload: bytes, sid: Optional[str]) -> None:
     """To one client id (if connected) or, with sid None, to every socket (ComfyUI's send_bytes)."""
     targets = list(server.sockets.values()) if sid is None else \
         [server.sockets[sid]] if sid in server.sockets else []
