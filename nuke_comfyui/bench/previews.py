@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from nuke_comfyui.bench.farm import FarmShape, SimFarmProcess
+from nuke_comfyui.bench.frame_cost import dropped_preview_cost_us
 from nuke_comfyui.bench.pull import run_pull
 
 STEPS = 20
@@ -137,8 +138,11 @@ def run_previews(work: Path, example: Path, *, jobs: int = 100, servers: int = 4
         case["streams_delta_ms"] = None if base_streams is None or case["streams_ms_per_job"] is None else \
             round(case["streams_ms_per_job"] - base_streams, 3)
     hidden = [c["delta_ms"] for c in cases if c["previews"] and c["watch"] is None]
-    return {"jobs": jobs, "servers": servers, "steps": STEPS, "previews_sent_per_job": STEPS, "repeats": repeats,
-            "goal_hidden_delta_ms": GOAL_HIDDEN_MS, "worst_hidden_delta_ms": max(hidden), "cases": cases}
+    log("[previews] one dropped preview frame alone (bench/frame_cost.py) ...")
+    frame = dropped_preview_cost_us()
+    return {"dropped_frame": frame, "jobs": jobs, "servers": servers, "steps": STEPS,
+            "previews_sent_per_job": STEPS, "repeats": repeats, "goal_hidden_delta_ms": GOAL_HIDDEN_MS,
+            "worst_hidden_delta_ms": max(hidden), "cases": cases}
 
 
 def format_previews(result: Dict[str, Any]) -> str:
@@ -160,4 +164,10 @@ def format_previews(result: Dict[str, Any]) -> str:
     verdict = "met" if worst <= goal else "NOT met"
     lines.append(f"  goal: previews flowing with nobody watching add at most {goal:.1f} ms per job: "
                  f"{worst:+.2f} ms, {verdict}")
+    frame = result.get("dropped_frame")
+    if frame:
+        sizes = ", ".join(f"{k[:-len('_bytes_us')]} B: {v:.1f} us" for k, v in frame.items() if k.endswith("_bytes_us"))
+        per_job = max(v for k, v in frame.items() if k.endswith("_bytes_us")) * result["steps"] / 1000
+        lines.append(f"  one dropped preview frame alone, reader thread CPU ({sizes}; a progress frame: "
+                     f"{frame['text_only_us']:.1f} us): {per_job:.2f} ms per job of {result['steps']} previews")
     return "\n".join(lines)

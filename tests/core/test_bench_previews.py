@@ -36,3 +36,12 @@ def test_the_verdict_reads_the_worst_hidden_case() -> None:
     assert "taesd, nobody" in text and "   +0.30" in text
     result["worst_hidden_delta_ms"] = 0.7
     assert "+0.70 ms, NOT met" in format_previews(result)
+    result["dropped_frame"] = {"text_only_us": 30.0, "2000_bytes_us": 12.0, "55000_bytes_us": 15.0}
+    assert "(2000 B: 12.0 us, 55000 B: 15.0 us; a progress frame: 30.0 us): 0.30 ms per job of 20 previews" \
+        in format_previews(result)
+
+
+def test_a_dropped_frame_is_measured_on_the_streams_own_reader() -> None:
+    from nuke_comfyui.bench.frame_cost import reader_cpu_us_per_step
+
+    assert reader_cpu_us_per_step(3000, steps=20) > 0  # the reader got through every step and the end frame
