@@ -103,7 +103,10 @@ async def send_step_preview(run: Any, node_id: str, step: int, steps: int,
     seed = int(sampler_inputs.get("seed", sampler_inputs.get("noise_seed", 0)) or 0)
     size = preview_size(method, latent[0].size)
     loop = asyncio.get_running_loop()
-    jpeg = await loop.run_in_executor(server.pool, lambda: preview_jpeg(seed, size, step, steps))
+    try:
+        jpeg = await loop.run_in_executor(server.pool, lambda: preview_jpeg(seed, size, step, steps))
+    except RuntimeError:  # the server is going away (its worker pool is shut): no preview to send
+        return
     metadata = None
     if with_metadata:
         metadata = {"node_id": node_id, "prompt_id": prompt_id, "display_node_id": node_id,
