@@ -61,6 +61,7 @@ def follow_groups(scheduler: Any, group_ids: Sequence[str], *, as_json: bool, ti
     printer.know_labels({group_id: scheduler.summary(group_id).label for group_id in group_ids})
     availability = _availability(pool, servers)
     unsubscribe = scheduler.subscribe(printer)
+    printer.live = _live_lines(scheduler, group_ids, printer) if not as_json else []
     handlers = bar_handlers(printer) if printer.tty else []
     clear = _ClearBarFilter(printer)
     for handler in handlers:
@@ -77,6 +78,8 @@ def follow_groups(scheduler: Any, group_ids: Sequence[str], *, as_json: bool, ti
             if drain is not None:
                 drain()  # the last "frame N completed" is printed before we stop listening
     finally:
+        for lines in printer.live:
+            lines.stop()
         unsubscribe()
         for handler in handlers:
             handler.removeFilter(clear)
@@ -151,6 +154,15 @@ def _wait_marked(scheduler: Any, group_ids: Sequence[str]) -> None:
     deadline = time.monotonic() + MARK_WAIT_S
     while time.monotonic() < deadline and not all(_settled(scheduler, g) for g in group_ids):
         time.sleep(0.02)
+
+
+def _live_lines(scheduler: Any, group_ids: Sequence[str], printer: ProgressPrinter) -> List[Any]:
+    """Per-node progress of the running jobs (cli/live_lines.py), when the scheduler offers it."""
+    if getattr(scheduler, "live", None) is None:
+        return []
+    from nuke_comfyui.cli.live_lines import LiveLines
+
+    return [LiveLines(scheduler.live, group_id, printer.write_line, tty=printer.tty).start() for group_id in group_ids]
 
 
 def _availability(pool: Any, servers: Optional[Sequence[str]]) -> Any:

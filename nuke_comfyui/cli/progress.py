@@ -70,6 +70,7 @@ class ProgressPrinter:
         self._printed: Set[Tuple[str, str, int]] = set()  # (job id, state, attempts) whose line is out
         self._first_with: Dict[str, str] = {}  # failure reason -> the job that printed it in full
         self._label_of: Dict[str, str] = {}
+        self.live: List[Any] = []  # live_lines.LiveLines per group: the slowest job's node after the bar
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, GroupUpdated) and event.group.group_id in self.group_ids:
@@ -102,8 +103,9 @@ class ProgressPrinter:
             etas = [g.eta_s for g in groups]
             eta = None if any(e is None for e in etas) else max(etas, default=None)
             label = ", ".join(g.label for g in groups)
+            live = next((suffix for suffix in (lines.suffix() for lines in self.live) if suffix), "")
             text = (f"\r[{bar}] {done}/{total}{failures} {int(fraction * 1000) / 10:5.1f}% "
-                    f"ETA {_duration(eta)}  {label}")
+                    f"ETA {_duration(eta)}  {label}{live}")
             self.stream.write(text + " " * max(0, self._width_drawn - len(text)))
             self.stream.flush()
             self._drawn = True
@@ -142,6 +144,12 @@ class ProgressPrinter:
         """The groups' labels before their first event (a line may come before the group's progress)."""
         with self._lock:
             self._label_of.update(labels)
+
+    def write_line(self, text: str) -> None:
+        """One whole line from another thread (live node progress), never inside another line."""
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
     def catch_up(self, jobs: Iterable[Any], labels: Optional[Dict[str, str]] = None) -> None:
         """Print the line of every finished job whose event was not heard (plain lines only)."""
