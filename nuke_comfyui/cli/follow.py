@@ -78,7 +78,7 @@ def follow_groups(scheduler: Any, group_ids: Sequence[str], *, as_json: bool, ti
             if drain is not None:
                 drain()  # the last "frame N completed" is printed before we stop listening
     finally:
-        for lines in printer.live:
+        for lines in printer.live or []:
             lines.stop()
         unsubscribe()
         for handler in handlers:

@@ -46,7 +46,8 @@ def shown_fraction(progress: Any) -> float:
     settled = int(progress.done) + int(progress.failed)
     if settled >= total:
         return 1.0
-    if str(getattr(progress.state, "value", progress.state)) in FINAL_GROUP_STATES:
+    state = getattr(progress, "state", "running")
+    if str(getattr(state, "value", state)) in FINAL_GROUP_STATES:
         return settled / total
     ceiling = (settled + RUNNING_SHARE * (total - settled)) / total
     return max(0.0, min(float(progress.fraction), ceiling))
@@ -70,7 +71,7 @@ class ProgressPrinter:
         self._printed: Set[Tuple[str, str, int]] = set()  # (job id, state, attempts) whose line is out
         self._first_with: Dict[str, str] = {}  # failure reason -> the job that printed it in full
         self._label_of: Dict[str, str] = {}
-        self.live: List[Any] = []  # live_lines.LiveLines per group: the slowest job's node after the bar
+        self.live: Any = []  # live_lines.LiveLines (one, or one per group): the slowest job's node after the bar
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, GroupUpdated) and event.group.group_id in self.group_ids:
@@ -103,7 +104,8 @@ class ProgressPrinter:
             etas = [g.eta_s for g in groups]
             eta = None if any(e is None for e in etas) else max(etas, default=None)
             label = ", ".join(g.label for g in groups)
-            live = next((suffix for suffix in (lines.suffix() for lines in self.live) if suffix), "")
+            lives = self.live if isinstance(self.live, list) else [self.live] if self.live else []
+            live = next((suffix for suffix in (lines.suffix() for lines in lives) if suffix), "")
             text = (f"\r[{bar}] {done}/{total}{failures} {int(fraction * 1000) / 10:5.1f}% "
                     f"ETA {_duration(eta)}  {label}{live}")
             self.stream.write(text + " " * max(0, self._width_drawn - len(text)))
