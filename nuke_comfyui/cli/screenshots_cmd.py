@@ -128,7 +128,7 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
             settings.preview_input.setText(str(tmp / "shots" / "plate.1001.png"))
             settings.update_preview()
             pump_until(lambda: settings.preview_table.rowCount() == 3, 5.0)
-            written.append(grab(settings, out / "settings_panel.png", (1000, 800)))
+            written.append(grab(settings, out / "settings_panel.png", (1000, 700)))  # the form whole, no spare band
 
             written.append(_results_shot(farm, tmp, out, JobResultsPanel, RenderRequest,
                                          meanwhile=status_shot))

@@ -50,10 +50,13 @@ def format_vram(status: Any) -> str:
 
 
 def format_error(status: Any) -> str:
-    """The last error on one line ('' while the server is fine): the whole text is the tooltip."""
+    """The last error, short and on one line ('' while the server is fine): `connection refused`
+    rather than the address again (it has its own column); the whole text is the row's tooltip."""
     if not status.error or state_value(status.state) in QUEUE_KNOWN:
         return ""
-    return " ".join(str(status.error).split())
+    from nuke_comfyui.core.pool.reachability import short_error
+
+    return short_error(" ".join(str(status.error).split()))
 
 
 def format_latency(status: Any) -> str:

@@ -57,6 +57,13 @@ def test_rows_show_every_column(qtbot):
     assert model.index(2, COL_VRAM).data(display) == "CPU only"
     assert model.index(2, COL_LATENCY).data(display) == "-"
     assert model.index(2, COL_ERROR).data(display) == "connection refused: start ComfyUI"  # a column, not a tooltip
+    from nuke_comfyui.core.pool import ServerState, ServerStatus
+
+    refused = ServerStatus(name="gpu-d", url="http://10.0.0.9:8188", state=ServerState.OFFLINE, checked_at=1.0,
+                           error="cannot reach http://10.0.0.9:8188 (connection refused); check that ComfyUI runs "
+                                 "there and the host/port are right")
+    model.update_status(refused)
+    assert model.index(3, COL_ERROR).data(display) == "connection refused"  # the address has its own column
     assert model.index(0, COL_ERROR).data(display) == ""
     assert "connection refused" in model.index(2, COL_NAME).data(QtCore.Qt.ItemDataRole.ToolTipRole)
     # The panel paints without error on this binding (exercises the VRAM delegate and dots).

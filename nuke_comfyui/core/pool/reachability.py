@@ -64,7 +64,12 @@ def server_problem(status: Any, waited: float = FIRST_ANSWER_WAIT_S) -> str:
     """What happened to one server, short: `connection refused`, `no answer within 8 s`, ..."""
     if status.checked_at is None:
         return f"no answer within {waited:g} s"
-    text = str(status.error or _value(status.state))
+    return short_error(str(status.error or _value(status.state)))
+
+
+def short_error(text: str) -> str:
+    """`connection refused` out of "cannot reach <url> (connection refused); check that ...", and any
+    other error cut to _REASON_CHARS: the address and the advice are said elsewhere."""
     match = _CANNOT_REACH.match(text)
     if match is not None:
         text = match.group("reason")
