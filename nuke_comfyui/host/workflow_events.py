@@ -30,7 +30,7 @@ from typing import Any, Dict, List, Set, Tuple
 import nuke
 
 from nuke_comfyui.core.object_info import merge
-from nuke_comfyui.host import image_arrows, knobs, workflow_tab
+from nuke_comfyui.host import deferred, image_arrows, knobs, workflow_tab
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,21 @@ def cached_object_infos() -> Tuple[Dict[str, Any], List[str]]:
 
 
 def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
-    """Rebuild and validate the node's Workflow tab; problems go on the node. Never raises."""
+    """Rebuild and validate the node's Workflow tab; problems go on the node. Never raises.
+
+    Called from the callback of a knob the rebuild removes (an input knob of the tab), the rebuild
+    waits until that callback has returned (host.deferred); [] is returned then.
+    """
     name = str(node.fullName())
     if name in _Busy.nodes:
         return []
+    try:
+        if deferred.must_wait(node, workflow_tab.input_knob_names(node)):
+            deferred.after_callback(_choose_later, name, from_pick)
+            return []
+    except deferred.NoEventLoop as exc:
+        _report(node, f"workflow: {exc}")
+        return [str(exc)]
     _Busy.nodes.add(name)
     try:
         if from_pick:
@@ -100,6 +111,15 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
         return [str(exc)]
     finally:
         _Busy.nodes.discard(name)
+
+
+def _choose_later(name: str, from_pick: bool) -> None:
+    """Main thread, after the callback that asked for it: choose the workflow of node `name` if it still exists."""
+    from nuke_comfyui.host.graph import find_node
+
+    node = find_node(name)
+    if node is not None:
+        choose_workflow(node, from_pick)
 
 
 def _rebuild_later(name: str, path: str) -> None:
