@@ -151,7 +151,9 @@ def cancel_node(name: str, session: Optional[HostSession] = None,
     """Cancel the node's group on every server (pending deleted, running interrupted by prompt id).
 
     The network part runs on a worker thread; its outcome is applied on the main thread. With
-    wait (headless, tests) the call returns after the cancel finished; else it returns at once.
+    wait (tests) the call returns after the cancel finished; else it returns at once. Without a
+    GUI (`nuke -t`) there is no event loop to hand the outcome back through, so the cancel runs
+    here, synchronously (each server call is bounded), and None is returned.
     """
     session = session or get_session()
     group_id = _group_of(name)
@@ -166,6 +168,12 @@ def cancel_node(name: str, session: Optional[HostSession] = None,
             log.warning("nuke-comfyui: cancelling %s failed: %s", name, exc)
         call_on_main(apply_snapshot, name, scheduler.snapshot(group_id))
 
+    if not nuke.GUI:
+        try:
+            scheduler.cancel(group_id)
+        finally:
+            apply_snapshot(name, scheduler.snapshot(group_id))
+        return None
     worker = threading.Thread(target=work, name=f"nuke-comfyui-cancel-{name}", daemon=True)
     worker.start()
     if wait:

@@ -61,13 +61,18 @@ def knob_changed() -> None:
 
 
 def cached_object_infos() -> Tuple[Dict[str, Any], List[str]]:
-    """(the enabled servers' cached /object_info by name, notes); starting the farm never waits."""
+    """(the enabled servers' cached /object_info by name, notes); starting the farm never waits.
+
+    Without a GUI (`nuke -t`, a pipeline) there is no event loop to rebuild the tab later, so the
+    first answers are awaited here instead, bounded like Render's wait (image_staging.OBJECT_INFO_WAIT_S).
+    """
     from nuke_comfyui.core.errors import NukeComfyError
+    from nuke_comfyui.host.image_staging import object_infos
     from nuke_comfyui.host.session import get_session
 
     try:
-        session = get_session()
-        return session.farm.pool.object_infos(), []
+        pool = get_session().farm.pool
+        return (pool.object_infos() if nuke.GUI else object_infos(pool)()), []
     except NukeComfyError as exc:
         return {}, [f"server settings: {exc}"]
 
@@ -99,7 +104,7 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
         per_server, notes = cached_object_infos()
         merged = merge(per_server)  # once for the tab and the arrows (every server's node list)
         notes = notes + workflow_tab.choose(node, per_server, merged=merged)
-        if workflow_tab.GUESSED_NOTE in notes:
+        if workflow_tab.GUESSED_NOTE in notes and nuke.GUI:  # no event loop to rebuild later in nuke -t
             _rebuild_later(name, workflow_tab.workflow_path(node))
         arrows = image_arrows.sync_inputs(node, merged)
         if arrows:

@@ -185,8 +185,14 @@ def _fake_reset(gui: bool = True) -> None:
 
 
 def _fake_pump(timeout: float = 0.0) -> int:
-    """Run queued main-thread calls (this is Nuke's event loop); waits up to timeout for the first."""
+    """Run queued main-thread calls (this is Nuke's event loop); waits up to timeout for the first.
+
+    `nuke -t` has no GUI event loop: calls handed to executeInMainThread there never run, so pumping a
+    session without a GUI is refused (code on the headless path must not depend on them).
+    """
     _state.require_main_thread("_fake_pump")
+    if not GUI:
+        raise RuntimeError("fake nuke: nuke -t has no event loop; executeInMainThread calls never run there")
     ran = 0
     block = timeout > 0
     while True:
@@ -207,6 +213,11 @@ def _fake_pump(timeout: float = 0.0) -> int:
             box["error"] = exc
         finally:
             done.set()
+
+
+def _fake_queued() -> int:
+    """Calls waiting for the main thread's event loop (executeInMainThread); never run without a GUI."""
+    return _state.state().main_queue.qsize()
 
 
 def _fake_state() -> _state.FakeState:
