@@ -53,7 +53,7 @@ def test_opening_a_script_is_not_an_edit_and_runs_on_create_for_each_node(tmp_pa
     nuke.addOnCreate(lambda: seen.append(nuke.thisNode().name()), nodeClass="Blur")
     nuke.scriptOpen(str(tmp_path / "a.nk"))
     assert seen == ["Soft"] and nuke.root().modified() is False
-    with pytest.raises(RuntimeError, match="missing.nk"):
+    with pytest.raises(RuntimeError, match=r"missing\.nk"):
         nuke.scriptOpen(str(tmp_path / "missing.nk"))
 
 

@@ -100,7 +100,7 @@ def test_a_disk_error_is_one_line(farm: Any, tmp_path: Path, capsys: Any) -> Non
 
 def test_results_that_cannot_be_saved_say_so(farm: Any, tmp_path: Path, capsys: Any) -> None:
     script = _script(tmp_path)
-    code, out, err = _headless([str(script), "--save-as", str(tmp_path / "no" / "such" / "r.nk"), "--poll", "0.05"],
+    code, _, err = _headless([str(script), "--save-as", str(tmp_path / "no" / "such" / "r.nk"), "--poll", "0.05"],
                                capsys)
     assert code == 1 and "could not be saved" in _one_line(err) and "--save-as" in err
     assert nuke._fake_queued() == 0
