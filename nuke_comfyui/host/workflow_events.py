@@ -161,12 +161,20 @@ def fit_arrows(node: Any) -> None:
 
 
 def _add_notes(node: Any, notes: List[str]) -> None:
-    """Append notes to the Workflow tab's notes (when it has one); the log keeps them too."""
-    for note in notes:
+    """Append the notes the Workflow tab does not show yet (when it has a tab); the log keeps them too.
+
+    Opening the panel again with the same problem adds nothing: no edit, no growing text.
+    """
+    if workflow_tab.NOTES not in node.knobs():
+        for note in notes:
+            log.warning("%s: %s", node.fullName(), note)
+        return
+    old = str(node[workflow_tab.NOTES].value())
+    new = [note for note in notes if note not in old.splitlines()]
+    for note in new:
         log.warning("%s: %s", node.fullName(), note)
-    if workflow_tab.NOTES in node.knobs():
-        old = str(node[workflow_tab.NOTES].value())
-        node[workflow_tab.NOTES].setValue("\n".join([line for line in (old,) if line] + notes))
+    if new:
+        node[workflow_tab.NOTES].setValue("\n".join([line for line in (old,) if line] + new))
 
 
 def _report(node: Any, text: str) -> None:
