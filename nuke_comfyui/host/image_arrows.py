@@ -188,10 +188,9 @@ def _save(node: Any, slots: List[ImageSlot]) -> None:
 
 def sync_all(object_info: Optional[Dict[str, Any]] = None) -> None:
     """onScriptLoad: label every Comfy node's arrows again (the gizmo file brought its defaults back)."""
-    from nuke_comfyui.host.graph import all_nodes
-    from nuke_comfyui.host.knobs import NODE_CLASS
+    from nuke_comfyui.host.graph import all_comfy_nodes
 
-    for comfy in all_nodes(NODE_CLASS):
+    for comfy in all_comfy_nodes():
         try:
             sync(comfy, object_info)
         except Exception as exc:  # noqa: BLE001 - one odd node must not stop the others being labelled

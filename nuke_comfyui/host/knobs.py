@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from nuke_comfyui.core.render_request import RenderRequest
 
 NODE_CLASS = "ComfyRender"
+#: hidden knob every Comfy render node carries; a node baked into a Group (Gizmo.makeGroup, studio
+#: gizmo-baking tools) has class "Group" but keeps its knobs, so this is how it is still recognised
+MARKER = "nuke_comfyui_node"
 WORKFLOW = "workflow_file"
 FRAME_MODE = "frame_range_mode"
 CUSTOM_FRAMES = "custom_frames"
@@ -47,6 +50,14 @@ class FrameRange:
     last: int
 
 
+def is_comfy(node: nuke.Node) -> bool:
+    """A Comfy render node: the gizmo, or a Group baked from it (recognised by its marker knob)."""
+    try:
+        return node.Class() == NODE_CLASS or node.knob(MARKER) is not None
+    except ValueError:  # a node deleted meanwhile
+        return False
+
+
 def comfy_node(name: str) -> nuke.Node:
     """The Comfy render node with full name `name`, or a NodeSetupError saying what is there instead."""
     from nuke_comfyui.host.graph import find_node
@@ -55,7 +66,7 @@ def comfy_node(name: str) -> nuke.Node:
     if node is None:
         raise NodeSetupError(f"no node named {name!r} in this script; check the name (--nodes or selection; "
                              "a node inside a Group is named Group1.ComfyRender1)")
-    if node.Class() != NODE_CLASS:
+    if not is_comfy(node):
         raise NodeSetupError(f"{name} is a {node.Class()} node, not a {NODE_CLASS} node")
     return node
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.host import image_arrows, job_state, knobs, render_check, workflow_tab
-from nuke_comfyui.host.graph import all_nodes, find_node
+from nuke_comfyui.host import job_state, knobs, render_check, workflow_tab
+from nuke_comfyui.host.graph import all_comfy_nodes, find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
@@ -112,7 +112,7 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
     """Main thread: bring node name's Read nodes, status line and job state up to date (from a full
     snapshot or the cheaper `Scheduler.view`: only counters, sequences and failed jobs are read)."""
     node = find_node(name)
-    if node is None or node.Class() != knobs.NODE_CLASS:
+    if node is None or not knobs.is_comfy(node):
         return
     state = job_state.load(node)
     if state.group_id != snapshot.group_id:
@@ -218,7 +218,7 @@ def attach_node(name: str, *, watch: bool = True, session: Optional[HostSession]
 def comfy_node_names(only_unfinished: bool = False) -> List[str]:
     """Full names of the Comfy nodes in the script, inside groups too (optionally only in-flight ones)."""
     names = []
-    for node in all_nodes(knobs.NODE_CLASS):
+    for node in all_comfy_nodes():
         state = job_state.load(node)
         if only_unfinished and (not state.group_id or state.state in ("completed", "failed", "cancelled")):
             continue
@@ -227,13 +227,8 @@ def comfy_node_names(only_unfinished: bool = False) -> List[str]:
 
 
 def reattach_all() -> None:
-    """onScriptLoad: label every node's input arrows again (host/image_arrows: the gizmo file
-    brought back its default Input nodes) and re-attach every node whose render was still in
-    flight when the script was saved."""
-    try:
-        image_arrows.sync_all()
-    except Exception as exc:  # noqa: BLE001 - labels are looks; never stop the re-attach
-        log.warning("nuke-comfyui: input arrows not updated after loading: %s", exc)
+    """onScriptLoad (GUI): re-attach every node whose render was still in flight when the script was
+    saved. The nodes' input arrows were labelled just before, by init.py's hook (host.arrival)."""
     for name in comfy_node_names(only_unfinished=True):
         try:
             attach_node(name)

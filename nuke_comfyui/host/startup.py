@@ -102,11 +102,19 @@ def check_dependencies(plugin_root: str) -> bool:
     return False
 
 
+def _register_arrival() -> None:
+    """onCreate / onScriptLoad: a Comfy node opened, pasted or imported gets its arrows (host.arrival)."""
+    from nuke_comfyui.host import arrival
+
+    arrival.register()
+
+
 def run_init(plugin_root: str) -> None:
     """init.py's body. Each step is independent; none raises."""
     steps = [
         ("dependency folder", lambda: add_dependency_path(plugin_root)),
         ("gizmo and icon paths", lambda: add_plugin_paths(plugin_root)),
+        ("hooks for arriving nodes", _register_arrival),
     ]
     for what, step in steps:
         try:

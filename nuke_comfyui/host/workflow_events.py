@@ -8,7 +8,8 @@ validates it against every enabled server, with notes and the status line on the
 the panel (the dummy `showPanel` knob, also sent when a node is created in the GUI) fits the
 arrows only, so a new node shows one arrow per loader instead of the gizmo's eight.
 
-The callback is registered with `nuke.addKnobChanged(..., nodeClass="ComfyRender")` from menu.py
+The callback is registered with `nuke.addKnobChanged(..., nodeClass="ComfyRender")` (and "Group",
+for nodes baked into a Group) from menu.py
 (GUI sessions only: knobChanged is an interactive event) rather than a `knobChanged` knob in the
 gizmo, so scripts saved with the node carry no Python and a farm without the plugin loads them.
 Foundry documents knobChanged as "called when the user changes a knob", also with dummy knobs
@@ -45,17 +46,24 @@ class _Busy:
 
 
 def register() -> None:
-    """menu.py: follow workflow changes on every Comfy node (registering twice keeps one entry)."""
+    """menu.py: follow workflow changes on every Comfy node (registering twice keeps one entry).
+
+    Also on Groups: a Comfy node baked into a Group (makeGroup) has class Group and keeps its
+    marker knob (knobs.MARKER); other Groups return at once.
+    """
     nuke.addKnobChanged(knob_changed, nodeClass=knobs.NODE_CLASS)
+    nuke.addKnobChanged(knob_changed, nodeClass="Group")
 
 
 def knob_changed() -> None:
     """The knobChanged callback: the workflow file or the pick list changed on nuke.thisNode()."""
     knob = nuke.thisKnob()
+    if knob.name() not in WATCHED and knob.name() != PANEL_OPENED:
+        return
+    if not knobs.is_comfy(nuke.thisNode()):
+        return
     if knob.name() == PANEL_OPENED:
         fit_arrows(nuke.thisNode())
-        return
-    if knob.name() not in WATCHED:
         return
     choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
 

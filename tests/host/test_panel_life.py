@@ -15,7 +15,7 @@ from typing import Any
 import nuke
 import pytest
 
-from nuke_comfyui.host import image_arrows, knobs, menu_setup, workflow_tab
+from nuke_comfyui.host import arrival, image_arrows, knobs, menu_setup, workflow_tab
 from nuke_comfyui.host.session import HostSession, set_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,8 @@ class _Farm:
 @pytest.fixture()
 def gui() -> None:
     set_session(HostSession(_Farm()))  # type: ignore[arg-type]
-    menu_setup.run_menu()  # knobChanged (showPanel) and onScriptLoad hooks, as in a GUI session
+    arrival.register()  # init.py's onCreate / onScriptLoad hooks
+    menu_setup.run_menu()  # knobChanged (showPanel) and the re-attach hook, as in a GUI session
 
 
 def _saved_node(tmp_path: Path, workflow: str = "img2img.json") -> Any:
