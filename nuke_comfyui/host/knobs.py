@@ -33,6 +33,7 @@ SERVERS = "servers"
 TRANSFER = "transfer"
 OUTPUT_DIR = "output_dir"
 STATUS = "status"
+STATUS_LABEL = "status_label"  # hidden: the short status the gizmo's label shows in the Node Graph
 READ_KNOBS = (WORKFLOW, FRAME_MODE, CUSTOM_FRAMES, VARIATIONS, SEED_STRATEGY, BASE_SEED,
               SERVER_STRATEGY, SERVERS, TRANSFER, OUTPUT_DIR)
 
@@ -101,6 +102,21 @@ def frame_numbers(text: str) -> List[int]:
     from nuke_comfyui.core.frames import FrameSet
 
     return list(FrameSet.parse(text))
+
+
+def show_status(node: nuke.Node, text: str) -> None:
+    """Set the status knob (every line: failures, notes) and the short label the Node Graph shows.
+
+    The label knob is written only when its text changes, so a repeated status is no extra edit.
+    """
+    from nuke_comfyui.host.report import short_status
+
+    node[STATUS].setValue(text)
+    label = node.knobs().get(STATUS_LABEL)
+    if label is not None:
+        short = short_status(text)
+        if label.getText() != short:
+            label.setValue(short)
 
 
 def raw_text(node: nuke.Node, knob: str) -> str:

@@ -124,7 +124,7 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
         if state.reported_failures.get(job_id) != text:
             print(f"nuke-comfyui {name}: failed {text}")
             state.reported_failures[job_id] = text
-    node[knobs.STATUS].setValue(status_text(snapshot))
+    knobs.show_status(node, status_text(snapshot))
     job_state.save(node, state)
 
 
@@ -159,7 +159,7 @@ def cancel_node(name: str, session: Optional[HostSession] = None,
     group_id = _group_of(name)
     scheduler = session.farm.scheduler
     node = knobs.comfy_node(name)
-    node[knobs.STATUS].setValue("cancelling on every server...")
+    knobs.show_status(node, "cancelling on every server...")
 
     def work() -> None:
         try:
@@ -236,4 +236,4 @@ def reattach_all() -> None:
             log.warning("nuke-comfyui: could not re-attach %s: %s", name, exc)
             node = find_node(name)
             if node is not None:
-                node[knobs.STATUS].setValue(f"not re-attached: {exc}")
+                knobs.show_status(node, f"not re-attached: {exc}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.host import workflow_events, workflow_tab
+from nuke_comfyui.host import knobs, workflow_events, workflow_tab
 
 
 def reload_this_node() -> None:
@@ -26,7 +26,7 @@ def reset_this_node() -> None:
     try:
         workflow_tab.reset(node)
     except (NukeComfyError, OSError, ValueError) as exc:
-        node[workflow_tab.knobs_status()].setValue(f"workflow: not reset: {exc}")
+        knobs.show_status(node, f"workflow: not reset: {exc}")
 
 
 def use_pick_this_node() -> None:

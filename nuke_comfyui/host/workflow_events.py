@@ -107,7 +107,7 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
             node[knobs.WORKFLOW].setValue(workflow_tab.picked_path(node))
         if not workflow_tab.workflow_path(node):
             image_arrows.sync_inputs(node)
-            node[knobs.STATUS].setValue("workflow: none chosen; pick a workflow file")
+            knobs.show_status(node, "workflow: none chosen; pick a workflow file")
             return []
         per_server, notes = cached_object_infos()
         merged = merge(per_server)  # once for the tab and the arrows (every server's node list)
@@ -187,7 +187,7 @@ def _add_notes(node: Any, notes: List[str]) -> None:
 
 def _report(node: Any, text: str) -> None:
     try:
-        node[knobs.STATUS].setValue(text)
+        knobs.show_status(node, text)
         if workflow_tab.NOTES in node.knobs():
             node[workflow_tab.NOTES].setValue(text)
     except Exception:  # the node may be gone; the log has the problem

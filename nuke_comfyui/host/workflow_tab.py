@@ -37,6 +37,7 @@ from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.studio_workflows import check_workflow, list_workflows, studio_folder
 from nuke_comfyui.core.workflow_inputs import list_inputs
 from nuke_comfyui.host import deferred, tab_knobs
+from nuke_comfyui.host.knobs import show_status
 
 TAB = "workflow_tab"
 KEYS = "workflow_keys"  # hidden: {knob name: input key, or "<key>#<role>" for a companion such as the TCL box}
@@ -224,12 +225,6 @@ def read_values(node: Any, frames: Sequence[int]) -> Tuple[Dict[str, Any], Dict[
     return static, per_frame
 
 
-def knobs_status() -> str:
-    from nuke_comfyui.host.knobs import STATUS
-
-    return STATUS
-
-
 def picked_path(node: Any, folder: Optional[str] = None) -> str:
     """The file of the studio workflow chosen in the pick list."""
     chosen = str(node[PICK].value())
@@ -268,7 +263,7 @@ def choose(node: Any, per_server: Dict[str, Any], folder: Optional[str] = None,
     if NOTES in node.knobs():
         node[NOTES].setValue("\n".join(notes))
     more = f" (+{len(notes) - 1} more on the Workflow tab)" if len(notes) > 1 else ""
-    node[knobs_status()].setValue("workflow ok" if not notes else f"workflow: {notes[0]}{more}")
+    show_status(node, "workflow ok" if not notes else f"workflow: {notes[0]}{more}")
     return notes
 
 
