@@ -113,7 +113,7 @@ def show_status(node: nuke.Node, text: str) -> None:
 
     node[STATUS].setValue(text)
     label = node.knobs().get(STATUS_LABEL)
-    if label is not None:
+    if isinstance(label, nuke.String_Knob):
         short = short_status(text)
         if label.getText() != short:
             label.setValue(short)
