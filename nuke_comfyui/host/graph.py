@@ -48,11 +48,3 @@ def all_nodes(node_class: str) -> List[nuke.Node]:
     with nuke.root():
         return nuke.allNodes(node_class, nuke.root(), recurseGroups=True)
 
-
-def all_comfy_nodes() -> List[nuke.Node]:
-    """Every Comfy render node in the script, inside groups too: gizmos and Groups baked from them."""
-    from nuke_comfyui.host.knobs import NODE_CLASS, is_comfy
-
-    with nuke.root():
-        groups = nuke.allNodes("Group", nuke.root(), recurseGroups=True)
-    return all_nodes(NODE_CLASS) + [node for node in groups if is_comfy(node)]

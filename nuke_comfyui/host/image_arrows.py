@@ -188,7 +188,7 @@ def _save(node: Any, slots: List[ImageSlot]) -> None:
 
 def sync_all(object_info: Optional[Dict[str, Any]] = None) -> None:
     """onScriptLoad: label every Comfy node's arrows again (the gizmo file brought its defaults back)."""
-    from nuke_comfyui.host.graph import all_comfy_nodes
+    from nuke_comfyui.host.knobs import all_comfy_nodes
 
     for comfy in all_comfy_nodes():
         try:

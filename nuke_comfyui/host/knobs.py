@@ -59,6 +59,13 @@ def is_comfy(node: nuke.Node) -> bool:
         return False
 
 
+def all_comfy_nodes() -> List[nuke.Node]:
+    """Every Comfy render node in the script, inside groups too: gizmos and Groups baked from them."""
+    from nuke_comfyui.host.graph import all_nodes
+
+    return all_nodes(NODE_CLASS) + [node for node in all_nodes("Group") if is_comfy(node)]
+
+
 def comfy_node(name: str) -> nuke.Node:
     """The Comfy render node with full name `name`, or a NodeSetupError saying what is there instead."""
     from nuke_comfyui.host.graph import find_node

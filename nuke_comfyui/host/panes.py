@@ -13,7 +13,6 @@ from typing import Any, List, Optional
 import nuke
 
 from nuke_comfyui.host import job_state, knobs
-from nuke_comfyui.host.graph import all_comfy_nodes
 from nuke_comfyui.host.read_nodes import sync_reads
 from nuke_comfyui.host.session import get_session
 from nuke_comfyui.host.workflow_facts import output_titles
@@ -28,7 +27,7 @@ def _wrap(pane: QtWidgets.QWidget, panel: QtWidgets.QWidget) -> None:
 
 def keep_as_reads(group_id: str, sequences: List[Any]) -> None:
     """Job Results "Keep": Read nodes beside the ComfyRender node that rendered the group (GUI thread)."""
-    for node in all_comfy_nodes():
+    for node in knobs.all_comfy_nodes():
         state = job_state.load(node)
         if state.group_id == group_id:
             titles = output_titles(knobs.raw_text(node, knobs.WORKFLOW))
@@ -56,7 +55,7 @@ class JobResultsPane(QtWidgets.QWidget):
         session = get_session()
         self.panel = JobResultsPanel(session.farm.scheduler, on_keep=keep_as_reads)
         _wrap(self, self.panel)
-        for node in all_comfy_nodes():  # show the groups of this script's nodes
+        for node in knobs.all_comfy_nodes():  # show the groups of this script's nodes
             group_id = job_state.load(node).group_id
             if group_id:
                 self.panel.watch(group_id)

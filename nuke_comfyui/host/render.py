@@ -19,7 +19,7 @@ import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.host import job_state, knobs, render_check, workflow_tab
-from nuke_comfyui.host.graph import all_comfy_nodes, find_node
+from nuke_comfyui.host.graph import find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
@@ -218,7 +218,7 @@ def attach_node(name: str, *, watch: bool = True, session: Optional[HostSession]
 def comfy_node_names(only_unfinished: bool = False) -> List[str]:
     """Full names of the Comfy nodes in the script, inside groups too (optionally only in-flight ones)."""
     names = []
-    for node in all_comfy_nodes():
+    for node in knobs.all_comfy_nodes():
         state = job_state.load(node)
         if only_unfinished and (not state.group_id or state.state in ("completed", "failed", "cancelled")):
             continue

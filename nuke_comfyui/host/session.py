@@ -30,6 +30,7 @@ class HostSession:
     @classmethod
     def from_config(cls) -> HostSession:
         """Load the server settings (file + environment) and start a farm on them."""
+        check_pydantic()
         from nuke_comfyui.core.config_loader import load_config
         from nuke_comfyui.core.farm import Farm
 
@@ -56,6 +57,30 @@ class HostSession:
         for name in list(self._watchers):
             self.unwatch(name)
         self.farm.stop()
+
+
+def check_pydantic() -> None:
+    """pydantic 2 is what Nuke imports, else a NukeComfyError naming the copy in the way and the fix.
+
+    init.py appends the plugin's deps folder to sys.path (host.startup), so a pydantic that another
+    NUKE_PATH package or Nuke's own site-packages provides comes first; a 1.x there would break the
+    settings models with an obscure ImportError.
+    """
+    import os
+
+    from nuke_comfyui.core.errors import NukeComfyError
+
+    try:
+        import pydantic
+    except ImportError:
+        raise NukeComfyError("pydantic is not importable in Nuke's Python; run: nuke-comfyui install-deps "
+                             "--nuke /path/to/Nuke (docs/NUKE.md, section 1)") from None
+    version = str(getattr(pydantic, "VERSION", "0"))
+    if not version.startswith("2."):
+        where = os.path.dirname(str(getattr(pydantic, "__file__", "") or "?"))
+        raise NukeComfyError(f"Nuke imports pydantic {version} from {where}, which comes before the plugin's deps "
+                             "folder on sys.path; the plugin needs pydantic 2: remove that copy from the path, or "
+                             "run nuke-comfyui install-deps and put the plugin's deps folder before it")
 
 
 class _Holder:
