@@ -96,6 +96,11 @@ def get_session() -> HostSession:
     return _Holder.sessions[0]
 
 
+def running_session() -> Optional[HostSession]:
+    """The session if one was started, else None (never starts one: no farm, no network)."""
+    return _Holder.sessions[0] if _Holder.sessions else None
+
+
 def set_session(session: Optional[HostSession]) -> None:
     """Install a session (tests, or a pipeline that built its own Farm); None forgets it."""
     _Holder.sessions[:] = [session] if session is not None else []

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.frame_strip import FrameStrip
 from nuke_comfyui.ui.palette import state_value
+from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
 from nuke_comfyui.ui.results_state import GroupState as _GroupState
@@ -83,7 +84,8 @@ class JobResultsPanel(QtWidgets.QWidget):
 
         self._bridge = _SchedulerBridge(self)
         self._bridge.event.connect(self._on_event)
-        self._unsubscribe: Optional[Callable[[], None]] = scheduler.subscribe(self._bridge.event.emit)
+        self.subscription = Subscription(scheduler.subscribe, self._bridge.event.emit)
+        self.subscription.start()
         self._update_actions()
 
     # -- construction ------------------------------------------------------------------------
@@ -178,9 +180,16 @@ class JobResultsPanel(QtWidgets.QWidget):
         self._scheduler_action("cancel", "Cancelling")
 
     def shutdown(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        """Stop listening to the scheduler (hidden or dropped; ui/pane_life in Nuke)."""
+        self.subscription.stop()
+
+    def resume(self) -> None:
+        """Listen again after shutdown and catch up on the watched groups (events missed meanwhile)."""
+        if self.subscription.active:
+            return
+        self.subscription.start()
+        for group_id in list(self._groups):
+            self._load_snapshot(group_id)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()
