@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _in_fresh_python(code: str, **env: str) -> str:
     environ = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **env}
     environ.pop("QT_PREFERRED_BINDING", None)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120, check=False)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ,
+                          timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
