@@ -2,8 +2,10 @@
 
 Real data: a real ComfyUI 0.33.0 `/object_info` (tests/host/data/comfyui-0.33-object_info-subset.json,
 copied unchanged from /work/shared/comfyui-0.33-captures/object_info.json.gz): CLIPTextEncode's
-multiline STRING, KSampler's sampler list, PrimitiveInt's 64-bit INT, LtxvApiTextToVideo's COMBO of
-integers. Fake-nuke behaviours relied on (tests/host/test_fake_nuke_knob_types.py names the
+multiline STRING, KSampler's sampler list, PrimitiveInt's 64-bit INT, LtxvApiTextToVideo's and
+HitPawGeneralImageEnhance's COMBOs of integers; and two exchanges recorded by hand with that real
+server (tests/host/data/comfyui-0.33-verbatim-text-and-wide-int.json, comfyui-0.33-int-combo-validation.json).
+Fake-nuke behaviours relied on (tests/host/test_fake_nuke_knob_types.py names the
 sources): text knobs TCL-evaluate value() and refuse non-str values, Int_Knob is a 32-bit C int,
 Enumeration_Knob is an Array_Knob (float index from valueAt, setValue(int) by index), and
 EvalString_Knob.evaluate() takes no frame (value(OutputContext) does).
@@ -158,3 +160,34 @@ def test_edits_and_the_tcl_box_survive_save_reopen_and_a_rebuild(tmp_path: Path)
     workflow_tab.build(node, REAL)
     assert node["wf_6__text__tcl"].value() is True
     assert workflow_tab.read_values(node, [3])[1]["6.text"] == {"3": "a 3 cat"}
+
+
+def _recorded(name: str) -> Dict[str, Any]:
+    return json.loads((Path(__file__).parent / "data" / name).read_text())
+
+
+def test_what_the_tab_sends_is_what_a_real_server_echoed_back(tmp_path: Path) -> None:
+    """Recorded on a real ComfyUI 0.33.0: the text and the 2**40 + 3 the tab sent came back unchanged
+    from PreviewAny (comfyui-0.33-verbatim-text-and-wide-int.json); the tab, rebuilt from the same
+    workflow and /object_info, reads exactly those values."""
+    recorded = _recorded("comfyui-0.33-verbatim-text-and-wide-int.json")
+    sent = recorded["sent_prompt"]
+    node = _node(tmp_path, sent)
+    static, _ = workflow_tab.read_values(node, [1])
+    assert static == {"1.value": PROMPT, "3.value": 2 ** 40 + 3}
+    assert static["1.value"] == sent["1"]["inputs"]["value"] and static["3.value"] == sent["3"]["inputs"]["value"]
+    echoed = recorded["history"]["outputs"]
+    assert echoed["2"]["text"] == [PROMPT] and echoed["4"]["text"] == [str(2 ** 40 + 3)]
+
+
+def test_an_integer_combo_is_read_back_as_the_integer_a_real_server_accepts(tmp_path: Path) -> None:
+    """Recorded on a real ComfyUI 0.33.0 (comfyui-0.33-int-combo-validation.json): upscale_factor "2"
+    is `value_not_in_list`, 2 is accepted."""
+    recorded = _recorded("comfyui-0.33-int-combo-validation.json")
+    refused = [e["type"] for e in recorded["text"]["answer"]["node_errors"]["1"]["errors"]]
+    accepted = [e["type"] for e in recorded["int"]["answer"]["node_errors"]["1"]["errors"]]
+    assert "value_not_in_list" in refused and "value_not_in_list" not in accepted
+    node = _node(tmp_path, recorded["int"]["sent_prompt"])
+    node["wf_1__upscale_factor"].setValue("2")
+    value = workflow_tab.read_values(node, [])[0]["1.upscale_factor"]
+    assert value == recorded["int"]["sent_prompt"]["1"]["inputs"]["upscale_factor"] and type(value) is int
