@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.preflight import check_output_folder
 from nuke_comfyui.host import job_state, knobs, render_check, workflow_tab
 from nuke_comfyui.host.graph import find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
@@ -68,6 +69,7 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)
     servers = render_check.vet(node, frame_list, infos())  # stale tab, COMBO values: before any frame is written
+    check_output_folder(output_dir)  # before a frame is written under it (uploads stage in <output>/_input)
     staged = stage_images(node, arrows, infos, span, frame_list, shared=shared, upload=upload, output_dir=output_dir)
     for note in staged.notes:
         log.warning("%s: %s", node.fullName(), note)

@@ -95,7 +95,9 @@ def test_a_disk_error_is_one_line(farm: Any, tmp_path: Path, capsys: Any) -> Non
     blocker.write_text("not a folder")
     script = _script(tmp_path, upstream_file="", output=str(blocker / "renders"))
     code, _, err = _headless([str(script), "--no-save"], capsys)
-    assert code == 1 and str(blocker) in _one_line(err)
+    assert code == 1
+    assert _one_line(err) == (f"[nuke-comfyui] output folder {blocker}/renders cannot be used: {blocker} is a file, "
+                              "not a folder; choose a folder you can write to")
 
 
 def test_results_that_cannot_be_saved_say_so(farm: Any, tmp_path: Path, capsys: Any) -> None:
