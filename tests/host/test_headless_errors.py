@@ -130,3 +130,15 @@ def test_choosing_a_workflow_headless_waits_for_the_servers_instead_of_rebuildin
     assert not any("no server answered" in n for n in notes)
     assert isinstance(node["wf_3__sampler_name"], nuke.Enumeration_Knob)  # typed from the server
     assert nuke._fake_queued() == 0
+
+
+def test_anything_unexpected_is_still_one_line(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = _script(tmp_path)
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(render, "comfy_node_names", broken)
+    code, _, err = _headless([str(script)], capsys)
+    assert code == 1
+    assert _one_line(err) == "[nuke-comfyui] unexpected KeyError: 'a bug of ours' (set NUKE_COMFYUI_DEBUG=1 to see where)"
