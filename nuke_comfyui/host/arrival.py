@@ -56,7 +56,7 @@ def fit_by_name(name: str) -> None:
 
     node = find_node(name)
     if node is not None and is_comfy(node):
-        fit_arrows(node)
+        fit_arrows(node, start_farm=False)  # a pasted or loaded node starts no network work
 
 
 def on_script_load() -> None:

@@ -154,13 +154,20 @@ def _rebuild_if_still_guessed(name: str, path: str) -> None:
         choose_workflow(node)
 
 
-def fit_arrows(node: Any) -> None:
-    """Fit the node's input arrows to its workflow (panel opened); never raises into Nuke."""
+def fit_arrows(node: Any, start_farm: bool = True) -> None:
+    """Fit the node's input arrows to its workflow (panel opened, node arrived); never raises into Nuke.
+
+    start_farm=False (a node pasted or loaded) uses the servers' node lists only when the farm is
+    already running: opening a script must not start network work; a UI-format workflow, which
+    needs them, is fitted when its panel opens or at Render.
+    """
+    from nuke_comfyui.host.session import running_session
+
     name = str(node.fullName())
     if name in _Busy.nodes:
         return
     try:
-        per_server, _ = cached_object_infos()
+        per_server, _ = cached_object_infos() if start_farm or running_session() is not None else ({}, [])
         notes = image_arrows.sync_inputs(node, merge(per_server))
         if notes:
             _add_notes(node, notes)

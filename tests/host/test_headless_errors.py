@@ -141,4 +141,5 @@ def test_anything_unexpected_is_still_one_line(tmp_path: Path, capsys: Any, monk
     monkeypatch.setattr(render, "comfy_node_names", broken)
     code, _, err = _headless([str(script)], capsys)
     assert code == 1
-    assert _one_line(err) == "[nuke-comfyui] unexpected KeyError: 'a bug of ours' (set NUKE_COMFYUI_DEBUG=1 to see where)"
+    assert _one_line(err) == ("[nuke-comfyui] unexpected KeyError: 'a bug of ours' "
+                              "(set NUKE_COMFYUI_DEBUG=1 to see where)")
