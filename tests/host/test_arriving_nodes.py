@@ -15,6 +15,7 @@ import nuke
 import pytest
 
 from nuke_comfyui.host import arrival, headless, job_state, knobs, render, workflow_events
+from nuke_comfyui.host.session import running_session
 
 ROOT = Path(__file__).resolve().parents[2]
 IMG2IMG = str(ROOT / "examples/img2img.json")
@@ -39,6 +40,7 @@ def test_a_pasted_node_has_its_arrows_without_opening_its_panel(pump: Any) -> No
     assert pasted is not None and pasted.name() == "ComfyRender2"
     assert len(nuke._fake_input_labels(pasted)) == 8  # the gizmo file's defaults, until the paste is done
     pump(lambda: nuke._fake_input_labels(pasted) == ["Nuke_Input"], 5)
+    assert running_session() is None  # pasting started no farm, no network work
 
 
 def test_a_script_opened_in_nuke_t_has_its_arrows(tmp_path: Path) -> None:
