@@ -48,14 +48,33 @@ class TaskPlan:
     already_delivered: int
 
 
-def plan_task(request: RenderRequest, group_id: str, task_frames: Optional[str]) -> TaskPlan:
-    """Plan the jobs of `task_frames` (all frames when None) of group `group_id` still to deliver."""
+@dataclass(frozen=True)
+class VariationBlock:
+    """The variations one task renders: `count` from `first` (1-based, as the v01 folder names them)."""
+
+    first: int
+    count: int
+
+    def holds(self, variation: int) -> bool:
+        """True for the 0-based `variation` of a job."""
+        return self.first - 1 <= variation < self.first - 1 + self.count
+
+
+def plan_task(request: RenderRequest, group_id: str, task_frames: Optional[str],
+              variations: Optional[VariationBlock] = None) -> TaskPlan:
+    """Plan the jobs of `task_frames` (all frames when None) and `variations` (all when None) of
+    group `group_id` still to deliver."""
     check_group_id(group_id)
     # A fresh id per run for the prompts' filename prefixes: the group id itself names the folder.
     plan = plan_for_request(request, uuid.uuid4().hex, check_files=False)  # the task command checked them
     folder = claim_group_folder(request.output_dir, plan.label, group_id)
     layout = OutputLayout(folder, plan.label, tuple(plan.output_nodes))
     mine = _task_specs(plan.specs, task_frames)
+    if variations is not None:
+        if not 1 <= variations.first <= request.variations or variations.count < 1:
+            raise RequestError(f"task variations {variations.first} (+{variations.count}) are not variations "
+                               f"of the group (1-{request.variations}); give --task-variations within --variations")
+        mine = [spec for spec in mine if variations.holds(spec.variation)]
     todo = [spec for spec in mine if not delivered(layout, spec)]
     plan.specs = [replace(spec, index=i, depends_on=()) for i, spec in enumerate(todo)]
     plan.layout = layout

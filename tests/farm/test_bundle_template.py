@@ -171,7 +171,8 @@ def test_bundle_command_writes_deadline_layout(tmp_path: Path, capsys: pytest.Ca
             "--bundle-dir", str(bundle), "--json"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert sorted(p.name for p in bundle.iterdir()) == ["parameter_values.yaml", "template.yaml"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["asset_references.yaml", "parameter_values.yaml",
+                                                        "template.yaml"]
     values = {v["name"]: v["value"] for v in yaml.safe_load((bundle / "parameter_values.yaml").read_text())
               ["parameterValues"]}
     assert values["Frames"] == "1-20" and values["ChunkSize"] == 5 and values["Variations"] == 3
@@ -285,7 +286,7 @@ def test_further_image_inputs_reach_each_task_as_image_arguments() -> None:
         "11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]
     parser = argparse.ArgumentParser()
     render_cmd.add_arguments(parser)
-    values = {**parameter_values(request, BundleOptions()), "Frame": "1001"}
+    values = {**parameter_values(request, BundleOptions()), "Frame": "1001", "PathMappingRulesFile": "/tmp/rules.json"}
     parsed = parser.parse_args([str(values[a.strip("{}").split(".")[-1]]) if a.startswith("{{") else a
                                 for a in args[1:]])
     assert parsed.images == ["11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]
