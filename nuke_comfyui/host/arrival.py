@@ -60,10 +60,15 @@ def fit_by_name(name: str) -> None:
 
 
 def on_script_load() -> None:
-    """onScriptLoad: label every Comfy node's arrows (the gizmo file brought its defaults back). Never raises."""
+    """onScriptLoad: label every Comfy node's arrows (the gizmo file brought its defaults back), and point
+    Workflow-tab buttons saved by an older version at today's module. Never raises."""
     try:
         from nuke_comfyui.host.image_arrows import sync_all
+        from nuke_comfyui.host.knobs import all_comfy_nodes
+        from nuke_comfyui.host.workflow_tab import update_buttons
 
         sync_all()
-    except Exception:
+        for node in all_comfy_nodes():  # an older script's Workflow-tab buttons called another module
+            update_buttons(node)
+    except Exception:  # a script must load whatever happens here; the log has the problem
         log.warning("nuke-comfyui: input arrows not updated after loading", exc_info=True)

@@ -102,6 +102,20 @@ def _ensure_button(node: Any, name: str, label: str, function: str) -> None:
         knob.setCommand(command)
 
 
+def update_buttons(node: Any) -> bool:
+    """Point the tab's buttons saved by an older version (they called workflow_tab) at workflow_buttons.
+
+    Run when a script loads, so an old script's Reload works without a rebuild first; True if any changed.
+    """
+    changed = False
+    for name, function in ((RELOAD, "reload_this_node"), (RESET, "reset_this_node"), (USE, "use_pick_this_node")):
+        knob = node.knobs().get(name)
+        if knob is not None and knob.command() != BUTTONS.format(function):
+            knob.setCommand(BUTTONS.format(function))
+            changed = True
+    return changed
+
+
 def _ensure_controls(node: Any, path: str, folder: Optional[str]) -> None:
     """The tab, the studio pick list (when the folder has workflows) and the buttons; made once, updated."""
     if TAB not in node.knobs():

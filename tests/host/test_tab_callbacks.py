@@ -91,3 +91,17 @@ def test_buttons_saved_by_an_older_version_are_pointed_at_the_new_module(tmp_pat
     node[workflow_tab.RELOAD].setCommand("import nuke_comfyui.host.workflow_tab as tab\ntab.reload_this_node()")
     workflow_events.choose_workflow(node)
     assert "workflow_buttons" in node[workflow_tab.RELOAD].command()
+
+
+def test_an_older_scripts_buttons_work_after_it_is_opened(tmp_path: Path) -> None:
+    from nuke_comfyui.host import arrival
+
+    node, _ = _node(tmp_path)
+    old = "import nuke_comfyui.host.workflow_tab as tab\ntab.reload_this_node()"  # what an older version saved
+    node[workflow_tab.RELOAD].setCommand(old)
+    nuke.scriptSaveAs(str(tmp_path / "old.nk"), 1)
+    arrival.register()
+    nuke.scriptOpen(str(tmp_path / "old.nk"))
+    reload_button = nuke.toNode("ComfyRender1")[workflow_tab.RELOAD]
+    assert "workflow_buttons" in reload_button.command()
+    reload_button.execute()  # works without a rebuild first
