@@ -1,7 +1,8 @@
 """`nuke-comfyui bench`: the scheduling benchmark (push baselines vs pull with every strategy).
 
 `nuke-comfyui bench --init-import` instead measures what the plugin's init.py adds to Nuke's
-start-up (nuke_comfyui.bench.init_import).
+start-up (nuke_comfyui.bench.init_import); `--temporal` the figures of frame batches
+(nuke_comfyui.bench.temporal).
 
 Figures are printed, never asserted: the machines are shared and noisy.
 """
@@ -35,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-import", action="store_true",
                         help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
+    parser.add_argument("--temporal", action="store_true",
+                        help="only frame batches: the overlap's overhead and a 100-frame shot on 4 servers vs 1 batch")
 
 
 def throughput_plan(jobs: Optional[int], servers: Optional[str],
@@ -59,6 +62,14 @@ def throughput_plan(jobs: Optional[int], servers: Optional[str],
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.temporal:
+        import json
+
+        from nuke_comfyui.bench.temporal import format_temporal, run_temporal
+
+        figures = run_temporal(lambda text: print(text, file=sys.stderr, flush=True))
+        print(json.dumps(figures, indent=2) if args.json else format_temporal(figures))
+        return 0
     if args.init_import:
         import json
 

@@ -130,7 +130,7 @@ def shared_folders(args: argparse.Namespace) -> List[str]:
 TEMPLATE_HANDLES = {"workflow", "output", "input_pattern", "frames", "variations", "seed_strategy", "base_seed",
                     "strategy", "timeout", "label", "chunk_size", "config", "journal", "json", "group_id",
                     "task_frames", "values_file", "help", "task_variations", "variations_per_task",
-                    "path_mapping_rules"}
+                    "path_mapping_rules", "overlap", "seam", "chunk_seeds", "finish_seams", "split_on_oom"}
 
 
 def extra_render_args(args: argparse.Namespace) -> List[str]:

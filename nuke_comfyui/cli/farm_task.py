@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="render into this job group (32 hex digits) and skip the results it already has")
     group.add_argument("--task-frames", default=None,
                        help="with --group-id: only these frames of --frames (e.g. 1001-1010, OpenJD notation)")
+    group.add_argument("--finish-seams", action="store_true",
+                       help="with --group-id: blend the frame-batch seams whose chunks are all in; render nothing")
     group.add_argument("--task-variations", type=int, default=None, metavar="FIRST",
                        help="with --group-id: the task's first variation (1-based); with --variations-per-task")
     group.add_argument("--variations-per-task", type=int, default=None, metavar="N",
@@ -41,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def wanted(args: argparse.Namespace) -> bool:
     """True when the render arguments ask for a farm task."""
-    return any(getattr(args, name, None) is not None
-               for name in ("group_id", "task_frames", "task_variations", "variations_per_task", "path_mapping_rules"))
+    return bool(getattr(args, "finish_seams", False)) or any(
+        getattr(args, name, None) is not None
+        for name in ("group_id", "task_frames", "task_variations", "variations_per_task", "path_mapping_rules"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,11 +66,18 @@ def run(args: argparse.Namespace) -> int:
         args.frames = frames_in_either_notation(args.frames)
     rules = _mapping_rules(args)
     request = build_request(args)
+    if getattr(args, "finish_seams", False):
+        from nuke_comfyui.cli.seams_step import finish_seams
+
+        return finish_seams(request, group_id)
     loaded = load_config(getattr(args, "config", None))
     if rules:
         _map_paths(rules, request, loaded)
     check_request(request, loaded.cluster.servers)  # the same checks as a local render, before anything runs
-    task = plan_task(request, group_id, args.task_frames, block)
+    from nuke_comfyui.blend import PixelBlender
+
+    blender = PixelBlender()
+    task = plan_task(request, group_id, args.task_frames, block, blender=blender)
     done = f"{task.already_delivered} of {task.jobs_in_task} jobs already delivered"
     if not task.plan.specs:
         print(f"nothing to render: all {task.jobs_in_task} jobs of this task are in {task.folder}", file=sys.stderr)
@@ -80,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.assignments or args.images:  # they change the prompts: plan again with them applied
                 prepare_inputs(request, args, farm)
-                task = plan_task(request, group_id, args.task_frames, block)
+                task = plan_task(request, group_id, args.task_frames, block, blender=blender)
             farm.scheduler.submit_plan(task.plan, group_id=group_id)
             with _sigterm_as_interrupt():
                 return follow(farm.scheduler, group_id, as_json=args.json)

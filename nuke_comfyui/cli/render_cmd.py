@@ -53,7 +53,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="server choice (default: the configured one, normally fastest)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
     parser.add_argument("--label", default="", help="name of the result folder and files")
-    parser.add_argument("--chunk-size", type=int, default=1, help="frames per job (default 1)")
+    parser.add_argument("--chunk-size", type=int, default=1,
+                        help="frames per job, sent as one batch to the workflow's input (default 1; docs/TEMPORAL.md)")
+    parser.add_argument("--overlap", type=int, default=0,
+                        help="frames neighbouring chunks share, blended at the seam (default 0)")
+    parser.add_argument("--seam", choices=("crossfade", "cut"), default="crossfade",
+                        help="shared frames: a linear crossfade of both chunks (default), or the later chunk's")
+    parser.add_argument("--chunk-seeds", choices=("same", "per-chunk"), default="same",
+                        help="every chunk of a variation gets its seed (default), or one seed per chunk")
+    parser.add_argument("--split-on-oom", action="store_true",
+                        help="a chunk out of GPU memory on the biggest server is retried as smaller batches")
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 

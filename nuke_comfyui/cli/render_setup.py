@@ -41,6 +41,10 @@ def build_request(args: argparse.Namespace) -> Any:
         strategy=args.strategy,
         timeout=args.timeout,
         chunk_size=args.chunk_size,
+        overlap=getattr(args, "overlap", 0),
+        seam=getattr(args, "seam", "crossfade"),
+        chunk_seeds=getattr(args, "chunk_seeds", "same"),
+        split_on_oom=bool(getattr(args, "split_on_oom", False)),
         label=args.label,
         values=values,
         frame_values=frame_values,
@@ -71,11 +75,13 @@ def _wait_for_object_info(farm: Any, wait: float = 10.0) -> None:
 
 def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loaded: Any = None) -> Any:
     """Load the server settings (unless given) and start a farm on them."""
+    from nuke_comfyui.blend import PixelBlender
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.farm import Farm
 
     loaded = loaded if loaded is not None else load_config(getattr(args, "config", None))
-    farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout)
+    farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout,
+                            blender=PixelBlender())
     return farm.start()
 
 

@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core.render_request import RenderRequest, RequestError
 from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES
+from nuke_comfyui.farm_bundle import chunk_tasks
 from nuke_comfyui.farm_bundle.colour import is_builtin_config
 from nuke_comfyui.farm_bundle.frame_ranges import to_openjd
 from nuke_comfyui.farm_bundle.scheduling import Scheduling
@@ -73,6 +74,9 @@ class BundleOptions:
             raise RequestError("the nuke-comfyui command for the workers is empty; give its name or path")
 
     def task_size(self, request: RenderRequest) -> int:
+        """Frames per task, or for a frame-batch render whole chunks per task (chunk_tasks.py)."""
+        if chunk_tasks.chunk_starts(request) is not None:
+            return chunk_tasks.chunks_per_task(request, self.frames_per_task)
         return self.frames_per_task if self.frames_per_task is not None else request.chunk_size
 
     def variations_in_task(self, request: RenderRequest) -> int:
@@ -147,10 +151,21 @@ def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Param
         params.append(_param("Frames", "STRING", to_openjd(request.frames),
                              "Frames to render, as a range expression: 1001-1100, 1-99:2, 1,5,10-20.",
                              minLength=1, userInterface={"control": "LINE_EDIT", **_label("Frames")}))
-        params.append(_param("ChunkSize", "INT", options.task_size(request),
-                             "Frames per farm task (the farm manager may balance chunks).",
-                             minValue=1, maxValue=MAX_CHUNK,
-                             userInterface={"control": "SPIN_BOX", **_label("Frames per task")}))
+        starts = chunk_tasks.chunk_starts(request)
+        if starts is None:
+            params.append(_param("ChunkSize", "INT", options.task_size(request),
+                                 "Frames per farm task (the farm manager may balance chunks).",
+                                 minValue=1, maxValue=MAX_CHUNK,
+                                 userInterface={"control": "SPIN_BOX", **_label("Frames per task")}))
+        else:
+            params.append(_param("ChunkStarts", "STRING", starts,
+                                 "First frames of the render's chunks (frame batches): the tasks range over these. "
+                                 "Written with Frames; make a new bundle to change either.",
+                                 minLength=1, userInterface={"control": "HIDDEN"}))
+            params.append(_param("ChunkSize", "INT", options.task_size(request),
+                                 f"Chunks of {request.chunk_size} frames per farm task (whole chunks only).",
+                                 minValue=1, maxValue=MAX_CHUNK,
+                                 userInterface={"control": "SPIN_BOX", **_label("Chunks per task")}))
     params += [
         _param("Variations", "INT", request.variations, "Number of seed variations.",
                minValue=1, maxValue=MAX_VARIATIONS, userInterface={"control": "SPIN_BOX", **_label("Variations")}),
@@ -198,6 +213,10 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
              "--base-seed", "{{Param.BaseSeed}}", "--group-id", "{{Param.GroupId}}",
              "--path-mapping-rules", RULES_FILE,  # paths in values, --image, --set and dir_local
              "--chunk-size", str(request.chunk_size)]
+    if request.frame_batches():  # the farm's chunks must be the local render's (chunk_tasks.py)
+        args += ["--overlap", str(request.overlap), "--seam", request.seam, "--chunk-seeds", request.chunk_seeds]
+        if request.split_on_oom:
+            args.append("--split-on-oom")
     if request.label:
         args += ["--label", request.label]
     if request.strategy:
@@ -224,8 +243,9 @@ def job_template(request: RenderRequest, options: BundleOptions) -> Dict[str, An
     step: Dict[str, Any] = {"name": STEP_NAME}
     task_parameters = []
     if request.frames:
+        frame_range = "{{Param.ChunkStarts}}" if chunk_tasks.chunk_starts(request) else "{{Param.Frames}}"
         task_parameters.append({
-            "name": TASK_PARAM, "type": "CHUNK[INT]", "range": "{{Param.Frames}}",
+            "name": TASK_PARAM, "type": "CHUNK[INT]", "range": frame_range,
             "chunks": {"defaultTaskCount": "{{Param.ChunkSize}}", "rangeConstraint": "NONCONTIGUOUS"},
         })
     if options.splits_variations(request):  # OpenJD allows one CHUNK[INT]: each task gets its first variation
@@ -257,6 +277,10 @@ def job_template(request: RenderRequest, options: BundleOptions) -> Dict[str, An
                                         "description": "The Nuke script's OCIO config, for every task.",
                                         "variables": {"OCIO": value}}]
     template["steps"] = [step]
+    if chunk_tasks.needs_seams_step(request):
+        template["steps"].append(chunk_tasks.seams_step(request, "{{Param.NukeComfyuiCommand}}",
+                                                        task_arguments(request, options),
+                                                        step.get("stepEnvironments")))
     return template
 
 

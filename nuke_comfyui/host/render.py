@@ -19,7 +19,7 @@ import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.preflight import check_output_folder
-from nuke_comfyui.host import job_state, knobs, render_check, workflow_tab
+from nuke_comfyui.host import frame_batch_knobs, job_state, knobs, render_check, workflow_tab
 from nuke_comfyui.host.graph import find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
@@ -80,6 +80,7 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
         frames=span if staged.any or explicit else None,
     )
     request.images = staged.images or None
+    frame_batch_knobs.apply(node, request)
     request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
                                             node.knobs() else (None, None))
     request.servers = servers

@@ -14,7 +14,6 @@ from typing import Dict, Set, Tuple
 PACKAGE = Path(__file__).resolve().parents[2] / "nuke_comfyui"
 
 STILL_TANGLED = {  # (module, module), sorted; each owned by an open issue
-    ("nuke_comfyui.core.scheduler.group", "nuke_comfyui.core.scheduler.jobs"),
     ("nuke_comfyui.host.workflow_events", "nuke_comfyui.host.workflow_tab"),
     ("nuke_comfyui.sim.executor", "nuke_comfyui.sim.server"),
 }
