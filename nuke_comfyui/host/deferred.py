@@ -2,8 +2,8 @@
 
 Nuke runs a button's command and the knobChanged callbacks while that knob is being handled;
 Foundry documents no outcome for destroying the knob whose callback is running (the fake nuke
-refuses it). A rebuild that would remove the running callback's own knob (a future pick list or
-dynamic pull-down on the Workflow tab that rebuilds its part of the tab) is therefore handed to
+refuses it). A rebuild that would remove the running callback's own knob (a dynamic combo's
+pull-down on the Workflow tab, whose new key rebuilds the knobs under it: host/dynamic_knobs) is therefore handed to
 Nuke's event loop: a short-lived worker thread calls `nuke.executeInMainThread`, which Nuke runs
 when the main thread is free again, i.e. after the callback returned. (`executeInMainThread` must
 not be called from the main thread itself.) Without a GUI (`nuke -t`) no event loop would ever run

@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Set, Tuple
 import nuke
 
 from nuke_comfyui.core.object_info import merge
-from nuke_comfyui.host import deferred, image_arrows, knobs, workflow_tab
+from nuke_comfyui.host import deferred, dynamic_knobs, image_arrows, knobs, workflow_tab
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,18 @@ def register() -> None:
 
 def knob_changed() -> None:
     """The knobChanged callback: the workflow file or the pick list changed on nuke.thisNode()."""
-    knob = nuke.thisKnob()
-    if knob.name() not in WATCHED and knob.name() != PANEL_OPENED:
+    name = nuke.thisKnob().name()
+    if name not in WATCHED and name != PANEL_OPENED and not name.startswith(workflow_tab.PREFIX):
         return
-    if not knobs.is_comfy(nuke.thisNode()):
+    node = nuke.thisNode()
+    if not knobs.is_comfy(node):
         return
-    if knob.name() == PANEL_OPENED:
-        fit_arrows(nuke.thisNode())
+    if name == PANEL_OPENED:
+        fit_arrows(node)
         return
-    choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
+    if name not in WATCHED and not dynamic_knobs.is_dynamic_knob(node, name):
+        return  # (a dynamic combo's new key rebuilds the knobs under it, once its callback returned)
+    choose_workflow(node, from_pick=name == workflow_tab.PICK)
 
 
 def cached_object_infos() -> Tuple[Dict[str, Any], List[str]]:

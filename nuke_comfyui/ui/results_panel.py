@@ -236,9 +236,16 @@ class JobResultsPanel(QtWidgets.QWidget):
         return state
 
     def _job_values(self, job: Any) -> Dict[str, Any]:
-        """The input values a job was sent with, from its group's journaled request ({} until read)."""
+        """The input values a job was sent with, from its group's journaled request ({} until read),
+        and its dynamic-prompt texts as resolved for it."""
+        from nuke_comfyui.core.ui_convert.dynamic_prompts import for_job
+
         request = self._requests.get(job.group_id)
-        return request.values_for(job.frame) if request is not None else {}
+        if request is None:
+            return {}
+        values = request.values_for(job.frame)  # then each {a|b} text as this job's seed resolved it
+        values.update({f"{key} (resolved)": text for key, text in for_job(request, job.frame, job.seed).items()})
+        return values
 
     def _read_request(self, group_id: str) -> Any:
         """Worker thread: the group's journaled RenderRequest, or None when there is no journal."""

@@ -130,3 +130,37 @@ def test_job_details_show_the_input_values_each_job_was_sent(qtbot: Any, sim_clu
     finally:
         panel.shutdown()
         farm.stop()
+
+
+def test_job_details_show_each_jobs_resolved_dynamic_prompt(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    """A saved workflow's `{a|b}` text: each job's choice follows its seed, and its details say which."""
+    import json
+
+    from nuke_comfyui.core.ui_convert.dynamic_prompts import resolve
+    from nuke_comfyui.ui.qt import QtCore
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    saved = json.loads((Path(__file__).resolve().parents[1] / "core/data/ui_img2img_saved.json").read_text())
+    next(n for n in saved["nodes"] if n["id"] == 6)["widgets_values"] = ["a {red|green|blue} boat"]
+    flow = tmp_path / "saved.json"
+    flow.write_text(json.dumps(saved))
+    from PIL import Image
+
+    Image.new("RGB", (16, 16), (90, 90, 200)).save(tmp_path / "p.png")
+    farm = farm_on(sim_cluster(1), tmp_path)
+    panel = JobResultsPanel(farm.scheduler)
+    qtbot.addWidget(panel)
+    try:
+        wait_until(lambda: bool(farm.pool.object_infos()), 10)
+        group_id = farm.scheduler.submit(RenderRequest(
+            workflow_path=str(flow), output_dir=str(tmp_path / "out"), variations=2, base_seed=3,
+            images={"10": str(tmp_path / "p.png")}))
+        panel.watch(group_id)
+        wait_until(lambda: states(panel) == ["completed"] * 2, 20)
+        tip = lambda: str(panel.model.index(0, 0).data(QtCore.Qt.ItemDataRole.ToolTipRole))  # noqa: E731
+        job = panel.model.job_at(0)
+        wait_until(lambda: "6.text (resolved)" in tip(), 10)
+        assert f"6.text (resolved) = {resolve('a {red|green|blue} boat', job.seed, '6.text')!r}" in tip()
+    finally:
+        panel.shutdown()
+        farm.stop()
