@@ -5,7 +5,8 @@ so every widget update happens on the GUI thread. `GroupUpdated` only carries co
 children of a group the panel has not seen yet are fetched with `scheduler.snapshot` in a worker.
 Retry Failed and Cancel call the scheduler in workers too, and Keep hands the group's output
 sequences to the host's `on_keep(group_id, sequences)` hook (Read nodes inside Nuke); standalone,
-the panel just lists what would be kept.
+the panel just lists what would be kept. While the panel is visible, running cards show their
+live preview and node (live_cards.py); a hidden panel asks the servers' streams for nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.frame_strip import FrameStrip
+from nuke_comfyui.ui.live_cards import LiveCards
 from nuke_comfyui.ui.palette import state_value
 from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
@@ -81,6 +83,8 @@ class JobResultsPanel(QtWidgets.QWidget):
         self.thumbnails.loaded.connect(self._on_thumbnail)
         self._build_widgets()
         self._layout()
+        board = getattr(scheduler, "live", None)
+        self.live = None if board is None else LiveCards(board, self.model, self.grid, thumbnail_size, self)
 
         self._bridge = _SchedulerBridge(self)
         self._bridge.event.connect(self._on_event)
@@ -180,7 +184,9 @@ class JobResultsPanel(QtWidgets.QWidget):
         self._scheduler_action("cancel", "Cancelling")
 
     def shutdown(self) -> None:
-        """Stop listening to the scheduler (hidden or dropped; ui/pane_life in Nuke)."""
+        """Stop listening to the scheduler and the live previews (hidden or dropped; ui/pane_life in Nuke)."""
+        if self.live is not None:
+            self.live.stop()
         self.subscription.stop()
 
     def resume(self) -> None:
@@ -190,10 +196,22 @@ class JobResultsPanel(QtWidgets.QWidget):
         self.subscription.start()
         for group_id in list(self._groups):
             self._load_snapshot(group_id)
+        if self.live is not None:
+            self.live.set_visible(True)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if self.live is not None and self.subscription.active:
+            self.live.set_visible(True)
+
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:
+        super().hideEvent(event)
+        if self.live is not None:
+            self.live.set_visible(False)
 
     # -- events (GUI thread) -----------------------------------------------------------------
     def _on_event(self, event: Any) -> None:
@@ -288,6 +306,8 @@ class JobResultsPanel(QtWidgets.QWidget):
         if group_id and group_id != self._current:
             self._current = str(group_id)
             self._show_jobs(self._groups[self._current])
+            if self.live is not None:
+                self.live.rescan()
             self.group_changed.emit(self._current)
 
     def _select_group(self, group_id: str) -> None:

@@ -132,6 +132,45 @@ def test_job_details_show_the_input_values_each_job_was_sent(qtbot: Any, sim_clu
         farm.stop()
 
 
+def test_live_previews_and_our_jobs_on_a_real_render(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    """A running card shows the simulator's preview and node; Server Status names the prompt it runs."""
+    import json
+    import re
+
+    from nuke_comfyui.ui.results_model import LIVE_ROLE, THUMB_ROLE
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+    from nuke_comfyui.ui.status_model import COL_OURS
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+
+    flow = json.loads(WORKFLOW.read_text())
+    for node in flow.values():
+        if "steps" in node["inputs"]:
+            node["inputs"]["steps"] = 400
+    workflow = tmp_path / "slow.json"
+    workflow.write_text(json.dumps(flow))
+    farm = farm_on(sim_cluster(1, previews="taesd", seconds_per_step=0.02), tmp_path)
+    results = JobResultsPanel(farm.scheduler)
+    status = ServerStatusPanel(farm.pool, interval=0.1, scheduler=farm.scheduler)
+    for panel in (results, status):
+        qtbot.addWidget(panel)
+        panel.show()
+    try:
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(workflow), output_dir=str(tmp_path / "out"),
+                                                       variations=2, label="live"))
+        results.watch(group_id)
+        wait_until(lambda: "running" in states(results), 20)
+        running = next(job for job in results.jobs() if str(getattr(job.state, "value", job.state)) == "running")
+        index = results.model.index(results.model.row_of(running.job_id), 0)
+        wait_until(lambda: index.data(THUMB_ROLE) is not None and "/400" in index.data(LIVE_ROLE), 20)
+        pattern = re.compile(r"live v0[12]: KSamplerAdvanced \d+/400")
+        wait_until(lambda: pattern.match(status.model.ours("gpu0")) is not None, 20)
+        assert pattern.match(status.model.index(0, COL_OURS).data())
+        farm.scheduler.cancel(group_id)
+    finally:
+        status.shutdown()
+        results.shutdown()
+
+
 def test_job_details_show_each_jobs_resolved_dynamic_prompt(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
     """A saved workflow's `{a|b}` text: each job's choice follows its seed, and its details say which."""
     import json
