@@ -12,15 +12,19 @@ applied by one aiohttp middleware, so the protocol code of the simulator stays u
   a proxy's debug error page (what leaks a bearer token if error bodies are shown as they are);
 - `output_name`: every file in /history and /api/jobs outputs, and in the WebSocket `executed`
   messages, is reported under this name (e.g. `../../x.png`, `/tmp/x.png`, `C:\\x.png`), as a
-  hostile server would: everywhere a client may read result names from (`renamed_output`).
+  hostile server would: everywhere a client may read result names from (`renamed_output`);
+- `answers`: fixed answers by `"METHOD /route"` (the `/api` prefix ignored), as a proxy in front
+  of ComfyUI gives them: `{"POST /prompt": (400, "Bad Request", {})}` is a 400 that is not JSON,
+  `{"POST /upload/image": (413, "", {})}` an upload too large for the proxy, `(429, "",
+  {"Retry-After": "2"})` a busy one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from aiohttp import web
 
@@ -32,6 +36,7 @@ class HttpFaults:
     not_comfy: bool = False
     echo_headers: bool = False
     output_name: Optional[str] = None
+    answers: Dict[str, Tuple[int, str, Dict[str, str]]] = field(default_factory=dict)
 
 
 def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
@@ -42,6 +47,11 @@ def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
         faults = current()
         if faults is None or request.path.endswith("/ws"):
             return await handler(request)
+        route = request.path[4:] if request.path.startswith("/api/") else request.path
+        canned = faults.answers.get(f"{request.method} {route}")
+        if canned is not None:
+            status, text, headers = canned
+            return web.Response(status=status, text=text, headers=headers)
         if faults.echo_headers:
             echoed = "\n".join(f"{k}: {v}" for k, v in request.headers.items())
             return web.Response(status=500, text=f"proxy error; request was:\n{echoed}")

@@ -317,8 +317,10 @@ class FakePool:
 
     def choose(self, p: Placement, in_flight: Dict[str, int], backlog: int = 1) -> Optional[str]:
         self.choose_calls += 1
-        capable = [s for s in self.fakes.values() if s.config.enabled and s.name not in p.exclude
-                   and (p.min_vram is None or s.vram >= p.min_vram)]
+        considered = [s for s in self.fakes.values() if s.config.enabled and s.name not in p.exclude]
+        if not considered:  # like the real pool (placement.Eligibility.check): nothing considered is a
+            return None  # wait, not "no server can ever run it"
+        capable = [s for s in considered if p.min_vram is None or s.vram >= p.min_vram]
         if not capable:
             raise NoCapableServer("no capable server")
         for s in capable:
