@@ -11,6 +11,7 @@ One connection, guarded by a lock (any thread may call), WAL mode so readers suc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -326,6 +327,13 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (sqlite ends some failed ones by itself)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+
+
 class _Transaction:
     """`with journal._transaction() as db:` — lock, BEGIN, COMMIT (or ROLLBACK and JournalError)."""
 
@@ -350,8 +358,9 @@ class _Transaction:
             if exc_type is None:
                 db.execute("COMMIT")
             else:
-                db.execute("ROLLBACK")
+                _rollback(db)  # a full disk (SQLITE_FULL) has already rolled back: keep its error
         except sqlite3.Error as err:
+            _rollback(db)  # a COMMIT that failed leaves the transaction open
             raise JournalError(
                 f"cannot write the job journal {self._journal.path}: {err}. Is the disk full or the file "
                 "read-only?"

@@ -22,7 +22,7 @@ def run_bounded(argv: List[str], seconds: float) -> int:
     def target() -> None:
         try:
             result["code"] = main(argv)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread below
+        except BaseException as exc:  # handed to the test thread below
             result["error"] = exc
 
     thread = threading.Thread(target=target, name="bounded-cli", daemon=True)

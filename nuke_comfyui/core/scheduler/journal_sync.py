@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.journal import AttemptRow, GroupRow, JobRow, Journal
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import Job
@@ -42,13 +43,21 @@ class JournalSync:
             with state.lock:
                 if not (state.dirty_jobs or state.dirty_attempts or state.dirty_groups):
                     return
+                dirty = state.dirty_jobs, state.dirty_attempts, state.dirty_groups
                 jobs = [job_row(job) for job in state.dirty_jobs]
                 attempts = [AttemptRow(job_id, a.n, a.server, a.prompt_id, a.started, a.outcome, a.ended,
                                        a.error)
                             for job_id, a in state.dirty_attempts.values()]
                 groups = [(g.id, g.state.value) for g in state.dirty_groups]
                 state.dirty_jobs, state.dirty_attempts, state.dirty_groups = set(), {}, set()
-            self.journal.write(jobs=jobs, attempts=attempts, group_states=groups)
+            try:
+                self.journal.write(jobs=jobs, attempts=attempts, group_states=groups)
+            except JournalError:
+                with state.lock:  # nothing is forgotten: the rows are written by the next flush that works
+                    state.dirty_jobs |= dirty[0]
+                    state.dirty_attempts = {**dirty[1], **state.dirty_attempts}
+                    state.dirty_groups |= dirty[2]
+                raise
 
 
 def job_row(job: Job) -> JobRow:

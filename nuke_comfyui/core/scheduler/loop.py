@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Optional, Set
 
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.scheduler.jobs import JobState
+from nuke_comfyui.core.scheduler.journal_halt import JournalHalt
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.recovery import Recovery
@@ -41,8 +42,9 @@ class DispatchLoop:
 
     def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission, *,
                  tracking: Tracking, recovery: Recovery, ownership: Ownership, starvation: StarvationWatch,
-                 max_workers: Optional[int] = None) -> None:
+                 halt: JournalHalt, max_workers: Optional[int] = None) -> None:
         self.state = state
+        self.halt = halt
         self.starvation = starvation
         self._next_starve_check: Optional[float] = None
         self.ownership = ownership
@@ -93,7 +95,10 @@ class DispatchLoop:
                 link.stream.stop()
         if s.executor is not None:
             s.executor.shutdown(wait=False, cancel_futures=True)
-        self.sync.flush()
+        try:
+            self.sync.flush()
+        except JournalError as exc:  # said once by the halt; resume reads what was written before
+            self.halt.halt(exc)
         self.ownership.release_all()  # a stopped process owns nothing; `resume` elsewhere may take over
         s.bus.stop()
         with s.changed:
@@ -108,8 +113,6 @@ class DispatchLoop:
                 break
             try:
                 self._tick()
-            except JournalError:
-                log.exception("job journal write failed; dispatch continues without it")
             except Exception:  # the dispatcher must survive a bug in one pass
                 log.exception("scheduler pass failed")
 
@@ -124,7 +127,7 @@ class DispatchLoop:
                 waits.append(s.next_poll - time.monotonic())
             if s.occupying:
                 waits.append(s.next_sweep - time.monotonic())
-            if s.dirty_jobs or s.tasks or s.settled:
+            if (s.dirty_jobs and s.halted is None) or s.tasks or s.settled:  # halted: no retry per pass
                 waits.append(0.0)
             if s.groups:
                 waits.append(self.ownership.next_beat - time.monotonic())
@@ -163,16 +166,22 @@ class DispatchLoop:
             s.expire_suspects(now)
             s.dispatcher.unready = self._unready(now)
             self.recovery.fire_timers(now)
-            placed, impossible = s.dispatcher.pick()
+            placed, impossible = s.dispatcher.pick() if s.halted is None else ([], [])
             for job, reason in impossible:
                 s.finish(job, JobState.FAILED, reason)
-            self._next_starve_check = self.starvation.check(now)
+            self._next_starve_check = self.starvation.check(now) if s.halted is None else None
             submits = [self.submission.prepare(job, server, now) for job, server in placed]
             polls = self.tracking.due_polls(now)
             tasks, s.tasks = s.tasks, []
             settled = self.ownership.take_settled()
             beat = bool(s.groups) and self.ownership.due(now)
-        self.sync.flush()  # the journal knows every prompt_id before its POST
+        try:
+            self.sync.flush()  # the journal knows every prompt_id before its POST
+        except JournalError as exc:  # ... or the POST never happens: this render sends nothing more
+            self.halt.halt(exc)
+            with s.lock:
+                self.halt.unsend(submits)
+            submits = []
         executor = s.executor
         if executor is None:
             return

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import List, Optional
+from typing import Callable, List, Optional
 
+from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.group_owners import HEARTBEAT_S, GroupOwners, Owner
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler.jobs import ACTIVE
@@ -27,8 +28,10 @@ KEEP_SETTLED = 8  # settled groups kept in memory for snapshot(); older ones liv
 class Ownership:
     """Claims, heartbeats and releases this process's groups."""
 
-    def __init__(self, state: SchedulerState, journal: Journal, keep_settled: int = KEEP_SETTLED) -> None:
+    def __init__(self, state: SchedulerState, journal: Journal, keep_settled: int = KEEP_SETTLED,
+                 on_journal_error: Optional[Callable[[BaseException], None]] = None) -> None:
         self.state = state
+        self._on_journal_error = on_journal_error  # the journal halt: said once, no traceback per beat
         self.owners = GroupOwners(journal)
         self.keep_settled = keep_settled
         self.next_beat = 0.0
@@ -76,6 +79,10 @@ class Ownership:
                         s.cancel_group(group_id)
                 else:
                     self._abandon(group_id)
+        except JournalError as exc:
+            if self._on_journal_error is None:
+                raise
+            self._on_journal_error(exc)
         except Exception:
             log.exception("group heartbeat failed")
         finally:
@@ -130,6 +137,8 @@ class Ownership:
                     continue
             try:
                 self.owners.release(group_id)
+            except JournalError as exc:  # the owner row goes stale: its heartbeat ages, others may take over
+                log.warning("could not release group %s in the journal: %s", group_id[:8], exc)
             except Exception:
                 log.exception("could not release group %s in the journal", group_id[:8])
 

@@ -21,11 +21,13 @@ import time
 import uuid
 from typing import Any, Callable, List, Optional
 
+from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import read_models
 from nuke_comfyui.core.scheduler.cancelling import CancelReport
 from nuke_comfyui.core.scheduler.dispatcher import Dispatcher
 from nuke_comfyui.core.scheduler.events import GroupChanges, GroupProgress, GroupSnapshot, GroupView, SchedulerEvent
+from nuke_comfyui.core.scheduler.journal_halt import JournalHalt
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.lifecycle import Lifecycle
 from nuke_comfyui.core.scheduler.loop import DispatchLoop
@@ -75,11 +77,13 @@ class Scheduler:
         wait_for_servers = no_server_wait if no_server_wait is not None else \
             float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
         self.tracking = Tracking(self.state, self.recovery, stream_factory)
-        self.ownership = Ownership(self.state, journal)
+        self.halt = JournalHalt(self.state, getattr(journal, "path", "(the journal)"))
+        self.ownership = Ownership(self.state, journal, on_journal_error=self.halt.halt)
         self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
         self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
                                  recovery=self.recovery, ownership=self.ownership,
-                                 starvation=StarvationWatch(self.state, wait_for_servers), max_workers=max_workers)
+                                 starvation=StarvationWatch(self.state, wait_for_servers), halt=self.halt,
+                                 max_workers=max_workers)
 
     @property
     def job_timeout(self) -> float:
@@ -172,19 +176,33 @@ class Scheduler:
         with self.state.lock:
             return [read_models.progress(group) for group in self.state.groups.values()]
 
+    @property
+    def halted(self) -> Optional[str]:
+        """Why this scheduler sends no new work (its journal cannot be written), or None."""
+        return self.state.halted
+
     def wait(self, group_id: str, timeout: Optional[float] = None) -> GroupSnapshot:
-        """Block until the group settles (or `timeout` passes); returns its snapshot."""
+        """Block until the group settles (or `timeout` passes); returns its snapshot.
+
+        Raises JournalError, naming the journal's folder and the fix, when the journal could not
+        be written: once nothing of the group runs any more, it cannot go further here.
+        """
         s = self.state
         deadline = None if timeout is None else time.monotonic() + timeout
         with s.changed:
             group = s.group(group_id)
             while (group.pending_work > 0 or (group.cancel_requested and group.active)) \
                     and group.released_reason is None:
+                if s.halted is not None and not group.active:
+                    raise self.halt.stopped(group.id)
                 left = None if deadline is None else deadline - time.monotonic()
                 if (left is not None and left <= 0) or not s.running:
                     break
                 s.changed.wait(0.5 if left is None else min(left, 0.5))
-        self.sync.flush()  # the journal agrees with what we return
+        try:
+            self.sync.flush()  # the journal agrees with what we return
+        except JournalError as exc:
+            self.halt.halt(exc)
         with s.lock:
             return read_models.group_snapshot(group)
 

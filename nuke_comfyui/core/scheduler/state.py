@@ -83,6 +83,7 @@ class SchedulerState:
         # Set by the ownership part: has another process asked to cancel this group? (journal read)
         self.cancelled_elsewhere: Callable[[str], bool] = lambda group_id: False
         self.cancel_group: Optional[Callable[[str], Any]] = None  # runs a full cancel (worker thread)
+        self.halted: Optional[str] = None  # why no new work is sent: the journal failed (journal_halt.py)
 
     # -- lookups ---------------------------------------------------------------------------------
 
