@@ -19,6 +19,7 @@ from nuke_comfyui.core.errors import ConfigError
 from nuke_comfyui.core.paths import PathMapping, is_absolute
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 STRATEGIES = ("round-robin", "least-loaded", "priority", "fastest")
 
 
@@ -60,6 +61,10 @@ class AuthConfig(BaseModel):
             raise ValueError("bearer auth needs a token (write it as ${ENV_VAR} to keep it out of the file)")
         if self.kind == "basic" and not (self.username and self.password is not None):
             raise ValueError("basic auth needs username and password")
+        for name in ("token", "username", "password"):
+            if _CONTROL.search(getattr(self, name) or ""):  # a request header must never be split
+                raise ValueError(f"the auth {name} holds a line break or another control character; "
+                                 "write it on one line")
         return self
 
     def headers(self, environ: Optional[Mapping[str, str]] = None, server: str = "") -> Dict[str, str]:
@@ -67,7 +72,12 @@ class AuthConfig(BaseModel):
         server = server or self._server
         where = f"server {server!r} auth" if server else "auth"
         if self.kind == "bearer":
-            return {"Authorization": "Bearer " + expand_env(self.token or "", env, where + " token")}
+            token = expand_env(self.token or "", env, where + " token")
+            if not token.strip():  # "Authorization: Bearer " with nothing after it helps nobody
+                source = ", ".join(f"${{{name}}}" for name in _ENV_REF.findall(self.token or "")) or "it"
+                raise ConfigError(f"{where} token is empty: {source} is set but holds nothing; set it to the "
+                                  "proxy's token, or remove the server's auth")
+            return {"Authorization": "Bearer " + token}
         user = expand_env(self.username or "", env, where + " username")
         password = expand_env(self.password or "", env, where + " password")
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")}

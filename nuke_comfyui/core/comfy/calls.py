@@ -65,24 +65,31 @@ class Calls:
         for attempt in range(attempts):
             call = http.Call(what, self.base_url, self.name, http.limits_for(path))
             timeout = (self.timeout[0], call.read_timeout(self.timeout[1]))
+            call.begin()  # the route's deadline covers the head as well as the body
             try:
                 response = self._transport.request(method, path, json_body=json_body, timeout=timeout, **kwargs)
-            except requests.exceptions.ReadTimeout as exc:
-                raise ServerUnavailable(f"{what} got no answer from {self.base_url} within "
-                                        f"{timeout[1]:g} s; the server may be overloaded or hung",
-                                        self.name) from exc
-            except (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout) as exc:
-                if attempt + 1 >= attempts:
-                    reason = _connection_reason(exc)
-                    raise ServerUnavailable(f"cannot reach {self.base_url} ({reason}); check that ComfyUI "
-                                            "runs there and the host/port are right", self.name) from exc
+            except requests.RequestException as exc:
+                call.done()
+                if call.cut:  # the watchdog cut a head that came too slowly
+                    raise call.too_slow() from exc
+                self._request_failed(exc, what, timeout, attempt + 1 >= attempts)
                 time.sleep(self.backoff * (2 ** attempt))
                 continue
-            except requests.RequestException as exc:
-                raise ProtocolError(f"{what} failed: {_short(exc)}", self.name) from exc
             call.watch(response)
             return response, call
         raise AssertionError("unreachable")
+
+    def _request_failed(self, exc: BaseException, what: str, timeout: Tuple[float, float], last: bool) -> None:
+        """Raise the typed error for a request that got no head; return when it may be retried."""
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            raise ServerUnavailable(f"{what} got no answer from {self.base_url} within {timeout[1]:g} s; the "
+                                    "server may be overloaded or hung", self.name) from exc
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.ConnectTimeout)):
+            if last:
+                raise ServerUnavailable(f"cannot reach {self.base_url} ({_connection_reason(exc)}); check that "
+                                        "ComfyUI runs there and the host/port are right", self.name) from exc
+            return
+        raise ProtocolError(f"{what} failed: {_short(exc)}", self.name) from exc
 
     def _raise_for_status(self, response: Response, what: str) -> None:
         code = response.status_code
