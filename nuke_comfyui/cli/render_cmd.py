@@ -106,14 +106,13 @@ def build_request(args: argparse.Namespace) -> Any:
 
 
 def _is_ui(path: str) -> bool:
-    import json
-
+    from nuke_comfyui.core.errors import WorkflowError
     from nuke_comfyui.core.ui_workflow import is_ui_workflow
+    from nuke_comfyui.core.workflow import read_workflow_data
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            return is_ui_workflow(json.load(fh))
-    except (OSError, ValueError):
+        return is_ui_workflow(read_workflow_data(path))  # a regular file, read with the workflow cap
+    except WorkflowError:
         return False
 
 

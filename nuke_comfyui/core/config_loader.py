@@ -22,12 +22,14 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from pydantic import ValidationError
 
 from nuke_comfyui.core import env as contract
+from nuke_comfyui.core import text_files
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig, duplicate_name
 from nuke_comfyui.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "default (nothing configured)"
+MAX_SETTINGS_BYTES = 8 * 2**20  # a farm of 500 servers is about 100 kB
 _SECRET_FIELDS = {"auth", "token", "password", "username"}
 
 
@@ -147,7 +149,10 @@ def _no_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
 
 def _read_file(path: Path) -> Dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = text_files.read_text(path, MAX_SETTINGS_BYTES)  # a byte-order mark is fine
+    except text_files.TooLarge:
+        raise ConfigError(f"settings file {path} is larger than {MAX_SETTINGS_BYTES // 2**20} MB, which no settings "
+                          "file is; point NUKE_COMFYUI_CONFIG at the right file") from None
     except OSError as exc:
         raise ConfigError(f"cannot read settings file {path}: {exc.strerror}; check its permissions") from None
     except UnicodeDecodeError:

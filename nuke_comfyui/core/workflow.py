@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
 
+from nuke_comfyui.core import text_files
 from nuke_comfyui.core.errors import WorkflowError
 
 INPUT_TITLE = "Nuke Input"
@@ -55,18 +56,44 @@ def _read_json(path: Path, where: str) -> Any:
     """The parsed file, refused before parsing when it is too large and when nested too deep."""
     too_deep = (f"workflow {where} is nested more than {MAX_WORKFLOW_DEPTH} levels deep, which no ComfyUI "
                 "workflow is; export it again in API format")
+    def too_large(size: int) -> WorkflowError:
+        return WorkflowError(f"workflow {where} is {size / 2**20:.0f} MB; a workflow may be at most "
+                             f"{MAX_WORKFLOW_BYTES // 2**20} MB (embedded images belong in input files)")
+
     try:
         size = path.stat().st_size
         if size > MAX_WORKFLOW_BYTES:
-            raise WorkflowError(f"workflow {where} is {size / 2**20:.0f} MB; a workflow may be at most "
-                                f"{MAX_WORKFLOW_BYTES // 2**20} MB (embedded images belong in input files)")
-        return json.loads(path.read_text(encoding="utf-8"))
+            raise too_large(size)
+        text = text_files.read_text(path, MAX_WORKFLOW_BYTES)  # a regular file, read with a hard cap
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except text_files.NotAFile as exc:
+        raise WorkflowError(f"workflow {where} is {exc.kind}, not a file; pick the workflow's JSON file") from None
+    except text_files.TooLarge as exc:
+        raise too_large(exc.size) from None
     except OSError as exc:
         raise WorkflowError(f"cannot read workflow {where}: {exc.strerror}") from None
+    except _DuplicateKey as exc:
+        raise WorkflowError(f"workflow {where} has the key {exc.args[0]!r} twice in one object (JSON keeps only "
+                            "the last, so a node would vanish silently); export it again from ComfyUI") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise WorkflowError(f"workflow {where} is not valid JSON ({exc}); export it again from ComfyUI") from None
     except RecursionError:  # json's C parser gives up on very deep nesting before we can measure it
         raise WorkflowError(too_deep) from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):  # rare: only then look for the key to name
+        seen: Set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def _check_depth(data: Any, where: str) -> None:
