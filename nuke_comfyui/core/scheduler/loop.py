@@ -26,6 +26,7 @@ from nuke_comfyui.core.scheduler.journal_halt import JournalHalt
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.stall_watch import StallWatch
 from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState, ServerLink
 from nuke_comfyui.core.scheduler.submission import Submission
@@ -42,9 +43,11 @@ class DispatchLoop:
 
     def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission, *,
                  tracking: Tracking, recovery: Recovery, ownership: Ownership, starvation: StarvationWatch,
-                 halt: JournalHalt, max_workers: Optional[int] = None) -> None:
+                 halt: JournalHalt, stalls: StallWatch, max_workers: Optional[int] = None) -> None:
         self.state = state
         self.halt = halt
+        self.stalls = stalls
+        self._next_stall_check: Optional[float] = None
         self.starvation = starvation
         self._next_starve_check: Optional[float] = None
         self.ownership = ownership
@@ -136,8 +139,9 @@ class DispatchLoop:
                              + STREAM_GRACE_S - time.monotonic())
             if s.suspect_until:
                 waits.append(min(s.suspect_until.values()) - time.monotonic())
-            if self._next_starve_check is not None:
-                waits.append(self._next_starve_check - time.monotonic())
+            for check in (self._next_starve_check, self._next_stall_check):
+                if check is not None:
+                    waits.append(check - time.monotonic())
         return max(0.0, min(waits)) if waits else None
 
     def _unready(self, now: float) -> Set[str]:
@@ -166,6 +170,7 @@ class DispatchLoop:
             s.expire_suspects(now)
             s.dispatcher.unready = self._unready(now)
             self.recovery.fire_timers(now)
+            self._next_stall_check = self.stalls.check(now)
             placed, impossible = s.dispatcher.pick() if s.halted is None else ([], [])
             for job, reason in impossible:
                 s.finish(job, JobState.FAILED, reason)

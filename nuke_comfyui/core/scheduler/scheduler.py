@@ -34,6 +34,7 @@ from nuke_comfyui.core.scheduler.loop import DispatchLoop
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.stall_watch import STALL_MIN_S, StallWatch
 from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import PlanFactory, Submission
@@ -60,6 +61,7 @@ class Scheduler:
         max_workers: Optional[int] = None,
         no_server_wait: Optional[float] = None,
         capability_wait: float = 10.0,
+        stall_min_s: Optional[float] = None,
     ) -> None:
         cluster = getattr(pool, "cluster", None)
         self.pool = pool
@@ -77,13 +79,15 @@ class Scheduler:
         wait_for_servers = no_server_wait if no_server_wait is not None else \
             float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
         self.tracking = Tracking(self.state, self.recovery, stream_factory)
+        self.stalls = StallWatch(self.state, self.recovery,
+                                 min_s=STALL_MIN_S if stall_min_s is None else stall_min_s)
         self.halt = JournalHalt(self.state, getattr(journal, "path", "(the journal)"))
         self.ownership = Ownership(self.state, journal, on_journal_error=self.halt.halt)
         self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
         self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
                                  recovery=self.recovery, ownership=self.ownership,
                                  starvation=StarvationWatch(self.state, wait_for_servers), halt=self.halt,
-                                 max_workers=max_workers)
+                                 stalls=self.stalls, max_workers=max_workers)
 
     @property
     def job_timeout(self) -> float:

@@ -48,17 +48,20 @@ class _Forward:
     Called only on its stream's thread, so its `heard` notes need no lock.
     """
 
-    __slots__ = ("heard", "name", "tracking")
+    __slots__ = ("heard", "heard_at", "name", "tracking")
 
     def __init__(self, tracking: Tracking, name: str) -> None:
         self.tracking = tracking
         self.name = name
         self.heard = StreamOutputs()
+        self.heard_at = tracking.state.heard_at
 
     def __call__(self, event: Any) -> None:
         kind = type(event).__name__
         heard = self.heard
         pid = getattr(event, "prompt_id", None)
+        if pid is not None:  # the server is moving on a prompt of ours (stall_watch.py reads this)
+            self.heard_at[self.name] = time.monotonic()
         if kind == "Executed":
             heard.executed(pid, event.node, event.output)
             return

@@ -334,6 +334,11 @@ class FakePool:
     def record_duration(self, name: str, key: str, seconds: float) -> None:
         self.durations.append((name, key, seconds))
 
+    def expected_duration(self, name: str, key: str) -> Optional[float]:
+        """The mean of what the server took (like the real pool's DurationBook, simpler)."""
+        seen = [seconds for server, k, seconds in self.durations if server == name and k == key]
+        return sum(seen) / len(seen) if seen else None
+
     def subscribe(self, cb: Callable[[Any], None]) -> Callable[[], None]:
         self.subscribers.append(cb)
         return lambda: self.subscribers.remove(cb)
@@ -382,7 +387,8 @@ def make_harness(tmp_path: Path):
     made: List[Harness] = []
 
     def make(*servers: FakeServer, retries: int = 2, job_timeout: float = 30.0,
-             journal_path: Optional[Path] = None, poll_interval: float = 0.05) -> Harness:
+             journal_path: Optional[Path] = None, poll_interval: float = 0.05,
+             stall_min_s: Optional[float] = None) -> Harness:
         pool = FakePool(list(servers))
         journal = Journal(journal_path or tmp_path / "journal.sqlite3")
         streams: Dict[str, FakeStream] = {}
@@ -393,7 +399,7 @@ def make_harness(tmp_path: Path):
 
         scheduler = Scheduler(pool, journal, job_timeout=job_timeout, retries=retries,
                               poll_interval=poll_interval, stream_factory=stream_factory,
-                              placement_factory=Placement, plan_factory=None)
+                              placement_factory=Placement, plan_factory=None, stall_min_s=stall_min_s)
         scheduler.start()
         harness = Harness(list(servers), pool, scheduler, journal, streams)
         made.append(harness)
