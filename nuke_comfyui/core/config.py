@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -112,6 +113,19 @@ class ServerConfig(BaseModel):
     verify_tls: bool = True
 
     _numbers = field_validator("port", "priority", "max_concurrent", mode="before")(_not_a_bool)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _userinfo_to_auth(cls, data: Any) -> Any:
+        """`http://artist:pw@host` would print the password wherever the URL is shown (status, errors,
+        panels): the user and password become basic auth (unless auth is set) and leave the URL."""
+        if isinstance(data, dict) and isinstance(data.get("url"), str):
+            url, user, password = split_userinfo(data["url"])
+            if user is not None:
+                data = {**data, "url": url}
+                if data.get("auth") is None:
+                    data["auth"] = {"kind": "basic", "username": user, "password": password or ""}
+        return data
 
     @field_validator("name")
     @classmethod
@@ -304,6 +318,18 @@ def duplicate_name(servers: List[ServerConfig]) -> Optional[Tuple[int, int]]:
             return seen[key], index
         seen[key] = index
     return None
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s]*)@", re.ASCII)
+
+
+def split_userinfo(url: str) -> Tuple[str, Optional[str], Optional[str]]:
+    """(url without `user:password@`, user, password), percent-decoded; (url, None, None) without any."""
+    match = _USERINFO.match(url)
+    if match is None:
+        return url, None, None
+    user, colon, password = match.group("info").partition(":")
+    return match.group("scheme") + url[match.end():], unquote(user), unquote(password) if colon else None
 
 
 def _mask(value: Optional[str]) -> Optional[str]:
