@@ -22,6 +22,8 @@ from nuke_comfyui.core.paths import PathMapping, is_absolute
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 STRATEGIES = ("round-robin", "least-loaded", "priority", "fastest")
+#: one result file at most (decoded): a 4K float EXR is ~140 MB; a gzip-encoded /view cannot grow past it
+DEFAULT_MAX_RESULT_MB = 512.0
 
 
 def expand_env(value: str, environ: Mapping[str, str], where: str) -> str:
@@ -264,11 +266,20 @@ class ClusterConfig(BaseModel):
     stats_interval: float = 10.0
     job_timeout: float = 300.0
     retries: int = 2
+    #: the largest result file a server may send, in MB (decoded); bigger ones are refused
+    max_result_mb: float = DEFAULT_MAX_RESULT_MB
     #: the studio workflows folder: its *.json files fill the Comfy node's pick list (None: no list)
     workflows_folder: Optional[str] = None
 
-    _numbers = field_validator("poll_interval", "stats_interval", "job_timeout", "retries",
+    _numbers = field_validator("poll_interval", "stats_interval", "job_timeout", "retries", "max_result_mb",
                                mode="before")(_not_a_bool)
+
+    @field_validator("max_result_mb")
+    @classmethod
+    def _result_cap(cls, value: float) -> float:
+        if not math.isfinite(value) or not 1 <= value <= 1024 * 1024:
+            raise ValueError(f"max_result_mb {value} must be a number of MB from 1 to 1048576, e.g. 512")
+        return value
 
     @field_validator("poll_interval", "stats_interval", "job_timeout")
     @classmethod

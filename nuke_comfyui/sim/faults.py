@@ -16,12 +16,15 @@ applied by one aiohttp middleware, so the protocol code of the simulator stays u
 - `answers`: fixed answers by `"METHOD /route"` (the `/api` prefix ignored), as a proxy in front
   of ComfyUI gives them: `{"POST /prompt": (400, "Bad Request", {})}` is a 400 that is not JSON,
   `{"POST /upload/image": (413, "", {})}` an upload too large for the proxy, `(429, "",
-  {"Retry-After": "2"})` a busy one.
+  {"Retry-After": "2"})` a busy one;
+- `gzip_view_mb`: every GET /view answers that many MB of zeros gzip-encoded (a few kB on the
+  wire), the decompression bomb a hostile server can send as a "result".
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -37,6 +40,7 @@ class HttpFaults:
     echo_headers: bool = False
     output_name: Optional[str] = None
     answers: Dict[str, Tuple[int, str, Dict[str, str]]] = field(default_factory=dict)
+    gzip_view_mb: int = 0
 
 
 def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
@@ -52,6 +56,9 @@ def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
         if canned is not None:
             status, text, headers = canned
             return web.Response(status=status, text=text, headers=headers)
+        if faults.gzip_view_mb and route == "/view":
+            body = gzip.compress(bytes(faults.gzip_view_mb << 20), 9)
+            return web.Response(body=body, headers={"Content-Encoding": "gzip", "Content-Type": "image/png"})
         if faults.echo_headers:
             echoed = "\n".join(f"{k}: {v}" for k, v in request.headers.items())
             return web.Response(status=500, text=f"proxy error; request was:\n{echoed}")

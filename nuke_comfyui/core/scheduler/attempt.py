@@ -55,8 +55,9 @@ def read_history(client: Any, prompt_id: str, grace: float = HISTORY_GRACE_S) ->
         delay = min(delay * 2, 0.25)
 
 
-def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) -> List[str]:
-    """Bring a finished job's files into the group's output folder; returns local paths."""
+def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any,
+            max_bytes: Optional[int] = None) -> List[str]:
+    """Bring a finished job's files into the group's output folder (each at most `max_bytes`)."""
     assert plan.layout is not None, "the scheduler sets the layout when the group is created"
     mode = str(plan.transfer or getattr(server, "transfer", "upload") or "upload")
     return results.collect(
@@ -68,6 +69,7 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
         server=server,
         transfer=mode,
         frames=plan.specs[job.index].frames if job.index < len(plan.specs) else (),
+        max_bytes=max_bytes,
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nuke_comfyui.core.comfy.outputs import safe_join, safe_parts
 from nuke_comfyui.core.errors import UnsafePathError
+from nuke_comfyui.core.result_types import result_extension
+from nuke_comfyui.core.temp_files import create_beside
 
 MARKER = ".nuke_comfyui_group"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -126,34 +127,46 @@ def collect(
     server: Any,
     transfer: str = "upload",
     frames: Sequence[int] = (),
+    max_bytes: Optional[int] = None,
 ) -> List[str]:
     """Bring a finished job's output files into the output folder; returns the local paths.
 
-    For a chunk of several frames, image k of each output node is frame `frames[k]`.
+    For a chunk of several frames, image k of each output node is frame `frames[k]`. Every name is
+    checked before anything is fetched; `max_bytes` caps each file (decoded) when set.
     """
     dest_dir = layout.variation_dir(variation)
+    chosen = wanted_outputs(outputs, layout.output_nodes)
+    for item in chosen:  # all of them before any is fetched: a refused name writes nothing at all
+        checked_name(server, item, dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     per_node: Dict[str, int] = {}
     paths: List[str] = []
-    for item in wanted_outputs(outputs, layout.output_nodes):
+    for item in chosen:
         node = str(item.node_id)
         k = per_node.get(node, 0)
         per_node[node] = k + 1
-        ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
-        if not re.fullmatch(r"\.[a-z0-9]{1,8}", ext):
-            ext = ".bin"
+        ext = os.path.splitext(str(item.filename))[1].lower()
         if len(frames) > 1 and k < len(frames):
             name = layout.file_name(variation, node, 0, frames[k], ext)
         else:
             name = layout.file_name(variation, node, k, frame, ext)
-        checked_name(server, item, dest_dir)
         source = shared_source(server, item) if transfer == "shared" else None
         if source is not None and source.is_file():
+            _check_size(server, item, source.stat().st_size, max_bytes)
             atomic_copy(source, dest_dir / name)
             paths.append(str(dest_dir / name))
+        elif max_bytes is not None:
+            paths.append(str(client.download(item, dest_dir, name, max_bytes=max_bytes)))
         else:
             paths.append(str(client.download(item, dest_dir, name)))
     return paths
+
+
+def _check_size(server: Any, item: Any, size: int, max_bytes: Optional[int]) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise UnsafePathError(f"server {getattr(server, 'name', 'server')} wrote an output of {size >> 20} MB "
+                              f"({item.filename!r}), more than the {max_bytes >> 20} MB a result may be; raise "
+                              "max_result_mb in the settings if your workflows make files that large")
 
 
 def checked_name(server: Any, item: Any, dest_dir: Path) -> None:
@@ -165,6 +178,10 @@ def checked_name(server: Any, item: Any, dest_dir: Path) -> None:
         if kind not in ("output", "temp"):
             raise UnsafePathError(f"server sent an output of type {kind!r}; expected output or temp")
         safe_parts(str(item.subfolder or ""), str(item.filename), dest_dir)
+        try:
+            result_extension(str(item.filename))
+        except ValueError as exc:
+            raise UnsafePathError(f"server sent an output named {exc}; refusing to write it") from None
     except UnsafePathError as exc:
         name = getattr(server, "name", "server")
         raise UnsafePathError(f"server {name} is misbehaving: {exc}; nothing was fetched or written") from None
@@ -188,8 +205,8 @@ def shared_source(server: Any, item: Any) -> Optional[Path]:
 
 
 def atomic_copy(source: Path, target: Path) -> None:
-    """Copy to a temporary file beside `target`, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=".part-")
+    """Copy to a temporary file beside `target`, then rename it into place (the umask applies)."""
+    fd, tmp = create_beside(str(target.parent), ".part-")
     os.close(fd)
     try:
         shutil.copyfile(str(source), tmp)

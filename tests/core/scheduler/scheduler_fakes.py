@@ -267,7 +267,8 @@ class FakeClient:
 
         return Uploaded()
 
-    def download(self, f: OutputFile, dest_dir: Path, dest_name: Optional[str] = None) -> Path:
+    def download(self, f: OutputFile, dest_dir: Path, dest_name: Optional[str] = None,
+                 max_bytes: Optional[int] = None) -> Path:
         target = Path(dest_dir) / (dest_name or f.filename)
         target.write_bytes(f"{self.name}:{f.filename}".encode())
         return target
