@@ -22,6 +22,7 @@ from typing import Any, List, Optional, Sequence, Union
 
 from nuke_comfyui.core import data_dir
 from nuke_comfyui.core.errors import JournalError
+from nuke_comfyui.core.group_owners import check_owned
 
 SCHEMA_VERSION = 1
 
@@ -197,16 +198,21 @@ class Journal:
         jobs: Sequence[JobRow] = (),
         attempts: Sequence[AttemptRow] = (),
         group_states: Sequence[tuple] = (),
+        owned: bool = False,
     ) -> None:
         """Update jobs, upsert attempts and set group states — all in one transaction.
 
         `group_states` holds `(group_id, state)` pairs. The scheduler batches everything that
-        changed since its last write into one call.
+        changed since its last write into one call. With `owned`, the write happens only while
+        no other process owns one of its groups (GroupTakenOver otherwise, nothing written).
         """
         if not (jobs or attempts or group_states):
             return
         now = time.time()
         with self._transaction() as db:
+            if owned:
+                check_owned(db, {j.group_id for j in jobs} | {a.job_id.rsplit(".", 1)[0] for a in attempts}
+                            | {g for g, _ in group_states})
             if jobs:
                 db.executemany(
                     "UPDATE jobs SET state=?, server=?, prompt_id=?, attempts=?, outputs=?, error=? "

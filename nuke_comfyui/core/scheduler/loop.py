@@ -187,6 +187,10 @@ class DispatchLoop:
             with s.lock:
                 self.halt.unsend(submits)
             submits = []
+        if submits:
+            with s.lock:  # a group taken over by another process while we flushed: send none of it
+                submits = [(job, server, pid) for job, server, pid in submits
+                           if job.group.released_reason is None and job.prompt_id == pid]
         executor = s.executor
         if executor is None:
             return

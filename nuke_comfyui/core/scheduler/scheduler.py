@@ -22,6 +22,7 @@ import uuid
 from typing import Any, Callable, List, Optional
 
 from nuke_comfyui.core.errors import JournalError
+from nuke_comfyui.core.group_owners import GroupOwnedError
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import read_models
 from nuke_comfyui.core.scheduler.cancelling import CancelReport
@@ -83,6 +84,7 @@ class Scheduler:
                                  min_s=STALL_MIN_S if stall_min_s is None else stall_min_s)
         self.halt = JournalHalt(self.state, getattr(journal, "path", "(the journal)"))
         self.ownership = Ownership(self.state, journal, on_journal_error=self.halt.halt)
+        self.sync.on_taken_over = self.ownership.abandon
         self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
         self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
                                  recovery=self.recovery, ownership=self.ownership,
@@ -194,6 +196,10 @@ class Scheduler:
         s = self.state
         deadline = None if timeout is None else time.monotonic() + timeout
         with s.changed:
+            for gid, owner in s.taken_over.items():
+                if gid.startswith(group_id) and gid not in s.groups:
+                    raise GroupOwnedError(f"group {gid[:8]} was taken over by {owner} before this process finished "
+                                          "it; follow it there")
             group = s.group(group_id)
             while (group.pending_work > 0 or (group.cancel_requested and group.active)) \
                     and group.released_reason is None:
@@ -207,6 +213,9 @@ class Scheduler:
             self.sync.flush()  # the journal agrees with what we return
         except JournalError as exc:
             self.halt.halt(exc)
+        if group.released_reason is not None:
+            raise GroupOwnedError(f"group {group.id[:8]} was {group.released_reason} before this process finished "
+                                  "it; follow it there")
         with s.lock:
             return read_models.group_snapshot(group)
 

@@ -87,6 +87,7 @@ class SchedulerState:
         # (written by the stream threads without the lock: one float per server, read by stall_watch.py)
         self.stall_next_look = 0.0
         self.halted: Optional[str] = None  # why no new work is sent: the journal failed (journal_halt.py)
+        self.taken_over: Dict[str, str] = {}  # group id -> by whom, for groups this process let go
 
     # -- lookups ---------------------------------------------------------------------------------
 
