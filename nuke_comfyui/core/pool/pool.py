@@ -212,6 +212,7 @@ class ServerPool:
                 return
             status = ServerStatus(name=name, url=server.config.base_url, state=ServerState.OFFLINE,
                                   error=reason, checked_at=time.time())
+            server.failed_at = time.monotonic()
             server.backoff = self._next_backoff(server.backoff)
             server.next_probe = time.monotonic() + server.backoff
         self._publish(server, status)
@@ -312,6 +313,8 @@ class ServerPool:
             with self._lock:
                 if not server.config.enabled:
                     return
+                if status.state.usable and server.failed_at >= now:
+                    return  # sent before the scheduler lost the server: it must not bring it back
                 server.others = others
                 self._feed.touch(server)
                 if with_stats and status.state.usable:

@@ -219,3 +219,27 @@ def test_status_same_as_ignores_only_the_measurement_noise() -> None:
     assert not base.same_as(ServerStatus("a", "http://127.0.0.1:1", ServerState.BUSY, vram_total=8))
     assert not base.same_as(ServerStatus("a", "http://127.0.0.1:1", ServerState.ONLINE, vram_total=8,
                                          queue_pending=1))
+
+
+def test_a_probe_answered_before_a_reported_loss_does_not_bring_the_server_back() -> None:
+    """Issue 28, item 11: the scheduler reports a server lost while a probe of it is on the wire; that
+    probe's (older) "online" must not undo the loss, or the dispatcher sends it work at once."""
+    pool, clients = make_pool(ServerConfig(name="a"))
+    gate, entered = threading.Event(), threading.Event()
+    answer = clients["a"].queue
+
+    def slow_queue() -> Queue:
+        entered.set()
+        gate.wait(5)  # the probe's answer left the server before it died ...
+        return answer()
+
+    clients["a"].queue = slow_queue  # type: ignore[method-assign]
+    probing = threading.Thread(target=pool.refresh)
+    probing.start()
+    assert entered.wait(5)
+    pool.report_failure("a", "connection refused")  # ... and the scheduler lost it meanwhile
+    gate.set()
+    probing.join(5)
+    assert pool.status("a").state is ServerState.OFFLINE
+    assert pool.status("a").error == "connection refused"
+    pool.stop()

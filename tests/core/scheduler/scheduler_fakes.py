@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import pytest
 
@@ -143,6 +143,7 @@ class FakeServer:
         self.interrupted: List[str] = []
         self.max_seen = 0
         self.on_submit: Optional[Callable[[str], None]] = None
+        self.refused_submits = 0  # POSTs that reached it while "down" (connection refused)
         self._stop = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -151,6 +152,7 @@ class FakeServer:
 
     def submit(self, prompt: Dict[str, Any], client_id: str, prompt_id: str) -> SubmitResult:
         if self.behaviour == "down":
+            self.refused_submits += 1
             raise ServerUnavailable("connection refused", self.name)
         if self.behaviour == "invalid":
             raise PromptValidationError("node 3 (KSampler): input seed - Value not valid", self.name)
@@ -306,6 +308,7 @@ class FakePool:
         self.durations: List[tuple] = []
         self.choose_calls = 0
         self.subscribers: List[Callable[[Any], None]] = []
+        self.offline: Set[str] = set()  # reported lost; like the real pool, offline until probed back
 
     def servers(self) -> List[ServerConfig]:
         return [s.config for s in self.fakes.values()]
@@ -314,7 +317,8 @@ class FakePool:
         return FakeClient(self.fakes[name])
 
     def statuses(self) -> List[Status]:
-        return [Status(s.name, s.vram) for s in self.fakes.values()]
+        return [Status(s.name, s.vram, state="offline" if s.name in self.offline else "online")
+                for s in self.fakes.values()]
 
     def choose(self, p: Placement, in_flight: Dict[str, int], backlog: int = 1) -> Optional[str]:
         self.choose_calls += 1
@@ -325,12 +329,13 @@ class FakePool:
         if not capable:
             raise NoCapableServer("no capable server")
         for s in capable:
-            if in_flight.get(s.name, 0) < s.config.max_concurrent + 1:
+            if s.name not in self.offline and in_flight.get(s.name, 0) < s.config.max_concurrent + 1:
                 return s.name
         return None
 
     def report_failure(self, name: str, reason: str) -> None:
         self.failures.append(name)
+        self.offline.add(name)
 
     def record_duration(self, name: str, key: str, seconds: float) -> None:
         self.durations.append((name, key, seconds))
