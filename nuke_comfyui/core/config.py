@@ -7,6 +7,7 @@ expanded when request headers are built. Nothing here ever prints a secret.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import math
 import os
 import re
@@ -118,6 +119,22 @@ class ServerConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
+    def _host_and_port(cls, data: Any) -> Any:
+        """`10.0.0.5:8189` in host (NUKE_COMFYUI_IP=10.0.0.5:8189) is split into host and port; an IPv6
+        literal (`::1`, `[::1]`, `[::1]:8189`) is kept as the host, without its brackets."""
+        if not (isinstance(data, dict) and isinstance(data.get("host"), str)):
+            return data
+        host, port = split_host_port(data["host"].strip())
+        if port is None:
+            return {**data, "host": host}
+        given = data.get("port")
+        if given is not None and given != port and str(given).strip() != str(port):
+            raise ValueError(f"host {data['host']!r} holds port {port} but port is {given}; write the host alone "
+                             "in 'host' and the port in 'port'")
+        return {**data, "host": host, "port": port}
+
+    @model_validator(mode="before")
+    @classmethod
     def _userinfo_to_auth(cls, data: Any) -> Any:
         """`http://artist:pw@host` would print the password wherever the URL is shown (status, errors,
         panels): the user and password become basic auth (unless auth is set) and leave the URL."""
@@ -139,7 +156,8 @@ class ServerConfig(BaseModel):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        if not value.strip() or "/" in value or " " in value.strip():
+        if not value.strip() or "/" in value or " " in value.strip() or ("[" in value or "]" in value) \
+                or (":" in value and not _is_ipv6(value.strip())):
             raise ValueError(f"host {value!r} is not a host name or IP address; write e.g. 10.0.0.5 "
                              "(put a full address in 'url' instead)")
         return value.strip()
@@ -203,7 +221,8 @@ class ServerConfig(BaseModel):
     @property
     def base_url(self) -> str:
         """Where the server answers, without a trailing slash; `url` wins over host and port."""
-        return self.url or f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal (RFC 3986)
+        return self.url or f"http://{host}:{self.port}"
 
     @property
     def mapping(self) -> Optional[PathMapping]:
@@ -329,6 +348,26 @@ def duplicate_name(servers: List[ServerConfig]) -> Optional[Tuple[int, int]]:
             return seen[key], index
         seen[key] = index
     return None
+
+
+def split_host_port(text: str) -> Tuple[str, Optional[int]]:
+    """(host, port or None) of `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal."""
+    bracketed = re.fullmatch(r"\[([^\]]*)\](?::(\d{1,5}))?", text)
+    if bracketed:
+        return bracketed.group(1), int(bracketed.group(2)) if bracketed.group(2) else None
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if port.isdigit() and len(port) <= 5:
+            return host, int(port)
+    return text, None
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s]*)@", re.ASCII)

@@ -272,6 +272,9 @@ class Journal:
 
     def group(self, group_id: str) -> GroupRow:
         """One group by id or by a unique id prefix (people type the first 8 characters)."""
+        if not group_id.strip():  # an empty prefix matches every group: never pick one at random
+            raise JournalError("no job group given; run `nuke-comfyui groups` to list them and give an id (or its "
+                               "first 8 characters)")
         rows = self._query(
             "SELECT id, label, request, output_dir, state, created, updated FROM groups "
             "WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC LIMIT 3",

@@ -41,6 +41,7 @@ class HttpFaults:
     output_name: Optional[str] = None
     answers: Dict[str, Tuple[int, str, Dict[str, str]]] = field(default_factory=dict)
     gzip_view_mb: int = 0
+    answers_left: Optional[int] = None  # `answers` apply to this many requests only (None: to all)
 
 
 def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
@@ -53,6 +54,11 @@ def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
             return await handler(request)
         route = request.path[4:] if request.path.startswith("/api/") else request.path
         canned = faults.answers.get(f"{request.method} {route}")
+        if canned is not None and faults.answers_left is not None:
+            if faults.answers_left <= 0:
+                canned = None
+            else:
+                faults.answers_left -= 1
         if canned is not None:
             status, text, headers = canned
             return web.Response(status=status, text=text, headers=headers)

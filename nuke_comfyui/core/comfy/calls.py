@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import requests
 
 from nuke_comfyui.core import redact
 from nuke_comfyui.core.comfy import connection, http
 from nuke_comfyui.core.comfy.transport import Response, Transport
-from nuke_comfyui.core.errors import AuthError, ProtocolError, ServerError, ServerUnavailable
+from nuke_comfyui.core.errors import AuthError, ProtocolError, ServerBusy, ServerError, ServerUnavailable
 
 
 class Calls:
@@ -51,9 +51,15 @@ class Calls:
 
     def _send(self, method: str, path: str, *, json_body: Any = None, retry: bool = True,
               **kwargs: Any) -> Response:
-        """One request with its whole (capped) body read; connection errors retried when `retry`."""
-        response, call = self._open(method, path, json_body=json_body, retry=retry, **kwargs)
-        call.read_body(response)
+        """One request with its whole (capped) body read; connection errors retried when `retry`,
+        and a busy answer (429/503) asked again after the Retry-After it gives (bounded)."""
+        for attempt in range(1 + (self.retries if retry else 0)):
+            response, call = self._open(method, path, json_body=json_body, retry=retry, **kwargs)
+            call.read_body(response)
+            if response.status_code not in BUSY_CODES or attempt >= (self.retries if retry else 0):
+                break
+            wait = retry_after(response)
+            time.sleep(min(MAX_RETRY_AFTER_S, wait if wait is not None else self.backoff * (2 ** attempt)))
         return response
 
     def _open(self, method: str, path: str, *, json_body: Any = None, retry: bool = True,
@@ -95,6 +101,11 @@ class Calls:
         code = response.status_code
         if code < 300:
             return
+        if code in BUSY_CODES:
+            wait = retry_after(response)
+            told = f" and asked us to wait {wait:g} s" if wait is not None else ""
+            raise ServerBusy(f"{what}: {self.base_url} is busy (HTTP {code}{_phrase(code)}){told}; its work goes to "
+                             "other servers until it answers again", self.name, retry_after=wait)
         if code in (401, 403):
             hint = ("check the server's auth settings (token/user/password)" if response.content
                     else "a proxy or ComfyUI's Origin check refused us; check auth and that the "
@@ -117,6 +128,31 @@ class Calls:
     def _protocol(self, what: str, problem: str) -> ProtocolError:
         return ProtocolError(f"{what}: {problem}; is {self.base_url} really a ComfyUI server (or a proxy "
                              "answering for it)?", self.name)
+
+
+BUSY_CODES = (429, 503)
+#: the longest a call waits for a busy server's Retry-After before asking again (or giving up)
+MAX_RETRY_AFTER_S = 10.0
+
+
+def retry_after(response: Response) -> Optional[float]:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), bounded; None without one."""
+    text = str(response.headers.get("Retry-After", "") or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return min(float(text), 3600.0)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, min(when - time.time(), 3600.0))
+
+
+def _phrase(code: int) -> str:
+    return {429: " Too Many Requests", 503: " Service Unavailable"}.get(code, "")
 
 
 def try_json(response: Response) -> Any:

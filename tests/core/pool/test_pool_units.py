@@ -243,3 +243,36 @@ def test_a_probe_answered_before_a_reported_loss_does_not_bring_the_server_back(
     assert pool.status("a").state is ServerState.OFFLINE
     assert pool.status("a").error == "connection refused"
     pool.stop()
+
+
+def test_refresh_with_a_timeout_returns_whatever_the_slowest_server_does() -> None:
+    """Issue 28, scale: `status` waits a bounded time; a server whose probe hangs shows "no answer"."""
+    pool, clients = make_pool(ServerConfig(name="quick"), ServerConfig(name="hung"))
+    release = threading.Event()
+    answer = clients["hung"].queue
+
+    def hung_queue() -> Queue:
+        release.wait(10)
+        return answer()
+
+    clients["hung"].queue = hung_queue  # type: ignore[method-assign]
+    try:
+        statuses = {s.name: s for s in pool.refresh(timeout=0.5)}
+    finally:
+        release.set()
+        pool.stop()
+    assert statuses["quick"].state is ServerState.ONLINE
+    assert statuses["hung"].state is ServerState.OFFLINE
+    assert statuses["hung"].error == "no answer to the status probe within 0.5 s"
+
+
+def test_real_pools_probe_with_a_lean_client() -> None:
+    """Probes use their own client: one attempt, a 1 s connect timeout (the next probe is the retry)."""
+    pool = ServerPool(ClusterConfig(servers=[ServerConfig(name="a", port=9)]))
+    try:
+        record = pool._servers["a"]
+        assert record.prober is not record.client
+        assert record.prober.retries == 0 and record.prober.timeout[0] == 1.0
+        assert pool._executor._max_workers == 1  # bounded by the farm (and by PROBE_WORKERS)
+    finally:
+        pool.stop()
