@@ -89,3 +89,29 @@ def _read_head(conn: socket.socket, limit: int = 65536) -> Optional[bytes]:
         if len(data) > limit:
             return None
     return data.split(b"\r\n\r\n", 1)[0]
+
+
+class TLSServer(RawServer):
+    """HTTPS with a self-signed certificate for 127.0.0.1 (made with openssl by the test), answering
+    every request with an empty JSON queue."""
+
+    def __init__(self, certfile: str, keyfile: str) -> None:
+        import ssl
+
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._context.load_cert_chain(certfile, keyfile)
+        super().__init__()
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def _run(self, conn: socket.socket) -> None:
+        try:
+            conn = self._context.wrap_socket(conn, server_side=True)
+        except OSError:  # the client refused our certificate, as it should
+            conn.close()
+            return
+        super()._run(conn)
+
+    def serve(self, conn: socket.socket, head: bytes) -> None:
+        body = b'{"queue_running": [], "queue_pending": []}'
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)

@@ -87,6 +87,9 @@ class Calls:
 
     def _request_failed(self, exc: BaseException, what: str, timeout: Tuple[float, float], last: bool) -> None:
         """Raise the typed error for a request that got no head; return when it may be retried."""
+        if isinstance(exc, requests.exceptions.SSLError):  # retrying cannot help: say what to change
+            raise ServerUnavailable(f"cannot reach {self.base_url}: {tls_problem(exc, self.name)}",
+                                    self.name) from exc
         if isinstance(exc, requests.exceptions.ReadTimeout):
             raise ServerUnavailable(f"{what} got no answer from {self.base_url} within {timeout[1]:g} s; the "
                                     "server may be overloaded or hung", self.name) from exc
@@ -149,6 +152,20 @@ def retry_after(response: Response) -> Optional[float]:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, min(when - time.time(), 3600.0))
+
+
+def tls_problem(exc: BaseException, server: str) -> str:
+    """The likely cause of a failed TLS handshake, naming what to change (verify_tls, the url)."""
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        detail = "self-signed" if "self-signed" in text or "self signed" in text else "not trusted here"
+        return (f"its TLS certificate is {detail}; give the studio's CA file in REQUESTS_CA_BUNDLE, or set "
+                f"verify_tls to false for server {server!r} if you trust the network")
+    if "hostname" in text.lower() and "match" in text.lower():
+        return (f"its TLS certificate is for another host name; use the name the certificate names in the url, or "
+                f"set verify_tls to false for server {server!r}")
+    return ("the TLS handshake failed; the server probably speaks plain HTTP there (write http:// in its url; "
+            f"verify_tls does not matter for this) ({_short(exc)})")
 
 
 def _phrase(code: int) -> str:
