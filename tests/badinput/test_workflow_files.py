@@ -73,3 +73,15 @@ def test_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     settings = tmp_path / "servers.json"
     settings.write_bytes(b"\xef\xbb\xbf" + json.dumps({"servers": [{"name": "gpu01"}]}).encode())
     assert [s.name for s in load_config(settings, environ={}).cluster.servers] == ["gpu01"]
+
+
+def test_nuke_input_is_found_when_it_is_not_the_first_loader() -> None:
+    """Issue 28 lists a LoadImage titled "Nuke Input" after another loader as not detected; in API
+    format it is (this pins it), whatever the order or the title's case and spaces."""
+    from nuke_comfyui.core.workflow import find_input_node, validate
+
+    data = json.loads((EXAMPLES / "img2img.json").read_text())
+    data["1"]["_meta"]["title"] = "mask"  # the first loader is another one
+    for title in ("Nuke Input", " nuke input "):
+        data["50"] = {"class_type": "LoadImage", "inputs": {"image": "plate.png"}, "_meta": {"title": title}}
+        assert find_input_node(validate(data)) == "50"
