@@ -86,14 +86,23 @@ def test_every_servers_name_must_be_configured(sim_cluster: Any, tmp_path: Path,
     assert cluster.prompt_count == 0 and not (tmp_path / "out").exists()
 
 
+def test_a_subset_of_disabled_servers_only(sim_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cluster = sim_cluster(2)
+    argv = _render(tmp_path, cluster, "--servers", "sim0")
+    (tmp_path / "servers.json").write_text(json.dumps({"servers": [
+        {"name": "sim0", "url": cluster.urls[0], "enabled": False}, {"name": "sim1", "url": cluster.urls[1]}]}))
+    assert _cli(argv, capsys) == ("nuke-comfyui render: --servers names only disabled servers (sim0); enable one in "
+                                  "the settings or choose others")
+
+
 def test_a_cycle_in_the_workflow_is_found_at_load(sim_cluster: Any, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture) -> None:
     cluster = sim_cluster(1)
     flow = _workflow(tmp_path, {"5.width": ["8", 0], "8.samples": ["3", 0], "3.latent_image": ["5", 0]})
-    message = _cli(_render(tmp_path, cluster, workflow=flow), capsys)
-    assert message.startswith(f"nuke-comfyui render: workflow {flow}: the links of nodes ") or \
-        message.startswith(f"nuke-comfyui render: {flow}: the links of nodes "), message
-    assert "form a cycle, which ComfyUI cannot run; fix the links in ComfyUI and export again" in message
+    assert _cli(_render(tmp_path, cluster, workflow=flow), capsys) == (
+        f"nuke-comfyui render: {flow}: the links of nodes 5 (EmptyLatentImage) -> 8 (VAEDecode) -> 3 "
+        "(KSamplerAdvanced) -> 5 (EmptyLatentImage) form a cycle, which ComfyUI cannot run; fix the links in "
+        "ComfyUI and export again")
     assert cluster.prompt_count == 0
 
 
