@@ -1,7 +1,9 @@
 """`nuke-comfyui bench`: the scheduling benchmark (push baselines vs pull with every strategy).
 
 `nuke-comfyui bench --init-import` instead measures what the plugin's init.py adds to Nuke's
-start-up (nuke_comfyui.bench.init_import).
+start-up (nuke_comfyui.bench.init_import); `--temporal` the figures of frame batches
+(nuke_comfyui.bench.temporal); `--previews` the client CPU the live view costs per job
+(nuke_comfyui.bench.previews).
 
 Figures are printed, never asserted: the machines are shared and noisy.
 """
@@ -35,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-import", action="store_true",
                         help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
+    parser.add_argument("--temporal", action="store_true",
+                        help="only frame batches: the overlap's overhead and a 100-frame shot on 4 servers vs 1 batch")
+    parser.add_argument("--previews", action="store_true",
+                        help="only the client CPU per job with live previews flowing, watched or not "
+                             "(--jobs per run, default 100; --repeats)")
 
 
 def throughput_plan(jobs: Optional[int], servers: Optional[str],
@@ -59,6 +66,14 @@ def throughput_plan(jobs: Optional[int], servers: Optional[str],
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.temporal:
+        import json
+
+        from nuke_comfyui.bench.temporal import format_temporal, run_temporal
+
+        figures = run_temporal(lambda text: print(text, file=sys.stderr, flush=True))
+        print(json.dumps(figures, indent=2) if args.json else format_temporal(figures))
+        return 0
     if args.init_import:
         import json
 
@@ -81,6 +96,13 @@ def run(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    if args.previews:
+        from nuke_comfyui.bench.previews import format_previews, run_previews
+
+        with tempfile.TemporaryDirectory(prefix="nuke-comfyui-previews-") as temp:
+            result = run_previews(Path(temp), WORKFLOW, jobs=args.jobs or 100, repeats=args.repeats, log=log)
+        print(to_json({"previews": result}) if args.json else format_previews(result))
+        return 0
     if args.throughput:
         runs, designs = throughput_plan(args.jobs, args.servers, args.designs)
         with tempfile.TemporaryDirectory(prefix="nuke-comfyui-throughput-") as temp:

@@ -45,6 +45,7 @@ class ProgressPrinter:
         self._last_draw = 0.0
         self._drawn = False
         self._width_drawn = 0
+        self.live: Optional[Any] = None  # live_lines.LiveLines: the slowest job's node after the bar
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, GroupUpdated) and event.group.group_id == self.group_id and self.tty:
@@ -62,8 +63,8 @@ class ProgressPrinter:
             bar = "#" * filled + "." * (self.width - filled)
             failed = f" {group.failed} failed" if group.failed else ""
             text = (f"\r[{bar}] {group.done}/{group.total}{failed} {group.fraction * 100:5.1f}% "
-                    f"ETA {_duration(group.eta_s)}  {group.label}")
-            self.stream.write(text)
+                    f"ETA {_duration(group.eta_s)}  {group.label}{self.live.suffix() if self.live else ''}")
+            self.stream.write(text + " " * max(0, self._width_drawn - len(text)))  # a shorter line wipes the last
             self.stream.flush()
             self._drawn = True
             self._width_drawn = len(text)
@@ -75,6 +76,12 @@ class ProgressPrinter:
         error = f": {job.error}" if job.error else ""
         with self._lock:
             self.stream.write(f"{describe_job(job)} {job.state.value}{where}{error}\n")
+            self.stream.flush()
+
+    def write_line(self, text: str) -> None:
+        """One whole line from another thread (live node progress), never inside another line."""
+        with self._lock:
+            self.stream.write(text + "\n")
             self.stream.flush()
 
     def clear_line(self) -> None:
@@ -95,10 +102,23 @@ class ProgressPrinter:
 
 
 def describe_job(job: Any) -> str:
-    """`frame 1001 v01` for a frame, `v03 seed 1234` for a seed variation without frames."""
+    """`frame 1001 v01` for a frame, `frames 1001-1008 v01` for a chunk, `v03 seed 1234` for a seed
+    variation without frames."""
     if job.frame is None:
         return f"v{job.variation + 1:02d} seed {job.seed}"
+    frames = tuple(getattr(job, "frames", ()) or ())
+    if len(frames) > 1:
+        return f"frames {frames[0]}-{frames[-1]} v{job.variation + 1:02d}"
     return f"frame {job.frame} v{job.variation + 1:02d}"
+
+
+def _counted(snapshot: GroupSnapshot) -> str:
+    """`3/3 completed`, or for frame batches `3/3 chunks completed (20 frames)`."""
+    chunks = any(len(getattr(job, "frames", ()) or ()) > 1 for job in snapshot.jobs)
+    if not chunks:
+        return f"{snapshot.done}/{snapshot.total} completed"
+    frames = len({f for job in snapshot.jobs for f in job.frames})
+    return f"{snapshot.done}/{snapshot.total} chunks completed ({frames} frames)"
 
 
 def frame_ranges(frames: List[int]) -> str:
@@ -131,7 +151,7 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
     cancelled = sum(1 for job in snapshot.jobs if job.state is JobState.CANCELLED)
     extra = f", {cancelled} cancelled" if cancelled else ""
     out.write(f"group {snapshot.group_id} ({snapshot.label}): {snapshot.state.value}, "
-              f"{snapshot.done}/{snapshot.total} completed, {snapshot.failed} failed{extra}\n")
+              f"{_counted(snapshot)}, {snapshot.failed} failed{extra}\n")
     for seq in snapshot.sequences:
         done = seq.frames_done
         wanted = seq.last - seq.first + 1
@@ -175,6 +195,12 @@ def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[fl
     """
     printer = ProgressPrinter(group_id, tty=False if as_json else None)
     unsubscribe = scheduler.subscribe(printer)
+    live = None
+    if not as_json and getattr(scheduler, "live", None) is not None:
+        from nuke_comfyui.cli.live_lines import LiveLines
+
+        live = LiveLines(scheduler.live, group_id, printer.write_line, tty=printer.tty).start()
+        printer.live = live
     handlers = _bar_handlers(printer) if printer.tty else []
     clear = _ClearBarFilter(printer)
     for handler in handlers:
@@ -191,6 +217,8 @@ def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[fl
         print_summary(scheduler.snapshot(group_id), as_json=as_json)
         return 130
     finally:
+        if live is not None:
+            live.stop()
         unsubscribe()
         for handler in handlers:
             handler.removeFilter(clear)

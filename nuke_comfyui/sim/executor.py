@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
-from nuke_comfyui.sim import nodes
+from nuke_comfyui.sim import batch_nodes, nodes, previews
 from nuke_comfyui.sim.state import QueueItem
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class PromptRun:
             await self.server.send(event, data, self.sid)
 
     async def _progress_state(self, node_id: str, value: float, maximum: float, state: str) -> None:
-        if self.server.options.workload.lean:
+        if self.server.options.workload.lean or not self.server.options.profile.progress_state:
             return
         self.states[node_id] = {
             "value": value,
@@ -254,7 +254,7 @@ class PromptRun:
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise NodeFailure(type(exc).__name__, f"{exc}\n") from exc
         self.current_inputs = kwargs
-        if class_type in nodes.SAMPLERS:
+        if class_type in nodes.SAMPLERS or class_type == batch_nodes.TEMPORAL:
             await self._sample(node_id, kwargs)
         if fault_here and self.plan.fail:
             raise NodeFailure("RuntimeError", "Simulated failure (fail_rate fault of nuke-comfyui sim)\n")
@@ -280,7 +280,7 @@ class PromptRun:
     async def _sample(self, node_id: str, kwargs: Dict[str, Any]) -> None:
         """Spend steps x seconds_per_step / speed, one `progress` per step, interruptible."""
         server = self.server
-        latent = kwargs.get("latent_image") or []
+        latent = kwargs.get("latent_image") or kwargs.get("image") or []  # a temporal node holds its whole batch
         if server.vram_gb is not None:
             need = nodes.latent_megapixels(latent) * GB_PER_MEGAPIXEL
             if need > server.vram_gb:
@@ -292,7 +292,8 @@ class PromptRun:
                 )
         steps = int(kwargs.get("steps", 1))
         workload = server.options.workload
-        per_step = server.seconds_per_step * workload.cost_factor(kwargs) / server.current_speed()
+        batch = len(latent) if "image" in kwargs else 1  # a temporal node's cost grows with its batch
+        per_step = server.seconds_per_step * batch * workload.cost_factor(kwargs) / server.current_speed()
         for step in range(1, steps + 1):
             if per_step > 0:
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -300,10 +301,14 @@ class PromptRun:
             self._check_interrupt()
             if workload.lean:
                 continue
+            # a real server's order per step (captured on 0.33): progress_state, a type 4 preview,
+            # progress, a type 1 preview (main.py's progress hook; type 4 from the progress registry)
+            await self._progress_state(node_id, float(step), float(steps), "running")
+            await previews.send_step_preview(self, node_id, step, steps, kwargs, with_metadata=True)
             await server.send(
                 "progress", {"value": step, "max": steps, "prompt_id": self.pid, "node": node_id}, self.sid
             )
-            await self._progress_state(node_id, float(step), float(steps), "running")
+            await previews.send_step_preview(self, node_id, step, steps, kwargs, with_metadata=False)
 
     def _check_interrupt(self) -> None:
         if self.server.interrupt_event.is_set():

@@ -281,6 +281,15 @@ FUNCTIONS: Dict[str, Callable[..., NodeResult]] = {
 }
 
 
+def _batch_functions() -> Dict[str, Callable[..., NodeResult]]:
+    from nuke_comfyui.sim.batch_nodes import FUNCTIONS as BATCH
+
+    return BATCH
+
+
+FUNCTIONS.update(_batch_functions())
+
+
 def latent_megapixels(latent: Images) -> float:
     """Pixels the sampler must hold, in megapixels (drives the simulated out-of-memory fault)."""
     return sum(i.width * i.height for i in latent) / 1_000_000.0

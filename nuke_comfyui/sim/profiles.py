@@ -7,9 +7,13 @@ changes that matter to a client are few, and each is reproduced here by release:
   carries the id it made);
 - before 0.3.58, `POST /interrupt` ignores the `prompt_id` in its body and stops whatever runs;
 - `/api/jobs` exists only from 0.7.0 (older servers answer 404 without a JSON body);
-- `/system_stats` reports the profile's `comfyui_version`.
+- from 0.3.45 the server answers a client's `feature_flags` negotiation, sends previews with
+  metadata (type 4) to clients that asked, and sends `progress_state`; older ones send type 1
+  previews only and no `progress_state`;
+- `/system_stats` reports the profile's `comfyui_version`;
+- `BatchImagesNode` / `BatchMasksNode` (frame batches) exist only from 0.7.0.
 
-`SimServer` asks a `VersionProfile` at those three places and nowhere else, so a profile is the
+`SimServer` asks a `VersionProfile` at those places and nowhere else, so a profile is the
 whole difference between an old and a new simulated server.
 """
 
@@ -25,6 +29,8 @@ DEFAULT_VERSION = "0.8.0"  # what the recorded captures came from (see COMFYUI_P
 CLIENT_PROMPT_ID_SINCE = (0, 3, 45)
 TARGETED_INTERRUPT_SINCE = (0, 3, 58)
 JOBS_API_SINCE = (0, 7, 0)
+FEATURE_FLAGS_SINCE = (0, 3, 45)  # upstream 2b653e8c, 2025-07-10: feature flags, type 4, progress_state
+AUTOGROW_BATCH_SINCE = (0, 7, 0)  # BatchImagesNode / BatchMasksNode (core, 2025-12-30)
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -46,6 +52,9 @@ class VersionProfile:
     honours_client_prompt_id: bool
     targeted_interrupt: bool
     jobs_api: bool
+    feature_flags: bool = True
+    progress_state: bool = True
+    autogrow_batch: bool = True  # has BatchImagesNode and BatchMasksNode (older servers join with ImageBatch)
 
     @classmethod
     def of(cls, version: Optional[str] = None) -> VersionProfile:
@@ -57,7 +66,14 @@ class VersionProfile:
             honours_client_prompt_id=number >= CLIENT_PROMPT_ID_SINCE,
             targeted_interrupt=number >= TARGETED_INTERRUPT_SINCE,
             jobs_api=number >= JOBS_API_SINCE,
+            feature_flags=number >= FEATURE_FLAGS_SINCE,
+            progress_state=number >= FEATURE_FLAGS_SINCE,
+            autogrow_batch=number >= AUTOGROW_BATCH_SINCE,
         )
+
+    def missing_nodes(self) -> Tuple[str, ...]:
+        """Core node classes this release does not have yet."""
+        return () if self.autogrow_batch else ("BatchImagesNode", "BatchMasksNode")
 
     def prompt_id_for(self, body: Dict[str, Any]) -> str:
         """The id a POST /prompt queues under: the client's (0.3.45+) or a fresh one."""

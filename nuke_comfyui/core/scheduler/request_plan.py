@@ -21,15 +21,20 @@ from nuke_comfyui.core.seeds import MAX_SEED
 from nuke_comfyui.core.sequence_pattern import SequencePattern
 
 
-def plan_factory(object_info: Callable[[], Dict[str, Any]]) -> Callable[[Any, str], GroupPlan]:
-    """A scheduler plan factory that converts UI-format workflows with `object_info()` (the pool's)."""
+def plan_factory(object_info: Callable[[], Dict[str, Any]], blender: Any = None) -> Callable[[Any, str], GroupPlan]:
+    """A scheduler plan factory that converts UI-format workflows with `object_info()` (the pool's);
+    `blender` makes the seams of frame batches (nuke_comfyui/blend; None: only seam "cut" works)."""
+    from nuke_comfyui.core.seams import NoBlender
+
+    seam_blender = blender if blender is not None else NoBlender()
+
     def factory(request: Any, group_id: str) -> GroupPlan:
-        return plan_for_request(request, group_id, object_info=object_info())
+        return plan_for_request(request, group_id, object_info=object_info(), blender=seam_blender)
     return factory
 
 
 def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optional[Dict[str, Any]] = None,
-                     *, check_files: bool = True) -> GroupPlan:
+                     *, check_files: bool = True, blender: Any = None) -> GroupPlan:
     """Plan a RenderRequest (or its JSON, as journaled) for the group `group_id`.
 
     `check_files=False` plans without looking at the disk (no output folder made, input frames not
@@ -38,6 +43,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
     from nuke_comfyui.core import preflight, workflow_inputs
     from nuke_comfyui.core import workflow as wf
     from nuke_comfyui.core.render_request import RenderRequest, RequestError
+    from nuke_comfyui.core.ui_convert import dynamic_prompts, marks
 
     if isinstance(request, str):  # resume: its finished jobs need no input files any more
         request = RenderRequest.from_json(request)
@@ -61,7 +67,9 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
     if request.variations > 1 and not seeds:
         raise RequestError(f"the workflow has no seed input (seed, noise_seed, *_seed), so {request.variations} "
                            "variations would be identical copies; render 1 variation, or add a sampler seed")
-    workflow_inputs.check_keys(template, list(request.values or {}) + list(request.frame_values or {}))
+    workflow_inputs.check_keys(template, list(request.values or {}) + list(request.frame_values or {}),
+                               request.values)
+    request.dynamic_prompts = dynamic_prompts.texts(template) or None
     own_seed = template[seeds[0][0]]["inputs"][seeds[0][1]] if seeds else 0
     template_json = json.dumps(template, sort_keys=True)
     specs = [
@@ -82,11 +90,23 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         if not keep_seed:
             wf.patch_seeds(prompt, job.seed)
         workflow_inputs.apply_values(prompt, request.values_for(job.frame))
+        dynamic_prompts.resolve_prompt(prompt, job.seed)  # after the values: an animated text is resolved too
+        marks.strip(prompt)
         if input_node is not None and image_value is not None:
             wf.patch_image(prompt, input_node, image_value)
         attempt = len(job.attempts or ()) or 1
         wf.patch_filename_prefix(prompt, filename_prefix(group_id, job.index, attempt), output_nodes)
         return prompt
+
+    batch = None
+    chunks = request.chunk_plan()
+    if chunks is not None:
+        from nuke_comfyui.core.scheduler.batch_plan import frame_batch_plan
+
+        batch = frame_batch_plan(request, template, input_node=input_node, images=images, chunks=chunks,
+                                 output_nodes=output_nodes, blender=blender)
+        images = {node_id: pattern for node_id, pattern in images.items() if node_id not in batch.patterns}
+    placement_needs = batch.requirements() if batch is not None else ()
 
     def image_paths(job: Any) -> Dict[str, str]:
         return {node_id: SequencePattern.parse(pattern).path_for(job.frame)
@@ -104,6 +124,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
             "job_type": request.job_type,
             "duration_key": duration_key(template_json),
             "strategy": request.strategy,
+            **({"any_of": placement_needs} if placement_needs else {}),
         },
         output_nodes=tuple(output_nodes),
         timeout=request.timeout,
@@ -111,4 +132,5 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         servers=list(request.servers) if request.servers else None,
         request_json=request.to_json(),
         image_paths=image_paths if images else None,
+        batch=batch,
     )

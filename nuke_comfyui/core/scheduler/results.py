@@ -126,13 +126,12 @@ def collect(
     client: Any,
     server: Any,
     transfer: str = "upload",
-    frames: Sequence[int] = (),
     max_bytes: Optional[int] = None,
 ) -> List[str]:
     """Bring a finished job's output files into the output folder; returns the local paths.
 
-    For a chunk of several frames, image k of each output node is frame `frames[k]`. Every name is
-    checked before anything is fetched; `max_bytes` caps each file (decoded) when set.
+    A job of one frame (or none); a chunk of several frames is collected by batch_plan.py. Every
+    name is checked before anything is fetched; `max_bytes` caps each file (decoded) when set.
     """
     dest_dir = layout.variation_dir(variation)
     chosen = wanted_outputs(outputs, layout.output_nodes)
@@ -145,21 +144,32 @@ def collect(
         node = str(item.node_id)
         k = per_node.get(node, 0)
         per_node[node] = k + 1
-        ext = os.path.splitext(str(item.filename))[1].lower()
-        if len(frames) > 1 and k < len(frames):
-            name = layout.file_name(variation, node, 0, frames[k], ext)
-        else:
-            name = layout.file_name(variation, node, k, frame, ext)
-        source = shared_source(server, item) if transfer == "shared" else None
-        if source is not None and source.is_file():
-            _check_size(server, item, source.stat().st_size, max_bytes)
-            atomic_copy(source, dest_dir / name)
-            paths.append(str(dest_dir / name))
-        elif max_bytes is not None:
-            paths.append(str(client.download(item, dest_dir, name, max_bytes=max_bytes)))
-        else:
-            paths.append(str(client.download(item, dest_dir, name)))
+        name = layout.file_name(variation, node, k, frame, extension(item))
+        paths.append(fetch(item, dest_dir, name, client=client, server=server, transfer=transfer,
+                           max_bytes=max_bytes))
     return paths
+
+
+def extension(item: Any) -> str:
+    """The lower-case extension of a server's output file (checked_name has refused any other)."""
+    ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
+    return ext if re.fullmatch(r"\.[a-z0-9]{1,8}", ext) else ".bin"
+
+
+def fetch(item: Any, dest_dir: Path, name: str, *, client: Any, server: Any, transfer: str,
+          max_bytes: Optional[int] = None) -> str:
+    """One output file into `dest_dir/name`: copied from the shared output folder when the server
+    has one (and the file is there), else downloaded; the server's name is checked either way, and
+    the file is at most `max_bytes` (when set) as written."""
+    checked_name(server, item, dest_dir)
+    source = shared_source(server, item) if transfer == "shared" else None
+    if source is not None and source.is_file():
+        _check_size(server, item, source.stat().st_size, max_bytes)
+        atomic_copy(source, dest_dir / name)
+        return str(dest_dir / name)
+    if max_bytes is not None:
+        return str(client.download(item, dest_dir, name, max_bytes=max_bytes))
+    return str(client.download(item, dest_dir, name))
 
 
 def _check_size(server: Any, item: Any, size: int, max_bytes: Optional[int]) -> None:

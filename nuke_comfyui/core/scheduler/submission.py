@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional, Tuple
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
+from nuke_comfyui.core.scheduler.batch_plan import server_classes
 from nuke_comfyui.core.scheduler.failures import classify_submit_error
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
@@ -144,8 +145,9 @@ class Submission:
         link = s.links[server]
         plan = job.group.plan
         try:
+            has_class = server_classes(s.pool, server) if plan.batch is not None else None
             result = net.submit(plan, job, client=link.client, server=link.config, transfer=self._transfer,
-                                prompt_id=pid, client_id=job.client_id or "")
+                                prompt_id=pid, client_id=job.client_id or "", has_class=has_class)
         except (NukeComfyError, OSError, ValueError) as exc:
             with s.lock:
                 self._submit_failed(job, pid, exc)

@@ -101,7 +101,19 @@ def _root() -> List[Knob]:
             make_knob(Int_Knob, "last_frame", value=100), make_knob(Double_Knob, "fps", value=24.0),
             make_knob(Format_Knob, "format", value="32 18 fake"), Boolean_Knob("proxy"),
             make_knob(Format_Knob, "proxy_format", value="16 9 fake_proxy"),
-            make_knob(EvalString_Knob, "views", value="main")]
+            make_knob(EvalString_Knob, "views", value="main"), *_root_colour()]
+
+
+# Project Settings > Color (Nuke 14+): colour management, the config choice and the custom path, and
+# the hidden OCIOConfigPath that Nuke sets to the chosen stock config's file (read the same way by
+# deadline-cloud-for-nuke, nuke_util/ocio.py). The fake cannot know where a Nuke install keeps its stock
+# configs, so OCIOConfigPath stays empty until a test sets it.
+OCIO_CONFIGS = ["nuke-default", "aces_1.2", "fn-nuke_cg-config-v1.0.0_aces-v1.3_ocio-v2.1", "custom"]
+
+
+def _root_colour() -> List[Knob]:
+    return [_enum("colorManagement", ["Nuke", "OCIO"]), _enum("OCIO_config", OCIO_CONFIGS),
+            File_Knob("customOCIOConfigPath"), File_Knob("OCIOConfigPath")]
 
 
 @main_thread_only
