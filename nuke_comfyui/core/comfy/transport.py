@@ -24,6 +24,7 @@ decides what may be).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
@@ -100,6 +101,17 @@ class _WatchedHTTPSPool(u3_pools.HTTPSConnectionPool):
 
 
 _WATCHED_POOLS: Dict[str, Any] = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _NoHeaderTraceback(logging.Filter):
+    """urllib3 logs a head it could not parse (one cut by a deadline, a broken proxy) as a warning
+    *with a traceback*; the call's own error already says what happened, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to parse headers")
+
+
+logging.getLogger("urllib3.connection").addFilter(_NoHeaderTraceback())
 
 
 class Transport:
