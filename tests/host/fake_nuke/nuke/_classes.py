@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Tuple
 
-from ._knobs import Enumeration_Knob, EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
-from ._numeric import Boolean_Knob, Double_Knob, Int_Knob, make_knob
+from ._knobs import EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
+from ._numeric import Boolean_Knob, Double_Knob, Enumeration_Knob, Int_Knob, make_knob
 from ._state import main_thread_only, not_modelled
 
 COLORSPACES = ["default", "linear", "sRGB", "rec709", "Cineon", "Gamma1.8", "Gamma2.2", "Gamma2.4",
