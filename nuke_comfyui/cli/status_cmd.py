@@ -15,6 +15,8 @@ from typing import List
 from nuke_comfyui.core.config_loader import load_config
 from nuke_comfyui.core.pool import ServerPool, ServerStatus
 
+#: how long `status` waits for the probes; a server still silent then is shown offline, "no answer"
+STATUS_WAIT_S = 8.0
 HELP = "show every configured server's state, queue, VRAM, latency, version and protocol features"
 
 
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
     pool = ServerPool(loaded.cluster)
     try:
-        statuses = pool.refresh()
+        statuses = pool.refresh(timeout=STATUS_WAIT_S)  # a few seconds, whatever the farm's size
     finally:
         pool.stop()
     if args.json:

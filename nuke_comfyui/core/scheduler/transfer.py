@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Optional, Tuple
 
 from nuke_comfyui.core.errors import PathMappingError
+from nuke_comfyui.core.temp_files import create_beside
 
 #: subfolder of the server's input/ folder where staged frames go
 STAGING_SUBFOLDER = "nuke_comfyui"
@@ -101,7 +101,7 @@ class InputTransfer:
                     f"server {server.name}: dir_local {server.dir_local} has no input folder ({input_root}); "
                     "mount the share (or correct dir_local), or switch the server to transfer 'upload'")
             target_dir.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=str(target_dir), prefix=".staging-")
+            fd, tmp = create_beside(str(target_dir), ".staging-")  # the server's user must read it: umask
             os.close(fd)
             try:
                 shutil.copyfile(path, tmp)
