@@ -58,7 +58,7 @@ def follow_groups(scheduler: Any, group_ids: Sequence[str], *, as_json: bool, ti
     """
     err = err or sys.stderr
     printer = ProgressPrinter(group_ids, tty=False if as_json else None, labels=len(group_ids) > 1)
-    printer.know_labels({group_id: scheduler.summary(group_id).label for group_id in group_ids})
+    printer.know_labels(_labels(scheduler, group_ids))
     availability = _availability(pool, servers)
     unsubscribe = scheduler.subscribe(printer)
     printer.live = _live_lines(scheduler, group_ids, printer) if not as_json else []
@@ -110,7 +110,24 @@ def _wait_until_settled(scheduler: Any, group_ids: Sequence[str], interrupts: An
         interrupts.wait_for_more(0, LOOK_EVERY_S)
 
 
+def _labels(scheduler: Any, group_ids: Sequence[str]) -> Dict[str, str]:
+    """The groups' labels, for lines printed before their first progress (a group already taken over
+    by another process has none here: `wait` says so)."""
+    labels: Dict[str, str] = {}
+    for group_id in group_ids:
+        try:
+            labels[group_id] = scheduler.summary(group_id).label
+        except KeyError:
+            continue
+    return labels
+
+
 def _settled(scheduler: Any, group_id: str) -> bool:
+    """Whether waiting for the group is over (then `wait` returns its snapshot, or raises why: taken
+    over by another process, the journal stopped it)."""
+    settled = getattr(scheduler, "settled", None)
+    if settled is not None:
+        return bool(settled(group_id))
     state = scheduler.summary(group_id).state
     return str(getattr(state, "value", state)) in FINAL
 
