@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from nuke_comfyui.core import data_dir
+from nuke_comfyui.core import data_dir, journal_file
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.group_owners import check_owned
 
@@ -120,6 +120,13 @@ class AttemptRow:
     error: Optional[str] = None
 
 
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL mode (readers never block a render) and the schema; idempotent."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(_SCHEMA)
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+
 def default_journal_path() -> Path:
     """The per-user journal file (core/data_dir decides where; NUKE_COMFYUI_DATA_DIR overrides)."""
     return Path(data_dir.journal_path())
@@ -131,20 +138,18 @@ class Journal:
     def __init__(self, path: Union[str, Path, None] = None) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
         self._lock = threading.RLock()
-        if _truncated(self.path):  # sqlite would take it for a new, empty journal: every group forgotten
+        if journal_file.truncated(self.path):  # sqlite would take it for a new, empty journal: every group forgotten
             raise JournalError(
                 f"the job journal {self.path} is empty (0 bytes): the groups it held are lost (was it truncated, or "
                 f"the disk full?); move it aside (rename it to {self.path.name}.empty) to start a new journal")
         self._db: Optional[sqlite3.Connection] = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            journal_file.create_if_missing(self.path, _prepare)
             db = self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
                                             timeout=10.0)
-            db.execute("PRAGMA journal_mode=WAL")
+            _prepare(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             if self._db is not None:
                 self._db.close()
@@ -361,18 +366,6 @@ def damaged_message(path: Path, exc: BaseException) -> str:
     """What a damaged journal file is, where it is, and how to set it aside."""
     return (f"the job journal {path} is damaged ({exc}); move it aside (rename it to {path.name}.damaged) and run "
             "again: a new journal starts empty, and the groups in the damaged one can no longer be resumed")
-
-
-def _truncated(path: Path) -> bool:
-    """An existing journal of 0 bytes with no write-ahead log to recover from (a journal sqlite made
-    always holds its header: 4 kB at least)."""
-    try:
-        if not path.is_file() or path.stat().st_size:
-            return False
-        wal = path.with_name(path.name + "-wal")
-        return not (wal.is_file() and wal.stat().st_size)
-    except OSError:
-        return False
 
 
 def _like_prefix(prefix: str) -> str:

@@ -117,6 +117,8 @@ class DispatchLoop:
             try:
                 self._tick()
             except Exception:  # the dispatcher must survive a bug in one pass
+                if not s.running:  # stopped mid-pass (stop() gave up waiting): its executor is gone, nothing to send
+                    break
                 log.exception("scheduler pass failed")
 
     def _next_wait(self) -> Optional[float]:
