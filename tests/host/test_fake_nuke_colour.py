@@ -57,7 +57,6 @@ def test_choosing_a_config_switches_to_ocio_and_refreshes_the_defaults(config: s
     assert root["colorManagement"].value() == "OCIO"
     assert root["workingSpaceLUT"].value() == working and root["int8Lut"].value() == int8
     read = nuke.nodes.Read()
-    items = read["colorspace"].values()
     for name in srgb_names:  # by name or by alias
         read["colorspace"].setValue(name)
     with pytest.raises(ValueError, match="not a colorspace of the OCIO config"):

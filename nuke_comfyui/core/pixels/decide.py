@@ -15,8 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from nuke_comfyui.core.comfy.image_capabilities import PYAV_IMAGE_LOAD_SINCE, SAVE_IMAGE_ADVANCED_SINCE, \
-    ImageCapabilities
+from nuke_comfyui.core.comfy.image_capabilities import (
+    PYAV_IMAGE_LOAD_SINCE,
+    SAVE_IMAGE_ADVANCED_SINCE,
+    ImageCapabilities,
+)
 from nuke_comfyui.core.pixels.choices import PlateEncoding, PlateFormat, ResultFormat
 from nuke_comfyui.core.pixels.savers import SaveTarget, save_target
 

@@ -4,7 +4,8 @@ Why not a MagicMock: a mock accepts misspelled calls and invented knobs. Here no
 hold real values, unknown attributes raise AttributeError, gizmo classes come from the real
 gizmos/*.gizmo files on the plugin path, knob text is TCL-evaluated, scripts are saved and
 opened as .nk text, nodes live in groups with Nuke's group context, `execute` of a Write really
-writes PNG and EXR files through the script's OCIO config, and every node/knob call made off the main thread raises (Nuke's own rule).
+writes PNG and EXR files through the script's OCIO config, and every node/knob call made off the
+main thread raises (Nuke's own rule).
 Behaviour the fake cannot know raises "not modelled" instead of guessing.
 
 Modules: `_state` (session, main-thread rule), `_tcl` (knob-text evaluation, .nk quoting),
@@ -66,8 +67,8 @@ from ._menus import (
     warning,
 )
 from ._nodes import ALL, INPUTS, Format, Gizmo, Group, Node, Root, root, thisGroup, toNode
-from ._ocio import STRIP_CASCADE_PREFIX, getColorspaceList
 from ._numeric import Array_Knob, Boolean_Knob, Double_Knob, Int_Knob
+from ._ocio import STRIP_CASCADE_PREFIX, getColorspaceList
 from ._script import scriptClear, scriptName, scriptOpen, scriptSave, scriptSaveAs
 
 GUI = True

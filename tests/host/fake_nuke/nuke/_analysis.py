@@ -72,7 +72,7 @@ def execute_curve_tool(node: Any, start: int, end: int, incr: int) -> None:
     if str(node["operation"].value()) != "Avg Intensities":
         raise not_modelled(f"CurveTool operation {node['operation'].value()!r}")
     state().executed.append((node.name(), int(start), int(end)))
-    x, y, r, t = (int(round(v)) for v in node["ROI"].value())
+    x, y, r, t = (round(v) for v in node["ROI"].value())
     for frame in range(int(start), int(end) + 1, int(incr)):
         image = render_image(node.input(0), frame)
         height = image.shape[0]

@@ -59,7 +59,7 @@ def read_file(path: str) -> Tuple[Any, str]:
         if "R" not in channels and "Y" not in channels:
             raise not_modelled(f"reading EXR channels {sorted(channels)} (only R, G, B, A or Y)")
         first = channels.get("R", channels.get("Y"))
-        out = np.zeros(first.shape[:2] + (4,), np.float32)
+        out = np.zeros((*first.shape[:2], 4), np.float32)
         out[..., 3] = 1.0
         for index, name in enumerate("RGBA"):
             source = channels.get(name, channels.get("Y") if name != "A" else None)
