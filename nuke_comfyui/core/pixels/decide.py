@@ -5,8 +5,8 @@ for the servers that may take the render: the plate goes as float EXR only when 
 loads EXR, and SaveImage becomes a float saver only when every one of them has it. A server that
 forces the 8-bit path is named with its release in the losses ("gpu3 (ComfyUI 0.8.2): ..."), with
 the fix (leave it out with the server subset, or upgrade it). Servers not answering yet are not
-counted: if one of them comes up without a capability the plan needs, `server_fit` handles that
-one job (its plate cannot load there: the job goes elsewhere; its saver is missing: that frame
+counted (when none answers, the 8-bit path is taken and said); if one of them comes up without a
+capability the plan needs, `server_fit` handles that one job (its plate cannot load there: the job goes elsewhere; its saver is missing: that frame
 falls back to the workflow's saver, and says so).
 """
 
@@ -25,6 +25,7 @@ from nuke_comfyui.core.pixels.savers import SaveTarget, save_target
 
 EXR_LOAD_RELEASE = ".".join(map(str, PYAV_IMAGE_LOAD_SINCE[:2]))
 SAVE_ADVANCED_RELEASE = ".".join(map(str, SAVE_IMAGE_ADVANCED_SINCE[:2]))
+NOBODY_YET = "no server has said what it can load and save yet, so "
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ def choose_plate(wanted: PlateFormat, servers: Sequence[ServerImages]) -> Tuple[
     """EXR as wanted when every known server loads it, else 8-bit PNG (with the servers to blame)."""
     if not wanted.is_float or wanted is PlateFormat.EXR_FILE:
         return wanted, []
+    if not _known(servers):
+        return PlateFormat.PNG8, [NOBODY_YET + "the plate goes as 8-bit PNG; render again once they answer to send float"]
     old = [s for s in _known(servers) if not s.caps.exr_load]
     if not old:
         return wanted, []
@@ -73,6 +76,8 @@ def choose_results(target: Optional[SaveTarget], servers: Sequence[ServerImages]
     """The SaveImage rewrite when every known server can save it, else none (with the servers to blame)."""
     if target is None:
         return None, []
+    if not _known(servers):
+        return None, [NOBODY_YET + f"results are saved as the workflow saves them, not {target.label}"]
     old = [s for s in _known(servers) if not target.fits(s.caps)]
     if not old:
         return target, []

@@ -64,6 +64,15 @@ def test_unknown_servers_are_not_counted_and_png_results_say_nothing() -> None:
     assert png16.save == SaveTarget("png", "16-bit", "sRGB")
 
 
+def test_with_no_server_known_yet_the_8bit_path_is_taken_and_said() -> None:
+    decision = decide(encoding=PlateEncoding.SRGB, plate=PlateFormat.EXR_HALF, results=ResultFormat.AUTO,
+                      servers=farm(gpu9=UNKNOWN))
+    assert decision.plate is PlateFormat.PNG8 and decision.save is None
+    assert decision.losses[0].startswith("no server has said what it can load and save yet")
+    exr = decide(encoding=PlateEncoding.SRGB, plate=PlateFormat.PNG8, results=ResultFormat.EXR, servers=[])
+    assert exr.save is None and "not 32-bit float EXR" in exr.losses[0]
+
+
 def test_an_exr_file_leaves_old_servers_out() -> None:
     decision = decide(encoding=PlateEncoding.LINEAR, plate=PlateFormat.EXR_FILE, results=ResultFormat.AUTO,
                       servers=farm(gpu1=NEW, gpu3=OLD))

@@ -155,6 +155,20 @@ class Node:
     def maxInputs(self) -> int:
         return len(self._inputs)
 
+    def format(self) -> Format:
+        """The format of the image this node produces (Foundry: Node.format): a Read's own, else its
+        input's, else the script's."""
+        if "format" in self._knobs and self._class == "Read":
+            return self._knobs["format"].value()  # type: ignore[no-any-return]
+        upstream = self.input(0) if self._inputs else None
+        return upstream.format() if upstream is not None else root().format()
+
+    def width(self) -> int:
+        return self.format().width()
+
+    def height(self) -> int:
+        return self.format().height()
+
     def setInput(self, i: int, node: Optional[Node]) -> bool:
         if i >= len(self._inputs):
             return False
