@@ -116,7 +116,7 @@ def _holds_the_plate(read: nuke.Node, pattern: str, settings: PlateSettings) -> 
 
 
 def reusable_read_file(upstream: nuke.Node, frames: FrameRange, shared: Sequence[SharedFolder],
-                       upload: bool, frame_list: Sequence[int] = (),
+                       upload: bool, frame_list: Sequence[int] = (), *,
                        settings: Optional[PlateSettings] = None) -> Optional[str]:
     """The Read's file pattern when its files are exactly the frames asked for, as the plate, else None."""
     if upstream.Class() != "Read":
@@ -125,7 +125,8 @@ def reusable_read_file(upstream: nuke.Node, frames: FrameRange, shared: Sequence
     if any(name in knobs and bool(knobs[name].value()) for name in PIXEL_KNOBS):
         return None
     pattern = evaluated_pattern(upstream)
-    if pattern is None or _offset(upstream) or not _holds_the_plate(upstream, pattern, settings or plate_chain.srgb_png()):
+    settings = settings or plate_chain.srgb_png()
+    if pattern is None or _offset(upstream) or not _holds_the_plate(upstream, pattern, settings):
         return None
     if not (upstream.firstFrame() <= frames.first and frames.last <= upstream.lastFrame()):
         return None
@@ -194,6 +195,8 @@ def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha
     """
     settings = settings or plate_chain.srgb_png()
     upstream = node.input(index)
+    if upstream is None:
+        raise RuntimeError(f"{node.fullName()}: input {index + 1} is not connected")
     safe = safe_node_name(node) + (f"_{re.sub(r'[^A-Za-z0-9_-]', '_', stem)}" if stem else "")
     pattern = os.path.join(folder, f"{safe}.%04d{settings.extension}").replace("\\", "/")
     os.makedirs(folder, exist_ok=True)
@@ -224,7 +227,8 @@ def prepare_input(node: nuke.Node, frames: FrameRange, frame_list: Sequence[int]
     if upstream is None:
         return None
     uses_alpha = with_alpha or invert_alpha
-    reused = None if uses_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list, settings)
+    reused = None if uses_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list,
+                                                                    settings=settings)
     if reused is not None:
         return InputPlan(pattern=reused, written=False)
     folder = folder or input_folder(safe_node_name(node), [] if upload else shared, output_dir)

@@ -12,7 +12,7 @@ render's notes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 import nuke
@@ -30,7 +30,7 @@ class PlateSettings:
 
     encoding: PlateEncoding = PlateEncoding.SRGB
     format: PlateFormat = PlateFormat.PNG8
-    colour: ColourChoice = ColourChoice(None)
+    colour: ColourChoice = field(default_factory=lambda: ColourChoice(None))
     working: str = ""
     count_clipped: bool = True
 

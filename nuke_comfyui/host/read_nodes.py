@@ -70,7 +70,7 @@ def _read_colour(seq: OutputSequence, colours: Mapping[str, Any]) -> Optional[Co
     A node rendered before colours were stored reads PNG as sRGB and EXR as linear Rec.709 (what
     the plugin assumed then), named from the script's config now.
     """
-    from nuke_comfyui.core.pixels import PlateEncoding, ResultColour, result_colour
+    from nuke_comfyui.core.pixels import PlateEncoding, result_colour
 
     ext = os.path.splitext(seq.pattern)[1]
     if not colours:

@@ -88,10 +88,11 @@ def save_formats(object_info: Optional[Mapping[str, Any]]) -> Dict[str, Dict[str
     for option in spec[1].get("options") or ():
         if not isinstance(option, dict) or not isinstance(option.get("key"), str):
             continue
-        inputs = option.get("inputs") if isinstance(option.get("inputs"), dict) else {}
+        inputs = option.get("inputs")
         subs: Dict[str, Tuple[str, ...]] = {}
         for section in ("required", "optional"):
-            for name, sub in (inputs.get(section) or {}).items():
+            declared_section = inputs.get(section) if isinstance(inputs, dict) else None
+            for name, sub in (declared_section if isinstance(declared_section, dict) else {}).items():
                 subs[str(name)] = _options(sub)
         found[option["key"]] = subs
     return found

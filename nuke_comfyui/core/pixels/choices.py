@@ -92,15 +92,15 @@ class PixelRequest:
 
     @property
     def plate_encoding(self) -> PlateEncoding:
-        return parse_choice(PlateEncoding, self.encoding, "plate encoding")  # type: ignore[no-any-return]
+        return parse_choice(PlateEncoding, self.encoding, "plate encoding")
 
     @property
     def plate_format(self) -> PlateFormat:
-        return parse_choice(PlateFormat, self.plate, "plate format")  # type: ignore[no-any-return]
+        return parse_choice(PlateFormat, self.plate, "plate format")
 
     @property
     def result_format(self) -> ResultFormat:
-        return parse_choice(ResultFormat, self.results, "output format")  # type: ignore[no-any-return]
+        return parse_choice(ResultFormat, self.results, "output format")
 
     def validate(self) -> None:
         _ = self.plate_encoding, self.plate_format, self.result_format

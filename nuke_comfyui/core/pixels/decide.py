@@ -6,8 +6,9 @@ loads EXR, and SaveImage becomes a float saver only when every one of them has i
 forces the 8-bit path is named with its release in the losses ("gpu3 (ComfyUI 0.8.2): ..."), with
 the fix (leave it out with the server subset, or upgrade it). Servers not answering yet are not
 counted (when none answers, the 8-bit path is taken and said); if one of them comes up without a
-capability the plan needs, `server_fit` handles that one job (its plate cannot load there: the job goes elsewhere; its saver is missing: that frame
-falls back to the workflow's saver, and says so).
+capability the plan needs, `server_fit` handles that one job (its plate cannot load there: the
+job goes elsewhere; its saver is missing: that frame falls back to the workflow's saver, and says
+so).
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def choose_plate(wanted: PlateFormat, servers: Sequence[ServerImages]) -> Tuple[
     if not wanted.is_float or wanted is PlateFormat.EXR_FILE:
         return wanted, []
     if not _known(servers):
-        return PlateFormat.PNG8, [NOBODY_YET + "the plate goes as 8-bit PNG; render again once they answer to send float"]
+        return PlateFormat.PNG8, [NOBODY_YET + "the plate goes as 8-bit PNG; render again once they answer "
+                                               "to send float"]
     old = [s for s in _known(servers) if not s.caps.exr_load]
     if not old:
         return wanted, []
