@@ -26,7 +26,7 @@ def test_field_names_and_defaults_match_the_architecture() -> None:
     fields = {f.name: f.default for f in dataclasses.fields(RenderRequest)}
     assert list(fields) == ["workflow_path", "output_dir", "input_pattern", "frames", "variations",
                             "seed_strategy", "base_seed", "strategy", "servers", "transfer", "timeout",
-                            "job_type", "chunk_size", "label", "values", "frame_values", "images"]
+                            "job_type", "chunk_size", "label", "values", "frame_values", "images", "pixels"]
     assert (fields["variations"], fields["seed_strategy"], fields["base_seed"], fields["chunk_size"]) == (
         1, "random", None, 1)
 

@@ -35,21 +35,27 @@ def planned_target(pixels: PixelRequest) -> Optional[SaveTarget]:
     return save_target(pixels.result_format, pixels.plate_encoding, pixels.plate_format.is_float)
 
 
-def fit_to_server(prompt: Dict[str, Any], pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities],
-                  job: str = "job") -> List[str]:
-    """Rewrite `prompt`'s savers for this server; raise PlateNotLoadable when it cannot take the plate.
-
-    Returns notes for what this job lost on this server (empty when it got the plan).
-    """
-    where = ServerImages(server, caps).where if caps is not None else server
+def check_plate(pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities], job: str = "job") -> None:
+    """Raise PlateNotLoadable when the plate is float and this server is known not to load EXR."""
     if caps is not None and caps.known and pixels.plate_format.is_float and not caps.exr_load:
+        where = ServerImages(server, caps).where
         raise PlateNotLoadable(
             f"{job}: {where} cannot load EXR plates (ComfyUI {EXR_LOAD_RELEASE}+ can); the job goes to another "
             "server. Upgrade ComfyUI there, or leave it out of this render")
+
+
+def fit_to_server(prompt: Dict[str, Any], pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities],
+                  job: str = "job") -> List[str]:
+    """Check the plate (check_plate) and rewrite `prompt`'s savers for this server.
+
+    Returns notes for what this job lost on this server (empty when it got the plan).
+    """
+    check_plate(pixels, server, caps, job)
     target = planned_target(pixels)
     if target is None or not save_image_nodes(prompt):
         return []
     if caps is not None and caps.known and not target.fits(caps):
+        where = ServerImages(server, caps).where
         return [f"{job} on {where}: 8-bit PNG result, not {target.label} (no SaveImageAdvanced there)"]
     rewrite_savers(prompt, target)
     return []

@@ -111,4 +111,12 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         servers=list(request.servers) if request.servers else None,
         request_json=request.to_json(),
         image_paths=image_paths if images else None,
+        pixels=_pixels(request),
     )
+
+
+def _pixels(request: Any) -> Optional[Any]:
+    """The request's decided pixels (None for a request made before pixels were decided)."""
+    from nuke_comfyui.core.pixels import PixelRequest
+
+    return PixelRequest.from_dict(request.pixels) if getattr(request, "pixels", None) else None

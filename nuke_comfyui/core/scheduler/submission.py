@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Optional, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.pool.image_caps import server_image_capabilities
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
 from nuke_comfyui.core.scheduler.failures import classify_submit_error
@@ -141,8 +142,9 @@ class Submission:
         link = s.links[server]
         plan = job.group.plan
         try:
+            images = server_image_capabilities(s.pool, server) if plan.pixels is not None else None
             result = net.submit(plan, job, client=link.client, server=link.config, transfer=self._transfer,
-                                prompt_id=pid, client_id=job.client_id or "")
+                                prompt_id=pid, client_id=job.client_id or "", images=images)
         except (NukeComfyError, OSError, ValueError) as exc:
             with s.lock:
                 self._submit_failed(job, pid, exc)
