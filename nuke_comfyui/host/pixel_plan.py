@@ -31,7 +31,8 @@ RESULT_FILE = "result_file"
 NOTES = "pixel_notes"
 KNOBS = (ENCODING, PLATE_FILE, RESULT_FILE, NOTES)
 ENCODINGS = {"sRGB": PlateEncoding.SRGB, "log": PlateEncoding.LOG, "linear / data": PlateEncoding.LINEAR}
-PLATE_FILES = {"auto": PlateFormat.EXR_HALF, "half EXR": PlateFormat.EXR_HALF, "float EXR": PlateFormat.EXR_FLOAT,
+#: auto sends 32-bit float: a real ComfyUI 0.33 loads it exactly, where half is dithered and clamped
+PLATE_FILES = {"auto": PlateFormat.EXR_FLOAT, "half EXR": PlateFormat.EXR_HALF, "float EXR": PlateFormat.EXR_FLOAT,
                "8-bit PNG": PlateFormat.PNG8}
 RESULT_FILES = {"auto": ResultFormat.AUTO, "32-bit EXR": ResultFormat.EXR, "16-bit PNG": ResultFormat.PNG16,
                 "as the workflow saves": ResultFormat.PNG}
@@ -53,6 +54,7 @@ class NodePixels:
     names: ColourNames
     workflow: Dict[str, Any]
     notes: List[str] = field(default_factory=list)
+    width: Optional[int] = None
 
     @property
     def settings(self) -> PlateSettings:
@@ -71,7 +73,8 @@ class NodePixels:
         if clipped:
             notes.insert(0, f"{clipped:,} plate pixels clipped to [0, 1] over {frames} frame"
                             f"{'s' if frames != 1 else ''} ({self.encoding.label} plate)")
-        return PixelRequest(self.encoding.value, self.decision.plate.value, self.results(), notes).to_dict()
+        return PixelRequest(self.encoding.value, self.decision.plate.value, self.results(), notes,
+                            self.width).to_dict()
 
     def read_colours(self) -> Dict[str, Any]:
         """What the node keeps for its result Reads: the encoding, each meaning's colour space (None:
@@ -84,14 +87,19 @@ class NodePixels:
 
 def node_pixels(node: nuke.Node, pool: Any, servers: Optional[Sequence[str]], workflow: Optional[Dict[str, Any]],
                 names: ColourNames) -> NodePixels:
-    """Fit the node's pixel knobs to the servers this render may use (`servers`: the subset, None: all)."""
+    """Fit the node's pixel knobs to the servers this render may use (`servers`: the subset, None: all).
+
+    The plate's width is input 1's (some servers load float images only at widths that are a
+    multiple of 32)."""
     encoding = _choice(node, ENCODING, ENCODINGS, PlateEncoding.SRGB)
     plate = _choice(node, PLATE_FILE, PLATE_FILES, PlateFormat.PNG8)
     results = _choice(node, RESULT_FILE, RESULT_FILES, ResultFormat.PNG)
     caps = usable_image_capabilities(pool, servers)
+    upstream = node.input(0)
+    width = int(upstream.width()) if upstream is not None else None
     decision = decide(encoding=encoding, plate=plate, results=results,
                       servers=[ServerImages(name, c) for name, c in caps.items()],
-                      saves_with_save_image=bool(save_image_nodes(workflow or {})))
+                      saves_with_save_image=bool(save_image_nodes(workflow or {})), plate_width=width)
     plate_note = names.for_plate(encoding).note
     notes = [*decision.losses, *([plate_note] if plate_note else [])]
     if decision.save is not None and decision.save.format == "exr":
@@ -99,7 +107,7 @@ def node_pixels(node: nuke.Node, pool: Any, servers: Optional[Sequence[str]], wo
                                 else ResultColour.LOG if encoding is PlateEncoding.LOG else ResultColour.DATA)
         if back.note and back.note not in notes:
             notes.append(back.note)
-    return NodePixels(encoding, decision, names, dict(workflow or {}), notes)
+    return NodePixels(encoding, decision, names, dict(workflow or {}), notes, width)
 
 
 def show_notes(node: nuke.Node, pixels: Dict[str, Any]) -> None:

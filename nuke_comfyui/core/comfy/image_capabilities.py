@@ -6,14 +6,16 @@ Two changes in ComfyUI decide whether a plate can travel as float and come back 
 |--------|-----------------------------------------------------------------|--------------------------------------|
 | 0.21.0 | dae3d347 (2026-04-28) "Use pyav to load images instead of pillow" | `LoadImage` reads EXR as float     |
 | 0.23.0 | 0077d78c (2026-05-24) "Save Image advanced node"                  | `SaveImageAdvanced`: png 16-bit, exr |
+| 0.25.0 | a1d95f3f (2026-06-13) "Fix nondeterministic video decode at unaligned widths" | a float image whose width is not a multiple of 32 fails to load (measured on 0.33: av.error.ArgumentError) |
 
 PyAV loading leaves no trace in `/object_info` (LoadImage declares the same inputs before and
 after), so it is learned from the version `/system_stats` reports; a server that lists
 `SaveImageAdvanced` is at least 0.23 and so loads EXR too, whatever version string it reports
 (forks and dev builds). `SaveImageAdvanced` and the formats it offers are read from the server's
 own `/object_info` (its `format` input is a dynamic combo whose options carry their sub-inputs),
-never assumed from the version. Measured on a real 0.33 (docs/NUKE.md "Colour and precision"):
-an EXR loads exactly in [0, 1] and is clamped above 1; a 16-bit PNG keeps about 9 bits.
+never assumed from the version. Measured on a real 0.33 (tests/sim/data/comfyui-0.33-float-paths.json,
+docs/NUKE.md "Colour and precision"): a 32-bit float EXR loads exactly, above 1 and below 0 kept; a
+half EXR or a 16-bit PNG is dithered (up to 2.8e-4) and clamped to [0, 1].
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from nuke_comfyui.core.comfy.capabilities import parse_version
 
 PYAV_IMAGE_LOAD_SINCE = (0, 21, 0)
 SAVE_IMAGE_ADVANCED_SINCE = (0, 23, 0)
+ALIGNED_FLOAT_WIDTH_SINCE = (0, 25, 0)
+FLOAT_WIDTH_MULTIPLE = 32
 SAVE_ADVANCED = "SaveImageAdvanced"
 EXR_FLOAT = "32-bit float"
 PNG_16 = "16-bit"
@@ -40,10 +44,11 @@ class ImageCapabilities:
     save_exr: bool = False  # SaveImageAdvanced offers exr "32-bit float"
     save_png16: bool = False  # SaveImageAdvanced offers png "16-bit"
     exr_color_spaces: Tuple[str, ...] = ()  # the exr format's input_color_space options
+    float_width_multiple: int = 1  # a float image must be this many pixels wide, times n, to load
 
-    @property
-    def float_plates(self) -> bool:
-        return self.exr_load
+    def loads_float_width(self, width: int) -> bool:
+        """A float plate `width` pixels wide loads here (0.25+ fails on widths not a multiple of 32)."""
+        return self.exr_load and width % self.float_width_multiple == 0
 
     def to_json(self) -> Dict[str, Any]:
         data = asdict(self)
@@ -112,4 +117,13 @@ def image_capabilities(version: Optional[str], object_info: Optional[Mapping[str
         save_exr=save_exr,
         save_png16=PNG_16 in png.get("bit_depth", ()),
         exr_color_spaces=exr.get("input_color_space", ()) if save_exr else (),
+        float_width_multiple=FLOAT_WIDTH_MULTIPLE if _aligns_float_width(number, bool(formats)) else 1,
     )
+
+
+def _aligns_float_width(number: Optional[Tuple[int, int, int]], has_saver: bool) -> bool:
+    """0.25+ pads float decodes in a way that fails on unaligned widths; an unknown release with
+    SaveImageAdvanced (0.23+) is assumed to, which only costs a fallback to 8-bit on such widths."""
+    if number is None:
+        return has_saver
+    return number >= ALIGNED_FLOAT_WIDTH_SINCE

@@ -89,6 +89,7 @@ class PixelRequest:
     plate: str = PlateFormat.FILE.value
     results: str = ResultFormat.AUTO.value
     notes: List[str] = field(default_factory=list)
+    width: Optional[int] = None  # the plate's width in pixels, when known (some servers need it aligned)
 
     @property
     def plate_encoding(self) -> PlateEncoding:
@@ -106,9 +107,13 @@ class PixelRequest:
         _ = self.plate_encoding, self.plate_format, self.result_format
         if not isinstance(self.notes, list) or not all(isinstance(n, str) for n in self.notes):
             raise PixelChoiceError(f"pixel notes must be a list of text lines, not {self.notes!r}")
+        if self.width is not None and (isinstance(self.width, bool) or not isinstance(self.width, int)
+                                       or self.width < 1):
+            raise PixelChoiceError(f"the plate width must be a number of pixels, not {self.width!r}")
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"encoding": self.encoding, "plate": self.plate, "results": self.results, "notes": list(self.notes)}
+        return {"encoding": self.encoding, "plate": self.plate, "results": self.results, "notes": list(self.notes),
+                "width": self.width}
 
     @classmethod
     def from_dict(cls, data: Optional[Dict[str, Any]]) -> PixelRequest:
@@ -117,7 +122,7 @@ class PixelRequest:
             return cls()
         if not isinstance(data, dict):
             raise PixelChoiceError(f"pixels must be an object with encoding, plate and results, not {data!r}")
-        unknown = sorted(set(data) - {"encoding", "plate", "results", "notes"})
+        unknown = sorted(set(data) - {"encoding", "plate", "results", "notes", "width"})
         if unknown:
             raise PixelChoiceError(f"pixels has unknown fields {unknown}; was it written by a newer nuke-comfyui?")
         made = cls(**{k: v for k, v in data.items()})

@@ -56,21 +56,40 @@ def _known(servers: Sequence[ServerImages]) -> List[ServerImages]:
     return [s for s in servers if s.caps.known]
 
 
-def choose_plate(wanted: PlateFormat, servers: Sequence[ServerImages]) -> Tuple[PlateFormat, List[str]]:
-    """EXR as wanted when every known server loads it, else 8-bit PNG (with the servers to blame)."""
+def _unaligned(servers: Sequence[ServerImages], width: Optional[int]) -> List[ServerImages]:
+    """Servers that load EXR but not at this width (0.25+: a width not a multiple of 32 fails)."""
+    if width is None:
+        return []
+    return [s for s in _known(servers) if s.caps.exr_load and not s.caps.loads_float_width(width)]
+
+
+def _width_note(servers: Sequence[ServerImages], width: int, multiple: int) -> str:
+    names = ", ".join(s.where for s in servers)
+    fitting = -(-width // multiple) * multiple
+    return (f"{names}: cannot load a float image {width} px wide (since ComfyUI 0.25 a width that is not a "
+            f"multiple of {multiple} fails to load), so the plate goes as 8-bit PNG; reformat to {fitting} px "
+            "wide to send float")
+
+
+def choose_plate(wanted: PlateFormat, servers: Sequence[ServerImages],
+                 width: Optional[int] = None) -> Tuple[PlateFormat, List[str]]:
+    """EXR as wanted when every known server loads it at this width, else 8-bit PNG (with the servers to blame)."""
     if not wanted.is_float or wanted is PlateFormat.EXR_FILE:
         return wanted, []
     if not _known(servers):
         return PlateFormat.PNG8, [NOBODY_YET + "the plate goes as 8-bit PNG; render again once they answer "
                                                "to send float"]
     old = [s for s in _known(servers) if not s.caps.exr_load]
-    if not old:
-        return wanted, []
-    names = ", ".join(s.where for s in old)
-    return PlateFormat.PNG8, [
-        f"{names}: cannot load EXR (ComfyUI {EXR_LOAD_RELEASE}+ can), so the plate goes as 8-bit PNG to every "
-        "server (values above 1 clip, gradients band); leave "
-        f"{'it' if len(old) == 1 else 'them'} out with 'only servers' to send float"]
+    if old:
+        names = ", ".join(s.where for s in old)
+        return PlateFormat.PNG8, [
+            f"{names}: cannot load EXR (ComfyUI {EXR_LOAD_RELEASE}+ can), so the plate goes as 8-bit PNG to "
+            "every server (values above 1 clip, gradients band); leave "
+            f"{'it' if len(old) == 1 else 'them'} out with 'only servers' to send float"]
+    unaligned = _unaligned(servers, width)
+    if unaligned and width is not None:
+        return PlateFormat.PNG8, [_width_note(unaligned, width, unaligned[0].caps.float_width_multiple)]
+    return wanted, []
 
 
 def choose_results(target: Optional[SaveTarget], servers: Sequence[ServerImages]) -> Tuple[Optional[SaveTarget],
@@ -91,20 +110,28 @@ def choose_results(target: Optional[SaveTarget], servers: Sequence[ServerImages]
 
 
 def decide(*, encoding: PlateEncoding, plate: PlateFormat, results: ResultFormat,
-           servers: Sequence[ServerImages], saves_with_save_image: bool = True) -> PixelDecision:
+           servers: Sequence[ServerImages], saves_with_save_image: bool = True,
+           plate_width: Optional[int] = None) -> PixelDecision:
     """Fit the choices to `servers` (those that may take the render, with their capabilities).
 
     `plate` is what the artist asked (EXR_HALF / EXR_FLOAT / PNG8) or, for a file given as it is,
     EXR_FILE or FILE. An EXR file cannot be converted here: servers that cannot load it are left
-    out (`left_out`), and none left is the caller's error to raise.
+    out (`left_out`), and none left is the caller's error to raise. `plate_width` (pixels) is checked
+    against servers that cannot load float images of every width.
     """
-    chosen_plate, losses = choose_plate(plate, servers)
+    chosen_plate, losses = choose_plate(plate, servers, plate_width)
     left_out: List[str] = []
     if chosen_plate is PlateFormat.EXR_FILE:
-        left_out = [s.name for s in _known(servers) if not s.caps.exr_load]
-        if left_out:
-            losses.append(f"{', '.join(s.where for s in _known(servers) if s.name in left_out)}: cannot load EXR "
-                          f"(ComfyUI {EXR_LOAD_RELEASE}+ can); left out of this render")
+        old = [s for s in _known(servers) if not s.caps.exr_load]
+        unaligned = _unaligned(servers, plate_width)
+        left_out = [s.name for s in old + unaligned]
+        if old:
+            losses.append(f"{', '.join(s.where for s in old)}: cannot load EXR (ComfyUI {EXR_LOAD_RELEASE}+ can); "
+                          "left out of this render")
+        if unaligned and plate_width is not None:
+            losses.append(f"{', '.join(s.where for s in unaligned)}: cannot load a float image {plate_width} px "
+                          f"wide (since ComfyUI 0.25 the width must be a multiple of "
+                          f"{unaligned[0].caps.float_width_multiple}); left out of this render")
     usable = [s for s in servers if s.name not in left_out]
     save: Optional[SaveTarget] = None
     if saves_with_save_image:

@@ -35,13 +35,22 @@ def planned_target(pixels: PixelRequest) -> Optional[SaveTarget]:
     return save_target(pixels.result_format, pixels.plate_encoding, pixels.plate_format.is_float)
 
 
-def check_plate(pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities], job: str = "job") -> None:
-    """Raise PlateNotLoadable when the plate is float and this server is known not to load EXR."""
-    if caps is not None and caps.known and pixels.plate_format.is_float and not caps.exr_load:
-        where = ServerImages(server, caps).where
+def check_plate(pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities], job: str = "job",
+                width: Optional[int] = None) -> None:
+    """Raise PlateNotLoadable when the plate is float and this server is known not to load it
+    (no EXR loading at all, or not at this width)."""
+    if caps is None or not caps.known or not pixels.plate_format.is_float:
+        return
+    where = ServerImages(server, caps).where
+    if not caps.exr_load:
         raise PlateNotLoadable(
             f"{job}: {where} cannot load EXR plates (ComfyUI {EXR_LOAD_RELEASE}+ can); the job goes to another "
             "server. Upgrade ComfyUI there, or leave it out of this render")
+    if width is not None and not caps.loads_float_width(width):
+        raise PlateNotLoadable(
+            f"{job}: {where} cannot load a float plate {width} px wide (the width must be a multiple of "
+            f"{caps.float_width_multiple} since ComfyUI 0.25); the job goes to another server. Reformat the "
+            "plate, or send it as 8-bit PNG")
 
 
 def fit_to_server(prompt: Dict[str, Any], pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities],
@@ -50,7 +59,7 @@ def fit_to_server(prompt: Dict[str, Any], pixels: PixelRequest, server: str, cap
 
     Returns notes for what this job lost on this server (empty when it got the plan).
     """
-    check_plate(pixels, server, caps, job)
+    check_plate(pixels, server, caps, job, pixels.width)
     target = planned_target(pixels)
     if target is None or not save_image_nodes(prompt):
         return []

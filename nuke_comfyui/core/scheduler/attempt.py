@@ -40,7 +40,7 @@ def submit(
     a plate it cannot load raises PlateNotLoadable before anything is staged or sent.
     """
     if plan.pixels is not None:
-        check_plate(plan.pixels, server.name, images, _job_label(job))
+        check_plate(plan.pixels, server.name, images, _job_label(job), plan.pixels.width)
     image_value: Optional[str] = None
     if job.input_path:
         image_value = transfer.image_value(job.input_path, server, client, plan.transfer)

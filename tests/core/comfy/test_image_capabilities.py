@@ -34,6 +34,7 @@ def test_real_033_offers_exr_and_png16(info_033: Dict[str, Any]) -> None:
     assert (caps.known, caps.exr_load, caps.save_exr, caps.save_png16) == (True, True, True, True)
     assert caps.exr_color_spaces == ("sRGB", "HDR", "linear")
     assert caps.summary() == "EXR in, EXR/PNG16 out"
+    assert caps.float_width_multiple == 32 and caps.loads_float_width(1920) and not caps.loads_float_width(1998)
 
 
 def test_real_08_has_neither() -> None:
@@ -43,11 +44,12 @@ def test_real_08_has_neither() -> None:
     assert caps.summary() == "8-bit PNG"
 
 
-@pytest.mark.parametrize("version, exr_load", [("0.20.1", False), ("0.21.0", True), ("v0.22.0", True),
-                                               ("0.3.68", False), (None, False), ("weird", False)])
-def test_pyav_loading_follows_the_release(version: Any, exr_load: bool) -> None:
+@pytest.mark.parametrize("version, exr_load, multiple", [
+    ("0.20.1", False, 1), ("0.21.0", True, 1), ("v0.24.0", True, 1), ("0.25.0", True, 32), ("0.33.0", True, 32),
+    ("0.3.68", False, 1), (None, False, 1), ("weird", False, 1)])
+def test_pyav_loading_follows_the_release(version: Any, exr_load: bool, multiple: int) -> None:
     caps = image_capabilities(version, {})
-    assert caps.exr_load is exr_load
+    assert caps.exr_load is exr_load and caps.float_width_multiple == multiple
     assert not caps.save_exr  # the saver is read from /object_info, never assumed from the version
 
 

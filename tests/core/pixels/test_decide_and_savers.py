@@ -14,7 +14,7 @@ from nuke_comfyui.core.pixels.savers import ResultColour, SaveTarget, exr_color_
 from nuke_comfyui.core.pixels.server_fit import PlateNotLoadable, fit_to_server
 
 NEW = ImageCapabilities(version="0.33.0", known=True, exr_load=True, save_exr=True, save_png16=True,
-                        exr_color_spaces=("sRGB", "HDR", "linear"))
+                        exr_color_spaces=("sRGB", "HDR", "linear"), float_width_multiple=32)
 LOADS_ONLY = ImageCapabilities(version="0.21.1", known=True, exr_load=True)
 OLD = ImageCapabilities(version="0.8.2", known=True)
 UNKNOWN = ImageCapabilities()
@@ -71,6 +71,21 @@ def test_with_no_server_known_yet_the_8bit_path_is_taken_and_said() -> None:
     assert decision.losses[0].startswith("no server has said what it can load and save yet")
     exr = decide(encoding=PlateEncoding.SRGB, plate=PlateFormat.PNG8, results=ResultFormat.EXR, servers=[])
     assert exr.save is None and "not 32-bit float EXR" in exr.losses[0]
+
+
+def test_an_unaligned_width_sends_png_to_a_farm_with_025_plus_servers() -> None:
+    """Measured on a real 0.33: a float image not a multiple of 32 px wide fails to load (0.25+)."""
+    aligned = ImageCapabilities(version="0.24.0", known=True, exr_load=True, save_exr=True)
+    decision = decide(encoding=PlateEncoding.SRGB, plate=PlateFormat.EXR_FLOAT, results=ResultFormat.AUTO,
+                      servers=farm(gpu1=NEW, gpu2=aligned), plate_width=1998)
+    assert NEW.float_width_multiple == 32 and aligned.float_width_multiple == 1
+    assert decision.plate is PlateFormat.PNG8
+    assert decision.losses[0].startswith("gpu1 (ComfyUI 0.33.0): cannot load a float image 1998 px wide")
+    assert "reformat to 2016 px wide" in decision.losses[0]
+    assert decide(encoding=PlateEncoding.SRGB, plate=PlateFormat.EXR_FLOAT, results=ResultFormat.AUTO,
+                  servers=farm(gpu1=NEW), plate_width=2048).plate is PlateFormat.EXR_FLOAT
+    with pytest.raises(PlateNotLoadable, match="1998 px wide"):
+        fit_to_server(copy.deepcopy(FLOW), PixelRequest(plate="exr-float", results="png", width=1998), "gpu1", NEW)
 
 
 def test_an_exr_file_leaves_old_servers_out() -> None:
@@ -134,7 +149,7 @@ def test_per_job_fit_refuses_a_float_plate_on_a_server_that_cannot_load_it() -> 
 
 
 def test_pixel_request_round_trips_and_refuses_unknown_values() -> None:
-    request = PixelRequest(encoding="log", plate="exr-float", results="png16", notes=["12 pixels clipped"])
+    request = PixelRequest(encoding="log", plate="exr-float", results="png16", notes=["12 pixels clipped"], width=2048)
     assert PixelRequest.from_dict(request.to_dict()) == request
     assert PixelRequest.from_dict(None) == PixelRequest()
     with pytest.raises(PixelChoiceError, match="plate encoding 'gamma' is unknown; use one of srgb, log, linear"):
