@@ -6,7 +6,8 @@ Two changes in ComfyUI decide whether a plate can travel as float and come back 
 |--------|-----------------------------------------------------------------|--------------------------------------|
 | 0.21.0 | dae3d347 (2026-04-28) "Use pyav to load images instead of pillow" | `LoadImage` reads EXR as float     |
 | 0.23.0 | 0077d78c (2026-05-24) "Save Image advanced node"                  | `SaveImageAdvanced`: png 16-bit, exr |
-| 0.25.0 | a1d95f3f (2026-06-13) "Fix nondeterministic video decode at unaligned widths" | a float image whose width is not a multiple of 32 fails to load (measured on 0.33: av.error.ArgumentError) |
+| 0.25.0 | a1d95f3f (2026-06-13) "Fix nondeterministic video decode..."  | (a loss) a float image whose width is |
+|        |                                                                 | not a multiple of 32 fails to load   |
 
 PyAV loading leaves no trace in `/object_info` (LoadImage declares the same inputs before and
 after), so it is learned from the version `/system_stats` reports; a server that lists
