@@ -22,7 +22,7 @@ from nuke_comfyui.core.pixels import PixelRequest, PlateEncoding, PlateFormat, R
 from nuke_comfyui.core.pixels.colour_names import ColourNames
 from nuke_comfyui.core.pixels.decide import PixelDecision
 from nuke_comfyui.core.pixels.savers import ResultColour, exr_color_space, save_image_nodes
-from nuke_comfyui.core.pool.image_caps import usable_image_capabilities
+from nuke_comfyui.core.pool.image_caps import usable_image_capabilities, wait_for_first_answers
 from nuke_comfyui.host.plate_chain import PlateSettings
 
 ENCODING = "plate_encoding"
@@ -34,6 +34,7 @@ ENCODINGS = {"sRGB": PlateEncoding.SRGB, "log": PlateEncoding.LOG, "linear / dat
 #: auto sends 32-bit float: a real ComfyUI 0.33 loads it exactly, where half is dithered and clamped
 PLATE_FILES = {"auto": PlateFormat.EXR_FLOAT, "half EXR": PlateFormat.EXR_HALF, "float EXR": PlateFormat.EXR_FLOAT,
                "8-bit PNG": PlateFormat.PNG8}
+FIRST_ANSWERS_WAIT_S = 5.0  # as long as Render waits for the farm's first /object_info answers
 RESULT_FILES = {"auto": ResultFormat.AUTO, "32-bit EXR": ResultFormat.EXR, "16-bit PNG": ResultFormat.PNG16,
                 "as the workflow saves": ResultFormat.PNG}
 
@@ -71,8 +72,10 @@ class NodePixels:
         """`RenderRequest.pixels`, with every note, the clipped pixels first."""
         notes = list(self.notes)
         if clipped:
-            notes.insert(0, f"{clipped:,} plate pixels clipped to [0, 1] over {frames} frame"
-                            f"{'s' if frames != 1 else ''} ({self.encoding.label} plate)")
+            what = ("sent as they are in the float EXR; a model made for [0, 1] may clip them"
+                    if self.decision.plate.is_float else "clipped by the 8-bit PNG")
+            notes.insert(0, f"{clipped:,} plate pixels outside [0, 1] over {frames} frame"
+                            f"{'s' if frames != 1 else ''} ({self.encoding.label} plate): {what}")
         return PixelRequest(self.encoding.value, self.decision.plate.value, self.results(), notes,
                             self.width).to_dict()
 
@@ -94,6 +97,7 @@ def node_pixels(node: nuke.Node, pool: Any, servers: Optional[Sequence[str]], wo
     encoding = _choice(node, ENCODING, ENCODINGS, PlateEncoding.SRGB)
     plate = _choice(node, PLATE_FILE, PLATE_FILES, PlateFormat.PNG8)
     results = _choice(node, RESULT_FILE, RESULT_FILES, ResultFormat.PNG)
+    wait_for_first_answers(pool, FIRST_ANSWERS_WAIT_S)
     caps = usable_image_capabilities(pool, servers)
     upstream = node.input(0)
     width = int(upstream.width()) if upstream is not None else None

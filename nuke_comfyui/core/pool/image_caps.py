@@ -2,12 +2,14 @@
 
 The pool keeps each server's `/system_stats` version (in its status) and `/object_info`; the image
 paths (core/comfy/image_capabilities.py) follow from those two, so nothing is asked of a server
-here. Only servers that answer now count: an offline server takes no job, so it must not force a
-render down to 8 bits.
+here. Only servers that answer count (usable, or their `/object_info` just read): an offline
+server takes no job, so it must not force a render down to 8 bits. `wait_for_first_answers`
+gives the farm a bounded moment to answer after start, so a render is not planned on nothing.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, Optional, Sequence
 
 from nuke_comfyui.core.comfy.image_capabilities import ImageCapabilities, image_capabilities
@@ -18,7 +20,8 @@ def usable_image_capabilities(pool: Any, subset: Optional[Sequence[str]] = None)
     infos = pool.object_infos()
     found: Dict[str, ImageCapabilities] = {}
     for status in pool.statuses():
-        if not status.enabled or not status.state.usable or (subset and status.name not in subset):
+        answering = status.state.usable or status.name in infos
+        if not status.enabled or not answering or (subset and status.name not in subset):
             continue
         found[status.name] = image_capabilities(status.comfyui_version, infos.get(status.name))
     return found
@@ -31,3 +34,11 @@ def server_image_capabilities(pool: Any, name: str) -> Optional[ImageCapabilitie
     except KeyError:
         return None
     return image_capabilities(status.comfyui_version, pool.object_infos().get(name))
+
+
+def wait_for_first_answers(pool: Any, seconds: float) -> None:
+    """Wait (at most `seconds`) until every enabled server was probed once (pool.capabilities_pending)."""
+    pending = getattr(pool, "capabilities_pending", None)
+    deadline = time.monotonic() + seconds
+    while pending is not None and pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
