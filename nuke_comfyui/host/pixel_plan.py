@@ -56,6 +56,7 @@ class NodePixels:
     workflow: Dict[str, Any]
     notes: List[str] = field(default_factory=list)
     width: Optional[int] = None
+    srgb_assumed: bool = False
 
     @property
     def settings(self) -> PlateSettings:
@@ -77,7 +78,7 @@ class NodePixels:
             notes.insert(0, f"{clipped:,} plate pixels outside [0, 1] over {frames} frame"
                             f"{'s' if frames != 1 else ''} ({self.encoding.label} plate): {what}")
         return PixelRequest(self.encoding.value, self.decision.plate.value, self.results(), notes,
-                            self.width).to_dict()
+                            self.width, self.srgb_assumed).to_dict()
 
     def read_colours(self) -> Dict[str, Any]:
         """What the node keeps for its result Reads: the encoding, each meaning's colour space (None:
@@ -101,17 +102,18 @@ def node_pixels(node: nuke.Node, pool: Any, servers: Optional[Sequence[str]], wo
     caps = usable_image_capabilities(pool, servers)
     upstream = node.input(0)
     width = int(upstream.width()) if upstream is not None else None
+    assumed = encoding is PlateEncoding.SRGB and bool(names.srgb.note)
     decision = decide(encoding=encoding, plate=plate, results=results,
                       servers=[ServerImages(name, c) for name, c in caps.items()],
-                      saves_with_save_image=bool(save_image_nodes(workflow or {})), plate_width=width)
+                      saves_with_save_image=bool(save_image_nodes(workflow or {})), plate_width=width,
+                      srgb_assumed=assumed)
     plate_note = names.for_plate(encoding).note
     notes = [*decision.losses, *([plate_note] if plate_note else [])]
-    if decision.save is not None and decision.save.format == "exr":
-        back = names.for_result(ResultColour.LINEAR_REC709 if encoding is PlateEncoding.SRGB
-                                else ResultColour.LOG if encoding is PlateEncoding.LOG else ResultColour.DATA)
+    if decision.save is not None and decision.save.format == "exr" and decision.save.input_color_space == "sRGB":
+        back = names.for_result(ResultColour.LINEAR_REC709)
         if back.note and back.note not in notes:
             notes.append(back.note)
-    return NodePixels(encoding, decision, names, dict(workflow or {}), notes, width)
+    return NodePixels(encoding, decision, names, dict(workflow or {}), notes, width, assumed)
 
 
 def show_notes(node: nuke.Node, pixels: Dict[str, Any]) -> None:

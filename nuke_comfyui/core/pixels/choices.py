@@ -90,6 +90,7 @@ class PixelRequest:
     results: str = ResultFormat.AUTO.value
     notes: List[str] = field(default_factory=list)
     width: Optional[int] = None  # the plate's width in pixels, when known (some servers need it aligned)
+    srgb_assumed: bool = False  # the sRGB plate used an assumed space: EXR results are written through
 
     @property
     def plate_encoding(self) -> PlateEncoding:
@@ -113,7 +114,7 @@ class PixelRequest:
 
     def to_dict(self) -> Dict[str, Any]:
         return {"encoding": self.encoding, "plate": self.plate, "results": self.results, "notes": list(self.notes),
-                "width": self.width}
+                "width": self.width, "srgb_assumed": self.srgb_assumed}
 
     @classmethod
     def from_dict(cls, data: Optional[Dict[str, Any]]) -> PixelRequest:
@@ -122,7 +123,7 @@ class PixelRequest:
             return cls()
         if not isinstance(data, dict):
             raise PixelChoiceError(f"pixels must be an object with encoding, plate and results, not {data!r}")
-        unknown = sorted(set(data) - {"encoding", "plate", "results", "notes", "width"})
+        unknown = sorted(set(data) - {"encoding", "plate", "results", "notes", "width", "srgb_assumed"})
         if unknown:
             raise PixelChoiceError(f"pixels has unknown fields {unknown}; was it written by a newer nuke-comfyui?")
         made = cls(**{k: v for k, v in data.items()})

@@ -111,7 +111,7 @@ def choose_results(target: Optional[SaveTarget], servers: Sequence[ServerImages]
 
 def decide(*, encoding: PlateEncoding, plate: PlateFormat, results: ResultFormat,
            servers: Sequence[ServerImages], saves_with_save_image: bool = True,
-           plate_width: Optional[int] = None) -> PixelDecision:
+           plate_width: Optional[int] = None, srgb_assumed: bool = False) -> PixelDecision:
     """Fit the choices to `servers` (those that may take the render, with their capabilities).
 
     `plate` is what the artist asked (EXR_HALF / EXR_FLOAT / PNG8) or, for a file given as it is,
@@ -135,7 +135,8 @@ def decide(*, encoding: PlateEncoding, plate: PlateFormat, results: ResultFormat
     usable = [s for s in servers if s.name not in left_out]
     save: Optional[SaveTarget] = None
     if saves_with_save_image:
-        save, result_losses = choose_results(save_target(results, encoding, chosen_plate.is_float), usable)
+        target = save_target(results, encoding, chosen_plate.is_float, srgb_assumed)
+        save, result_losses = choose_results(target, usable)
         if results is not ResultFormat.PNG:
             losses += result_losses
     return PixelDecision(plate=chosen_plate, save=save, losses=tuple(losses), left_out=tuple(left_out))

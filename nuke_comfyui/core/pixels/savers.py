@@ -49,10 +49,15 @@ class SaveTarget:
                 "format.input_color_space": self.input_color_space}
 
 
-def save_target(results: ResultFormat, encoding: PlateEncoding, float_plate: bool) -> Optional[SaveTarget]:
-    """The SaveImage rewrite these choices ask for (None: keep the workflow's own saver)."""
+def save_target(results: ResultFormat, encoding: PlateEncoding, float_plate: bool,
+                srgb_assumed: bool = False) -> Optional[SaveTarget]:
+    """The SaveImage rewrite these choices ask for (None: keep the workflow's own saver).
+
+    `srgb_assumed`: the script's config has no sRGB texture space and the plate went through an
+    assumed one, so the EXR is written through (linear) and read back in that same assumed space.
+    """
     if results is ResultFormat.EXR or (results is ResultFormat.AUTO and float_plate):
-        return SaveTarget("exr", EXR_FLOAT, encoding.save_color_space)
+        return SaveTarget("exr", EXR_FLOAT, "linear" if srgb_assumed else encoding.save_color_space)
     if results is ResultFormat.PNG16:
         return SaveTarget("png", PNG_16, "sRGB")
     return None

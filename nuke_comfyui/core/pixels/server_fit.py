@@ -32,7 +32,8 @@ def planned_target(pixels: PixelRequest) -> Optional[SaveTarget]:
     """The SaveImage rewrite the decided request carries (None: keep the workflow's saver)."""
     if pixels.result_format is ResultFormat.AUTO:  # never decided (an old journaled request)
         return None
-    return save_target(pixels.result_format, pixels.plate_encoding, pixels.plate_format.is_float)
+    return save_target(pixels.result_format, pixels.plate_encoding, pixels.plate_format.is_float,
+                       bool(pixels.srgb_assumed))
 
 
 def check_plate(pixels: PixelRequest, server: str, caps: Optional[ImageCapabilities], job: str = "job",
