@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
     parser.add_argument("--label", default="", help="name of the result folder and files")
     parser.add_argument("--chunk-size", type=int, default=1, help="frames per job (default 1)")
+    from nuke_comfyui.cli import pixels_arg
+
+    pixels_arg.add_argument(parser)
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 
@@ -182,7 +185,10 @@ def run(args: argparse.Namespace) -> int:
     check_request(request, loaded.cluster.servers)
     farm = open_farm(args, loaded=loaded)
     try:
+        from nuke_comfyui.cli import pixels_arg
+
         prepare_inputs(request, args, farm)
+        pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm))
         group_id = farm.scheduler.submit(request)
         return follow(farm.scheduler, group_id, as_json=args.json)
     finally:

@@ -37,8 +37,10 @@ def server_image_capabilities(pool: Any, name: str) -> Optional[ImageCapabilitie
 
 
 def wait_for_first_answers(pool: Any, seconds: float) -> None:
-    """Wait (at most `seconds`) until every enabled server was probed once (pool.capabilities_pending)."""
-    pending = getattr(pool, "capabilities_pending", None)
+    """Wait (at most `seconds`) until every enabled server's first probe is published (its status
+    has a probe time, so its release is known along with its `/object_info`)."""
     deadline = time.monotonic() + seconds
-    while pending is not None and pending() and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if all(s.checked_at is not None for s in pool.statuses() if s.enabled):
+            return
         time.sleep(0.05)
