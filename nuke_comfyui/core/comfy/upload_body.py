@@ -4,18 +4,25 @@ A 4K float plate is about 100 MB a frame. Reading it into memory to build the mu
 would hold one frame per concurrent upload (twice, with the encoding), and hashing it first for
 deduplication would read it from disk twice. Here the multipart body is a stream of known length
 (preamble, the file in 1 MB chunks, epilogue) that the transport sends as it reads, and the
-file's sha256 is computed from those same chunks. A retried request reads the file again and
-starts the hash afresh; `digest` is only given once a pass sent the whole file.
+file's sha256 is computed from those same chunks. Reading and hashing run on a helper thread a
+few chunks ahead of the sender (at most AHEAD chunks in memory), so disk, hash and socket overlap
+instead of adding up. A retried request reads the file again and starts the hash afresh;
+`digest` is only given once a pass sent the whole file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import queue
+import threading
 import uuid
-from typing import Iterator, Mapping, Optional, Tuple
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 CHUNK = 1 << 20
+AHEAD = 4  # chunks read ahead of the socket: the most one upload holds in memory, besides the one sent
+_END = object()
 
 
 class UploadFile:
@@ -30,17 +37,50 @@ class UploadFile:
 
     def __iter__(self) -> Iterator[bytes]:
         self._digest = None
-        sha = hashlib.sha256()
-        sent = 0
-        with open(self.path, "rb") as fh:
-            for block in iter(lambda: fh.read(self.chunk), b""):
-                sha.update(block)
-                sent += len(block)
-                self.bytes_read += len(block)
+        blocks: queue.Queue = queue.Queue(maxsize=AHEAD)
+        stop = threading.Event()
+        outcome: List[Any] = []  # [sha256 hex, bytes] or [exception]
+        reader = threading.Thread(target=self._read, args=(blocks, stop, outcome), daemon=True,
+                                  name="nuke-comfyui-upload-read")
+        reader.start()
+        try:
+            while True:
+                block = blocks.get()
+                if block is _END:
+                    break
                 yield block
+        finally:
+            stop.set()
+            while reader.is_alive():  # unblock a reader waiting for room, then let it end
+                with contextlib.suppress(queue.Empty):
+                    blocks.get(timeout=0.05)
+            reader.join()
+        if len(outcome) == 1:
+            raise outcome[0]
+        digest, sent = outcome
         if sent != self.size:
             raise OSError(f"{self.path} changed size while it was being sent ({self.size} -> {sent} bytes)")
-        self._digest = sha.hexdigest()
+        self._digest = digest
+
+    def _read(self, blocks: queue.Queue, stop: threading.Event, outcome: List[Any]) -> None:
+        """Helper thread: read and hash the file a few chunks ahead of the sender."""
+        sha = hashlib.sha256()
+        sent = 0
+        try:
+            with open(self.path, "rb") as fh:
+                for block in iter(lambda: fh.read(self.chunk), b""):
+                    if stop.is_set():
+                        return
+                    sha.update(block)
+                    sent += len(block)
+                    self.bytes_read += len(block)
+                    blocks.put(block)
+            outcome[:] = [sha.hexdigest(), sent]
+        except OSError as exc:
+            outcome[:] = [exc]
+        finally:
+            if not stop.is_set():
+                blocks.put(_END)
 
     @property
     def digest(self) -> Optional[str]:
