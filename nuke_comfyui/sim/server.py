@@ -155,7 +155,7 @@ class SimServer(HttpRoutes):
         self.interrupt_event = asyncio.Event()
         self._wake = asyncio.Event()
         app = web.Application(middlewares=[_origin_middleware, faults_middleware(lambda: self.options.faults)],
-                              client_max_size=200 * 1024 * 1024)
+                              client_max_size=FEATURES["max_upload_size"])  # ComfyUI's limit: 413 above it
         self._add_routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()

@@ -45,6 +45,7 @@ def is_out_of_memory(exception_type: str, message: str) -> bool:
 def classify_submit_error(exc: BaseException) -> Verdict:
     """Decide what a failed POST /prompt (or the staging before it) means for the job."""
     from nuke_comfyui.core.pixels.server_fit import PlateNotLoadable
+    from nuke_comfyui.core.scheduler.transfer import UploadTooLarge
 
     if isinstance(exc, PromptValidationError):
         return Verdict(Action.FAIL, "failed", f"ComfyUI rejected the workflow: {exc}")
@@ -54,7 +55,7 @@ def classify_submit_error(exc: BaseException) -> Verdict:
         return Verdict(Action.REQUEUE, "refused", str(exc))
     if isinstance(exc, UnsafePathError):
         return Verdict(Action.FAIL, "failed", str(exc))
-    if isinstance(exc, PlateNotLoadable):  # this server cannot read the plate: elsewhere, this one left out
+    if isinstance(exc, (PlateNotLoadable, UploadTooLarge)):  # not for this server: elsewhere, this one left out
         return Verdict(Action.REQUEUE, "unfit", str(exc))
     return Verdict(Action.RETRY, "failed", str(exc) or type(exc).__name__)
 

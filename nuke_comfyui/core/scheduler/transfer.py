@@ -23,10 +23,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Optional, Tuple
 
 from nuke_comfyui.core.comfy.upload_body import CHUNK, UploadFile
-from nuke_comfyui.core.errors import PathMappingError
+from nuke_comfyui.core.errors import ComfyError, NukeComfyError, PathMappingError
 
 #: subfolder of the server's input/ folder where staged frames go
 STAGING_SUBFOLDER = "nuke_comfyui"
+
+
+class UploadTooLarge(ComfyError):
+    """A frame file larger than the server accepts (its `max_upload_size`, 100 MiB by default)."""
 
 
 class InputTransfer:
@@ -37,6 +41,7 @@ class InputTransfer:
         self._hashes: Dict[Tuple[str, int, int], str] = {}
         self._staged: Dict[Tuple[str, str, str], str] = {}  # (server, mode, sha) -> LoadImage value
         self._key_locks: Dict[Tuple[str, str, Tuple[str, int, int]], threading.Lock] = {}
+        self._limits: Dict[str, Optional[int]] = {}  # server -> max_upload_size (None: unknown)
 
     def image_value(self, path: str, server: Any, client: Any, mode: Optional[str] = None) -> str:
         """The LoadImage `image` value under which `server` sees the local file `path`."""
@@ -59,11 +64,32 @@ class InputTransfer:
                 known = self._staged.get((server.name, mode, digest)) if digest is not None else None
             if known is not None:
                 return known
+            if not shared:
+                self._check_size(path, server, client, ident[2])
             value, digest = self._stage_shared(path, server) if shared else self._upload(path, client, ident)
             with self._lock:
                 self._hashes[ident] = digest
                 self._staged[(server.name, mode, digest)] = value
             return value
+
+    def _check_size(self, path: str, server: Any, client: Any, size: int) -> None:
+        """Refuse, before sending, a file over the server's upload limit (ComfyUI answers 413)."""
+        name = str(getattr(server, "name", "server"))
+        if name not in self._limits:
+            limit: Optional[int] = None
+            try:
+                answer = client.features() if hasattr(client, "features") else {}
+                raw = answer.get("max_upload_size") if isinstance(answer, dict) else None
+                limit = int(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0 else None
+            except NukeComfyError:
+                limit = None  # a server without /features: let it answer for itself
+            self._limits[name] = limit
+        limit = self._limits[name]
+        if limit is not None and size > limit:
+            raise UploadTooLarge(
+                f"{os.path.basename(path)} is {size / 1e6:.1f} MB, over {name}'s upload limit of {limit / 1e6:.1f} MB "
+                "(its max_upload_size); give that server shared storage (transfer 'shared'), send half EXR or "
+                "8-bit PNG, or start its ComfyUI with a larger --max-upload-size")
 
     @staticmethod
     def _identity(path: str) -> Tuple[str, int, int]:

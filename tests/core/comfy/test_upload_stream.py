@@ -88,3 +88,24 @@ def test_the_transfer_reads_each_plate_once_and_never_one_already_on_the_share(s
     assert staging.image_value(str(on_share), shared, client) == "plates/p.0001.exr"
     assert reads == []  # already where the server reads it: not even hashed
     client.close()
+
+
+def test_a_frame_over_the_servers_upload_limit_is_refused_before_sending(tmp_path: Path) -> None:
+    """ComfyUI answers 413 above max_upload_size (100 MiB by default; measured on a real 0.33)."""
+    from nuke_comfyui.core.scheduler.failures import Action, classify_submit_error
+    from nuke_comfyui.core.scheduler.transfer import InputTransfer, UploadTooLarge
+
+    class Small:
+        sent: list = []
+
+        def features(self) -> dict:
+            return {"max_upload_size": 1000}
+
+        def upload_image(self, data: Any, name: str, **_: Any) -> Any:
+            self.sent.append(name)
+            raise AssertionError("nothing may be sent")
+
+    path = big_file(tmp_path, 4000)
+    with pytest.raises(UploadTooLarge, match=r"plate.0001.exr is 0.0 MB, over gpu1's upload limit of 0.0 MB") as err:
+        InputTransfer().image_value(str(path), ServerConfig(name="gpu1"), Small(), "upload")
+    assert classify_submit_error(err.value).action is Action.REQUEUE and not Small.sent
