@@ -1,8 +1,9 @@
 """`nuke-comfyui bench`: the scheduling benchmark (push baselines vs pull with every strategy).
 
 `nuke-comfyui bench --init-import` instead measures what the plugin's init.py adds to Nuke's
-start-up (nuke_comfyui.bench.init_import); `bench --transfer` moves a 4K float EXR sequence through
-upload and shared mode (nuke_comfyui.bench.transfer).
+start-up (nuke_comfyui.bench.init_import); `--temporal` the figures of frame batches
+(nuke_comfyui.bench.temporal); `--transfer` moves a 4K float EXR sequence through upload and shared
+mode (nuke_comfyui.bench.transfer).
 
 Figures are printed, never asserted: the machines are shared and noisy.
 """
@@ -36,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-import", action="store_true",
                         help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
+    parser.add_argument("--temporal", action="store_true",
+                        help="only frame batches: the overlap's overhead and a 100-frame shot on 4 servers vs 1 batch")
     parser.add_argument("--transfer", action="store_true",
                         help="only the plate transfer: a 4K float EXR sequence in upload and shared mode "
                              "(MB/s against raw loopback, the client's peak RSS, plate bytes read per frame)")
@@ -64,6 +67,14 @@ def throughput_plan(jobs: Optional[int], servers: Optional[str],
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.temporal:
+        import json
+
+        from nuke_comfyui.bench.temporal import format_temporal, run_temporal
+
+        figures = run_temporal(lambda text: print(text, file=sys.stderr, flush=True))
+        print(json.dumps(figures, indent=2) if args.json else format_temporal(figures))
+        return 0
     if args.init_import:
         import json
 

@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from typing import List
+from typing import List, Optional
 
 from nuke_comfyui.cli import render_cmd
 
@@ -35,31 +35,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--job-name", default="", help="name of the farm job (default: ComfyUI <label>)")
     parser.add_argument("--submit", action="store_true",
                         help="submit with `deadline bundle submit` (AWS Deadline Cloud's command) when installed")
+    add_farm_job_arguments(parser)
+
+
+def add_farm_job_arguments(parser: argparse.ArgumentParser) -> None:
+    """Scheduling (shared with `nuke -t headless.py --farm`), colour and attachment options."""
+    from nuke_comfyui.farm_bundle.choices import add_scheduling_arguments
+
+    add_scheduling_arguments(parser)
+    group = parser.add_argument_group("colour and job attachments")
+    group.add_argument("--ocio-config", default=None, metavar="FILE",
+                       help="OCIO config the tasks use (default: $OCIO when set)")
+    group.add_argument("--shared-storage", action="append", default=[], metavar="DIR",
+                       help="a folder every worker sees: inputs in it are not attached (repeatable; "
+                            "shared servers' dir_local count already)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.render_setup import build_request
     from nuke_comfyui.core.render_request import RequestError
-    from nuke_comfyui.farm_bundle.bundle import check_renderable, deadline_executable, write_bundle
+    from nuke_comfyui.farm_bundle.bundle import check_renderable, deadline_executable, write_render_bundle
+    from nuke_comfyui.farm_bundle.choices import scheduling_from
     from nuke_comfyui.farm_bundle.task_plan import check_group_id
-    from nuke_comfyui.farm_bundle.template import BundleOptions, job_template, parameter_values
+    from nuke_comfyui.farm_bundle.template import BundleOptions
 
-    if args.task_frames:
-        raise RequestError("--task-frames is for the tasks of a bundle; the bundle covers all of --frames")
+    for option in ("task_frames", "task_variations", "path_mapping_rules"):
+        if getattr(args, option, None) is not None:
+            raise RequestError(f"--{option.replace('_', '-')} is for the tasks of a bundle; the bundle writes it "
+                               "into each task itself")
     options = BundleOptions(
         layout=args.layout, frames_per_task=args.frames_per_task, command=args.worker_command,
         config=os.path.abspath(args.config) if args.config else None, comfy_port=args.comfy_port,
         job_name=args.job_name, extra_render_args=extra_render_args(args),
         values_file=os.path.abspath(args.values_file) if args.values_file else None,
+        variations_per_task=args.variations_per_task, ocio_config=ocio_config(args),
+        scheduling=scheduling_from(args),
     )
     if args.group_id:
         options.group_id = check_group_id(args.group_id)
-    request = render_cmd.build_request(args)
+    request = build_request(args)
     check_renderable(request)
-    written = write_bundle(args.bundle_dir, job_template(request, options), parameter_values(request, options))
+    written = write_render_bundle(args.bundle_dir, request, options, shared=shared_folders(args))
     submit = written.submit_command()
     result: dict = {"bundle_dir": str(written.folder), "template": str(written.template),
-                    "parameter_values": str(written.values), "group_id": options.group_id,
-                    "submit_command": submit, "submitted": False}
+                    "parameter_values": str(written.values), "asset_references": str(written.assets),
+                    "group_id": options.group_id, "submit_command": submit, "submitted": False,
+                    "notes": written.notes}
     if args.submit:
         if deadline_executable() is None:
             raise RequestError(f"the `deadline` command (AWS Deadline Cloud) is not installed; the bundle is in "
@@ -70,16 +91,46 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         print(f"job bundle written to {written.folder} (group {options.group_id[:8]})")
+        for note in written.notes:
+            print(f"  {note}")
         if not args.submit:
             print(f"submit it with:  {_shell(submit)}")
             print(f"or run it here:  {_shell(written.local_command())}")
     return int(result.get("submit_exit_code", 0))
 
 
+def ocio_config(args: argparse.Namespace) -> Optional[str]:
+    """--ocio-config, else $OCIO; an absolute path (a task's working folder is not this one)."""
+    from nuke_comfyui.core.render_request import RequestError
+    from nuke_comfyui.farm_bundle.colour import is_builtin_config, ocio_config_from_environment
+
+    path = args.ocio_config or ocio_config_from_environment()
+    if path is None or is_builtin_config(path):
+        return path
+    if not os.path.isfile(path):
+        source = "--ocio-config" if args.ocio_config else "$OCIO"
+        raise RequestError(f"{source} {path} is not a file; give the OCIO config (config.ocio) the tasks should use")
+    return os.path.abspath(path)
+
+
+def shared_folders(args: argparse.Namespace) -> List[str]:
+    """--shared-storage folders plus each shared server's dir_local from the settings the bundle names."""
+    from nuke_comfyui.core.config_loader import load_config
+    from nuke_comfyui.core.errors import ConfigError
+    from nuke_comfyui.farm_bundle.asset_references import shared_roots
+
+    try:
+        servers = load_config(getattr(args, "config", None)).cluster.servers
+    except ConfigError:  # no settings here is fine: the workers have their own
+        servers = []
+    return shared_roots(servers, [os.path.abspath(path) for path in args.shared_storage])
+
+
 # `render` options the template writes itself (as job parameters or literally) or that mean nothing on a worker.
 TEMPLATE_HANDLES = {"workflow", "output", "input_pattern", "frames", "variations", "seed_strategy", "base_seed",
                     "strategy", "timeout", "label", "chunk_size", "config", "journal", "json", "group_id",
-                    "task_frames", "values_file", "help"}
+                    "task_frames", "values_file", "help", "task_variations", "variations_per_task",
+                    "path_mapping_rules", "overlap", "seam", "chunk_seeds", "finish_seams", "split_on_oom"}
 
 
 def extra_render_args(args: argparse.Namespace) -> List[str]:

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from nuke_comfyui.cli.render_cmd import open_farm
+    from nuke_comfyui.cli.render_setup import open_farm
 
     farm = open_farm(args)
     try:

@@ -39,8 +39,22 @@ def collect(journal: Any, limit: int) -> List[Dict[str, Any]]:
             "owner": owner.describe() if alive and owner is not None else None,
             "output_dir": group.output_dir, "total": sum(states.values()), "completed": states["completed"],
             "failed": states["failed"] + states["timeout"],
+            **_chunking(group.request),
         })
     return rows
+
+
+def _chunking(request_json: str) -> Dict[str, Any]:
+    """A frame-batch group's chunking, read from its journaled request ({} for per-frame groups)."""
+    try:
+        request = json.loads(request_json)
+        size, overlap = int(request.get("chunk_size") or 1), int(request.get("overlap") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return {}
+    if size <= 1 and not overlap:
+        return {}
+    return {"chunk_size": size, "overlap": overlap, "seam": request.get("seam", "crossfade"),
+            "frames": request.get("frames")}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,10 +68,12 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print("no job groups in the journal yet; start one with `nuke-comfyui render`")
         return 0
-    print(f"{'GROUP':10} {'STATE':10} {'DONE':>9} {'CREATED':16} LABEL")
+    print(f"{'GROUP':10} {'STATE':10} {'DONE':>13} {'CREATED':16} LABEL")
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"]))
-        done = f"{row['completed']}/{row['total']}"
+        done = f"{row['completed']}/{row['total']}" + (" chunks" if "chunk_size" in row else "")
         owner = f"  ({row['owner']})" if row["owner"] else ""
-        print(f"{row['group_id'][:8]:10} {row['state']:10} {done:>9} {created:16} {row['label']}{owner}")
+        chunks = (f"  (frames {row['frames']} in chunks of {row['chunk_size']}, overlap {row['overlap']})"
+                  if "chunk_size" in row else "")
+        print(f"{row['group_id'][:8]:10} {row['state']:10} {done:>13} {created:16} {row['label']}{chunks}{owner}")
     return 0

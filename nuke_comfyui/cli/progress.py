@@ -95,10 +95,23 @@ class ProgressPrinter:
 
 
 def describe_job(job: Any) -> str:
-    """`frame 1001 v01` for a frame, `v03 seed 1234` for a seed variation without frames."""
+    """`frame 1001 v01` for a frame, `frames 1001-1008 v01` for a chunk, `v03 seed 1234` for a seed
+    variation without frames."""
     if job.frame is None:
         return f"v{job.variation + 1:02d} seed {job.seed}"
+    frames = tuple(getattr(job, "frames", ()) or ())
+    if len(frames) > 1:
+        return f"frames {frames[0]}-{frames[-1]} v{job.variation + 1:02d}"
     return f"frame {job.frame} v{job.variation + 1:02d}"
+
+
+def _counted(snapshot: GroupSnapshot) -> str:
+    """`3/3 completed`, or for frame batches `3/3 chunks completed (20 frames)`."""
+    chunks = any(len(getattr(job, "frames", ()) or ()) > 1 for job in snapshot.jobs)
+    if not chunks:
+        return f"{snapshot.done}/{snapshot.total} completed"
+    frames = len({f for job in snapshot.jobs for f in job.frames})
+    return f"{snapshot.done}/{snapshot.total} chunks completed ({frames} frames)"
 
 
 def frame_ranges(frames: List[int]) -> str:
@@ -131,7 +144,7 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
     cancelled = sum(1 for job in snapshot.jobs if job.state is JobState.CANCELLED)
     extra = f", {cancelled} cancelled" if cancelled else ""
     out.write(f"group {snapshot.group_id} ({snapshot.label}): {snapshot.state.value}, "
-              f"{snapshot.done}/{snapshot.total} completed, {snapshot.failed} failed{extra}\n")
+              f"{_counted(snapshot)}, {snapshot.failed} failed{extra}\n")
     for seq in snapshot.sequences:
         done = seq.frames_done
         wanted = seq.last - seq.first + 1

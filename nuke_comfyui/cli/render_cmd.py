@@ -8,8 +8,7 @@ progress bar (plain lines when not on a terminal), and prints a summary or `--js
 from __future__ import annotations
 
 import argparse
-import os
-from typing import Any, List, Optional
+from typing import Optional
 
 HELP = "render a ComfyUI workflow over the cluster (frames and/or seed variations)"
 
@@ -54,7 +53,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="server choice (default: the configured one, normally fastest)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds a job may run (default 300)")
     parser.add_argument("--label", default="", help="name of the result folder and files")
-    parser.add_argument("--chunk-size", type=int, default=1, help="frames per job (default 1)")
+    parser.add_argument("--chunk-size", type=int, default=1,
+                        help="frames per job, sent as one batch to the workflow's input (default 1; docs/TEMPORAL.md)")
+    parser.add_argument("--overlap", type=int, default=0,
+                        help="frames neighbouring chunks share, blended at the seam (default 0)")
+    parser.add_argument("--seam", choices=("crossfade", "cut"), default="crossfade",
+                        help="shared frames: a linear crossfade of both chunks (default), or the later chunk's")
+    parser.add_argument("--chunk-seeds", choices=("same", "per-chunk"), default="same",
+                        help="every chunk of a variation gets its seed (default), or one seed per chunk")
+    parser.add_argument("--split-on-oom", action="store_true",
+                        help="a chunk out of GPU memory on the biggest server is retried as smaller batches")
     from nuke_comfyui.cli import pixels_arg
 
     pixels_arg.add_argument(parser)
@@ -72,109 +80,12 @@ def _base_seed(text: str) -> Optional[int]:
     return None if value == -1 else value
 
 
-def server_names(text: Optional[str]) -> Optional[List[str]]:
-    """`--servers gpu01,gpu02` as names (None: every enabled server)."""
-    from nuke_comfyui.core.render_request import RequestError
-
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise RequestError(f"--servers {text!r} names no server; give names separated by commas, e.g. gpu01,gpu02")
-    return names
-
-
-def build_request(args: argparse.Namespace) -> Any:
-    from nuke_comfyui.core.input_values_file import read_values_file
-    from nuke_comfyui.core.render_request import RenderRequest
-
-    values, frame_values = (read_values_file(args.values_file) if getattr(args, "values_file", None)
-                            else (None, None))
-    return RenderRequest(
-        workflow_path=os.path.abspath(args.workflow),
-        output_dir=os.path.abspath(args.output),
-        input_pattern=os.path.abspath(args.input_pattern) if args.input_pattern else None,
-        frames=args.frames,
-        variations=args.variations,
-        seed_strategy=args.seed_strategy,
-        base_seed=args.base_seed,
-        strategy=args.strategy,
-        timeout=args.timeout,
-        chunk_size=args.chunk_size,
-        label=args.label,
-        values=values,
-        frame_values=frame_values,
-        servers=server_names(getattr(args, "servers", None)),
-    )
-
-
-def _is_ui(path: str) -> bool:
-    import json
-
-    from nuke_comfyui.core.ui_workflow import is_ui_workflow
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return is_ui_workflow(json.load(fh))
-    except (OSError, ValueError):
-        return False
-
-
-def _wait_for_object_info(farm: Any, wait: float = 10.0) -> None:
-    """The pool reads /object_info on its first probes; give them a bounded moment."""
-    import time
-
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and not farm.pool.object_infos():
-        time.sleep(0.05)
-
-
-def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loaded: Any = None) -> Any:
-    """Load the server settings (unless given) and start a farm on them."""
-    from nuke_comfyui.core.config_loader import load_config
-    from nuke_comfyui.core.farm import Farm
-
-    loaded = loaded if loaded is not None else load_config(getattr(args, "config", None))
-    farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout)
-    return farm.start()
-
-
-def apply_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
-    """`--set` and `--image`, typed against the servers' /object_info (the workflow's values without one)."""
-    from nuke_comfyui.core import workflow as wf
-    from nuke_comfyui.core.image_inputs import image_inputs
-    from nuke_comfyui.core.workflow_inputs import InputValueError, list_inputs, parse_assignments
-
-    if not args.assignments and not args.images:
-        return
-    info = farm.pool.object_info() if farm is not None else {}
-    workflow = wf.load_workflow(request.workflow_path, info or None)
-    assigned = parse_assignments(list_inputs(workflow, info), args.assignments)
-    request.values = {**(request.values or {}), **assigned} or None  # --set wins over --values
-    images = {}
-    for text in args.images:
-        ref, eq, path = text.partition("=")
-        match = [i.node for i in image_inputs(workflow) if ref.strip() in (i.node, i.title)]
-        if not eq or len(match) != 1:
-            raise InputValueError(f"--image {text!r} must be NODE=FILE with NODE one image-loading node's id "
-                                  "or title; `nuke-comfyui inputs WORKFLOW` lists them")
-        images[match[0]] = os.path.abspath(path)
-    request.images = images or None
-
-
-def prepare_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
-    """--set / --image on a started farm (waiting, bounded, for /object_info when they or a saved
-    UI-format workflow need it). Shared by `render` and a farm bundle's tasks."""
-    if (args.assignments or args.images) or _is_ui(request.workflow_path):
-        _wait_for_object_info(farm)
-    apply_inputs(request, args, farm)
-
-
 def run(args: argparse.Namespace) -> int:
     """Settings, then the request (see core/preflight.py), and only then the farm: a request that
     cannot run fails at once, before anything is sent or written."""
     from nuke_comfyui.cli import farm_task
     from nuke_comfyui.cli.progress import follow
+    from nuke_comfyui.cli.render_setup import build_request, open_farm, prepare_inputs
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request
 

@@ -42,7 +42,7 @@ def refuse_if_owned(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_cmd import open_farm
+    from nuke_comfyui.cli.render_setup import open_farm
 
     refuse_if_owned(args)
     farm = open_farm(args)

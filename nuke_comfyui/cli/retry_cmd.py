@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_cmd import open_farm
+    from nuke_comfyui.cli.render_setup import open_farm
 
     if args.timeout is not None and args.timeout <= 0:
         print(f"nuke-comfyui retry: --timeout must be more than 0 seconds (got {args.timeout:g})",

@@ -13,11 +13,12 @@ from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import Scheduler
 
 
-def _planner(pool: Any) -> Any:
-    """Plans that convert UI-format workflows with the pool's cached `/object_info`."""
+def _planner(pool: Any, blender: Any = None) -> Any:
+    """Plans that convert UI-format workflows with the pool's cached `/object_info`, and blend
+    frame-batch seams with `blender` (nuke_comfyui.blend.PixelBlender; None: seam "cut" only)."""
     from nuke_comfyui.core.scheduler.request_plan import plan_factory
 
-    return plan_factory(lambda: pool.object_info() if hasattr(pool, "object_info") else {})
+    return plan_factory(lambda: pool.object_info() if hasattr(pool, "object_info") else {}, blender)
 
 
 class Farm:
@@ -36,14 +37,17 @@ class Farm:
         *,
         journal_path: Union[str, Path, None] = None,
         job_timeout: Optional[float] = None,
+        blender: Any = None,
     ) -> Farm:
-        """Build a farm from `load_config()`'s result (or a bare ClusterConfig)."""
+        """Build a farm from `load_config()`'s result (or a bare ClusterConfig); `blender` makes the
+        seams of frame batches (the CLI and the Nuke plugin pass nuke_comfyui.blend.PixelBlender)."""
         from nuke_comfyui.core.pool import ServerPool
 
         cluster = getattr(loaded, "cluster", loaded)
         pool = ServerPool(cluster)
         journal = Journal(journal_path)
-        return cls(pool, journal, Scheduler(pool, journal, job_timeout=job_timeout, plan_factory=_planner(pool)))
+        return cls(pool, journal, Scheduler(pool, journal, job_timeout=job_timeout,
+                                            plan_factory=_planner(pool, blender)))
 
     def start(self) -> Farm:
         if not self._started:

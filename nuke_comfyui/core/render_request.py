@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, List, Optional, Tuple
 
+from nuke_comfyui.core import chunk_plan
+from nuke_comfyui.core.chunk_plan import CHUNK_SEEDS, ChunkPlan, ChunkPlanError
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.frames import FrameSet
 from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES, seed_for
@@ -75,6 +77,10 @@ class RenderRequest:
     values: Optional[Dict[str, Any]] = None
     frame_values: Optional[Dict[str, Dict[str, Any]]] = None
     images: Optional[Dict[str, str]] = None
+    overlap: int = 0  # frames shared by neighbouring chunks (frame batches, core/chunk_plan.py)
+    seam: str = "crossfade"  # how shared frames are made: "crossfade" or "cut" (the later chunk's)
+    chunk_seeds: str = "same"  # "same": every chunk of a variation its seed; "per-chunk": one per chunk
+    split_on_oom: bool = False  # a chunk out of memory on the biggest server: retried as smaller parts
     pixels: Optional[Dict[str, Any]] = None  # core/pixels PixelRequest: plate encoding, files, notes
 
     def validate(self) -> None:
@@ -104,6 +110,7 @@ class RenderRequest:
             raise RequestError(f"transfer {self.transfer!r} must be 'shared' or 'upload' (or unset)")
         if self.chunk_size < 1:
             raise RequestError(f"chunk size must be at least 1, not {self.chunk_size}")
+        self._check_frame_batches()
         if self.timeout is not None and self.timeout <= 0:
             raise RequestError(f"timeout must be a positive number of seconds, not {self.timeout}")
         if self.pixels is not None:
@@ -112,25 +119,68 @@ class RenderRequest:
             PixelRequest.from_dict(self.pixels)
         self._check_job_count()
 
+    def _check_frame_batches(self) -> None:
+        """Chunks of several frames send a batch to the workflow's input: they need frames and an input."""
+        if self.chunk_seeds not in CHUNK_SEEDS:
+            raise RequestError(f"chunk seeds {self.chunk_seeds!r} is unknown; use {' or '.join(CHUNK_SEEDS)}")
+        try:
+            chunk_plan.check(0, self.chunk_size, self.overlap, self.seam)
+        except ChunkPlanError as exc:
+            raise RequestError(str(exc)) from None
+        if not self.frame_batches():
+            return
+        if not self.frames:
+            raise RequestError(f"a chunk size of {self.chunk_size} needs a frame set (e.g. 1001-1100) "
+                               "to cut into chunks")
+        if not self.input_pattern:
+            raise RequestError(f"a chunk size of {self.chunk_size} sends each chunk's frames as one batch to the "
+                               "workflow's input, and no input sequence was given; give --input (the node's input), "
+                               "or render with a chunk size of 1")
+        try:
+            self.chunk_plan()
+        except ChunkPlanError as exc:
+            raise RequestError(str(exc)) from None
+
+    def frame_batches(self) -> bool:
+        """True when each job renders a batch of frames (chunk size above 1, or an overlap asked for)."""
+        return self.chunk_size > 1 or bool(self.overlap)
+
+    def chunk_plan(self) -> Optional[ChunkPlan]:
+        """The chunks of this render's frames (None for per-frame renders and stills)."""
+        if not self.frames or not self.frame_batches():
+            return None
+        return chunk_plan.plan_for(FrameSet.parse(self.frames).frames, self.chunk_size, self.overlap, self.seam)
+
+    def _frame_chunks(self) -> List[Tuple[int, ...]]:
+        if not self.frames:
+            return [()]
+        plan = self.chunk_plan()
+        return [c.frames for c in plan.chunks] if plan is not None else [(f,) for f in FrameSet.parse(self.frames)]
+
     def _check_job_count(self) -> None:
-        chunks = len(FrameSet.parse(self.frames).chunks(self.chunk_size)) if self.frames else 1
+        chunks = len(self._frame_chunks())
         jobs = chunks * self.variations
         if jobs > MAX_JOBS:
             variations = f"{self.variations:,} variation{'s' if self.variations != 1 else ''}"
             shape = f"{chunks:,} frame chunks x {variations}" if self.frames else variations
+            # a larger chunk only helps a workflow that takes a batch of input frames (docs/TEMPORAL.md)
+            chunks_help = " or use a larger chunk size" if self.input_pattern and self.frames else ""
             raise RequestError(f"this render would make {jobs:,} jobs ({shape}); one render makes at most "
-                               f"{MAX_JOBS:,}; split it into several renders or use a larger chunk size")
+                               f"{MAX_JOBS:,}; split it into several renders{chunks_help}")
 
     def _check_types(self) -> None:
         """Requests come from JSON and knobs too: a string where a number belongs is named, not a TypeError."""
         for name, kinds in (("variations", (int,)), ("base_seed", (int, type(None))), ("chunk_size", (int,)),
+                            ("overlap", (int,)),
                             ("timeout", (int, float, type(None)))):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, kinds):
                 raise RequestError(f"{name} must be a number, not {value!r}")
-        for name in ("workflow_path", "output_dir", "seed_strategy", "label"):
+        for name in ("workflow_path", "output_dir", "seed_strategy", "label", "seam", "chunk_seeds"):
             if not isinstance(getattr(self, name), str):
                 raise RequestError(f"{name} must be text, not {getattr(self, name)!r}")
+        if not isinstance(self.split_on_oom, bool):
+            raise RequestError(f"split_on_oom must be true or false, not {self.split_on_oom!r}")
         if self.servers is not None and not all(isinstance(n, str) for n in self.servers):
             raise RequestError(f"servers must be a list of server names, not {self.servers!r}")
         self._check_inputs()
@@ -166,19 +216,23 @@ class RenderRequest:
         """One JobSpec per (frame chunk) x variation, frames in order within each variation."""
         self.validate()
         pattern = SequencePattern.parse(self.input_pattern) if self.input_pattern else None
-        frame_chunks: List[Tuple[int, ...]] = (FrameSet.parse(self.frames).chunks(self.chunk_size)
-                                               if self.frames else [()])
+        frame_chunks = self._frame_chunks()
         specs: List[JobSpec] = []
         for variation in range(self.variations):
             seed = seed_for(self.seed_strategy, self.base_seed or 0, variation)
-            for chunk in frame_chunks:
+            for number, chunk in enumerate(frame_chunks):
                 frame = chunk[0] if chunk else None
                 specs.append(JobSpec(
-                    index=len(specs), frame=frame, frames=chunk, variation=variation, seed=seed,
+                    index=len(specs), frame=frame, frames=chunk, variation=variation,
+                    seed=self.seed_of_chunk(seed, number),
                     input_path=pattern.path_for(frame) if pattern is not None and frame is not None else None,
                     depends_on=(),
                 ))
         return specs
+
+    def seed_of_chunk(self, seed: int, chunk_index: int) -> int:
+        """A chunk's seed from its variation's: the same for every chunk unless "per-chunk" is asked."""
+        return chunk_plan.chunk_seed(seed, chunk_index) if self.chunk_seeds == "per-chunk" else seed
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys): journaled with the group so resume rebuilds the same jobs."""

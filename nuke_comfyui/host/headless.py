@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run by path (`nuke -t .../headless.py`): make t
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.farm_bundle.choices import FarmChoices, add_scheduling_arguments, scheduling_from
 from nuke_comfyui.host import render
 from nuke_comfyui.host.report import failures, is_finished, status_line
 from nuke_comfyui.host.session import get_session, shutdown_session
@@ -64,7 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--farm", choices=("thin", "gpu"), default=None,
                         help="write an OpenJD job bundle per node (docs/FARM.md) instead of rendering here")
     parser.add_argument("--submit", action="store_true", help="with --farm: run `deadline bundle submit` on each")
+    farm = parser.add_argument_group("with --farm: the Submit to farm dialog's values")
+    farm.add_argument("--frames-per-task", type=int, default=None, help="frames of one farm task")
+    farm.add_argument("--variations-per-task", type=int, default=None, help="seed variations of one farm task")
+    farm.add_argument("--bundle-dir", default=None,
+                      help="where the bundle goes (several nodes: a subfolder each; default next to the script)")
+    add_scheduling_arguments(parser)
     return parser
+
+
+def farm_choices(args: argparse.Namespace) -> FarmChoices:
+    """--farm and its flags as the dialog's FarmChoices."""
+    choices = FarmChoices(layout=args.farm, frames_per_task=args.frames_per_task,
+                          variations_per_task=args.variations_per_task, scheduling=scheduling_from(args),
+                          bundle_dir=os.path.abspath(args.bundle_dir) if args.bundle_dir else None,
+                          submit=args.submit)
+    choices.validate()
+    return choices
 
 
 def command_line() -> List[str]:
@@ -178,7 +195,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.farm:
             from nuke_comfyui.host.farm_submit import headless_bundles
 
-            return headless_bundles(names, frames=args.frames, layout=args.farm, submit=args.submit)
+            return headless_bundles(names, frames=args.frames, choices=farm_choices(args))
         groups = _start(names, args)
         try:
             states = _follow(groups, args)

@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
-from nuke_comfyui.host import image_arrows, job_state, knobs, pixel_plan, render_check, workflow_facts, workflow_tab
+from nuke_comfyui.host import (
+    frame_batch_knobs,
+    image_arrows,
+    job_state,
+    knobs,
+    pixel_plan,
+    render_check,
+    workflow_facts,
+    workflow_tab,
+)
 from nuke_comfyui.host.colour import script_colour_names
 from nuke_comfyui.host.graph import all_nodes, find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
@@ -95,6 +104,7 @@ def prepare_render(node: nuke.Node, session: HostSession, frames: Optional[str] 
         frames=span if staged.any or explicit else None,
     )
     request.images = staged.images or None
+    frame_batch_knobs.apply(node, request)
     request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
                                             node.knobs() else (None, None))
     request.servers = servers

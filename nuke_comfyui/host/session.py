@@ -30,11 +30,12 @@ class HostSession:
     @classmethod
     def from_config(cls) -> HostSession:
         """Load the server settings (file + environment) and start a farm on them."""
+        from nuke_comfyui.blend import PixelBlender
         from nuke_comfyui.core.config_loader import load_config
         from nuke_comfyui.core.farm import Farm
 
         loaded = load_config()
-        farm = Farm.from_config(loaded)
+        farm = Farm.from_config(loaded, blender=PixelBlender())  # frame-batch seams, as the CLI blends them
         farm.start()
         log.info("nuke-comfyui: farm started with %d server(s)", len(loaded.cluster.servers))
         return cls(farm, loaded)

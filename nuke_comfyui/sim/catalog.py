@@ -28,8 +28,11 @@ def _base() -> Dict[str, Any]:
     """The recorded 0.8 catalog, read once per process."""
     global _BASE
     if _BASE is None:
+        from nuke_comfyui.sim import batch_nodes
+
         with _DATA.open("r", encoding="utf-8") as fh:
             _BASE = json.load(fh)
+        _BASE.update(batch_nodes.records())
     return _BASE
 
 
@@ -108,6 +111,11 @@ class Catalog:
             for name in order:
                 raw = section[name]
                 input_type = raw[0]
+                if input_type == "COMFY_AUTOGROW_V3":
+                    from nuke_comfyui.sim.batch_nodes import expand_autogrow
+
+                    specs.extend(expand_autogrow(name, category, raw))
+                    continue
                 extra = raw[1] if len(raw) > 1 and isinstance(raw[1], dict) else {}
                 if class_type == "CheckpointLoaderSimple" and name == "ckpt_name":
                     input_type = [SIM_MODEL]

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from nuke_comfyui.sim import nodes
+from nuke_comfyui.sim import batch_nodes, nodes
 from nuke_comfyui.sim.run_host import PromptHost
 from nuke_comfyui.sim.state import QueueItem
 
@@ -270,7 +270,7 @@ class PromptRun:
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise NodeFailure(type(exc).__name__, f"{exc}\n") from exc
         self.current_inputs = kwargs
-        if class_type in nodes.SAMPLERS:
+        if class_type in nodes.SAMPLERS or class_type == batch_nodes.TEMPORAL:
             await self._sample(node_id, kwargs)
         if fault_here and self.plan.fail:
             raise NodeFailure("RuntimeError", "Simulated failure (fail_rate fault of nuke-comfyui sim)\n")
@@ -297,7 +297,7 @@ class PromptRun:
     async def _sample(self, node_id: str, kwargs: Dict[str, Any]) -> None:
         """Spend steps x seconds_per_step / speed, one `progress` per step, interruptible."""
         server = self.server
-        latent = kwargs.get("latent_image") or []
+        latent = kwargs.get("latent_image") or kwargs.get("image") or []  # a temporal node holds its whole batch
         if server.vram_gb is not None:
             need = nodes.latent_megapixels(latent) * GB_PER_MEGAPIXEL
             if need > server.vram_gb:
@@ -309,7 +309,8 @@ class PromptRun:
                 )
         steps = int(kwargs.get("steps", 1))
         workload = server.options.workload
-        per_step = server.seconds_per_step * workload.cost_factor(kwargs) / server.current_speed()
+        batch = len(latent) if "image" in kwargs else 1  # a temporal node's cost grows with its batch
+        per_step = server.seconds_per_step * batch * workload.cost_factor(kwargs) / server.current_speed()
         for step in range(1, steps + 1):
             if per_step > 0:
                 with contextlib.suppress(asyncio.TimeoutError):

@@ -301,6 +301,14 @@ FUNCTIONS: Dict[str, Callable[..., NodeResult]] = {
 }
 
 
+def _batch_functions() -> Dict[str, Callable[..., NodeResult]]:
+    from nuke_comfyui.sim.batch_nodes import FUNCTIONS as BATCH
+
+    return BATCH
+
+
+FUNCTIONS.update(_batch_functions())
+
 #: the nodes that keep float images float; every other node gets them 8-bit (float_images.eight_bit)
 FLOAT_AWARE = ("LoadImage", "LoadImageMask", "MaskToImage", "SaveImage", "PreviewImage", "ImageInvert")
 FUNCTIONS.update({name: float_images.eight_bit(function) for name, function in FUNCTIONS.items()

@@ -8,6 +8,7 @@ changes that matter to a client are few, and each is reproduced here by release:
 - before 0.3.58, `POST /interrupt` ignores the `prompt_id` in its body and stops whatever runs;
 - `/api/jobs` exists only from 0.7.0 (older servers answer 404 without a JSON body);
 - `/system_stats` reports the profile's `comfyui_version`;
+- `BatchImagesNode` / `BatchMasksNode` (frame batches) exist only from 0.7.0;
 - from 0.21.0 `LoadImage` decodes through PyAV (EXR and 16-bit PNG as float), from 0.23.0
   `/object_info` lists 0.33's records with `SaveImageAdvanced`, and from 0.25.0 a float image
   whose width is not a multiple of 32 fails to load (sim/float_images.py models the measured
@@ -29,6 +30,7 @@ DEFAULT_VERSION = "0.8.0"  # what the recorded captures came from (see COMFYUI_P
 CLIENT_PROMPT_ID_SINCE = (0, 3, 45)
 TARGETED_INTERRUPT_SINCE = (0, 3, 58)
 JOBS_API_SINCE = (0, 7, 0)
+AUTOGROW_BATCH_SINCE = (0, 7, 0)  # BatchImagesNode / BatchMasksNode (core, 2025-12-30)
 PYAV_IMAGES_SINCE = (0, 21, 0)  # upstream dae3d347, 2026-04-28
 SAVE_IMAGE_ADVANCED_SINCE = (0, 23, 0)  # upstream 0077d78c, 2026-05-24
 ALIGNED_FLOAT_WIDTH_SINCE = (0, 25, 0)  # upstream a1d95f3f, 2026-06-13
@@ -53,6 +55,7 @@ class VersionProfile:
     honours_client_prompt_id: bool
     targeted_interrupt: bool
     jobs_api: bool
+    autogrow_batch: bool = True  # has BatchImagesNode and BatchMasksNode (older servers join with ImageBatch)
     pyav_images: bool = False
     save_image_advanced: bool = False
     aligned_float_width: bool = False
@@ -67,10 +70,15 @@ class VersionProfile:
             honours_client_prompt_id=number >= CLIENT_PROMPT_ID_SINCE,
             targeted_interrupt=number >= TARGETED_INTERRUPT_SINCE,
             jobs_api=number >= JOBS_API_SINCE,
+            autogrow_batch=number >= AUTOGROW_BATCH_SINCE,
             pyav_images=number >= PYAV_IMAGES_SINCE,
             save_image_advanced=number >= SAVE_IMAGE_ADVANCED_SINCE,
             aligned_float_width=number >= ALIGNED_FLOAT_WIDTH_SINCE,
         )
+
+    def missing_nodes(self) -> Tuple[str, ...]:
+        """Core node classes this release does not have yet."""
+        return () if self.autogrow_batch else ("BatchImagesNode", "BatchMasksNode")
 
     def prompt_id_for(self, body: Dict[str, Any]) -> str:
         """The id a POST /prompt queues under: the client's (0.3.45+) or a fresh one."""

@@ -90,7 +90,8 @@ class SimServer(HttpRoutes):
         self.port = port
         self.options = options
         self.folders = Folders(self.base_dir)
-        self.catalog = Catalog(options.missing_nodes, newer=options.profile.save_image_advanced)
+        self.catalog = Catalog((*options.missing_nodes, *options.profile.missing_nodes()),
+                               newer=options.profile.save_image_advanced)
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sim{index}")
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._runner: Optional[web.AppRunner] = None

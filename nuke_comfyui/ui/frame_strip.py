@@ -7,6 +7,10 @@ sequence are missing. Hidden for renders without frames (seed variations of one 
 `set_jobs` builds the strip from every child (a group's first load); `update_job` then changes
 one frame's cell per job event, so a 10,000-frame render costs O(variations) per event on the GUI
 thread rather than a rebuild.
+
+Frame batches (docs/TEMPORAL.md): a chunk colours every frame it renders (a frame two chunks
+share is done when both are), and each chunk is drawn as a span under the cells, in two lanes so
+neighbouring chunks' overlaps show.
 """
 
 from __future__ import annotations
@@ -20,12 +24,20 @@ from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets
 _PRECEDENCE = ["failed", "timeout", "running", "dispatched", "queued", "blocked", "cancelled", "completed"]
 
 
+def job_frames(job: Any) -> Tuple[int, ...]:
+    """The frames a job renders: a chunk's, else its one frame (none for a still)."""
+    frames = tuple(getattr(job, "frames", ()) or ())
+    if len(frames) > 1:
+        return tuple(int(f) for f in frames)
+    return (int(job.frame),) if job.frame is not None else ()
+
+
 def frame_states(jobs: Sequence[Any]) -> List[Tuple[int, str]]:
     """[(frame, summary_state)] sorted by frame, for jobs that have a frame number."""
     by_frame: Dict[int, List[str]] = {}
     for job in jobs:
-        if job.frame is not None:
-            by_frame.setdefault(int(job.frame), []).append(state_value(job.state))
+        for frame in job_frames(job):
+            by_frame.setdefault(frame, []).append(state_value(job.state))
     return [(frame, _summary_state(by_frame[frame])) for frame in sorted(by_frame)]
 
 
@@ -41,6 +53,7 @@ class FrameStrip(QtWidgets.QWidget):
         self._frames: List[Tuple[int, str]] = []
         self._cell: Dict[int, int] = {}  # frame -> its position in _frames
         self._states: Dict[int, Dict[str, str]] = {}  # frame -> job id -> state
+        self._spans: Dict[str, Tuple[int, int, str]] = {}  # chunk job id -> (first cell, last cell, state)
         self.setMinimumHeight(30)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
 
@@ -48,9 +61,14 @@ class FrameStrip(QtWidgets.QWidget):
         self._frames = frame_states(jobs)
         self._cell = {frame: i for i, (frame, _) in enumerate(self._frames)}
         self._states = {}
+        self._spans = {}
         for job in jobs:
-            if job.frame is not None:
-                self._states.setdefault(int(job.frame), {})[job.job_id] = state_value(job.state)
+            frames = job_frames(job)
+            for frame in frames:
+                self._states.setdefault(frame, {})[job.job_id] = state_value(job.state)
+            if len(frames) > 1:
+                self._spans[job.job_id] = (self._cell[frames[0]], self._cell[frames[-1]], state_value(job.state))
+        self.setMinimumHeight(36 if self._spans else 30)
         self.setVisible(bool(self._frames))
         self.setToolTip(self._summary())
         self.update()
@@ -58,20 +76,30 @@ class FrameStrip(QtWidgets.QWidget):
     def update_job(self, job: Any) -> bool:
         """One child changed: repaint its frame's cell. False when the strip must be rebuilt with
         set_jobs (a frame it does not show yet)."""
-        if job.frame is None:
+        frames = job_frames(job)
+        if not frames:
             return True
-        frame = int(job.frame)
-        position = self._cell.get(frame)
-        if position is None:
+        if any(frame not in self._cell for frame in frames):
             return False
-        states = self._states.setdefault(frame, {})
-        states[job.job_id] = state_value(job.state)
-        summary = _summary_state(list(states.values()))
-        if self._frames[position][1] != summary:
-            self._frames[position] = (frame, summary)
-            self.setToolTip("")  # computed when asked (toolTip below): O(frames)
+        state = state_value(job.state)
+        if len(frames) > 1 and job.job_id in self._spans:
+            first, last, _old = self._spans[job.job_id]
+            self._spans[job.job_id] = (first, last, state)
             self.update()
+        for frame in frames:
+            position = self._cell[frame]
+            states = self._states.setdefault(frame, {})
+            states[job.job_id] = state
+            summary = _summary_state(list(states.values()))
+            if self._frames[position][1] != summary:
+                self._frames[position] = (frame, summary)
+                self.setToolTip("")  # computed when asked (toolTip below): O(frames)
+                self.update()
         return True
+
+    def spans(self) -> List[Tuple[int, int, str]]:
+        """Each chunk as (first frame, last frame, state), in frame order (empty frame by frame)."""
+        return sorted((self._frames[a][0], self._frames[b][0], state) for a, b, state in self._spans.values())
 
     def event(self, event: QtCore.QEvent) -> bool:
         if event.type() == QtCore.QEvent.Type.ToolTip and not self.toolTip():
@@ -102,6 +130,12 @@ class FrameStrip(QtWidgets.QWidget):
             x1 = int((i + 1) * cell)
             gap = 1 if cell >= 4 else 0
             painter.fillRect(x0, 0, max(1, x1 - x0 - gap), bar_height, job_color(state))
+        if self._spans:
+            for lane, (first, last, state) in enumerate(sorted(self._spans.values())):
+                y = bar_height + 2 + (lane % 2) * 3  # two lanes: a chunk and its neighbour overlap visibly
+                painter.fillRect(int(first * cell), y, max(1, int((last + 1) * cell) - int(first * cell) - 1), 2,
+                                 job_color(state))
+            bar_height += 7
         painter.setPen(QtGui.QColor("#a8a8a8"))
         first, last = self._frames[0][0], self._frames[-1][0]
         text_rect = QtCore.QRectF(0, bar_height + 1, width, self.height() - bar_height - 1)

@@ -135,13 +135,13 @@ def test_too_many_jobs_are_refused(sim_cluster: Any, tmp_path: Path, capsys: pyt
     cluster = sim_cluster(1)
     assert _render(tmp_path, cluster, capsys, extra=["--frames", "1-20000"]) == (
         "nuke-comfyui render: this render would make 20,000 jobs (20,000 frame chunks x 1 variation); one render "
-        "makes at most 10,000; split it into several renders or use a larger chunk size")
+        "makes at most 10,000; split it into several renders")
     assert _render(tmp_path, cluster, capsys, extra=["--frames", "1-2000", "--variations", "6"]) == (
         "nuke-comfyui render: this render would make 12,000 jobs (2,000 frame chunks x 6 variations); one render "
-        "makes at most 10,000; split it into several renders or use a larger chunk size")
+        "makes at most 10,000; split it into several renders")
     assert _render(tmp_path, cluster, capsys, extra=["--variations", "10001"]) == (
         "nuke-comfyui render: this render would make 10,001 jobs (10,001 variations); one render makes at most "
-        "10,000; split it into several renders or use a larger chunk size")
+        "10,000; split it into several renders")
 
 
 def test_shared_transfer_with_a_missing_dir_local(sim_cluster: Any, tmp_path: Path,

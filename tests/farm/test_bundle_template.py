@@ -109,9 +109,9 @@ def test_every_job_of_the_group_runs_in_exactly_one_task_whatever_the_chunking()
     rng = random.Random(12)
     for _ in range(15):
         frames = ",".join(str(f) for f in sorted(rng.sample(range(-10, 60), rng.randint(1, 25))))
-        chunk = rng.randint(1, 3)
-        request = _request(frames=frames, chunk_size=chunk, input_pattern=None)
-        whole = plan_for_request(request, "f" * 32).specs
+        chunk = min(rng.randint(1, 3), len(FrameSet.parse(frames)))  # a chunk is never larger than the shot
+        request = _request(frames=frames, chunk_size=chunk, input_pattern="/farm/plate.####.png")
+        whole = plan_for_request(request, "f" * 32, check_files=False).specs
         seen = []
         for task in _tasks(request, BundleOptions(frames_per_task=chunk * rng.randint(1, 3))):
             seen += [(s.frames, s.variation, s.seed) for s in _task_specs_of(request, task)]
@@ -121,7 +121,7 @@ def test_every_job_of_the_group_runs_in_exactly_one_task_whatever_the_chunking()
 def _task_specs_of(request: RenderRequest, task_frames: str) -> List[Any]:
     from nuke_comfyui.farm_bundle.task_plan import _task_specs
 
-    return _task_specs(plan_for_request(request, "f" * 32).specs, task_frames)
+    return _task_specs(plan_for_request(request, "f" * 32, check_files=False).specs, task_frames)
 
 
 def test_frame_range_notations_convert_both_ways() -> None:
@@ -171,7 +171,8 @@ def test_bundle_command_writes_deadline_layout(tmp_path: Path, capsys: pytest.Ca
             "--bundle-dir", str(bundle), "--json"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert sorted(p.name for p in bundle.iterdir()) == ["parameter_values.yaml", "template.yaml"]
+    assert sorted(p.name for p in bundle.iterdir()) == ["asset_references.yaml", "parameter_values.yaml",
+                                                        "template.yaml"]
     values = {v["name"]: v["value"] for v in yaml.safe_load((bundle / "parameter_values.yaml").read_text())
               ["parameterValues"]}
     assert values["Frames"] == "1-20" and values["ChunkSize"] == 5 and values["Variations"] == 3
@@ -285,7 +286,7 @@ def test_further_image_inputs_reach_each_task_as_image_arguments() -> None:
         "11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]
     parser = argparse.ArgumentParser()
     render_cmd.add_arguments(parser)
-    values = {**parameter_values(request, BundleOptions()), "Frame": "1001"}
+    values = {**parameter_values(request, BundleOptions()), "Frame": "1001", "PathMappingRulesFile": "/tmp/rules.json"}
     parsed = parser.parse_args([str(values[a.strip("{}").split(".")[-1]]) if a.startswith("{{") else a
                                 for a in args[1:]])
     assert parsed.images == ["11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]

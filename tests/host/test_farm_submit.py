@@ -1,7 +1,8 @@
 """The "Submit to farm" button and `headless.py --farm` in the fake Nuke.
 
-`nuke.ask(prompt) -> bool` (Foundry's Nuke Python API: "Show a Yes/No dialog; returns True for
-Yes") is in the fake: it answers only with a reply the test queued and refuses otherwise.
+The button's Qt dialog is tested on its own (tests/ui/test_farm_dialog.py, both bindings); here
+`farm_submit.ask_choices` is replaced by the artist's answer, and what the host does with it
+(plate, bundle, OCIO config from the root's Project Settings, submit) is checked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import nuke
 import pytest
 import yaml
 
+from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.farm_bundle.choices import FarmChoices
+from nuke_comfyui.farm_bundle.scheduling import Scheduling
 from nuke_comfyui.host import farm_submit, headless
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -61,15 +65,31 @@ def _fake_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return log
 
 
+def _answer(monkeypatch: pytest.MonkeyPatch, choices: Any) -> List[Any]:
+    """The artist's answer to the dialog (None: Cancel); the calls are recorded."""
+    calls: List[Any] = []
+
+    def ask(name: str, defaults: FarmChoices, *, deadline_found: bool) -> Any:
+        calls.append((name, defaults, deadline_found))
+        return choices if choices is None else FarmChoices(**{**vars(choices), "bundle_dir": choices.bundle_dir
+                                                               or defaults.bundle_dir})
+
+    monkeypatch.setattr(farm_submit, "ask_choices", ask)
+    return calls
+
+
 def test_button_writes_plate_to_shared_storage_and_bundle_next_to_script(
         shared_server: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "shots").mkdir()
     name = _script(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no `deadline` command
+    calls = _answer(monkeypatch, FarmChoices())
     nuke.toNode(name)["farm_button"].execute()
+    assert calls[0][2] is False  # the dialog is told Submit cannot work here
     [text] = nuke._fake_state().messages
     bundles = list((tmp_path / "shots" / "comfyui_farm").iterdir())
     assert len(bundles) == 1 and bundles[0].name.startswith(f"{name}_")
+    assert bundles[0].name == f"{name}_{_values(bundles[0])['GroupId'][:8]}"  # the folder names the group
     assert str(bundles[0]) in text and f"deadline bundle submit {bundles[0]}" in text
     values = _values(bundles[0])
     pattern = values["InputPattern"]
@@ -77,6 +97,19 @@ def test_button_writes_plate_to_shared_storage_and_bundle_next_to_script(
     for frame in range(1001, 1005):
         assert Path(pattern.replace("####", f"{frame:04d}").replace("%04d", f"{frame:04d}")).is_file()
     assert values["Frames"] == "1001-1004" and values["OutputDir"] == str(tmp_path / "renders")
+    assets = yaml.safe_load((bundles[0] / "asset_references.yaml").read_text())["assetReferences"]
+    assert not any("plate" in f or "nuke_comfyui" in f for f in assets["inputs"]["filenames"])  # shared: not attached
+    assert "on shared storage, not attached" in text
+
+
+def test_cancelling_the_dialog_writes_nothing(shared_server: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "shots").mkdir()
+    name = _script(tmp_path)
+    _answer(monkeypatch, None)
+    farm_submit.submit_button(name)
+    assert not (tmp_path / "shots" / "comfyui_farm").exists() and not nuke._fake_state().messages
+    assert not any((shared_server / "input").iterdir())  # no plate written either
 
 
 def test_button_offers_deadline_submit_and_runs_it_off_the_main_thread(
@@ -84,18 +117,20 @@ def test_button_offers_deadline_submit_and_runs_it_off_the_main_thread(
     (tmp_path / "shots").mkdir()
     name = _script(tmp_path)
     log = _fake_deadline(tmp_path, monkeypatch)
-    nuke._fake_state().answers.append(True)  # the artist says Yes
-    asked = nuke._fake_state().asked
+    calls = _answer(monkeypatch, FarmChoices(submit=True, scheduling=Scheduling(priority=75, suspended=True)))
     threads: List[Any] = []
     real = farm_submit.submit_in_background
     monkeypatch.setattr(farm_submit, "submit_in_background", lambda n, c: threads.append(real(n, c)))
     farm_submit.submit_button(name)
-    assert len(asked) == 1 and "deadline bundle submit" in asked[0]
+    assert calls[0][2] is True
     threads[0].join(timeout=30)
     pump(lambda: bool(nuke._fake_state().messages), 10.0)
     assert nuke._fake_state().messages == [f"{name}: submitted to the farm."]
     [bundle] = list((tmp_path / "shots" / "comfyui_farm").iterdir())
     assert log.read_text().split() == ["bundle", "submit", str(bundle)]
+    farm = {v["name"]: v["value"] for v in yaml.safe_load((bundle / "parameter_values.yaml").read_text())
+            ["parameterValues"] if v["name"].startswith("deadline:")}
+    assert farm["deadline:priority"] == 75 and farm["deadline:targetTaskRunStatus"] == "SUSPENDED"
 
 
 def test_unsaved_script_is_told_to_save_first(shared_server: Path, tmp_path: Path) -> None:
@@ -113,11 +148,52 @@ def test_headless_farm_option_writes_bundles(shared_server: Path, tmp_path: Path
     name = _script(tmp_path)
     monkeypatch.setattr(nuke, "GUI", False)  # `nuke -t`
     script = str(tmp_path / "shots" / "sh010.nk")
-    assert headless.main([script, "--nodes", name, "--farm", "gpu"]) == 0
+    assert headless.main([script, "--nodes", name, "--farm", "gpu", "--priority", "30", "--max-retries", "1",
+                          "--max-failed-tasks", "4", "--suspended", "--frames-per-task", "2",
+                          "--bundle-dir", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
-    assert "farm bundle" in out and "deadline bundle submit" in out
-    [bundle] = list((tmp_path / "shots" / "comfyui_farm").iterdir())
-    assert "ComfyPort" in _values(bundle)  # the gpu layout
+    assert "farm bundle" in out and "deadline bundle submit" in out and "priority 30" in out
+    values = _values(tmp_path / "b")
+    assert "ComfyPort" in values and values["ChunkSize"] == 2  # the gpu layout, 2 frames per task
+    assert (values["deadline:priority"], values["deadline:maxRetriesPerTask"], values["deadline:maxFailedTasksCount"],
+            values["deadline:targetTaskRunStatus"]) == (30, 1, 4, "SUSPENDED")
+    assert headless.main([script, "--nodes", name, "--farm", "thin", "--priority", "300"]) == 1
+    assert "priority 300 must be between 0 and 100" in capsys.readouterr().err
+
+
+def test_the_scripts_ocio_config_travels_with_the_bundle(shared_server: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Project Settings > Color: OCIO with a custom config; $OCIO, when set, wins (Nuke's order)."""
+    (tmp_path / "shots").mkdir()
+    (tmp_path / "shots" / "luts").mkdir()
+    config = tmp_path / "shots" / "show.ocio"
+    config.write_text("ocio_profile_version: 2\nsearch_path: luts\n")
+    name = _script(tmp_path)
+    monkeypatch.delenv("OCIO", raising=False)
+    root = nuke.root()
+    root["colorManagement"].setValue("OCIO")
+    root["OCIO_config"].setValue("custom")
+    root["customOCIOConfigPath"].setValue(str(config))
+    written = farm_submit.write_node_bundle(name, choices=FarmChoices(bundle_dir=str(tmp_path / "b")))
+    assert _values(written.folder)["OcioConfig"] == str(config)
+    template = yaml.safe_load(written.template.read_text())
+    assert template["jobEnvironments"][0]["variables"]["OCIO"] == "{{Param.OcioConfig}}"
+    assets = yaml.safe_load(written.assets.read_text())["assetReferences"]
+    assert str(config) in assets["inputs"]["filenames"] and assets["inputs"]["directories"] == [
+        str(tmp_path / "shots" / "luts")]
+    monkeypatch.setenv("OCIO", "ocio://studio-config-latest")  # a built-in config: its name travels, no file
+    written = farm_submit.write_node_bundle(name, choices=FarmChoices(bundle_dir=str(tmp_path / "c")))
+    template = yaml.safe_load(written.template.read_text())
+    assert template["jobEnvironments"][0]["variables"]["OCIO"] == "ocio://studio-config-latest"
+    assert "OcioConfig" not in _values(written.folder)
+    monkeypatch.delenv("OCIO")
+    root["customOCIOConfigPath"].setValue(str(tmp_path / "missing.ocio"))
+    with pytest.raises(NukeComfyError, match=r"missing\.ocio is not a file"):
+        farm_submit.write_node_bundle(name, choices=FarmChoices(bundle_dir=str(tmp_path / "d")))
+    assert not (tmp_path / "d").exists()
+    root["colorManagement"].setValue("Nuke")  # Nuke's own colour management: no config to carry
+    written = farm_submit.write_node_bundle(name, choices=FarmChoices(bundle_dir=str(tmp_path / "e")))
+    assert "OcioConfig" not in _values(written.folder)
 
 
 def test_the_workflow_tab_values_and_server_choice_travel_with_the_bundle(

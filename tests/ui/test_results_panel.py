@@ -156,3 +156,36 @@ def test_the_summary_says_what_was_lost_where_in_the_pixels(qtbot):
     wait_until(lambda: "pixels: gpu3 (ComfyUI 0.8.2): cannot load EXR" in panel.summary.text())
     assert "(and 1 more: hover here)" in panel.summary.text()
     assert panel.summary.toolTip() == "\n".join(notes)
+
+
+def test_frame_strip_shows_chunks_as_spans_and_colours_every_frame_of_a_chunk(qtbot):
+    """Frame batches: a chunk colours all its frames; a frame two chunks share is done when both are."""
+    from dataclasses import dataclass, replace
+    from typing import Tuple
+
+    from nuke_comfyui.ui.frame_strip import FrameStrip, frame_states
+
+    @dataclass(frozen=True)
+    class Job:
+        job_id: str
+        frame: int
+        variation: int
+        state: str
+        frames: Tuple[int, ...]
+
+    strip = FrameStrip()
+    qtbot.addWidget(strip)
+    jobs = {"a": Job("a", 1, 0, "completed", tuple(range(1, 9))), "b": Job("b", 7, 0, "running", tuple(range(7, 15))),
+            "c": Job("c", 13, 0, "queued", tuple(range(13, 21)))}
+    strip.set_jobs(list(jobs.values()))
+    states = dict(strip.frames())
+    assert sorted(states) == list(range(1, 21))
+    assert states[6] == "completed" and states[7] == "running" and states[14] == "running" and states[15] == "queued"
+    assert strip.spans() == [(1, 8, "completed"), (7, 14, "running"), (13, 20, "queued")]
+    jobs["b"] = replace(jobs["b"], state="completed")
+    assert strip.update_job(jobs["b"])
+    assert strip.frames() == frame_states(list(jobs.values()))
+    assert dict(strip.frames())[8] == "completed" and dict(strip.frames())[13] == "queued"
+    assert strip.spans()[1] == (7, 14, "completed")
+    strip.resize(400, 40)
+    strip.grab()  # paints the spans without error

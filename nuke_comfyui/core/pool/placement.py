@@ -9,7 +9,7 @@ recomputes them when a server's fit-relevant facts change (the pool's eligibilit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from nuke_comfyui.core.errors import NoCapableServer
 
@@ -24,10 +24,14 @@ class Placement:
     exclude: FrozenSet[str] = frozenset()
     strategy: Optional[str] = None
     min_vram: Optional[int] = None
+    #: alternatives: the server needs at least one class of each set (e.g. a frame batch joined by
+    #: BatchImagesNode or, on older servers, ImageBatch)
+    any_of: Tuple[FrozenSet[str], ...] = ()
 
     def __post_init__(self) -> None:  # accept plain sets from callers, keep the object hashable
         object.__setattr__(self, "class_types", frozenset(self.class_types))
         object.__setattr__(self, "exclude", frozenset(self.exclude))
+        object.__setattr__(self, "any_of", tuple(frozenset(choice) for choice in self.any_of))
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ def unfit_reason(config: Any, caps: Any, classes: Optional[FrozenSet[str]], vram
         missing = placement.class_types - classes
         if missing:
             return f"lacks {', '.join(sorted(missing))} (install the custom nodes or models there)"
+        for choice in placement.any_of:
+            if not choice & classes:
+                return (f"has none of {' / '.join(sorted(choice))} to join a chunk's frames into one batch "
+                        "(update its ComfyUI, or render with a chunk size of 1)")
     if placement.min_vram and (vram_total or 0) < placement.min_vram:
         have, need = _gb(vram_total), _gb(placement.min_vram - 1)
         return f"has {have} of VRAM, the job needs more than {need}"

@@ -138,6 +138,10 @@ class ServerPool:
         classes = self._get(name).classes
         return set() if classes is None else set(class_types) - classes
 
+    def known_classes(self, name: str) -> Optional[FrozenSet[str]]:
+        """The node classes this server listed in /object_info (None until it has answered)."""
+        return self._get(name).classes
+
     def capabilities(self, name: str) -> Capabilities:
         """What this server's protocol can do (the oldest behaviour until it has answered)."""
         return self._get(name).caps

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 from nuke_comfyui.core.image_inputs import image_value as image_value_for
 from nuke_comfyui.core.pixels.server_fit import check_plate, fit_to_server
-from nuke_comfyui.core.scheduler import results, safe_removal
+from nuke_comfyui.core.scheduler import batch_results, results, safe_removal
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.transfer import InputTransfer
 
@@ -32,19 +32,28 @@ def submit(
     transfer: InputTransfer,
     prompt_id: str,
     client_id: str,
+    has_class: Optional[Callable[[str], bool]] = None,
     images: Optional[Any] = None,
 ) -> Any:
     """Stage the job's inputs on `server`, build its prompt and POST it; returns the SubmitResult.
 
-    With decided pixels the prompt is fitted to this server first (`images`: its ImageCapabilities):
-    a plate it cannot load raises PlateNotLoadable before anything is staged or sent.
+    A chunk's frames are all staged, and its batch inputs expanded for what `server` has
+    (`has_class`, the server's node list; batch_plan.py), as parts after out-of-memory attempts.
+    With decided pixels the prompt is fitted to this server (`images`: its ImageCapabilities): a
+    plate it cannot load raises PlateNotLoadable before anything is staged or sent.
     """
     if plan.pixels is not None:
         check_plate(plan.pixels, server.name, images, _job_label(job), plan.pixels.width)
     image_value: Optional[str] = None
-    if job.input_path:
+    if job.input_path and plan.batch is None:
         image_value = transfer.image_value(job.input_path, server, client, plan.transfer)
     prompt = plan.build_prompt(plan, job, image_value)
+    if plan.batch is not None:
+        frames = plan.specs[job.index].frames
+        batch_values = {node: [transfer.image_value(path, server, client, plan.transfer) for path in paths]
+                        for node, paths in plan.batch.paths(frames).items()}
+        plan.batch.expand_inputs(prompt, frames, batch_values, has_class or (lambda _name: True),
+                                 job.attempts or ())
     for node_id, path in (plan.image_paths(job) if plan.image_paths is not None else {}).items():
         staged = transfer.image_value(path, server, client, plan.transfer)
         prompt[node_id].setdefault("inputs", {})["image"] = image_value_for(prompt[node_id]["class_type"], staged)
@@ -76,6 +85,11 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
     """Bring a finished job's files into the group's output folder; returns local paths."""
     assert plan.layout is not None, "the scheduler sets the layout when the group is created"
     mode = str(plan.transfer or getattr(server, "transfer", "upload") or "upload")
+    if plan.batch is not None:
+        return batch_results.collect_chunk(plan.batch, plan.layout, variation=job.variation,
+                                           frames=plan.specs[job.index].frames, outputs=entry.outputs,
+                                           client=client, server=server, transfer=mode,
+                                           attempts=job.attempts or ())
     return results.collect(
         plan.layout,
         variation=job.variation,
@@ -84,7 +98,6 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
         client=client,
         server=server,
         transfer=mode,
-        frames=plan.specs[job.index].frames if job.index < len(plan.specs) else (),
     )
 
 

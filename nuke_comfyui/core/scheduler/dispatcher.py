@@ -202,6 +202,7 @@ def _placement_args(plan: Any, exclude: Optional[Set[str]], min_vram: Optional[i
         "strategy": spec.get("strategy"),
         "exclude": set(exclude or ()),
         "min_vram": min_vram,
+        **({"any_of": tuple(spec["any_of"])} if spec.get("any_of") else {}),
     }
 
 

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from nuke_comfyui.core.scheduler.group import GroupState
 from nuke_comfyui.core.scheduler.jobs import JobState
@@ -52,14 +52,18 @@ class JobSnapshot:
     error: Optional[str]
     depends_on: List[str]
     attempt_log: List[AttemptSnapshot] = field(default_factory=list)
+    frames: Tuple[int, ...] = ()  # a chunk's frames (frame batches); () for stills
 
     def to_json(self) -> Dict[str, Any]:
-        """The per-job object of `render --json`."""
-        return {
+        """The per-job object of `render --json` (a chunk also lists its `frames`)."""
+        data: Dict[str, Any] = {
             "job_id": self.job_id, "frame": self.frame, "variation": self.variation, "seed": self.seed,
             "server": self.server, "state": self.state.value, "attempts": self.attempts,
             "outputs": list(self.outputs), "error": self.error,
         }
+        if len(self.frames) > 1:
+            data["frames"] = list(self.frames)
+        return data
 
 
 @dataclass(frozen=True)

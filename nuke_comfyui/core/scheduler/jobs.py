@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import time
 from enum import Enum
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
-
-if TYPE_CHECKING:
-    from nuke_comfyui.core.scheduler.group import Group
+from typing import Any, Deque, Dict, FrozenSet, List, Optional, Protocol, Set, Tuple
 
 
 class JobState(str, Enum):
@@ -50,6 +47,28 @@ _ALLOWED: Dict[JobState, FrozenSet[JobState]] = {
     JobState.COMPLETED: frozenset(),
     JobState.CANCELLED: frozenset({JobState.QUEUED, JobState.BLOCKED}),
 }
+
+
+class JobGroup(Protocol):
+    """What a job needs from the group it belongs to (group.Group is the one implementation).
+
+    Declared here, not imported, so jobs.py and group.py no longer import each other: the group
+    module builds on jobs, and a job only knows this contract.
+    """
+
+    id: str
+    plan: Any
+    timeout: Optional[float]
+    cancel_requested: bool
+    first_dispatch: Optional[float]
+    by_id: Dict[str, Job]
+    active: Set[Job]
+    ready: Deque[Job]
+    constrained: Deque[Job]
+
+    def count_move(self, old: JobState, new: JobState, job: Job) -> None: ...
+
+    def touch(self, job: Job) -> int: ...
 
 
 class InvalidTransition(RuntimeError):
@@ -115,7 +134,7 @@ class Job:
 
     def __init__(
         self,
-        group: Group,
+        group: JobGroup,
         index: int,
         *,
         frame: Optional[int],

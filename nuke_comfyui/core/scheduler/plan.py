@@ -50,6 +50,8 @@ class GroupPlan:
     layout: Optional[OutputLayout] = None
     #: further image inputs of a job: {loader node id: local file}, staged and patched per attempt
     image_paths: Optional[Callable[[Any], Dict[str, str]]] = None
+    #: frame batches (chunks of several frames): a batch_plan.FrameBatchPlan, else None
+    batch: Optional[Any] = None
     #: the decided pixels (core/pixels PixelRequest): each prompt is fitted to its server at dispatch
     pixels: Optional[Any] = None
 

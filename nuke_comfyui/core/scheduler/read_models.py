@@ -32,7 +32,16 @@ def job_snapshot(job: Job, with_attempts: bool = True) -> JobSnapshot:
         error=job.error, depends_on=list(job.depends_on),
         attempt_log=[AttemptSnapshot(a.n, a.server, a.prompt_id, a.started, a.ended, a.outcome, a.error)
                      for a in (job.attempts or ())] if with_attempts else [],
+        frames=frames_of(job),
     )
+
+
+def frames_of(job: Job) -> Tuple[int, ...]:
+    """The frames a job renders, from its group's plan (a chunk's, or its one frame)."""
+    specs = getattr(job.group.plan, "specs", None) or ()
+    if job.index < len(specs):
+        return tuple(specs[job.index].frames)
+    return (job.frame,) if job.frame is not None else ()
 
 
 def progress(group: Group) -> GroupProgress:

@@ -80,8 +80,12 @@ class Recovery:
         bigger = [st for st in s.statuses() if (getattr(st, "vram_total", None) or 0) > (vram or 0)
                   and getattr(st, "enabled", True) and st.name != server]
         if vram is None or not bigger:
+            parts = _smaller_parts(job)
+            if parts:  # the artist allowed it: the same chunk, as smaller batches in one prompt
+                self.requeue(job, None, f"{verdict.message}; retrying the chunk as {parts} smaller batches")
+                return
             s.finish(job, JobState.FAILED, f"{verdict.message}; no server has more VRAM than {server}. "
-                     "Lower the resolution or batch size, or add a bigger GPU")
+                     "Lower the resolution, the batch size or the frames per chunk, or add a bigger GPU")
             return
         job.min_vram = vram + 1
         self.requeue(job, server, verdict.message)
@@ -179,3 +183,17 @@ class Recovery:
         if str(getattr(getattr(status, "state", ""), "value", getattr(status, "state", ""))) == "offline":
             self.state.suspects.put(status.name)
         self.state.wake.set()
+
+
+def _smaller_parts(job: Job) -> int:
+    """How many parts a frame-batch chunk that just ran out of memory is sent as next (0: it may
+    not be split, or cannot be cut smaller). core/chunk_split.py."""
+    from nuke_comfyui.core import chunk_split
+
+    plan = job.group.plan
+    batch = getattr(plan, "batch", None)
+    if batch is None or not batch.split_on_oom or job.index >= len(plan.specs):
+        return 0
+    level = chunk_split.split_level(job.attempts or ())
+    pieces = batch.parts(plan.specs[job.index].frames, job.attempts or ())
+    return len(pieces) if pieces is not None and level > 0 else 0

@@ -21,15 +21,20 @@ from nuke_comfyui.core.seeds import MAX_SEED
 from nuke_comfyui.core.sequence_pattern import SequencePattern
 
 
-def plan_factory(object_info: Callable[[], Dict[str, Any]]) -> Callable[[Any, str], GroupPlan]:
-    """A scheduler plan factory that converts UI-format workflows with `object_info()` (the pool's)."""
+def plan_factory(object_info: Callable[[], Dict[str, Any]], blender: Any = None) -> Callable[[Any, str], GroupPlan]:
+    """A scheduler plan factory that converts UI-format workflows with `object_info()` (the pool's);
+    `blender` makes the seams of frame batches (nuke_comfyui/blend; None: only seam "cut" works)."""
+    from nuke_comfyui.core.seams import NoBlender
+
+    seam_blender = blender if blender is not None else NoBlender()
+
     def factory(request: Any, group_id: str) -> GroupPlan:
-        return plan_for_request(request, group_id, object_info=object_info())
+        return plan_for_request(request, group_id, object_info=object_info(), blender=seam_blender)
     return factory
 
 
 def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optional[Dict[str, Any]] = None,
-                     *, check_files: bool = True) -> GroupPlan:
+                     *, check_files: bool = True, blender: Any = None) -> GroupPlan:
     """Plan a RenderRequest (or its JSON, as journaled) for the group `group_id`.
 
     `check_files=False` plans without looking at the disk (no output folder made, input frames not
@@ -88,6 +93,16 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         wf.patch_filename_prefix(prompt, filename_prefix(group_id, job.index, attempt), output_nodes)
         return prompt
 
+    batch = None
+    chunks = request.chunk_plan()
+    if chunks is not None:
+        from nuke_comfyui.core.scheduler.batch_plan import frame_batch_plan
+
+        batch = frame_batch_plan(request, template, input_node=input_node, images=images, chunks=chunks,
+                                 output_nodes=output_nodes, blender=blender)
+        images = {node_id: pattern for node_id, pattern in images.items() if node_id not in batch.patterns}
+    placement_needs = batch.requirements() if batch is not None else ()
+
     def image_paths(job: Any) -> Dict[str, str]:
         return {node_id: SequencePattern.parse(pattern).path_for(job.frame)
                 if job.frame is not None and ("#" in pattern or "%" in pattern) else pattern
@@ -104,6 +119,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
             "job_type": request.job_type,
             "duration_key": duration_key(template_json),
             "strategy": request.strategy,
+            **({"any_of": placement_needs} if placement_needs else {}),
         },
         output_nodes=tuple(output_nodes),
         timeout=request.timeout,
@@ -111,6 +127,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         servers=list(request.servers) if request.servers else None,
         request_json=request.to_json(),
         image_paths=image_paths if images else None,
+        batch=batch,
         pixels=_pixels(request),
     )
 

@@ -125,11 +125,10 @@ def collect(
     client: Any,
     server: Any,
     transfer: str = "upload",
-    frames: Sequence[int] = (),
 ) -> List[str]:
     """Bring a finished job's output files into the output folder; returns the local paths.
 
-    For a chunk of several frames, image k of each output node is frame `frames[k]`.
+    A job of one frame (or none); a chunk of several frames is collected by batch_plan.py.
     """
     dest_dir = layout.variation_dir(variation)
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -139,21 +138,26 @@ def collect(
         node = str(item.node_id)
         k = per_node.get(node, 0)
         per_node[node] = k + 1
-        ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
-        if not re.fullmatch(r"\.[a-z0-9]{1,8}", ext):
-            ext = ".bin"
-        if len(frames) > 1 and k < len(frames):
-            name = layout.file_name(variation, node, 0, frames[k], ext)
-        else:
-            name = layout.file_name(variation, node, k, frame, ext)
-        checked_name(server, item, dest_dir)
-        source = shared_source(server, item) if transfer == "shared" else None
-        if source is not None and source.is_file():
-            atomic_copy(source, dest_dir / name)
-            paths.append(str(dest_dir / name))
-        else:
-            paths.append(str(client.download(item, dest_dir, name)))
+        name = layout.file_name(variation, node, k, frame, extension(item))
+        paths.append(fetch(item, dest_dir, name, client=client, server=server, transfer=transfer))
     return paths
+
+
+def extension(item: Any) -> str:
+    """The lower-case extension of a server's output file, or ".bin" when it is not a plain one."""
+    ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
+    return ext if re.fullmatch(r"\.[a-z0-9]{1,8}", ext) else ".bin"
+
+
+def fetch(item: Any, dest_dir: Path, name: str, *, client: Any, server: Any, transfer: str) -> str:
+    """One output file into `dest_dir/name`: copied from the shared output folder when the server
+    has one (and the file is there), else downloaded; the server's name is checked either way."""
+    checked_name(server, item, dest_dir)
+    source = shared_source(server, item) if transfer == "shared" else None
+    if source is not None and source.is_file():
+        atomic_copy(source, dest_dir / name)
+        return str(dest_dir / name)
+    return str(client.download(item, dest_dir, name))
 
 
 def checked_name(server: Any, item: Any, dest_dir: Path) -> None:

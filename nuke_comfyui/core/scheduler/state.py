@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, cast
 
 from nuke_comfyui.core.errors import NoCapableServer
 from nuke_comfyui.core.scheduler import read_models
@@ -26,6 +26,12 @@ from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Attempt, Job, JobState
 
 Timer = Tuple[float, int, str, Job, str]
+
+
+def owning_group(job: Job) -> Group:
+    """The job's group as the scheduler built it: a job itself only knows the `JobGroup` contract
+    (jobs.py), and every job the scheduler holds was made by `Submission.build_group` with a Group."""
+    return cast(Group, job.group)
 
 
 class ServerLink:
@@ -193,13 +199,13 @@ class SchedulerState:
         elif state in (JobState.FAILED, JobState.TIMEOUT):
             self.mark_stuck(job)
         self.job_changed(job)
-        self.group_changed(job.group)
+        self.group_changed(owning_group(job))
 
     def mark_stuck(self, failed: Job) -> None:
         for dependent in failed.dependents or ():
             if dependent.state is JobState.BLOCKED and not dependent.error:
                 dependent.error = f"blocked: depends on job {failed.index} which {failed.state.value}"
-                dependent.group.stuck += 1
+                owning_group(dependent).stuck += 1
                 self.job_changed(dependent)
                 self.mark_stuck(dependent)
 
@@ -230,7 +236,7 @@ class SchedulerState:
             self.dirty_jobs.add(job)
         if self.bus.has_subscribers:
             self.bus.publish(JobUpdated(read_models.job_snapshot(job, with_attempts=False)))
-            self.bus.publish(GroupUpdated(read_models.progress(job.group)))
+            self.bus.publish(GroupUpdated(read_models.progress(owning_group(job))))
 
     def group_changed(self, group: Group) -> None:
         group.bump()

@@ -19,6 +19,7 @@ from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.pool.image_caps import server_image_capabilities
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
+from nuke_comfyui.core.scheduler.batch_plan import server_classes
 from nuke_comfyui.core.scheduler.failures import classify_submit_error
 from nuke_comfyui.core.scheduler.group import Group
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
@@ -142,9 +143,10 @@ class Submission:
         link = s.links[server]
         plan = job.group.plan
         try:
+            has_class = server_classes(s.pool, server) if plan.batch is not None else None
             images = server_image_capabilities(s.pool, server) if plan.pixels is not None else None
             result = net.submit(plan, job, client=link.client, server=link.config, transfer=self._transfer,
-                                prompt_id=pid, client_id=job.client_id or "", images=images)
+                                prompt_id=pid, client_id=job.client_id or "", has_class=has_class, images=images)
         except (NukeComfyError, OSError, ValueError) as exc:
             with s.lock:
                 self._submit_failed(job, pid, exc)

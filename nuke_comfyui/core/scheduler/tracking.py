@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from nuke_comfyui.core.errors import NukeComfyError, ServerUnavailable
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
+from nuke_comfyui.core.scheduler.batch_results import BatchCountError
 from nuke_comfyui.core.scheduler.failures import Action, Verdict, classify_execution_failure, lost_verdict
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
 from nuke_comfyui.core.scheduler.recovery import Recovery
@@ -229,6 +230,8 @@ class Tracking:
                                       "file; check its output node saves images")
         except ServerUnavailable as exc:
             verdict = lost_verdict(link.name, str(exc))
+        except BatchCountError as exc:  # the workflow's doing: every server would answer the same
+            verdict = Verdict(Action.FAIL, "failed", str(exc))
         except (NukeComfyError, OSError) as exc:
             verdict = Verdict(Action.RETRY, "failed", f"could not collect results from {link.name}: {exc}")
         with s.lock:

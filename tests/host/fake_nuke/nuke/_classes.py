@@ -104,9 +104,15 @@ def _root() -> List[Knob]:
             make_knob(EvalString_Knob, "views", value="main"),
             _enum("colorManagement", ["Nuke", "OCIO"]),
             ConfigChoice_Knob("OCIO_config", None, list(BUILT_IN)), _CustomConfigPath("customOCIOConfigPath"),
+            File_Knob("OCIOConfigPath"),
             *(Colorspace_Knob(name, with_default=False) for name in LUT_ROLES)]
 
 
+# Project Settings > Color (Nuke 14+): colour management, the config choice and the custom path
+# (_ocio.py models what choosing them does), and the hidden OCIOConfigPath that Nuke sets to the
+# chosen stock config's file (read the same way by deadline-cloud-for-nuke, nuke_util/ocio.py). The
+# fake cannot know where a Nuke install keeps its stock configs, so OCIOConfigPath stays empty until
+# a test sets it.
 @main_thread_only
 class _CustomConfigPath(File_Knob):
     """Root.customOCIOConfigPath: a new path applies at once when OCIO_config is "custom"."""
