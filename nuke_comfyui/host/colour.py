@@ -56,7 +56,8 @@ def script_colour_names() -> ColourNames:
     found = listing()
     defaults: Dict[str, str] = {kind: _knob_text(knob) for kind, knob in
                                 (("int8", "int8Lut"), ("log", "logLut"), ("float", "floatLut")) if _knob_text(knob)}
-    working = _knob_text("workingSpaceLUT") or (found.roles.get("scene_linear") or "linear")
+    knob = _knob_text("workingSpaceLUT")  # a stale value (the config changed under it) is not trusted
+    working = knob if knob and found.canonical(knob) else (found.roles.get("scene_linear") or found.names[0])
     return colour_names(found, working=working, defaults=defaults, config=config_label())
 
 

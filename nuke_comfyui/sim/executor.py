@@ -84,11 +84,13 @@ def full_type_name(exc: BaseException) -> str:
     return type(exc).__qualname__ if module in (None, "builtins") else f"{module}.{type(exc).__qualname__}"
 
 
-def _nested(flat: Dict[str, Any]) -> Dict[str, Any]:
+def _nested(flat: Dict[str, Any], combos: Set[str]) -> Dict[str, Any]:
     """A V3 dynamic combo's flat inputs as the node receives them (ComfyUI's build_nested_inputs):
-    `format`, `format.bit_depth` -> {"format": {"format": ..., "bit_depth": ...}}."""
-    groups = {name.split(".", 1)[0] for name in flat if "." in name}
-    nested = {name: value for name, value in flat.items() if name not in groups and "." not in name}
+    `format`, `format.bit_depth` -> {"format": {"format": ..., "bit_depth": ...}}. Only the dynamic
+    combos in `combos` are nested (autogrow inputs stay flat: sim/batch_nodes.py reads them so)."""
+    groups = {name.split(".", 1)[0] for name in flat if "." in name} & combos
+    nested = {name: value for name, value in flat.items()
+              if name not in groups and name.split(".", 1)[0] not in groups}
     for group in groups:
         nested[group] = {group: flat.get(group), **{name.split(".", 1)[1]: value for name, value in flat.items()
                                                     if name.startswith(group + ".")}}
@@ -200,7 +202,7 @@ class PromptRun:
                 resolved[name] = self.values[str(raw[0])][raw[1]]
                 continue
             resolved[name] = _convert(raw, types[name])
-        return _nested(resolved)
+        return _nested(resolved, {name for name, kind in types.items() if kind == "COMFY_DYNAMICCOMBO_V3"})
 
     # -- running ------------------------------------------------------------------------------
     async def run(self) -> None:

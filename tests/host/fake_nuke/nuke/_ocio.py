@@ -63,10 +63,19 @@ def load(source: str) -> Any:
 
 
 def config_source() -> str:
-    """The config the script uses now: the root's OCIO_config, or its custom path."""
+    """The config the script uses now (Foundry, "OCIO Color Management"; the order deadline-cloud-for-nuke
+    reads too): the OCIO environment variable wins; Nuke's own colour management uses its native
+    LUTs (nuke-default's); else the root's OCIO_config, or its custom path."""
+    import os
+
     from ._nodes import root
 
+    environment = os.environ.get("OCIO", "").strip()
+    if environment:
+        return environment
     knobs = root().knobs()
+    if str(knobs["colorManagement"].value()) == "Nuke":
+        return str(BUILT_IN["nuke-default"])
     choice = str(knobs["OCIO_config"].value())
     source = BUILT_IN.get(choice)
     if source is None:
@@ -122,7 +131,10 @@ def apply_config_change() -> None:
     knobs["colorManagement"]._value = 0 if choice == "nuke-default" else 1
     if choice == "custom" and not str(knobs["customOCIOConfigPath"].value()).strip():
         return  # applied once the path is set
-    config = current()
+    try:
+        config = current()
+    except RuntimeError:
+        return  # Nuke reports a config it cannot load; what then needs it (menus, renders) raises
     for name in LUT_ROLES:
         knobs[name]._value = default_for(name, config)
 
@@ -133,8 +145,10 @@ def resolve(value: str, data_kind: str) -> Optional[str]:
     if value == "default":
         from ._nodes import root
 
-        value = str(root()[{"int8": "int8Lut", "int16": "int16Lut", "float": "floatLut", "log": "logLut"}[data_kind]]
-                    .value())
+        lut = {"int8": "int8Lut", "int16": "int16Lut", "float": "floatLut", "log": "logLut"}[data_kind]
+        value = str(root()[lut].value())
+        if canonical(config, value) is None:  # set under another config (e.g. $OCIO since): the active one's
+            value = default_for(lut, config)
     found = canonical(config, value)
     if found is None:
         raise RuntimeError(f"colorspace {value!r} is not in the OCIO config {config_source()}")
@@ -144,7 +158,9 @@ def resolve(value: str, data_kind: str) -> Optional[str]:
 def working_space() -> str:
     from ._nodes import root
 
-    found = canonical(current(), str(root()["workingSpaceLUT"].value()))
+    config = current()
+    found = canonical(config, str(root()["workingSpaceLUT"].value())) or canonical(
+        config, default_for("workingSpaceLUT", config))
     if found is None:
         raise RuntimeError("the working space is not in the OCIO config")
     return found
