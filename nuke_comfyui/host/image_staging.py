@@ -110,6 +110,8 @@ def stage_images(node: nuke.Node, arrows: image_arrows.Arrows, infos: Callable[[
     for slot in arrows.beyond:
         if is_required(slot, infos):
             raise _missing(node, slot, None)
+    for index, slot in enumerate(arrows.slots):
+        _check_alpha(node, slot, index)
     folder: Optional[str] = None
     for index, slot in enumerate(arrows.slots):
         if node.input(index) is None:
@@ -126,6 +128,18 @@ def stage_images(node: nuke.Node, arrows: image_arrows.Arrows, infos: Callable[[
         else:
             staged.images[slot.image.node] = plan.pattern
     return staged
+
+
+def _check_alpha(node: nuke.Node, slot: ImageSlot, index: int) -> None:
+    """A loader whose mask is used needs an alpha on its arrow: without one Nuke writes none and
+    ComfyUI would get an empty mask, silently. Said before any frame is written."""
+    upstream = node.input(index)
+    if upstream is None or not slot.image.uses_alpha or "rgba.alpha" in upstream.channels():
+        return
+    raise NodeSetupError(
+        f"{node.fullName()}: input '{slot.label}' (input {index + 1}) feeds the mask of {slot.image.class_type} "
+        f"node {slot.image.node}, but {upstream.name()} has no alpha channel; give it an alpha (a Shuffle or "
+        "Copy into rgba.alpha, or the Read's auto alpha), or connect an image with alpha")
 
 
 def _merged(infos: Callable[[], Dict[str, Dict[str, Any]]]) -> Dict[str, Any]:

@@ -159,3 +159,35 @@ def test_a_farm_with_an_old_server_sends_png_and_names_it(farm: Any, tmp_path: P
     out = back_in_working_space(read, tmp_path)
     srgb = numpy.array(VALUES[:7])
     assert numpy.abs(out[:7] - srgb).max() < 0.01  # 8 bits: within a code value after the sRGB curve
+
+
+def test_a_mask_input_without_alpha_is_named_before_any_frame_is_written(farm: Any, tmp_path: Path) -> None:
+    """The workflow reads LoadImage's MASK; the arrow's Read is an RGB PNG (no alpha, no auto alpha):
+    Nuke would write no alpha and ComfyUI would get an empty mask, so Render says so first."""
+    from PIL import Image
+
+    from nuke_comfyui.host.knobs import NodeSetupError
+
+    farm(["0.33.0"])
+    flow = tmp_path / "mask.json"
+    flow.write_text(json.dumps({
+        "1": {"class_type": "LoadImage", "inputs": {"image": "x.png"}, "_meta": {"title": "Nuke Input"}},
+        "2": {"class_type": "MaskToImage", "inputs": {"mask": ["1", 1]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "m"}}}))
+    (tmp_path / "rgb").mkdir()
+    Image.new("RGB", (32, 2), (10, 20, 30)).save(tmp_path / "rgb" / "p.1001.png")
+    read = nuke.nodes.Read()
+    read["file"].fromUserText(f"{tmp_path / 'rgb' / 'p.%04d.png'} 1001-1001")
+    assert read.channels() == ["rgba.red", "rgba.green", "rgba.blue"]
+    node = nuke.createNode(knobs.NODE_CLASS)
+    node["workflow_file"].setValue(str(flow))
+    node["frame_range_mode"].setValue("custom")
+    node["custom_frames"].setValue("1001")
+    node["output_dir"].setValue(str(tmp_path / "renders"))
+    node.setInput(0, read)
+    with pytest.raises(NodeSetupError, match=r"input 'Nuke Input' \(input 1\) feeds the mask of LoadImage node 1, "
+                                             r"but Read\d+ has no alpha channel; give it an alpha"):
+        render.render_node(node.name())
+    assert not (tmp_path / "renders").exists() or not list((tmp_path / "renders").rglob("*.png"))
+    read["auto_alpha"].setValue(True)
+    assert read.channels()[-1] == "rgba.alpha"

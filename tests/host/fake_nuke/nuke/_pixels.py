@@ -78,6 +78,21 @@ def read_file(path: str) -> Tuple[Any, str]:
         return np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0, "int8"
 
 
+def file_has_alpha(path: str) -> bool:
+    """Whether an image file holds an alpha channel (False when it is missing)."""
+    if not os.path.isfile(path):
+        return False
+    if path.lower().endswith(".exr"):
+        import OpenEXR
+
+        with OpenEXR.File(path, header_only=True) as exr:
+            return any(channel.name == "A" for channel in exr.header()["channels"])
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return "A" in image.getbands() or "transparency" in image.info
+
+
 def image_size(path: str) -> Optional[Tuple[int, int]]:
     """(width, height) of an image file, or None when it is missing."""
     if not os.path.isfile(path):
