@@ -45,8 +45,8 @@ def to_pil(image: Any) -> Any:
     if not is_float(image):
         return image
     if image.ndim == 2:
-        return Image.fromarray(np.clip(255.0 * image, 0, 255).astype(np.uint8), "L")
-    return Image.fromarray(np.clip(255.0 * image[..., :3], 0, 255).astype(np.uint8), "RGB")
+        return Image.fromarray(np.clip(255.0 * image, 0, 255).astype(np.uint8))  # 2-D uint8: mode L
+    return Image.fromarray(np.ascontiguousarray(np.clip(255.0 * image[..., :3], 0, 255).astype(np.uint8)))
 
 
 def to_float(image: Any) -> Any:
