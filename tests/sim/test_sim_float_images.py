@@ -125,6 +125,12 @@ def test_an_unaligned_float_width_fails_like_the_real_server(new: str) -> None:
     error = dict(entry["status"]["messages"])["execution_error"]
     assert (error["exception_type"], error["exception_message"]) == (
         REAL["unaligned_width"]["exception_type"], REAL["unaligned_width"]["exception_message"])
+    from nuke_comfyui.core.comfy.types import ExecutionFailure
+    from nuke_comfyui.core.scheduler.failures import describe_failure
+
+    reason = describe_failure(ExecutionFailure("1", "LoadImage", error["exception_type"], error["exception_message"],
+                                               False))
+    assert reason.endswith("from 0.25 it must be a multiple of 32): reformat the plate, or send 8-bit PNG")
 
 
 def test_save_image_advanced_decodes_srgb_and_saves_16bit_png(new: str) -> None:
@@ -181,4 +187,10 @@ def test_an_old_server_refuses_exr_and_has_no_advanced_saver(sim_cluster: Any) -
     old = RECORDED["comfyui_0.8.2"]["exr"]
     assert error["exception_type"] == old["exception_type"]
     assert error["exception_message"].startswith("cannot identify image file")
+    from nuke_comfyui.core.comfy.types import ExecutionFailure
+    from nuke_comfyui.core.scheduler.failures import describe_failure
+
+    reason = describe_failure(ExecutionFailure("1", "LoadImage", error["exception_type"], error["exception_message"],
+                                               False))
+    assert "this ComfyUI cannot read EXR (0.21 and newer can)" in reason
     assert requests.get(f"{url}/object_info/SaveImageAdvanced", timeout=10).json() == {}

@@ -67,7 +67,11 @@ def describe_failure(failure: Any) -> str:
     exception_type = getattr(failure, "exception_type", None) or "error"
     message = (getattr(failure, "message", None) or "").strip()
     where = f"node {node} ({node_type})" if node_type else f"node {node}"
-    return f"{where} raised {exception_type}: {message}" if message else f"{where} raised {exception_type}"
+    text = f"{where} raised {exception_type}: {message}" if message else f"{where} raised {exception_type}"
+    from nuke_comfyui.core.pixels.load_errors import load_error_hint
+
+    hint = load_error_hint(node_type, exception_type, message)
+    return f"{text}; {hint}" if hint else text
 
 
 def classify_execution_failure(failure: Any) -> Verdict:
