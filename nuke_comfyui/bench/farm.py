@@ -39,6 +39,7 @@ class FarmShape:
     heavy_every: int = 0
     heavy_factor: float = 1.0
     lean: bool = False
+    previews: Optional[str] = None  # a preview method the servers send previews with (sim/previews.py)
     comfy_version: Optional[str] = None  # the ComfyUI release the servers behave like (sim/profiles.py)
 
     def arguments(self) -> List[str]:
@@ -51,6 +52,8 @@ class FarmShape:
             args += ["--heavy-every", str(self.heavy_every), "--heavy-factor", str(self.heavy_factor)]
         if self.lean:
             args.append("--lean")
+        if self.previews:
+            args += ["--previews", self.previews]
         if self.comfy_version:
             args += ["--comfy-version", self.comfy_version]
         return args
@@ -62,7 +65,7 @@ class FarmShape:
         bounds = [round(i * count / parts) for i in range(parts + 1)]
         return [(FarmShape(self.speeds[a:b], self.seconds_per_step,
                            None if self.slow_to is None else self.slow_to[a:b], self.slow_after_s,
-                           self.heavy_every, self.heavy_factor, self.lean, self.comfy_version), a)
+                           self.heavy_every, self.heavy_factor, self.lean, self.previews, self.comfy_version), a)
                 for a, b in zip(bounds, bounds[1:])]
 
 

@@ -2,7 +2,8 @@
 
 `nuke-comfyui bench --init-import` instead measures what the plugin's init.py adds to Nuke's
 start-up (nuke_comfyui.bench.init_import); `--temporal` the figures of frame batches
-(nuke_comfyui.bench.temporal); `--transfer` moves a 4K float EXR sequence through upload and shared
+(nuke_comfyui.bench.temporal); `--previews` the client CPU the live view costs per job
+(nuke_comfyui.bench.previews); `--transfer` moves a 4K float EXR sequence through upload and shared
 mode (nuke_comfyui.bench.transfer).
 
 Figures are printed, never asserted: the machines are shared and noisy.
@@ -39,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
     parser.add_argument("--temporal", action="store_true",
                         help="only frame batches: the overlap's overhead and a 100-frame shot on 4 servers vs 1 batch")
+    parser.add_argument("--previews", action="store_true",
+                        help="only the client CPU per job with live previews flowing, watched or not "
+                             "(--jobs per run, default 100; --repeats)")
     parser.add_argument("--transfer", action="store_true",
                         help="only the plate transfer: a 4K float EXR sequence in upload and shared mode "
                              "(MB/s against raw loopback, the client's peak RSS, plate bytes read per frame)")
@@ -99,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    if args.previews:
+        from nuke_comfyui.bench.previews import format_previews, run_previews
+
+        with tempfile.TemporaryDirectory(prefix="nuke-comfyui-previews-") as temp:
+            result = run_previews(Path(temp), WORKFLOW, jobs=args.jobs or 100, repeats=args.repeats, log=log)
+        print(to_json({"previews": result}) if args.json else format_previews(result))
+        return 0
     if args.throughput:
         runs, designs = throughput_plan(args.jobs, args.servers, args.designs)
         with tempfile.TemporaryDirectory(prefix="nuke-comfyui-throughput-") as temp:

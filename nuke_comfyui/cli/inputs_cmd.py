@@ -13,10 +13,14 @@ import sys
 from typing import Any, Dict, List, Tuple
 
 HELP = "list a workflow's inputs (node id, title, input, type, value, options)"
+EPILOG = ("Keys are NODE.INPUT: NODE is the node id (12:5 for node 5 inside subgraph instance 12), its title or "
+          "class, or subgraph and node titles joined by '>' (\"Upscale > KSampler.steps\"); inputs of a dynamic "
+          "combo are dotted (5.format.bit_depth). render --set and --values take the same keys.")
 OBJECT_INFO_WAIT_S = 10.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("workflow", help="ComfyUI workflow (API format or the normal saved format)")
     parser.add_argument("--config", default=None, help="server settings file (default: the per-user one)")
     parser.add_argument("--json", action="store_true",
@@ -71,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         for item in inputs:
             extra = " (seed: set with --base-seed)" if item.is_seed else ""
+            extra += " (choosing another key changes the inputs under it)" if item.dynamic else ""
             options = f"  [{len(item.options)} choices]" if item.options else ""
-            print(f"{item.node}.{item.name:<18} {item.kind:<8} {item.value!r}{options}   {item.title}{extra}")
+            where = " > ".join([*item.path, item.title])  # subgraph titles, then the node's
+            print(f"{item.key:<24} {item.kind:<8} {item.value!r}{options}   {where}{extra}")
         for image in image_inputs(workflow):
             kind = "MASK" if image.is_mask else "IMAGE"
             print(f"{image.node}.image{'':<13} {kind:<8} {image.value!r}   {image.title} (--image {image.node}=FILE)")

@@ -45,6 +45,7 @@ class ProgressPrinter:
         self._last_draw = 0.0
         self._drawn = False
         self._width_drawn = 0
+        self.live: Optional[Any] = None  # live_lines.LiveLines: the slowest job's node after the bar
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, GroupUpdated) and event.group.group_id == self.group_id and self.tty:
@@ -62,8 +63,8 @@ class ProgressPrinter:
             bar = "#" * filled + "." * (self.width - filled)
             failed = f" {group.failed} failed" if group.failed else ""
             text = (f"\r[{bar}] {group.done}/{group.total}{failed} {group.fraction * 100:5.1f}% "
-                    f"ETA {_duration(group.eta_s)}  {group.label}")
-            self.stream.write(text)
+                    f"ETA {_duration(group.eta_s)}  {group.label}{self.live.suffix() if self.live else ''}")
+            self.stream.write(text + " " * max(0, self._width_drawn - len(text)))  # a shorter line wipes the last
             self.stream.flush()
             self._drawn = True
             self._width_drawn = len(text)
@@ -75,6 +76,12 @@ class ProgressPrinter:
         error = f": {job.error}" if job.error else ""
         with self._lock:
             self.stream.write(f"{describe_job(job)} {job.state.value}{where}{error}\n")
+            self.stream.flush()
+
+    def write_line(self, text: str) -> None:
+        """One whole line from another thread (live node progress), never inside another line."""
+        with self._lock:
+            self.stream.write(text + "\n")
             self.stream.flush()
 
     def clear_line(self) -> None:
@@ -188,6 +195,12 @@ def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[fl
     """
     printer = ProgressPrinter(group_id, tty=False if as_json else None)
     unsubscribe = scheduler.subscribe(printer)
+    live = None
+    if not as_json and getattr(scheduler, "live", None) is not None:
+        from nuke_comfyui.cli.live_lines import LiveLines
+
+        live = LiveLines(scheduler.live, group_id, printer.write_line, tty=printer.tty).start()
+        printer.live = live
     handlers = _bar_handlers(printer) if printer.tty else []
     clear = _ClearBarFilter(printer)
     for handler in handlers:
@@ -204,6 +217,8 @@ def follow(scheduler: Any, group_id: str, *, as_json: bool, timeout: Optional[fl
         print_summary(scheduler.snapshot(group_id), as_json=as_json)
         return 130
     finally:
+        if live is not None:
+            live.stop()
         unsubscribe()
         for handler in handlers:
             handler.removeFilter(clear)

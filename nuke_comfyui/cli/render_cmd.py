@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-seed", type=_base_seed, default=None,
                         help="base seed (default, or -1: one variation keeps the workflow's seed, several start at 0)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="NODE.INPUT=VALUE",
-                        help="set a workflow input (node id or title; repeatable), e.g. --set KSampler.denoise=0.4")
+                        help="set a workflow input (node id, title, or 'Subgraph > Node' titles; repeatable), "
+                             "e.g. --set KSampler.denoise=0.4 or --set 12:5.steps=30")
     parser.add_argument("--image", dest="images", action="append", default=[], metavar="NODE=FILE",
                         help="feed another image-loading node (id or title) a file or sequence pattern")
     parser.add_argument("--values", dest="values_file", default=None, metavar="FILE",

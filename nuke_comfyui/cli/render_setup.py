@@ -89,13 +89,13 @@ def apply_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
     """`--set` and `--image`, typed against the servers' /object_info (the workflow's values without one)."""
     from nuke_comfyui.core import workflow as wf
     from nuke_comfyui.core.image_inputs import image_inputs
-    from nuke_comfyui.core.workflow_inputs import InputValueError, list_inputs, parse_assignments
+    from nuke_comfyui.core.workflow_inputs import InputValueError, parse_assignments_for
 
     if not args.assignments and not args.images:
         return
     info = farm.pool.object_info() if farm is not None else {}
     workflow = wf.load_workflow(request.workflow_path, info or None)
-    assigned = parse_assignments(list_inputs(workflow, info), args.assignments)
+    assigned = parse_assignments_for(workflow, info, args.assignments)
     request.values = {**(request.values or {}), **assigned} or None  # --set wins over --values
     images = {}
     for text in args.images:

@@ -1,7 +1,8 @@
 """`nuke-comfyui screenshots`: render each Qt panel offscreen to PNG against a simulated cluster.
 
 The README's pictures come from here, so they always show the real panels: three simulated
-servers, one crashed (offline), one busy with another artist's queue, and a render mid-way.
+servers, one crashed (offline), one busy with another artist's queue, and a render mid-way whose
+running cards show their live preview and node (the simulator sends TAESD-sized previews).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
     ensure_application()
     written: List[Path] = []
     with SimCluster(3, base_dir=tmp / "sim", seconds_per_step=STEP_SECONDS, vram_gb=[24, 12, 48],
-                    comfy_version=[None, "0.3.45", None]) as cluster:  # gpu-b: an older ComfyUI
+                    comfy_version=[None, "0.3.45", None], previews="taesd") as cluster:  # gpu-b: an older ComfyUI
         names = ["gpu-a", "gpu-b", "gpu-c"]
         servers = [ServerConfig(name=n, host="127.0.0.1", port=p, max_concurrent=1)
                    for n, p in zip(names, cluster.ports)]
@@ -111,9 +112,12 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
         farm = Farm.from_config(loaded, journal_path=str(tmp / "journal.sqlite"))
         farm.start()
         try:
-            status = ServerStatusPanel(farm.pool, interval=0.3)
+            status = ServerStatusPanel(farm.pool, interval=0.3, scheduler=farm.scheduler)
             pump_until(lambda: _states(status) == ["online", "busy", "offline"], 20.0)
-            written.append(grab(status, out / "status_panel.png", (900, 220)))
+
+            def status_shot() -> None:  # mid-render: "Our jobs" names the prompt gpu-a runs for us
+                pump_until(lambda: bool(status.model.ours("gpu-a")), 10.0)
+                written.append(grab(status, out / "status_panel.png", (1150, 220)))
 
             settings = SettingsPanel(loaded)
             settings.preview_input.setText(str(tmp / "shots" / "plate.1001.png"))
@@ -121,7 +125,8 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
             pump_until(lambda: settings.preview_table.rowCount() == 3, 5.0)
             written.append(grab(settings, out / "settings_panel.png", (1000, 760)))
 
-            written.append(_results_shot(farm, tmp, out, JobResultsPanel, RenderRequest))
+            written.append(_results_shot(farm, tmp, out, JobResultsPanel, RenderRequest,
+                                         meanwhile=status_shot))
             status.shutdown()
         finally:
             wait_for_background(10000)
@@ -135,10 +140,14 @@ def _states(panel: Any) -> List[str]:
             for i in range(model.rowCount())]
 
 
-def _results_shot(farm: Any, tmp: Path, out: Path, panel_class: Any, request_class: Any) -> Path:
+def _results_shot(farm: Any, tmp: Path, out: Path, panel_class: Any, request_class: Any,
+                  *, meanwhile: Callable[[], None]) -> Path:
+    """The Job Results picture mid-render; `meanwhile` runs before the render is cancelled."""
     workflow = tmp / "harbour.json"
     workflow.write_text(json.dumps(txt2img_workflow(steps=40)), encoding="utf-8")
     panel = panel_class(farm.scheduler)
+    panel.resize(760, 520)
+    panel.show()  # a visible panel asks the servers for previews
     request = request_class(workflow_path=str(workflow), output_dir=str(tmp / "renders"), variations=8,
                             seed_strategy="sequential", base_seed=1000, label="harbour_v001")
     group_id = farm.scheduler.submit(request)
@@ -146,10 +155,16 @@ def _results_shot(farm: Any, tmp: Path, out: Path, panel_class: Any, request_cla
 
     def mid_render() -> bool:
         states = [str(getattr(j.state, "value", j.state)) for j in panel.jobs()]
-        return states.count("completed") >= 2 and "running" in states
+        previewing = [j for j in panel.jobs() if str(getattr(j.state, "value", j.state)) == "running"
+                      and panel.model.has_preview(j.job_id) and panel.model.live_text(j.job_id)]
+        return states.count("completed") >= 2 and bool(previewing)
 
-    pump_until(mid_render, 60.0)
+    if not pump_until(mid_render, 60.0):
+        panel.shutdown()
+        raise RuntimeError("no running card showed a live preview within 60 s; the simulator's previews "
+                           "did not arrive (is the machine overloaded?)")
     path = grab(panel, out / "results_panel.png", (760, 520))
+    meanwhile()
     farm.scheduler.cancel(group_id)
     panel.shutdown()
     return path

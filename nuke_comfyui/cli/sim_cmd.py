@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-dir", default=None, help="folder for the servers' ComfyUI roots (default: temp)"
     )
+    parser.add_argument("--previews", default=None, metavar="METHOD",
+                        help="send live previews like --preview-method: latent2rgb or taesd (per server)")
+    parser.add_argument("--preview-every", type=int, default=1, help="sampler steps per preview (default 1)")
     bench = parser.add_argument_group("benchmark workloads (see nuke_comfyui/sim/workload.py)")
     bench.add_argument("--slow-to", default=None, help="speed a server drops to (per server), e.g. ,,,1")
     bench.add_argument("--slow-after", type=float, default=0.0,
@@ -143,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         "seconds_per_step": args.seconds_per_step,
         "comfy_version": _per_server(args.comfy_version, count, "comfy-version", _release),
         "workload": _workloads(args, count),
+        "previews": _per_server(args.previews, count, "previews", str),
+        "preview_every": args.preview_every,
     }
     try:
         cluster = SimCluster(count, base_dir=base, port=args.port, **options)

@@ -81,6 +81,9 @@ class RenderRequest:
     seam: str = "crossfade"  # how shared frames are made: "crossfade" or "cut" (the later chunk's)
     chunk_seeds: str = "same"  # "same": every chunk of a variation its seed; "per-chunk": one per chunk
     split_on_oom: bool = False  # a chunk out of memory on the biggest server: retried as smaller parts
+    #: {"<node id>.<input>": text} of the workflow's dynamic-prompt texts (`{a|b}`), set when the
+    #: request is planned: each job's choices follow from its seed (core/ui_convert/dynamic_prompts.py)
+    dynamic_prompts: Optional[Dict[str, str]] = None
     pixels: Optional[Dict[str, Any]] = None  # core/pixels PixelRequest: plate encoding, files, notes
 
     def validate(self) -> None:

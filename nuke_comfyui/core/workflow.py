@@ -40,7 +40,12 @@ def load_workflow(source: Union[str, Path, Dict[str, Any]], object_info: Optiona
 
     if ui_workflow.is_ui_workflow(data) and object_info is not None:
         data = ui_workflow.convert(data, object_info, where)
-    return validate(data, where)
+    workflow = validate(data, where)
+    if object_info:
+        from nuke_comfyui.core.dynamic_combos import annotate
+
+        annotate(workflow, object_info)  # a changed dynamic combo can then be rebuilt without a server
+    return workflow
 
 
 def read_workflow_data(source: Union[str, Path, Dict[str, Any]]) -> Any:

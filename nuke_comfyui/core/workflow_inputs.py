@@ -2,7 +2,9 @@
 
 The Nuke node builds one knob per input, the CLI lists them (`nuke-comfyui inputs`) and sets them
 (`render --set`). An input is a literal value of a node (links are wiring, not inputs), keyed
-`<node id>.<input name>` so the key survives renames, reordering and a reload of a changed file.
+`<node id>.<input name>` so the key survives renames, reordering and a reload of a changed file
+(node ids of a converted subgraph are `instance:inner`, input names of V3 dynamic inputs are
+dotted; `input_addressing` says how keys split and how NODE may be named).
 Types come from a server's `/object_info` (INT/FLOAT min/max/step, STRING multiline, BOOLEAN,
 COMBO options); without one, from the JSON value itself (`typed_by` says which). Seeds are
 flagged (the seed strategy owns them), image loaders' file names are image inputs (see
@@ -11,20 +13,36 @@ flagged (the seed strategy owns them), image loaders' file names are image input
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from nuke_comfyui.core import dynamic_combos
 from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core import workflow as wf
-from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.image_inputs import LOADER_CLASSES
+from nuke_comfyui.core.input_addressing import InputValueError, find_input, readable, split_key
+from nuke_comfyui.core.ui_convert import marks, server_schema
+from nuke_comfyui.core.ui_convert.frontend_defs import DYNAMIC_COMBO
 
 BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                  "0": False, "false": False, "no": False, "off": False}
 
 
-class InputValueError(WorkflowError):
-    """A value that does not fit its input (message names the input, the value and the fix)."""
+__all__ = [
+    "InputValueError",
+    "InputsView",
+    "WorkflowInput",
+    "apply_dynamic_choices",
+    "apply_values",
+    "check_keys",
+    "coerce",
+    "find_input",
+    "list_inputs",
+    "missing_combo_values",
+    "parse_assignments",
+    "readable",
+]
 
 
 @dataclass(frozen=True)
@@ -46,11 +64,18 @@ class WorkflowInput:
     is_seed: bool = False
     typed_by: str = "json"  # "object_info" when a server described it
     label: str = ""  # a sidecar's label; empty = the input name
+    path: Tuple[str, ...] = ()  # titles of the subgraph instances around the node, outermost first
+    dynamic: bool = False  # a dynamic combo: choosing another key rebuilds its `name.*` inputs
 
     def as_dict(self) -> Dict[str, Any]:
         """The CLI's `--json` row."""
-        return {"node": self.node, "title": self.title, "input": self.name, "type": self.kind,
-                "value": self.value, "options": list(self.options)}
+        row = {"node": self.node, "title": self.title, "input": self.name, "type": self.kind,
+               "value": self.value, "options": list(self.options)}
+        if self.path:
+            row["path"] = list(self.path)
+        if self.dynamic:
+            row["dynamic"] = True
+        return row
 
 
 def node_title(workflow: wf.Workflow, node_id: str) -> str:
@@ -81,6 +106,8 @@ def list_inputs(workflow: wf.Workflow, info: Optional[oi.ObjectInfo] = None) -> 
     found: List[WorkflowInput] = []
     for node_id, node in workflow.items():
         class_type = str(node["class_type"])
+        entry = info.get(class_type)
+        declared = server_schema.by_name(entry, node.get("inputs", {})) if isinstance(entry, dict) else {}
         for name, value in node.get("inputs", {}).items():
             if wf.is_link(value):
                 continue
@@ -88,21 +115,36 @@ def list_inputs(workflow: wf.Workflow, info: Optional[oi.ObjectInfo] = None) -> 
                 continue
             if name == "filename_prefix" and (node_id in outputs or class_type.startswith("Save")):
                 continue
-            spec = oi.input_spec(info, class_type, name)
             item = WorkflowInput(key=f"{node_id}.{name}", node=node_id, title=node_title(workflow, node_id),
                                  class_type=class_type, name=name, kind=_kind_of(value), value=value,
-                                 is_seed=_is_seed(name) and _kind_of(value) == "INT")
-            if spec is not None and spec.is_widget:
-                item = replace(item, kind=spec.kind, options=spec.options, minimum=spec.minimum,
-                               maximum=spec.maximum, step=spec.step, multiline=spec.multiline,
-                               typed_by="object_info")
-            found.append(item)
+                                 is_seed=_is_seed(name) and _kind_of(value) == "INT",
+                                 path=tuple(marks.path(node)))
+            found.append(_typed(item, declared.get(name), node))
     return found
+
+
+def _typed(item: WorkflowInput, spec: Optional[server_schema.ServerInput], node: Dict[str, Any]) -> WorkflowInput:
+    """The item typed by the server's declaration (V3 inputs expanded as the server expands them)."""
+    if spec is None:
+        keys = dynamic_combos.keys_of(node, item.name)
+        return replace(item, kind="COMBO", options=tuple(keys), dynamic=True) if keys else item
+    kind = str(spec.options.get("widgetType") or spec.type)
+    if spec.type == DYNAMIC_COMBO:
+        return replace(item, kind="COMBO", options=spec.choices, dynamic=True, typed_by="object_info")
+    if kind not in ("INT", "FLOAT", "STRING", "BOOLEAN", "COMBO") or spec.options.get("forceInput"):
+        return item
+
+    def number(key: str) -> Optional[float]:
+        value = spec.options.get(key)
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    return replace(item, kind=kind, options=spec.choices, minimum=number("min"), maximum=number("max"),
+                   step=number("step"), multiline=bool(spec.options.get("multiline")), typed_by="object_info")
 
 
 def coerce(item: WorkflowInput, raw: Any) -> Any:
     """`raw` (text from the CLI or a knob's value) as the input's type; InputValueError if it does not fit."""
-    where = f"input {item.key} ({item.title} > {item.name})"
+    where = f"input {item.key} ({readable(item, ' > ')})"
     text = raw.strip() if isinstance(raw, str) else raw
     try:
         if item.kind == "INT":
@@ -129,29 +171,6 @@ def coerce(item: WorkflowInput, raw: Any) -> Any:
     return value
 
 
-def find_input(inputs: Sequence[WorkflowInput], reference: str) -> WorkflowInput:
-    """The input named `NODE.INPUT`, NODE a node id or a title (or class type), case-insensitive."""
-    node_ref, dot, name = reference.rpartition(".")
-    if not dot or not node_ref or not name:
-        raise InputValueError(f"{reference!r} must be NODE.INPUT (node id or title, then the input name), "
-                              "e.g. 3.denoise or KSampler.steps")
-    by_id = [i for i in inputs if i.node == node_ref and i.name == name]
-    if by_id:
-        return by_id[0]
-    wanted = node_ref.strip().lower()
-    matches = [i for i in inputs if i.name == name and wanted in (i.title.lower(), i.class_type.lower())]
-    nodes = sorted({i.node for i in matches})
-    if len(nodes) == 1:
-        return matches[0]
-    if len(nodes) > 1:
-        raise InputValueError(f"{reference!r} matches several nodes ({', '.join(nodes)}); use the node id, "
-                              f"e.g. {nodes[0]}.{name}")
-    known = sorted({i.name for i in inputs if wanted in (i.node, i.title.lower(), i.class_type.lower())})
-    if known:
-        raise InputValueError(f"node {node_ref!r} has no input {name!r}; its inputs are {', '.join(known)}")
-    raise InputValueError(f"no node {node_ref!r} in the workflow; `nuke-comfyui inputs WORKFLOW` lists them")
-
-
 def parse_assignments(inputs: Sequence[WorkflowInput], assignments: Sequence[str]) -> Dict[str, Any]:
     """`NODE.INPUT=VALUE` texts (the CLI's `--set`) as {key: typed value}."""
     values: Dict[str, Any] = {}
@@ -166,10 +185,39 @@ def parse_assignments(inputs: Sequence[WorkflowInput], assignments: Sequence[str
     return values
 
 
-def check_keys(workflow: wf.Workflow, keys: Sequence[str]) -> None:
-    """Every key names a literal input of the workflow, else InputValueError naming the first stray one."""
+def parse_assignments_for(workflow: wf.Workflow, info: Optional[oi.ObjectInfo],
+                          assignments: Sequence[str]) -> Dict[str, Any]:
+    """`parse_assignments` where a dynamic combo set on the same command line brings its own inputs:
+    `--set 5.format=exr --set 5.format.input_color_space=linear` (the second exists only for exr)."""
+    inputs = list_inputs(workflow, info)
+    dynamic = {i.key for i in inputs if i.dynamic}
+    first: List[str] = []
+    for text in assignments:
+        reference = text.partition("=")[0].strip()
+        try:
+            if find_input(inputs, reference).key in dynamic:
+                first.append(text)
+        except InputValueError:
+            continue  # named an input that a dynamic choice brings: parsed in the second pass
+    values = parse_assignments(inputs, first)
+    if values:
+        rebuilt = json.loads(json.dumps(workflow))
+        _apply_dynamic(rebuilt, values)
+        inputs = list_inputs(rebuilt, info)
+    values.update(parse_assignments(inputs, [t for t in assignments if t not in first]))
+    return values
+
+
+def check_keys(workflow: wf.Workflow, keys: Sequence[str], values: Optional[Dict[str, Any]] = None) -> None:
+    """Every key names a literal input of the workflow, else InputValueError naming the first stray one.
+
+    Dynamic combos among `values` are applied first (on a copy): a key of the option they choose
+    (`5.format.bit_depth` once `5.format` is "exr") is then a literal input too."""
+    if values and any(_is_dynamic(workflow, key) for key in values):
+        workflow = json.loads(json.dumps(workflow))
+        _apply_dynamic(workflow, values)
     for key in keys:
-        node_id, _, name = key.rpartition(".")
+        node_id, name = split_key(workflow, key)
         node = workflow.get(node_id)
         if node is None or name not in node.get("inputs", {}) or wf.is_link(node["inputs"][name]):
             raise InputValueError(f"input {key} is not a literal input of the workflow (it may have changed "
@@ -177,11 +225,37 @@ def check_keys(workflow: wf.Workflow, keys: Sequence[str]) -> None:
 
 
 def apply_values(prompt: wf.Workflow, values: Dict[str, Any]) -> None:
-    """Set `{"<node>.<input>": value}` in the prompt, in place (unknown keys are refused by name)."""
-    check_keys(prompt, list(values))
+    """Set `{"<node>.<input>": value}` in the prompt, in place (unknown keys are refused by name).
+
+    A dynamic combo's new key rebuilds its sub-inputs first (`dynamic_combos.set_choice`), then the
+    other values land, so a sub-input set together with its combo keeps the artist's value."""
+    check_keys(prompt, list(values), values)
+    _apply_dynamic(prompt, values)
     for key, value in values.items():
-        node_id, _, name = key.rpartition(".")
-        prompt[node_id]["inputs"][name] = value
+        if not _is_dynamic(prompt, key):
+            node_id, name = split_key(prompt, key)
+            prompt[node_id]["inputs"][name] = value
+
+
+def _is_dynamic(workflow: wf.Workflow, key: str) -> bool:
+    node_id, name = split_key(workflow, key)
+    node = workflow.get(node_id)
+    return node is not None and dynamic_combos.options_of(node, name) is not None
+
+
+def apply_dynamic_choices(workflow: wf.Workflow, values: Dict[str, Any]) -> None:
+    """Apply, in place, only the dynamic-combo keys among `values` (unknown or other keys are skipped)."""
+    known = {key: value for key, value in values.items() if _is_dynamic(workflow, key)
+             and value in dynamic_combos.keys_of(workflow[split_key(workflow, key)[0]], split_key(workflow, key)[1])}
+    _apply_dynamic(workflow, known)
+
+
+def _apply_dynamic(workflow: wf.Workflow, values: Dict[str, Any]) -> None:
+    """Set the dynamic combos among `values`, outer combos before the ones nested in their options."""
+    dynamic = sorted((k for k in values if _is_dynamic(workflow, k)), key=lambda k: k.count("."))
+    for key in dynamic:
+        node_id, name = split_key(workflow, key)
+        dynamic_combos.set_choice(workflow[node_id], name, values[key])
 
 
 def missing_combo_values(inputs: Sequence[WorkflowInput], values: Dict[str, Any],
@@ -195,7 +269,7 @@ def missing_combo_values(inputs: Sequence[WorkflowInput], values: Dict[str, Any]
         for server in sorted(per_server):
             spec = oi.input_spec(per_server[server] or {}, item.class_type, item.name)
             if spec is not None and spec.options and value not in spec.options:
-                problems.append(f"{item.title} > {item.name}: {value!r} is not on server {server}")
+                problems.append(f"{readable(item, ' > ')}: {value!r} is not on server {server}")
     return problems
 
 

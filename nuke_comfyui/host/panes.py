@@ -44,7 +44,8 @@ class ServerStatusPane(QtWidgets.QWidget):
         super().__init__(parent)
         from nuke_comfyui.ui.status_panel import ServerStatusPanel
 
-        self.panel = ServerStatusPanel(get_session().farm.pool)
+        farm = get_session().farm
+        self.panel = ServerStatusPanel(farm.pool, scheduler=farm.scheduler)
         _wrap(self, self.panel)
 
 

@@ -30,7 +30,7 @@ from typing import Any, Dict, List, Set, Tuple
 import nuke
 
 from nuke_comfyui.core.object_info import merge
-from nuke_comfyui.host import image_arrows, knobs, workflow_tab
+from nuke_comfyui.host import dynamic_knobs, image_arrows, knobs, workflow_tab
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ def knob_changed() -> None:
     if knob.name() == PANEL_OPENED:
         fit_arrows(nuke.thisNode())
         return
-    if knob.name() not in WATCHED:
-        return
+    if knob.name() not in WATCHED and not (knob.name().startswith(workflow_tab.PREFIX)
+                                           and dynamic_knobs.is_dynamic_knob(nuke.thisNode(), knob.name())):
+        return  # (a dynamic combo's new key rebuilds the knobs under it: host/dynamic_knobs)
     choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
 
 

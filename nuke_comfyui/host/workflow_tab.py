@@ -32,6 +32,7 @@ from nuke_comfyui.core import workflow_sidecar
 from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.studio_workflows import check_workflow, list_workflows, studio_folder
 from nuke_comfyui.core.workflow_inputs import WorkflowInput, list_inputs
+from nuke_comfyui.host import dynamic_knobs
 
 TAB = "workflow_tab"
 KEYS = "workflow_keys"  # hidden: {knob name: input key}
@@ -105,7 +106,7 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None, folder: Optio
     `folder` is the studio workflows folder for the pick list (default: the effective setting).
     """
     path = workflow_path(node)
-    workflow = wf.load_workflow(path, object_info or None)
+    workflow = dynamic_knobs.with_choices(node, wf.load_workflow(path, object_info or None))
     sidecar = workflow_sidecar.load_sidecar(path)
     view = workflow_sidecar.apply(sidecar, list_inputs(workflow, object_info))
     edits = _edits(node)
@@ -127,13 +128,14 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None, folder: Optio
     keys: Dict[str, str] = {}
     baseline: Dict[str, str] = {}
     notes = list(view.problems)
-    title = None
+    shown_node = None
     for item in view.inputs:
         if item.is_seed:
             continue
-        if item.title != title:
-            title = item.title
-            node.addKnob(nuke.Text_Knob(PREFIX + "h_" + re.sub(r"[^A-Za-z0-9_]", "_", item.node), title, ""))
+        if item.node != shown_node:  # a heading per node, with its subgraph path
+            shown_node = item.node
+            node.addKnob(nuke.Text_Knob(PREFIX + "h_" + re.sub(r"[^A-Za-z0-9_]", "_", item.node),
+                                        dynamic_knobs.header(item), ""))
         knob = _make_knob(item)
         node.addKnob(knob)
         keys[knob.name()] = item.key
@@ -150,8 +152,9 @@ def build(node: Any, object_info: Optional[Dict[str, Any]] = None, folder: Optio
     if not object_info:
         notes.append(GUESSED_NOTE)
     for name, label, text in ((KEYS, "workflow keys", json.dumps(keys, sort_keys=True)),
-                              (SOURCE, "workflow source", json.dumps({"path": path, "baseline": baseline},
-                                                                     sort_keys=True))):
+                              (SOURCE, "workflow source",
+                               json.dumps({"path": path, "baseline": baseline,
+                                           "dynamic": dynamic_knobs.dynamic_keys(view.inputs)}, sort_keys=True))):
         hidden = nuke.String_Knob(name, label)
         hidden.setValue(text)
         hidden.setVisible(False)

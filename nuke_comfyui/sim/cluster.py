@@ -9,7 +9,9 @@ the control methods here are thread-safe (they hop onto that loop and wait).
         cluster.servers[1].crash(); cluster.servers[1].restart()
 
 Per-server options take one value for all servers or a list with one value per server;
-`comfy_version="0.3.40"` (or a list) picks the ComfyUI release each server behaves like.
+`comfy_version="0.3.40"` (or a list) picks the ComfyUI release each server behaves like;
+`previews="latent2rgb"` (or "taesd", or a list) makes samplers send a live preview every
+`preview_every` steps, as a server started with `--preview-method` does (sim/previews.py).
 `port=0` picks free ports (not necessarily consecutive); port=P uses P..P+N-1.
 """
 
@@ -20,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, TypeVar, Union
 
+from nuke_comfyui.sim.previews import preview_method
 from nuke_comfyui.sim.profiles import profiles_per_server
 from nuke_comfyui.sim.server import Execution, ServerOptions, SimServer, missing_per_server, per_server
 from nuke_comfyui.sim.workload import Workload
@@ -113,6 +116,8 @@ class SimCluster:
         seconds_per_step: Any = 0.01,
         comfy_version: Any = None,
         workload: Any = None,
+        previews: Any = None,
+        preview_every: int = 1,
     ) -> None:
         if count < 1:
             raise ValueError("SimCluster needs at least one server (count >= 1)")
@@ -128,6 +133,9 @@ class SimCluster:
         missing_l = missing_per_server(missing_nodes, count)
         profile_l = profiles_per_server(comfy_version, count)
         workload_l = per_server(workload, count, "workload")
+        previews_l = per_server(previews, count, "previews")
+        if int(preview_every) < 1:
+            raise ValueError(f"preview_every: {preview_every} steps; give 1 or more")
         self._servers: List[SimServer] = []
         for i in range(count):
             if float(speeds_l[i]) <= 0:
@@ -143,6 +151,8 @@ class SimCluster:
                 seconds_per_step=float(step_l[i]),
                 profile=profile_l[i],
                 workload=workload_l[i] or Workload(),
+                previews=preview_method(previews_l[i]),
+                preview_every=int(preview_every),
             )
             server_port = 0 if port == 0 else port + i
             self._servers.append(SimServer(i, self.base_dir / f"server{i}", server_port, options))

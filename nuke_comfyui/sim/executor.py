@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from nuke_comfyui.sim import batch_nodes, nodes
+from nuke_comfyui.sim import batch_nodes, nodes, previews
 from nuke_comfyui.sim.run_host import PromptHost
 from nuke_comfyui.sim.state import QueueItem
 
@@ -147,7 +147,7 @@ class PromptRun:
             await self.server.send(event, data, self.sid)
 
     async def _progress_state(self, node_id: str, value: float, maximum: float, state: str) -> None:
-        if self.server.options.workload.lean:
+        if self.server.options.workload.lean or not self.server.options.profile.progress_state:
             return
         self.states[node_id] = {
             "value": value,
@@ -320,10 +320,14 @@ class PromptRun:
             self._check_interrupt()
             if workload.lean:
                 continue
+            # a real server's order per step (captured on 0.33): progress_state, a type 4 preview,
+            # progress, a type 1 preview (main.py's progress hook; type 4 from the progress registry)
+            await self._progress_state(node_id, float(step), float(steps), "running")
+            await previews.send_step_preview(self, node_id, step, steps, kwargs, with_metadata=True)
             await server.send(
                 "progress", {"value": step, "max": steps, "prompt_id": self.pid, "node": node_id}, self.sid
             )
-            await self._progress_state(node_id, float(step), float(steps), "running")
+            await previews.send_step_preview(self, node_id, step, steps, kwargs, with_metadata=False)
 
     def _check_interrupt(self) -> None:
         if self.server.interrupt_event.is_set():

@@ -7,6 +7,9 @@ changes that matter to a client are few, and each is reproduced here by release:
   carries the id it made);
 - before 0.3.58, `POST /interrupt` ignores the `prompt_id` in its body and stops whatever runs;
 - `/api/jobs` exists only from 0.7.0 (older servers answer 404 without a JSON body);
+- from 0.3.45 the server answers a client's `feature_flags` negotiation, sends previews with
+  metadata (type 4) to clients that asked, and sends `progress_state`; older ones send type 1
+  previews only and no `progress_state`;
 - `/system_stats` reports the profile's `comfyui_version`;
 - `BatchImagesNode` / `BatchMasksNode` (frame batches) exist only from 0.7.0;
 - from 0.21.0 `LoadImage` decodes through PyAV (EXR and 16-bit PNG as float), from 0.23.0
@@ -30,6 +33,7 @@ DEFAULT_VERSION = "0.8.0"  # what the recorded captures came from (see COMFYUI_P
 CLIENT_PROMPT_ID_SINCE = (0, 3, 45)
 TARGETED_INTERRUPT_SINCE = (0, 3, 58)
 JOBS_API_SINCE = (0, 7, 0)
+FEATURE_FLAGS_SINCE = (0, 3, 45)  # upstream 2b653e8c, 2025-07-10: feature flags, type 4, progress_state
 AUTOGROW_BATCH_SINCE = (0, 7, 0)  # BatchImagesNode / BatchMasksNode (core, 2025-12-30)
 PYAV_IMAGES_SINCE = (0, 21, 0)  # upstream dae3d347, 2026-04-28
 SAVE_IMAGE_ADVANCED_SINCE = (0, 23, 0)  # upstream 0077d78c, 2026-05-24
@@ -55,6 +59,8 @@ class VersionProfile:
     honours_client_prompt_id: bool
     targeted_interrupt: bool
     jobs_api: bool
+    feature_flags: bool = True
+    progress_state: bool = True
     autogrow_batch: bool = True  # has BatchImagesNode and BatchMasksNode (older servers join with ImageBatch)
     pyav_images: bool = False
     save_image_advanced: bool = False
@@ -70,6 +76,8 @@ class VersionProfile:
             honours_client_prompt_id=number >= CLIENT_PROMPT_ID_SINCE,
             targeted_interrupt=number >= TARGETED_INTERRUPT_SINCE,
             jobs_api=number >= JOBS_API_SINCE,
+            feature_flags=number >= FEATURE_FLAGS_SINCE,
+            progress_state=number >= FEATURE_FLAGS_SINCE,
             autogrow_batch=number >= AUTOGROW_BATCH_SINCE,
             pyav_images=number >= PYAV_IMAGES_SINCE,
             save_image_advanced=number >= SAVE_IMAGE_ADVANCED_SINCE,

@@ -79,6 +79,8 @@ class ServerOptions:
     faults: Optional[HttpFaults] = None  # HTTP faults of a bad server or proxy (sim/faults.py)
     profile: VersionProfile = field(default_factory=VersionProfile.of)
     workload: Workload = field(default_factory=Workload)  # benchmark shapes: slowdown, heavy jobs, lean
+    previews: Optional[str] = None  # a preview method (sim/previews.py): "latent2rgb" | "taesd"
+    preview_every: int = 1  # sampler steps per preview
 
 
 class SimServer(HttpRoutes):
@@ -139,6 +141,7 @@ class SimServer(HttpRoutes):
         self.queue = PromptQueue()
         self.cache: Dict[str, Any] = {}
         self.sockets: Dict[str, web.WebSocketResponse] = {}
+        self.socket_flags: Dict[str, Dict[str, Any]] = {}  # what each client negotiated (feature_flags)
         self._transports: List[Any] = []
         self.number = 0
         self.prompt_count = 0
@@ -301,6 +304,7 @@ class SimServer(HttpRoutes):
         if not sid:
             sid = uuid.uuid4().hex
         self.sockets.pop(sid, None)
+        self.socket_flags.pop(sid, None)  # like ComfyUI: a new connection negotiates afresh
         self.sockets[sid] = ws
         if request.transport is not None:
             self._transports.append(request.transport)
@@ -316,7 +320,10 @@ class SimServer(HttpRoutes):
                     data = json.loads(msg.data)
                 except ValueError:
                     continue
-                if first and isinstance(data, dict) and data.get("type") == "feature_flags":
+                if first and isinstance(data, dict) and data.get("type") == "feature_flags" \
+                        and self.options.profile.feature_flags:
+                    flags = data.get("data")
+                    self.socket_flags[sid] = flags if isinstance(flags, dict) else {}
                     await self.send("feature_flags", FEATURES, sid)
                 first = False
         finally:
@@ -325,6 +332,7 @@ class SimServer(HttpRoutes):
             # socket behaviour of the captures is the same either way).
             if self.sockets.get(sid) is ws:
                 del self.sockets[sid]
+                self.socket_flags.pop(sid, None)
             if request.transport in self._transports:
                 self._transports.remove(request.transport)
         return ws

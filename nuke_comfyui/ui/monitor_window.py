@@ -21,7 +21,7 @@ class MonitorWindow(QtWidgets.QMainWindow):
                  parent: Optional[QtWidgets.QWidget] = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("nuke-comfyui monitor")
-        self.status_panel = ServerStatusPanel(pool)
+        self.status_panel = ServerStatusPanel(pool, scheduler=scheduler)
         self.results_panel = JobResultsPanel(scheduler)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.addWidget(self.status_panel)

@@ -2,7 +2,9 @@
 
 `ResultsModel` holds the latest `JobSnapshot` of each child (ordered by variation, then frame)
 and the thumbnails loaded so far; `JobTileDelegate` paints a tile: picture or state swatch,
-"v02 · f1001", seed, server, and the state line (running 45 %, failed: reason, ...).
+"v02 · f1001", seed, server, and the state line (running 45 %, failed: reason, ...). While a job
+runs, its live preview stands in for the picture and its node ("KSampler 12/30") for the state
+line (both set by live_cards.py); they go as soon as the job is no longer running.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ Qt = QtCore.Qt
 
 JOB_ROLE = int(Qt.ItemDataRole.UserRole) + 10
 THUMB_ROLE = int(Qt.ItemDataRole.UserRole) + 11
+LIVE_ROLE = int(Qt.ItemDataRole.UserRole) + 12  # the running node, "KSampler 12/30" ('' when unknown)
 
 TILE_WIDTH = 150
 THUMB_HEIGHT = 96
@@ -52,6 +55,8 @@ class ResultsModel(QtCore.QAbstractListModel):
         self._jobs: List[Any] = []
         self._row: Dict[str, int] = {}
         self._thumbs: Dict[str, QtGui.QPixmap] = {}
+        self._previews: Dict[str, QtGui.QPixmap] = {}  # running jobs only
+        self._live: Dict[str, str] = {}  # running jobs only
         #: the workflow input values a job was sent with (the panel reads them from the journal)
         self.values_for: Optional[Callable[[Any], Dict[str, Any]]] = None
 
@@ -59,6 +64,9 @@ class ResultsModel(QtCore.QAbstractListModel):
         self.beginResetModel()
         self._jobs = sorted(jobs, key=_sort_key)
         self._row = {job.job_id: i for i, job in enumerate(self._jobs)}
+        running = {job.job_id for job in self._jobs if state_value(job.state) == "running"}
+        self._previews = {k: v for k, v in self._previews.items() if k in running}
+        self._live = {k: v for k, v in self._live.items() if k in running}
         self.endResetModel()
 
     def update_job(self, job: Any) -> bool:
@@ -67,6 +75,31 @@ class ResultsModel(QtCore.QAbstractListModel):
         if row is None:
             return False
         self._jobs[row] = job
+        if state_value(job.state) != "running":
+            self._previews.pop(job.job_id, None)
+            self._live.pop(job.job_id, None)
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index)
+        return True
+
+    def set_preview(self, job_id: str, pixmap: QtGui.QPixmap) -> bool:
+        """Show a running job's live preview; False (and nothing kept) if the job is not running here."""
+        return self._set_live_part(self._previews, job_id, pixmap)
+
+    def set_live_text(self, job_id: str, text: str) -> bool:
+        return self._set_live_part(self._live, job_id, text)
+
+    def live_text(self, job_id: str) -> str:
+        return self._live.get(job_id, "")
+
+    def has_preview(self, job_id: str) -> bool:
+        return job_id in self._previews
+
+    def _set_live_part(self, store: Dict[str, Any], job_id: str, value: Any) -> bool:
+        row = self._row.get(job_id)
+        if row is None or state_value(self._jobs[row].state) != "running":
+            return False
+        store[job_id] = value
         index = self.index(row, 0)
         self.dataChanged.emit(index, index)
         return True
@@ -99,7 +132,7 @@ class ResultsModel(QtCore.QAbstractListModel):
             return None
         role = enum_int(role)
         if role == int(Qt.ItemDataRole.DisplayRole):
-            return f"{job_title(job)}\n{job_state_text(job)}"
+            return f"{job_title(job)}\n{self._live.get(job.job_id) or job_state_text(job)}"
         if role == int(Qt.ItemDataRole.ToolTipRole):
             lines = [job_title(job), f"seed {job.seed}", f"server {job.server or '-'}", job_state_text(job)]
             values = self.values_for(job) if self.values_for is not None else {}
@@ -109,7 +142,9 @@ class ResultsModel(QtCore.QAbstractListModel):
         if role == JOB_ROLE:
             return job
         if role == THUMB_ROLE:
-            return self._thumbs.get(job.job_id)
+            return self._thumbs.get(job.job_id) or self._previews.get(job.job_id)
+        if role == LIVE_ROLE:
+            return self._live.get(job.job_id, "")
         return None
 
 
@@ -133,7 +168,7 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
         painter.drawRoundedRect(rect, 4, 4)
         picture = QtCore.QRect(rect.left() + 4, rect.top() + 4, rect.width() - 8, THUMB_HEIGHT - 8)
         self._paint_picture(painter, picture, job, index.data(THUMB_ROLE), color)
-        self._paint_caption(painter, rect, picture, job, color)
+        self._paint_caption(painter, rect, picture, job, color, live=index.data(LIVE_ROLE) or "")
         painter.restore()
 
     @staticmethod
@@ -145,6 +180,8 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
             x = area.left() + (area.width() - scaled.width()) // 2
             y = area.top() + (area.height() - scaled.height()) // 2
             painter.drawPixmap(x, y, scaled)
+            if state_value(job.state) == "running":  # a live preview: its progress stays in sight
+                JobTileDelegate._paint_bar(painter, area, job, color)
             return
         swatch = QtGui.QColor(color)
         swatch.setAlpha(70)
@@ -152,18 +189,23 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
         painter.setBrush(swatch)
         painter.drawRect(area)
         if state_value(job.state) == "running":
-            bar = QtCore.QRect(area)
-            bar.setTop(area.bottom() - 6)
-            bar.setWidth(int(area.width() * max(0.0, min(1.0, float(job.progress or 0.0)))))
-            painter.setBrush(color)
-            painter.drawRect(bar)
+            JobTileDelegate._paint_bar(painter, area, job, color)
         painter.setPen(QtGui.QColor("#dddddd"))
         painter.drawText(QtCore.QRectF(area), state_value(job.state).upper(),
                          QtGui.QTextOption(Qt.AlignmentFlag.AlignCenter))
 
     @staticmethod
+    def _paint_bar(painter: QtGui.QPainter, area: QtCore.QRect, job: Any, color: QtGui.QColor) -> None:
+        bar = QtCore.QRect(area)
+        bar.setTop(area.bottom() - 6)
+        bar.setWidth(int(area.width() * max(0.0, min(1.0, float(job.progress or 0.0)))))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRect(bar)
+
+    @staticmethod
     def _paint_caption(painter: QtGui.QPainter, rect: QtCore.QRect, picture: QtCore.QRect, job: Any,
-                       color: QtGui.QColor) -> None:
+                       color: QtGui.QColor, *, live: str = "") -> None:
         line_height = 16
         top = picture.bottom() + 4
         left = rect.left() + 6
@@ -172,7 +214,7 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
         lines = [
             (job_title(job), QtGui.QColor("#f0f0f0")),
             (f"seed {job.seed} · {job.server or '-'}", QtGui.QColor("#a8a8a8")),
-            (job_state_text(job), color),
+            (live if live and state_value(job.state) == "running" else job_state_text(job), color),
         ]
         for i, (text, pen) in enumerate(lines):
             painter.setPen(pen)

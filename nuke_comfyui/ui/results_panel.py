@@ -5,7 +5,8 @@ so every widget update happens on the GUI thread. `GroupUpdated` only carries co
 children of a group the panel has not seen yet are fetched with `scheduler.snapshot` in a worker.
 Retry Failed and Cancel call the scheduler in workers too, and Keep hands the group's output
 sequences to the host's `on_keep(group_id, sequences)` hook (Read nodes inside Nuke); standalone,
-the panel just lists what would be kept.
+the panel just lists what would be kept. While the panel is visible, running cards show their
+live preview and node (live_cards.py); a hidden panel asks the servers' streams for nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.frame_strip import FrameStrip
+from nuke_comfyui.ui.live_cards import LiveCards
 from nuke_comfyui.ui.palette import state_value
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
@@ -80,6 +82,8 @@ class JobResultsPanel(QtWidgets.QWidget):
         self.thumbnails.loaded.connect(self._on_thumbnail)
         self._build_widgets()
         self._layout()
+        board = getattr(scheduler, "live", None)
+        self.live = None if board is None else LiveCards(board, self.model, self.grid, thumbnail_size, self)
 
         self._bridge = _SchedulerBridge(self)
         self._bridge.event.connect(self._on_event)
@@ -178,6 +182,8 @@ class JobResultsPanel(QtWidgets.QWidget):
         self._scheduler_action("cancel", "Cancelling")
 
     def shutdown(self) -> None:
+        if self.live is not None:
+            self.live.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -185,6 +191,16 @@ class JobResultsPanel(QtWidgets.QWidget):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if self.live is not None and self._unsubscribe is not None:
+            self.live.set_visible(True)
+
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:
+        super().hideEvent(event)
+        if self.live is not None:
+            self.live.set_visible(False)
 
     # -- events (GUI thread) -----------------------------------------------------------------
     def _on_event(self, event: Any) -> None:
@@ -227,9 +243,16 @@ class JobResultsPanel(QtWidgets.QWidget):
         return state
 
     def _job_values(self, job: Any) -> Dict[str, Any]:
-        """The input values a job was sent with, from its group's journaled request ({} until read)."""
+        """The input values a job was sent with, from its group's journaled request ({} until read),
+        and its dynamic-prompt texts as resolved for it."""
+        from nuke_comfyui.core.ui_convert.dynamic_prompts import for_job
+
         request = self._requests.get(job.group_id)
-        return request.values_for(job.frame) if request is not None else {}
+        if request is None:
+            return {}
+        values = request.values_for(job.frame)  # then each {a|b} text as this job's seed resolved it
+        values.update({f"{key} (resolved)": text for key, text in for_job(request, job.frame, job.seed).items()})
+        return values
 
     def _read_request(self, group_id: str) -> Any:
         """Worker thread: the group's journaled RenderRequest, or None when there is no journal."""
@@ -275,6 +298,8 @@ class JobResultsPanel(QtWidgets.QWidget):
         if group_id and group_id != self._current:
             self._current = str(group_id)
             self._show_jobs(self._groups[self._current])
+            if self.live is not None:
+                self.live.rescan()
             self.group_changed.emit(self._current)
 
     def _select_group(self, group_id: str) -> None:

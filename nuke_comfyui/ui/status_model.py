@@ -6,15 +6,15 @@ threads and buttons. The model is updated on the GUI thread only; it never talks
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nuke_comfyui.ui.palette import dot_icon, server_color, state_value
 from nuke_comfyui.ui.qt import QtCore, Signal, combine_flags, enum_int
 
 Qt = QtCore.Qt
 
-COLUMNS = ["On", "Server", "Address", "Queue", "VRAM", "Latency", "ComfyUI", "Protocol"]
-COL_ENABLED, COL_NAME, COL_ADDRESS, COL_QUEUE, COL_VRAM, COL_LATENCY, COL_VERSION, COL_PROTOCOL = range(
+COLUMNS = ["On", "Server", "Address", "Queue", "VRAM", "Latency", "ComfyUI", "Protocol", "Our jobs"]
+COL_ENABLED, COL_NAME, COL_ADDRESS, COL_QUEUE, COL_VRAM, COL_LATENCY, COL_VERSION, COL_PROTOCOL, COL_OURS = range(
     len(COLUMNS))
 
 # Custom role: the delegate reads (used_bytes, total_bytes, cpu_only) from it.
@@ -76,6 +76,7 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
         super().__init__(parent)
         self._rows: List[Any] = []
         self._index: Dict[str, int] = {}
+        self._ours: Dict[str, Tuple[str, str]] = {}  # server -> (our prompts there, tooltip)
 
     # -- updates (GUI thread) ---------------------------------------------------------------
     def set_statuses(self, statuses: Sequence[Any]) -> None:
@@ -97,6 +98,17 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
             return
         self._rows[row] = status
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def set_ours(self, ours: Dict[str, Tuple[str, str]]) -> None:
+        """Which of our prompts each server holds (our_prompts.py); servers not named hold none."""
+        if ours == self._ours:
+            return
+        self._ours = dict(ours)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_OURS), self.index(len(self._rows) - 1, COL_OURS))
+
+    def ours(self, name: str) -> str:
+        return self._ours.get(name, ("", ""))[0]
 
     def status_at(self, row: int) -> Optional[Any]:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -131,12 +143,16 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
         role = _role(role)
         column = index.column()
         if role == int(Qt.ItemDataRole.DisplayRole):
+            if column == COL_OURS:
+                return self._ours.get(status.name, ("", ""))[0] or "-"
             return self._display(status, column)
         if role == int(Qt.ItemDataRole.DecorationRole) and column == COL_NAME:
             return dot_icon(server_color(status.state))
         if role == int(Qt.ItemDataRole.CheckStateRole) and column == COL_ENABLED:
             return Qt.CheckState.Checked if status.enabled else Qt.CheckState.Unchecked
         if role == int(Qt.ItemDataRole.ToolTipRole):
+            if column == COL_OURS and self._ours.get(status.name, ("", ""))[1]:
+                return self._ours[status.name][1]
             return tooltip(status)
         if role == VRAM_ROLE and column == COL_VRAM:
             used = None if not status.vram_total else status.vram_total - (status.vram_free or 0)

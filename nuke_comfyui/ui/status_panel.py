@@ -4,6 +4,7 @@ The pool probes servers on its own poller thread. This panel listens two ways, n
 touches a widget off the GUI thread: the pool's `subscribe` callback is re-emitted as a Qt signal
 (queued onto the GUI thread), and a timer at the pool's poll interval reads `pool.statuses()` in a
 QThreadPool worker as a safety net. Enable/disable and "Test connection" also run in workers.
+With a scheduler, the same timer reads which of our prompts each server holds ("Our jobs").
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from typing import Any, Callable, Optional
 
 from nuke_comfyui.ui.background import run_in_background
+from nuke_comfyui.ui.our_prompts import ours_by_server
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.status_model import (
     COL_ADDRESS,
@@ -109,12 +111,14 @@ class ServerStatusPanel(QtWidgets.QWidget):
     message_changed = Signal(str)
 
     def __init__(self, pool: Any, parent: Optional[QtWidgets.QWidget] = None,
-                 interval: Optional[float] = None) -> None:
+                 interval: Optional[float] = None, scheduler: Optional[Any] = None) -> None:
         super().__init__(parent)
         self.setObjectName("ServerStatusPanel")
         self.setWindowTitle("ComfyUI Servers")
         self._pool = pool
+        self._scheduler = scheduler  # for "Our jobs": prompts_by_server() and its live board
         self._refresh_in_flight = False
+        self._ours_in_flight = False
         self._unsubscribe: Optional[Callable[[], None]] = None
 
         self.model = ServerStatusModel(self)
@@ -177,6 +181,9 @@ class ServerStatusPanel(QtWidgets.QWidget):
             return
         self._refresh_in_flight = True
         run_in_background(self._pool.statuses, self._on_statuses, self._on_refresh_error, owner=self)
+        if self._scheduler is not None and not self._ours_in_flight:
+            self._ours_in_flight = True
+            run_in_background(self._read_ours, self._on_ours, self._on_ours_error, owner=self)
 
     def _status_arrived(self, _status: object) -> None:
         self.statuses_refreshed.emit()
@@ -233,7 +240,19 @@ class ServerStatusPanel(QtWidgets.QWidget):
             raise LookupError(f"server {name!r} is no longer configured; refresh the panel")
         return self._pool.test_connection(config)
 
+    def _read_ours(self) -> Any:
+        board = getattr(self._scheduler, "live", None)
+        return ours_by_server(self._scheduler.prompts_by_server(), board.statuses() if board is not None else [])
+
     # -- GUI-thread callbacks ------------------------------------------------------------------
+    def _on_ours(self, ours: Any) -> None:
+        self._ours_in_flight = False
+        self.model.set_ours(ours)
+
+    def _on_ours_error(self, exc: BaseException) -> None:
+        self._ours_in_flight = False
+        log.debug("could not read our prompts per server: %s", exc)
+
     def _on_statuses(self, statuses: Any) -> None:
         self._refresh_in_flight = False
         if [s.name for s in statuses] == [self.model.status_at(i).name for i in range(self.model.rowCount())]:

@@ -62,12 +62,13 @@ def test_load_workflow_converts_a_saved_file_with_object_info(tmp_path: Path) ->
         wf.load_workflow(path)
 
 
-def test_subgraph_and_unknown_classes_are_named() -> None:
+def test_group_nodes_and_unknown_classes_are_named() -> None:
+    """Subgraphs convert now (tests/core/ui_convert); legacy group nodes and unknown classes are refused by name."""
     data = _ui("ui_img2img_saved.json")
-    data["nodes"].append({"id": 40, "type": "a1b2c3d4-0000-4000-8000-000000000000", "title": "Detailer",
+    data["nodes"].append({"id": 40, "type": "workflow>Detailer", "title": "Detailer",
                           "mode": 0, "inputs": [], "outputs": []})
-    data["definitions"] = {"subgraphs": [{"id": "a1b2c3d4-0000-4000-8000-000000000000"}]}
-    with pytest.raises(WorkflowError, match=r"node 40 .*'Detailer'.* subgraph.*Export \(API\)"):
+    data["extra"] = {"groupNodes": {"Detailer": {"nodes": []}}}
+    with pytest.raises(WorkflowError, match=r"node 40 .*'Detailer'.*legacy group node.*convert it to a subgraph"):
         ui_workflow.convert(data, SIM_INFO)
     data = _ui("ui_img2img_saved.json")
     data["nodes"].append({"id": 41, "type": "FaceDetailer", "mode": 0, "inputs": [], "outputs": []})

@@ -46,7 +46,14 @@ def test_cancel_never_stops_another_artists_running_prompt(sim_cluster, tmp_path
     with make_farm(cluster, tmp_path) as farm:
         gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path, steps=2), pattern, "1-2"))
         client = farm.pool.client("sim0")
-        wait_until(lambda: len(client.queue().pending) >= 1)
+
+        def ours_pending_and_known() -> bool:
+            # Before 0.3.45 the server names the prompt in its POST answer: wait until the scheduler has read
+            # that answer, so the cancel below is the one that deletes it (not the submit that learns of it).
+            known = {j.prompt_id for j in farm.scheduler.snapshot(gid).jobs if j.prompt_id}
+            return bool(known & {i.prompt_id for i in client.queue().pending})
+
+        wait_until(ours_pending_and_known)
         report = farm.scheduler.cancel(gid)
         queue = client.queue()
         assert [i.prompt_id for i in queue.running] == [other["prompt_id"]]  # still running, untouched

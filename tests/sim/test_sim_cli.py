@@ -50,3 +50,14 @@ def test_sim_command_prints_urls_of_answering_servers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--previews", "auto"], "nuke-comfyui sim: previews: 'auto' is not a preview method; use latent2rgb or taesd"),
+    (["--previews", "taesd", "--preview-every", "0"], "nuke-comfyui sim: preview_every: 0 steps; give 1 or more"),
+])
+def test_bad_preview_options_are_one_line(capsys, tmp_path, options, message):
+    from nuke_comfyui.cli.main import main
+
+    assert main(["sim", "--servers", "1", "--port", "0", "--base-dir", str(tmp_path), *options]) == 1
+    assert capsys.readouterr().err.strip() == message

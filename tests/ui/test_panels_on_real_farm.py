@@ -130,3 +130,76 @@ def test_job_details_show_the_input_values_each_job_was_sent(qtbot: Any, sim_clu
     finally:
         panel.shutdown()
         farm.stop()
+
+
+def test_live_previews_and_our_jobs_on_a_real_render(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    """A running card shows the simulator's preview and node; Server Status names the prompt it runs."""
+    import json
+    import re
+
+    from nuke_comfyui.ui.results_model import LIVE_ROLE, THUMB_ROLE
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+    from nuke_comfyui.ui.status_model import COL_OURS
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+
+    flow = json.loads(WORKFLOW.read_text())
+    for node in flow.values():
+        if "steps" in node["inputs"]:
+            node["inputs"]["steps"] = 400
+    workflow = tmp_path / "slow.json"
+    workflow.write_text(json.dumps(flow))
+    farm = farm_on(sim_cluster(1, previews="taesd", seconds_per_step=0.02), tmp_path)
+    results = JobResultsPanel(farm.scheduler)
+    status = ServerStatusPanel(farm.pool, interval=0.1, scheduler=farm.scheduler)
+    for panel in (results, status):
+        qtbot.addWidget(panel)
+        panel.show()
+    try:
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(workflow), output_dir=str(tmp_path / "out"),
+                                                       variations=2, label="live"))
+        results.watch(group_id)
+        wait_until(lambda: "running" in states(results), 20)
+        running = next(job for job in results.jobs() if str(getattr(job.state, "value", job.state)) == "running")
+        index = results.model.index(results.model.row_of(running.job_id), 0)
+        wait_until(lambda: index.data(THUMB_ROLE) is not None and "/400" in index.data(LIVE_ROLE), 20)
+        pattern = re.compile(r"live v0[12]: KSamplerAdvanced \d+/400")
+        wait_until(lambda: pattern.match(status.model.ours("gpu0")) is not None, 20)
+        assert pattern.match(status.model.index(0, COL_OURS).data())
+        farm.scheduler.cancel(group_id)
+    finally:
+        status.shutdown()
+        results.shutdown()
+
+
+def test_job_details_show_each_jobs_resolved_dynamic_prompt(qtbot: Any, sim_cluster: Any, tmp_path: Path) -> None:
+    """A saved workflow's `{a|b}` text: each job's choice follows its seed, and its details say which."""
+    import json
+
+    from nuke_comfyui.core.ui_convert.dynamic_prompts import resolve
+    from nuke_comfyui.ui.qt import QtCore
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    saved = json.loads((Path(__file__).resolve().parents[1] / "core/data/ui_img2img_saved.json").read_text())
+    next(n for n in saved["nodes"] if n["id"] == 6)["widgets_values"] = ["a {red|green|blue} boat"]
+    flow = tmp_path / "saved.json"
+    flow.write_text(json.dumps(saved))
+    from PIL import Image
+
+    Image.new("RGB", (16, 16), (90, 90, 200)).save(tmp_path / "p.png")
+    farm = farm_on(sim_cluster(1), tmp_path)
+    panel = JobResultsPanel(farm.scheduler)
+    qtbot.addWidget(panel)
+    try:
+        wait_until(lambda: bool(farm.pool.object_infos()), 10)
+        group_id = farm.scheduler.submit(RenderRequest(
+            workflow_path=str(flow), output_dir=str(tmp_path / "out"), variations=2, base_seed=3,
+            images={"10": str(tmp_path / "p.png")}))
+        panel.watch(group_id)
+        wait_until(lambda: states(panel) == ["completed"] * 2, 20)
+        tip = lambda: str(panel.model.index(0, 0).data(QtCore.Qt.ItemDataRole.ToolTipRole))  # noqa: E731
+        job = panel.model.job_at(0)
+        wait_until(lambda: "6.text (resolved)" in tip(), 10)
+        assert f"6.text (resolved) = {resolve('a {red|green|blue} boat', job.seed, '6.text')!r}" in tip()
+    finally:
+        panel.shutdown()
+        farm.stop()

@@ -6,8 +6,14 @@ the stream. Each (re)connection therefore picks a new uuid4 hex id (`client_id`)
 with `Connected(client_id, reconnect)`; prompts must be submitted with the current id.
 
 Nothing is replayed after a reconnect: on `Connected(reconnect=True)` the consumer reconciles
-with `client.prompt_state`. Binary frames (previews) are ignored; text frames that are not
-ComfyUI messages are logged and skipped; `executing`/`progress` may lack a prompt_id.
+with `client.prompt_state`. Text frames that are not ComfyUI messages are logged and skipped;
+`executing`/`progress` may lack a prompt_id.
+
+Live view (previews.py, node_progress.py, feature_flags.py): every connection first sends the
+feature negotiation, so a 0.3.45+ server sends previews with their prompt id (type 4) and answers
+with `ServerFeatures`; older servers ignore it. Binary preview frames and `progress_state` are
+delivered only while the stream's `LiveInterest` says someone looks; otherwise they are dropped
+before any parsing (a binary frame by its opcode alone).
 
 Cost: a real server sends about ten `progress_state` frames per prompt, and custom nodes add
 monitor messages several times a second. `frame_type` reads the type from the frame's first
@@ -28,90 +34,33 @@ import socket
 import ssl
 import threading
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Dict, List, Optional, Union
+from typing import Any, Callable, Collection, Dict, Optional, Union
 
 import websocket
 
 from nuke_comfyui.core.comfy import connection
+from nuke_comfyui.core.comfy.event_types import (
+    ComfyEvent,
+    Connected,
+    Disconnected,
+    Executed,
+    Executing,
+    ExecutionCached,
+    ExecutionFailed,
+    ExecutionStart,
+    ExecutionSuccess,
+    Progress,
+    PromptDone,
+    QueueStatus,
+)
+from nuke_comfyui.core.comfy.feature_flags import negotiation_message, server_features
+from nuke_comfyui.core.comfy.live_interest import LiveInterest
+from nuke_comfyui.core.comfy.node_progress import parse_progress_state
 from nuke_comfyui.core.comfy.outputs import failure_from_error, failure_from_interrupt
-from nuke_comfyui.core.comfy.types import ExecutionFailure
+from nuke_comfyui.core.comfy.previews import PreviewReader
 from nuke_comfyui.core.comfy.ws_frames import GulpingWebSocket
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Connected:
-    client_id: str
-    reconnect: bool
-
-
-@dataclass(frozen=True)
-class Disconnected:
-    reason: str
-
-
-@dataclass(frozen=True)
-class QueueStatus:
-    queue_remaining: int
-
-
-@dataclass(frozen=True)
-class ExecutionStart:
-    prompt_id: Optional[str]
-    timestamp_ms: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class ExecutionCached:
-    prompt_id: Optional[str]
-    nodes: List[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Executing:
-    prompt_id: Optional[str]
-    node: Optional[str]
-
-
-@dataclass(frozen=True)
-class Progress:
-    prompt_id: Optional[str]
-    node: Optional[str]
-    value: float
-    max: float
-
-
-@dataclass(frozen=True)
-class Executed:
-    prompt_id: Optional[str]
-    node: Optional[str]
-    output: Dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ExecutionSuccess:
-    prompt_id: Optional[str]
-    timestamp_ms: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class ExecutionFailed:
-    prompt_id: Optional[str]
-    failure: ExecutionFailure
-    timestamp_ms: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class PromptDone:
-    """`executing` with node null: the history entry is written, results can be read."""
-
-    prompt_id: str
-
-
-ComfyEvent = Union[Connected, Disconnected, QueueStatus, ExecutionStart, ExecutionCached, Executing,
-                   Progress, Executed, ExecutionSuccess, ExecutionFailed, PromptDone]
 
 
 class _Garbage(ValueError):
@@ -120,7 +69,12 @@ class _Garbage(ValueError):
 
 #: every message type `_event` turns into an event; anything else is dropped before parsing
 KNOWN_TYPES = frozenset({"status", "execution_start", "execution_cached", "executing", "progress", "executed",
-                         "execution_success", "execution_error", "execution_interrupted"})
+                         "execution_success", "execution_error", "execution_interrupted", "feature_flags",
+                         "progress_state"})
+#: delivered only to a stream that names them in `kinds` (several per prompt, rarely read)
+ON_REQUEST = frozenset({"progress_state"})
+#: delivered whatever `kinds` says (the negotiation's answer: once per connection)
+ALWAYS = frozenset({"feature_flags"})
 _HEADS = (b'{"type": "', b'{"type":"')
 #: a `kinds` entry: the `executing` frames that end a prompt (PromptDone), not the per-node ones
 PROMPT_DONE = "prompt_done"
@@ -153,11 +107,11 @@ def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = No
     kind = frame_type(text)
     if kind is not None:
         if kind not in KNOWN_TYPES:
-            return None  # progress_state, feature_flags, custom nodes' messages: not parsed at all
+            return None  # custom nodes' messages and the like: not parsed at all
         if kind == "executing" and done_only:
             if not _may_end_prompt(text):
                 return None  # `executing` of one node: only the one with node null ends a prompt
-        elif kinds is not None and kind not in kinds:
+        elif (kind not in kinds if kinds is not None else kind in ON_REQUEST) and kind not in ALWAYS:
             return None
     try:
         message = json.loads(text)
@@ -167,7 +121,8 @@ def parse_message(text: Union[str, bytes], kinds: Optional[Collection[str]] = No
         if not isinstance(data, dict):
             raise _Garbage("data is not an object")
         mtype = message["type"]
-        if kinds is not None and mtype not in kinds and not (done_only and mtype == "executing"):
+        if (mtype not in kinds if kinds is not None else mtype in ON_REQUEST) and mtype not in ALWAYS \
+                and not (done_only and mtype == "executing"):
             return None
         event = _event(mtype, data)
         return None if done_only and isinstance(event, Executing) else event
@@ -211,7 +166,11 @@ def _event(kind: str, data: Dict[str, Any]) -> Optional[ComfyEvent]:
         return ExecutionFailed(pid, failure_from_error(data), _stamp(data))
     if kind == "execution_interrupted":
         return ExecutionFailed(pid, failure_from_interrupt(data), _stamp(data))
-    return None  # progress_state, feature_flags, custom nodes' messages: not ours to use
+    if kind == "progress_state":
+        return parse_progress_state(data)
+    if kind == "feature_flags":
+        return server_features(data)
+    return None  # custom nodes' messages: not ours to use
 
 
 def _opt_str(value: Any) -> Optional[str]:
@@ -241,7 +200,8 @@ class EventStream:
     """A server's WebSocket on a daemon thread; `on_event` is called from that thread.
 
     `kinds`: the ComfyUI message types to deliver (default: every type `parse_message` knows);
-    Connected/Disconnected are always delivered.
+    Connected/Disconnected are always delivered. `interest`: while it says someone looks,
+    `progress_state` (as `NodeProgress`) and previews (as `Preview`) are delivered too.
     """
 
     def __init__(
@@ -254,9 +214,12 @@ class EventStream:
         backoff_cap: float = 5.0,
         poll_interval: float = 0.5,
         kinds: Optional[Collection[str]] = None,
+        interest: Optional[LiveInterest] = None,
     ) -> None:
         self.server = server
         self._kinds = frozenset(kinds) if kinds is not None else None
+        self._live_kinds = frozenset(KNOWN_TYPES if kinds is None else kinds) | ON_REQUEST
+        self._interest = interest
         self.name = connection.server_name(server)
         self._on_event = on_event
         self._connect_timeout = connect_timeout
@@ -270,6 +233,7 @@ class EventStream:
         self._client_id = uuid.uuid4().hex
         self._connected = False
         self.connections = 0  # successful handshakes so far
+        self._previews = PreviewReader(self.name)
 
     @property
     def client_id(self) -> str:
@@ -343,6 +307,8 @@ class EventStream:
             self._close(ws)
             return None
         ws.settimeout(self._poll_interval)
+        with contextlib.suppress(OSError, websocket.WebSocketException):  # a dead socket shows in _receive
+            ws.send(negotiation_message())  # must be the connection's first message; old servers ignore it
         reconnect = self.connections > 0
         self.connections += 1
         self._connected = True
@@ -353,6 +319,7 @@ class EventStream:
 
     def _receive(self, ws: websocket.WebSocket) -> str:
         """Read frames until the connection ends; returns why it ended."""
+        interest = self._interest
         while not self._stop.is_set():
             try:
                 opcode, payload = ws.recv_data()
@@ -365,8 +332,13 @@ class EventStream:
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 return "connection closed by the server"
             if opcode != websocket.ABNF.OPCODE_TEXT:
-                continue  # binary previews: not used
-            event = parse_message(payload, self._kinds)
+                if interest is not None and interest.previews and opcode == websocket.ABNF.OPCODE_BINARY:
+                    preview = self._previews.read(payload)
+                    if preview is not None:
+                        self._emit(preview)
+                continue  # nobody looks: dropped by its opcode alone
+            live = interest is not None and interest.progress
+            event = parse_message(payload, self._live_kinds if live else self._kinds)
             if event is not None:
                 self._emit(event)
         return "stopped"

@@ -43,6 +43,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
     from nuke_comfyui.core import preflight, workflow_inputs
     from nuke_comfyui.core import workflow as wf
     from nuke_comfyui.core.render_request import RenderRequest, RequestError
+    from nuke_comfyui.core.ui_convert import dynamic_prompts, marks
 
     if isinstance(request, str):  # resume: its finished jobs need no input files any more
         request = RenderRequest.from_json(request)
@@ -66,7 +67,9 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
     if request.variations > 1 and not seeds:
         raise RequestError(f"the workflow has no seed input (seed, noise_seed, *_seed), so {request.variations} "
                            "variations would be identical copies; render 1 variation, or add a sampler seed")
-    workflow_inputs.check_keys(template, list(request.values or {}) + list(request.frame_values or {}))
+    workflow_inputs.check_keys(template, list(request.values or {}) + list(request.frame_values or {}),
+                               request.values)
+    request.dynamic_prompts = dynamic_prompts.texts(template) or None
     own_seed = template[seeds[0][0]]["inputs"][seeds[0][1]] if seeds else 0
     template_json = json.dumps(template, sort_keys=True)
     specs = [
@@ -87,6 +90,8 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         if not keep_seed:
             wf.patch_seeds(prompt, job.seed)
         workflow_inputs.apply_values(prompt, request.values_for(job.frame))
+        dynamic_prompts.resolve_prompt(prompt, job.seed)  # after the values: an animated text is resolved too
+        marks.strip(prompt)
         if input_node is not None and image_value is not None:
             wf.patch_image(prompt, input_node, image_value)
         attempt = len(job.attempts or ()) or 1

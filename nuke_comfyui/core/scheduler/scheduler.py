@@ -9,7 +9,9 @@ job each (all sharing `SchedulerState`, one lock):
 - `lifecycle.py`   cancel, retry, resume from the journal;
 - `read_models.py` snapshots, views, changes, progress and output sequences (kept up to date
                    as jobs change: group.py, sequence_book.py);
-- `journal_sync.py` batched journal writes; `loop.py` the dispatcher thread and worker pool.
+- `journal_sync.py` batched journal writes; `loop.py` the dispatcher thread and worker pool;
+- `live_board.py`  what each running job is doing and its latest preview (`live`), fed by each
+                   stream's `live_feed.py` only while someone watches, outside the lock.
 
 Threads: one dispatcher thread (loop.py), a small worker pool for every network call, one
 EventStream per server, and the event bus thread that delivers snapshots to subscribers.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import read_models
@@ -28,10 +30,12 @@ from nuke_comfyui.core.scheduler.dispatcher import Dispatcher
 from nuke_comfyui.core.scheduler.events import GroupChanges, GroupProgress, GroupSnapshot, GroupView, SchedulerEvent
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.lifecycle import Lifecycle
+from nuke_comfyui.core.scheduler.live_board import LiveBoard
 from nuke_comfyui.core.scheduler.loop import DispatchLoop
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.server_prompts import OurPrompt, prompts_by_server
 from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import PlanFactory, Submission
@@ -74,7 +78,9 @@ class Scheduler:
         self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait)
         wait_for_servers = no_server_wait if no_server_wait is not None else \
             float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
-        self.tracking = Tracking(self.state, self.recovery, stream_factory)
+        state = self.state
+        self.live = LiveBoard(alive=lambda job_id, pid: getattr(state.current(pid), "id", None) == job_id)
+        self.tracking = Tracking(self.state, self.recovery, stream_factory, live=self.live)
         self.ownership = Ownership(self.state, journal)
         self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
         self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
@@ -166,6 +172,11 @@ class Scheduler:
         """The servers whose event stream is connected now (a prompt sent there is followed live)."""
         with self.state.lock:
             return [name for name, link in self.state.links.items() if link.stream_up]
+
+    def prompts_by_server(self) -> Dict[str, List[OurPrompt]]:
+        """Which of our prompts each server holds now (running first); O(prompts in flight)."""
+        with self.state.lock:
+            return prompts_by_server(self.state)
 
     def groups(self) -> List[GroupProgress]:
         """The groups this scheduler runs (journaled ones from earlier runs: `journal.groups()`)."""

@@ -27,6 +27,8 @@ from nuke_comfyui.core.scheduler import server_ids
 from nuke_comfyui.core.scheduler.batch_results import BatchCountError
 from nuke_comfyui.core.scheduler.failures import Action, Verdict, classify_execution_failure, lost_verdict
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
+from nuke_comfyui.core.scheduler.live_board import LiveBoard
+from nuke_comfyui.core.scheduler.live_feed import LiveFeed
 from nuke_comfyui.core.scheduler.recovery import Recovery
 from nuke_comfyui.core.scheduler.state import SchedulerState, ServerLink
 from nuke_comfyui.core.scheduler.stream_outputs import StreamOutputs, complete_outputs
@@ -91,10 +93,11 @@ class Tracking:
     """Follows our prompts on every server and moves their jobs through their states."""
 
     def __init__(self, state: SchedulerState, recovery: Recovery,
-                 stream_factory: Optional[StreamFactory] = None) -> None:
+                 stream_factory: Optional[StreamFactory] = None, live: Optional[LiveBoard] = None) -> None:
         self.state = state
         self.recovery = recovery
         self._stream_factory = stream_factory
+        self.live = live  # the live view's board: each stream's previews and node progress go there
         state.start_stream = self.start_stream
 
     # -- streams ---------------------------------------------------------------------------------
@@ -102,10 +105,12 @@ class Tracking:
     def start_stream(self, link: ServerLink) -> None:
         """Open the server's event stream (never called with the state lock held: a stream may
         deliver its first event synchronously, and that event takes the lock)."""
-        factory = self._stream_factory or _default_stream_factory()
+        factory = self._stream_factory or _default_stream_factory(self.live)
         if factory is None or link.stream is not None or not self.state.running:
             return
-        link.stream = factory(link.config, _Forward(self, link.name))
+        forward = _Forward(self, link.name)
+        link.stream = factory(link.config, forward if self.live is None else
+                              LiveFeed(self.live, self.state, link.name, forward))
         link.stream.start()
 
     def on_stream_event(self, server: str, event: Any, heard: Any = None) -> None:
@@ -346,13 +351,14 @@ class _Heard:
         self.outputs = outputs
 
 
-def _default_stream_factory() -> Optional[StreamFactory]:
+def _default_stream_factory(live: Optional[LiveBoard] = None) -> Optional[StreamFactory]:
     try:
         from nuke_comfyui.core.comfy.events import EventStream
     except ImportError:
         return None
+    interest = None if live is None else live.interest
 
     def factory(config: Any, on_event: Callable[[Any], None]) -> Any:
-        return EventStream(config, on_event, kinds=TRACKED_KINDS)
+        return EventStream(config, on_event, kinds=TRACKED_KINDS, interest=interest)
 
     return factory
