@@ -2,7 +2,8 @@
 
 The CLI sends input files as they are (no colour conversion outside Nuke), so the plate is what
 the file is: an EXR is float in the working space (`linear`, written through on save), any other
-file an sRGB-encoded image (decoded to linear Rec.709 when saved as EXR). `auto` saves 32-bit
+file an sRGB-encoded image (decoded to linear Rec.709 when saved as EXR); `--plate-encoding`
+says otherwise (a Nuke node's farm bundle passes what its plate was written in). `auto` saves 32-bit
 float EXR when the input is an EXR and every server that may take the render can (ComfyUI 0.23+
 SaveImageAdvanced); else as the workflow saves. An EXR input is never sent to a server that cannot
 load it (before 0.21, or a width not a multiple of 32 from 0.25): those servers are left out of
@@ -18,6 +19,7 @@ from typing import Any, List, Optional
 from nuke_comfyui.core.errors import NoCapableServer
 
 CHOICES = ("auto", "exr", "png16", "png")
+ENCODINGS = ("srgb", "log", "linear")
 FIRST_ANSWERS_WAIT_S = 10.0
 
 
@@ -25,6 +27,9 @@ def add_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-format", choices=CHOICES, default="auto",
                         help="how SaveImage results are saved: exr (32-bit float), png16, png (the workflow's "
                              "own), or auto (default: EXR when the input is EXR and the servers can)")
+    parser.add_argument("--plate-encoding", choices=ENCODINGS, default=None,
+                        help="what the input files' numbers mean: srgb, log or linear (default: linear for EXR, "
+                             "srgb otherwise); sRGB is decoded to linear when results are saved as EXR")
 
 
 def _first_frame(request: Any) -> Optional[str]:
@@ -37,7 +42,7 @@ def _first_frame(request: Any) -> Optional[str]:
     return SequencePattern.parse(request.input_pattern).path_for(frames[0]) if frames else None
 
 
-def fit_pixels(request: Any, output_format: str, farm: Any) -> List[str]:
+def fit_pixels(request: Any, output_format: str, farm: Any, encoding_name: Optional[str] = None) -> List[str]:
     """Decide the request's pixels for the farm's answering servers; returns the notes to print."""
     from nuke_comfyui.core.exr_header import read_exr_header
     from nuke_comfyui.core.pixels import PixelRequest, PlateEncoding, PlateFormat, ResultFormat, ServerImages, decide
@@ -50,7 +55,8 @@ def fit_pixels(request: Any, output_format: str, farm: Any) -> List[str]:
     is_exr = bool(first and first.lower().endswith(".exr"))
     wait_for_first_answers(farm.pool, FIRST_ANSWERS_WAIT_S)
     caps = usable_image_capabilities(farm.pool, request.servers)
-    encoding = PlateEncoding.LINEAR if is_exr else PlateEncoding.SRGB
+    encoding = PlateEncoding(encoding_name) if encoding_name else PlateEncoding.LINEAR if is_exr \
+        else PlateEncoding.SRGB
     plate = PlateFormat.EXR_FILE if is_exr else PlateFormat.FILE
     workflow = load_workflow(request.workflow_path, farm.pool.object_info() or None)
     decision = decide(encoding=encoding, plate=plate, results=ResultFormat(output_format),

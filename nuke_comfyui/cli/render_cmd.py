@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         from nuke_comfyui.cli import pixels_arg
 
         prepare_inputs(request, args, farm)
-        pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm))
+        pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm, args.plate_encoding))
         group_id = farm.scheduler.submit(request)
         return follow(farm.scheduler, group_id, as_json=args.json)
     finally:

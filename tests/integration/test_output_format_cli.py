@@ -108,3 +108,28 @@ def test_inputs_lists_what_each_server_does_with_image_files(sim_cluster: Any, t
     captured = capsys.readouterr()
     json.loads(captured.out)  # the JSON listing stays machine-readable
     assert "images on gpu1 (ComfyUI 0.33.0): EXR in, EXR/PNG16 out" in captured.err
+
+
+def test_a_farm_task_decides_its_pixels_as_the_nuke_node_did(sim_cluster: Any, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    """A bundle carries the node's decided pixels as render arguments (core/pixels render_arguments),
+    so each farm task rewrites SaveImage and decodes an sRGB plate the same way on its own servers."""
+    import uuid
+
+    from nuke_comfyui.core.pixels.choices import render_arguments
+    from nuke_comfyui.core.render_request import RenderRequest
+    from nuke_comfyui.farm_bundle.template import BundleOptions, task_arguments
+
+    pixels = {"encoding": "srgb", "plate": "exr-float", "results": "exr", "notes": [], "width": 32}
+    request = RenderRequest(workflow_path="/w.json", output_dir="/out", input_pattern="/p/plate.####.exr",
+                            frames="1-4", pixels=pixels)
+    assert render_arguments(pixels) == ["--output-format", "exr", "--plate-encoding", "srgb"]
+    args = task_arguments(request, BundleOptions())
+    assert args[args.index("--output-format"):args.index("--output-format") + 4] == render_arguments(pixels)
+    argv = setup(tmp_path, sim_cluster(1, comfy_version="0.33.0"))
+    task = [*argv, "--task-frames", "1-4", "--group-id", uuid.uuid4().hex, *render_arguments(pixels)]
+    assert main(task) == 0, capsys.readouterr().err
+    files = outputs(capsys)
+    assert [Path(f).suffix for f in files] == [".exr"] * 4
+    with OpenEXR.File(files[0], separate_channels=True) as exr:  # 0.25 sRGB-decoded on save: 0.0508...
+        assert float(exr.channels()["R"].pixels[0, 0]) == pytest.approx(((0.25 + 0.055) / 1.055) ** 2.4, rel=1e-5)

@@ -129,3 +129,16 @@ class PixelRequest:
         made = cls(**{k: v for k, v in data.items()})
         made.validate()
         return made
+
+
+def render_arguments(pixels: Optional[Dict[str, Any]]) -> List[str]:
+    """`nuke-comfyui render` arguments that make a farm task decide its pixels as the request did
+    (`--output-format` the decided results, `--plate-encoding` what the plate's numbers mean)."""
+    if not pixels:
+        return []
+    results = str(pixels.get("results") or ResultFormat.AUTO.value)
+    known = {r.value for r in ResultFormat}
+    args = ["--output-format", results if results in known else ResultFormat.AUTO.value]
+    if pixels.get("encoding") in {e.value for e in PlateEncoding}:
+        args += ["--plate-encoding", str(pixels["encoding"])]
+    return args
