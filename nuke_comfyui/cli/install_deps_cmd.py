@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Dict, FrozenSet, List, Mapping, Optional
 
 from nuke_comfyui.cli import nuke_wheels
+from nuke_comfyui.core import deps_folder
+from nuke_comfyui.core.deps_folder import deps_folder_name
 
 HELP = "install the runtime dependencies for Nuke's bundled Python into the plugin's deps folder"
 
@@ -61,32 +62,9 @@ class InstallDepsError(Exception):
     """The interpreter cannot be found or probed (message says what to pass instead)."""
 
 
-def platform_key(sys_platform: str, machine: str) -> str:
-    """The platform half of the deps folder name: 'linux-x86_64', 'windows-amd64', 'macos-arm64'.
-
-    `init.py` computes the same key from the running interpreter, so the two must never diverge:
-    both call this function.
-    """
-    if sys_platform.startswith("linux"):
-        os_name = "linux"
-    elif sys_platform in ("win32", "cygwin"):
-        os_name = "windows"
-    elif sys_platform == "darwin":
-        os_name = "macos"
-    else:
-        os_name = sys_platform
-    return f"{os_name}-{machine.lower() or 'unknown'}"
-
-
-def deps_folder_name(major: int, minor: int, sys_platform: str, machine: str) -> str:
-    """'py3.10-linux-x86_64': one folder per interpreter version and platform, side by side."""
-    return f"py{major}.{minor}-{platform_key(sys_platform, machine)}"
-
-
 def current_deps_folder(plugin_root: Path = PLUGIN_ROOT) -> Path:
-    """The deps folder for the interpreter running this code (what `init.py` puts on sys.path)."""
-    name = deps_folder_name(sys.version_info[0], sys.version_info[1], sys.platform, platform.machine())
-    return plugin_root / "deps" / name
+    """The deps folder for the interpreter running this code (core/deps_folder: what init.py adds)."""
+    return deps_folder.current_deps_folder(plugin_root)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.host import render
-from nuke_comfyui.host.knobs import NODE_CLASS
+from nuke_comfyui.host.knobs import NODE_CLASS, is_comfy
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def retry_this_node() -> None:
 
 
 def _selected() -> List[str]:
-    names = [n.fullName() for n in nuke.selectedNodes() if n.Class() == NODE_CLASS]
+    names = [n.fullName() for n in nuke.selectedNodes() if is_comfy(n)]
     if not names:
         _tell(f"Select one or more {NODE_CLASS} nodes first.")
     return names

@@ -47,3 +47,4 @@ def all_nodes(node_class: str) -> List[nuke.Node]:
     """Every node of node_class in the script, inside groups too."""
     with nuke.root():
         return nuke.allNodes(node_class, nuke.root(), recurseGroups=True)
+

@@ -15,6 +15,11 @@ The artist's script is never overwritten unless asked (`--save`): results are sa
 sibling `<script>.comfyui[_<frames>].nk`, so parallel farm tasks cannot clobber each other.
 Exit codes: 0 every frame rendered, 2 partial (some frames failed, were cancelled or timed
 out), 1 nothing rendered or a setup error.
+Every failure is one readable line on stderr and exit 1, never a traceback: bad arguments, a
+script Nuke cannot open (`scriptOpen` raises RuntimeError), the plugin's gizmos/ folder not on
+the plugin path (added here with `nuke.pluginAddPath` when init.py did not run), a disk error,
+a Write that fails to render an input; anything unexpected too (set NUKE_COMFYUI_DEBUG=1 for its
+traceback). `nuke -t` has no GUI event loop, so nothing here waits on `executeInMainThread`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import os
 import re
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, NoReturn, Optional
 
 if __package__ in (None, ""):  # run by path (`nuke -t .../headless.py`): make the package importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -40,12 +45,26 @@ from nuke_comfyui.host.session import get_session, shutdown_session
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
 
 
+PLUGIN_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GIZMO = "ComfyRender.gizmo"
+DEBUG = "NUKE_COMFYUI_DEBUG"
+
+
 class HeadlessStop(NukeComfyError):
     """The run cannot finish: no usable server, or the time bound was reached."""
 
 
+class HeadlessUsage(NukeComfyError):
+    """The command line is wrong (argparse would exit 2, which here means "partial")."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise HeadlessUsage(f"{message}; usage: {self.format_usage().strip()[len('usage: '):]}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="nuke -t headless.py", description="Render Comfy nodes of a Nuke script."
     )
     parser.add_argument("script", help="the .nk script")
@@ -116,11 +135,16 @@ def results_script(args: argparse.Namespace) -> Optional[str]:
     return f"{stem}.comfyui{frames}{ext or '.nk'}"
 
 
-def _start(names: List[str], args: argparse.Namespace) -> Dict[str, str]:
-    groups = {}
+def _start(names: List[str], args: argparse.Namespace, groups: Dict[str, str]) -> Dict[str, str]:
+    """Submit (or attach) each node; groups fills as they start, so a failure can cancel the started ones."""
     for name in names:
-        attached = render.attach_node(name, watch=False) if args.attach else None
-        groups[name] = attached or render.render_node(name, frames=args.frames, watch=False)
+        try:
+            attached = render.attach_node(name, watch=False) if args.attach else None
+            groups[name] = attached or render.render_node(name, frames=args.frames, watch=False)
+        except NukeComfyError:
+            raise
+        except (RuntimeError, OSError, ValueError) as exc:  # e.g. the input Write failing to render
+            raise NukeComfyError(f"{name}: {_one_line(exc)}") from None
         print(f"[nuke-comfyui] {name}: group {groups[name]}", flush=True)
     return groups
 
@@ -183,11 +207,58 @@ def _stop_unfinished(groups: Dict[str, str]) -> List[str]:
     return states
 
 
+def ensure_gizmo_path() -> Optional[str]:
+    """Put the plugin's gizmos/ on Nuke's plugin path when init.py did not (headless.py run by path,
+    the plugin not on NUKE_PATH), so the script's ComfyRender nodes load; returns the folder added."""
+    if any(os.path.isfile(os.path.join(folder, GIZMO)) for folder in nuke.pluginPath()):
+        return None
+    folder = os.path.join(PLUGIN_ROOT, "gizmos")
+    if not os.path.isfile(os.path.join(folder, GIZMO)):
+        raise NukeComfyError(f"{GIZMO} is neither on Nuke's plugin path nor in {folder}; add the plugin folder "
+                             "to NUKE_PATH (docs/NUKE.md, section 2)")
+    nuke.pluginAddPath(folder, addToSysPath=False)
+    return folder
+
+
+def open_script(path: str) -> None:
+    """nuke.scriptOpen, its RuntimeError (missing file, unknown node class, ...) as one line with the fix."""
+    if not os.path.isfile(path):
+        raise NukeComfyError(f"script {path} does not exist or is not a file; check the path")
+    try:
+        nuke.scriptOpen(path)
+    except RuntimeError as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise NukeComfyError(f"Nuke cannot open {path}: {first}; open it in Nuke to see what is wrong "
+                             "(a node from a plugin this machine lacks, a damaged file)") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " / ".join(lines) or type(exc).__name__
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run and return the exit code; every failure is one line on stderr (module docstring)."""
+    try:
+        return _main(argv)
+    except (NukeComfyError, OSError, RuntimeError, ValueError) as exc:
+        print(f"[nuke-comfyui] {_one_line(exc)}", file=sys.stderr, flush=True)
+    except Exception as exc:  # noqa: BLE001 - `nuke -t` must end with one line, not a traceback
+        print(f"[nuke-comfyui] unexpected {type(exc).__name__}: {_one_line(exc)} (set {DEBUG}=1 to see where)",
+              file=sys.stderr, flush=True)
+        if os.environ.get(DEBUG):
+            import traceback
+
+            traceback.print_exc()
+    return EXIT_FAILED
+
+
+def _main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(command_line() if argv is None else argv)
     groups: Dict[str, str] = {}
     try:
-        nuke.scriptOpen(args.script)
+        ensure_gizmo_path()
+        open_script(args.script)
         names = [n.strip() for n in args.nodes.split(",") if n.strip()] or render.comfy_node_names()
         if not names:
             print(f"[nuke-comfyui] no ComfyRender nodes in {args.script}", file=sys.stderr)
@@ -196,7 +267,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             from nuke_comfyui.host.farm_submit import headless_bundles
 
             return headless_bundles(names, frames=args.frames, choices=farm_choices(args))
-        groups = _start(names, args)
+        try:
+            _start(names, args, groups)
+        except NukeComfyError:
+            if groups:  # never leave half a run on the servers
+                _stop_unfinished(groups)
+            raise
         try:
             states = _follow(groups, args)
         except HeadlessStop as exc:
@@ -204,11 +280,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             states = _stop_unfinished(groups)
         target = results_script(args)
         if target is not None:
-            nuke.scriptSave(target)
+            try:
+                nuke.scriptSave(target)
+            except (OSError, RuntimeError) as exc:
+                raise NukeComfyError(f"the renders ended ({', '.join(states)}) but the results script {target} "
+                                     f"could not be saved: {_one_line(exc)}; pass --save-as a writable path") from None
             print(f"[nuke-comfyui] results saved to {target}", flush=True)
-    except NukeComfyError as exc:
-        print(f"[nuke-comfyui] {exc}", file=sys.stderr)
-        return EXIT_FAILED
     finally:
         shutdown_session()
     code = exit_code(states)

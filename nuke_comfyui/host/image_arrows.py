@@ -36,7 +36,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import nuke
 
 from nuke_comfyui.core.workflow_sidecar import ImageSlot
-from nuke_comfyui.host import workflow_facts
+from nuke_comfyui.host import quiet_edits, workflow_facts
 
 MAX_ARROWS = 8  # Input nodes in gizmos/ComfyRender.gizmo
 KNOB = "image_inputs"
@@ -113,7 +113,14 @@ def saved_loaders(node: Any) -> List[str]:
 
 
 def _fit(node: Any, count: int, loaders: List[str]) -> List[str]:
-    """Make `count` arrows, each loader's connection on its new arrow; notes name dropped ones."""
+    """Make `count` arrows, each loader's connection on its new arrow; notes name dropped ones.
+
+    Only what differs is touched: opening the panel of a node whose arrows are right edits nothing
+    (each setInput, rename or delete is an undoable edit that marks the script modified in Nuke).
+    The Input nodes inside a gizmo are not saved with the script, so creating, deleting and naming
+    them is done without undo and without marking the script modified (host.quiet_edits);
+    connections are real edits.
+    """
     before = saved_loaders(node)
     upstream = {i: node.input(i) for i in range(node.maxInputs()) if node.input(i) is not None}
     placed: Dict[int, Tuple[int, Any]] = {}  # new input -> (old input, upstream node)
@@ -124,19 +131,21 @@ def _fit(node: Any, count: int, loaders: List[str]) -> List[str]:
         old = before.index(loader) if loader and loader in before else -1
         if old in upstream:
             placed[new] = (old, upstream[old])
-    kept = {old for new, (old, _) in placed.items() if new < count}
+    wanted = {new: up for new, (_, up) in placed.items() if new < count}
     dropped = [f"{up.name()} (from input {old + 1}{', node ' + before[old] if old < len(before) else ''})"
-               for old, up in upstream.items() if old not in kept]
-    for index in range(node.maxInputs()):
-        node.setInput(index, None)
-    with node:
-        while node.maxInputs() > count:
-            nuke.delete(input_nodes(node)[-1])
-        while node.maxInputs() < count:
-            nuke.nodes.Input()
-    for new, (_, up) in placed.items():
-        if new < count:
-            node.setInput(new, up)
+               for old, up in upstream.items() if old not in {o for n, (o, _) in placed.items() if n < count}]
+    for index, up in upstream.items():  # connections leaving an arrow (moved, dropped, or on an arrow that goes)
+        if wanted.get(index) is not up:
+            node.setInput(index, None)
+    if node.maxInputs() != count:
+        with quiet_edits.inside(node), node:
+            while node.maxInputs() > count:
+                nuke.delete(input_nodes(node)[-1])
+            while node.maxInputs() < count:
+                nuke.nodes.Input()
+    for index, up in sorted(wanted.items()):
+        if node.input(index) is not up:
+            node.setInput(index, up)
     return ["disconnected " + ", ".join(dropped) + ": the workflow has no image input for them"] if dropped else []
 
 
@@ -157,26 +166,31 @@ def _names(slots: List[ImageSlot]) -> List[str]:
 
 
 def _rename(node: Any, slots: List[ImageSlot]) -> None:
-    wanted = _names(slots)
+    """Name each Input node after its loader; only the ones whose name differs, and only then."""
     arrows = input_nodes(node)
     others = {n.name() for n in node.nodes() if n.Class() != INPUT_CLASS}
-    for index, inner in enumerate(arrows):  # first out of the way, so two arrows can swap names
-        inner.setName(f"nkc_arrow_{index}_tmp")
-    for inner, name in zip(arrows, wanted):
-        inner.setName(name if name not in others else name + "_in")
+    wanted = [name if name not in others else name + "_in" for name in _names(slots)][:len(arrows)]
+    differing = [(inner, name) for inner, name in zip(arrows, wanted) if inner.name() != name]
+    if not differing:
+        return
+    with quiet_edits.inside(node):
+        for index, (inner, _) in enumerate(differing):  # first out of the way, so two arrows can swap names
+            inner.setName(f"nkc_arrow_{index}_tmp")
+        for inner, name in differing:
+            inner.setName(name)
 
 
 def _save(node: Any, slots: List[ImageSlot]) -> None:
-    if KNOB in node.knobs():
-        node[KNOB].setValue(json.dumps([{"node": s.image.node, "title": s.image.title} for s in slots]))
+    text = json.dumps([{"node": s.image.node, "title": s.image.title} for s in slots])
+    if KNOB in node.knobs() and node[KNOB].getText() != text:
+        node[KNOB].setValue(text)
 
 
 def sync_all(object_info: Optional[Dict[str, Any]] = None) -> None:
     """onScriptLoad: label every Comfy node's arrows again (the gizmo file brought its defaults back)."""
-    from nuke_comfyui.host.graph import all_nodes
-    from nuke_comfyui.host.knobs import NODE_CLASS
+    from nuke_comfyui.host.knobs import all_comfy_nodes
 
-    for comfy in all_nodes(NODE_CLASS):
+    for comfy in all_comfy_nodes():
         try:
             sync(comfy, object_info)
         except Exception as exc:  # noqa: BLE001 - one odd node must not stop the others being labelled

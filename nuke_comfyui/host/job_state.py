@@ -73,7 +73,9 @@ def load(node: nuke.Node) -> NodeJobState:
                    "(the damaged text stays in the hidden job_state knob until then)")
         log.warning("nuke-comfyui %s: %s", node.fullName(), message)
         if STATUS in node.knobs():
-            node[STATUS].setValue(f"job state damaged: {message}")
+            from nuke_comfyui.host.knobs import show_status
+
+            show_status(node, f"job state damaged: {message}")
         return NodeJobState()
 
 

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from nuke_comfyui.core.render_request import RenderRequest
 
 NODE_CLASS = "ComfyRender"
+#: hidden knob every Comfy render node carries; a node baked into a Group (Gizmo.makeGroup, studio
+#: gizmo-baking tools) has class "Group" but keeps its knobs, so this is how it is still recognised
+MARKER = "nuke_comfyui_node"
 WORKFLOW = "workflow_file"
 FRAME_MODE = "frame_range_mode"
 CUSTOM_FRAMES = "custom_frames"
@@ -30,6 +33,7 @@ SERVERS = "servers"
 TRANSFER = "transfer"
 OUTPUT_DIR = "output_dir"
 STATUS = "status"
+STATUS_LABEL = "status_label"  # hidden: the short status the gizmo's label shows in the Node Graph
 READ_KNOBS = (WORKFLOW, FRAME_MODE, CUSTOM_FRAMES, VARIATIONS, SEED_STRATEGY, BASE_SEED,
               SERVER_STRATEGY, SERVERS, TRANSFER, OUTPUT_DIR)
 
@@ -47,6 +51,21 @@ class FrameRange:
     last: int
 
 
+def is_comfy(node: nuke.Node) -> bool:
+    """A Comfy render node: the gizmo, or a Group baked from it (recognised by its marker knob)."""
+    try:
+        return node.Class() == NODE_CLASS or node.knob(MARKER) is not None
+    except ValueError:  # a node deleted meanwhile
+        return False
+
+
+def all_comfy_nodes() -> List[nuke.Node]:
+    """Every Comfy render node in the script, inside groups too: gizmos and Groups baked from them."""
+    from nuke_comfyui.host.graph import all_nodes
+
+    return all_nodes(NODE_CLASS) + [node for node in all_nodes("Group") if is_comfy(node)]
+
+
 def comfy_node(name: str) -> nuke.Node:
     """The Comfy render node with full name `name`, or a NodeSetupError saying what is there instead."""
     from nuke_comfyui.host.graph import find_node
@@ -55,7 +74,7 @@ def comfy_node(name: str) -> nuke.Node:
     if node is None:
         raise NodeSetupError(f"no node named {name!r} in this script; check the name (--nodes or selection; "
                              "a node inside a Group is named Group1.ComfyRender1)")
-    if node.Class() != NODE_CLASS:
+    if not is_comfy(node):
         raise NodeSetupError(f"{name} is a {node.Class()} node, not a {NODE_CLASS} node")
     return node
 
@@ -90,6 +109,21 @@ def frame_numbers(text: str) -> List[int]:
     from nuke_comfyui.core.frames import FrameSet
 
     return list(FrameSet.parse(text))
+
+
+def show_status(node: nuke.Node, text: str) -> None:
+    """Set the status knob (every line: failures, notes) and the short label the Node Graph shows.
+
+    The label knob is written only when its text changes, so a repeated status is no extra edit.
+    """
+    from nuke_comfyui.host.report import short_status
+
+    node[STATUS].setValue(text)
+    label = node.knobs().get(STATUS_LABEL)
+    if isinstance(label, nuke.String_Knob):
+        short = short_status(text)
+        if label.getText() != short:
+            label.setValue(short)
 
 
 def raw_text(node: nuke.Node, knob: str) -> str:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.preflight import check_output_folder
 from nuke_comfyui.host import (
     frame_batch_knobs,
-    image_arrows,
     job_state,
     knobs,
     pixel_plan,
@@ -30,7 +30,7 @@ from nuke_comfyui.host import (
     workflow_tab,
 )
 from nuke_comfyui.host.colour import script_colour_names
-from nuke_comfyui.host.graph import all_nodes, find_node
+from nuke_comfyui.host.graph import find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
@@ -93,6 +93,7 @@ def prepare_render(node: nuke.Node, session: HostSession, frames: Optional[str] 
     frame_list = knobs.frame_numbers(span.text)
     servers = render_check.vet(node, frame_list, infos())  # stale tab, COMBO values: before any frame is written
     pixels = _pixels(node, session, servers or knobs.server_subset(node), infos)
+    check_output_folder(output_dir)  # before a frame is written under it (uploads stage in <output>/_input)
     staged = stage_images(node, arrows, infos, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
                           settings=pixels.settings)
     for note in staged.notes:
@@ -156,7 +157,7 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
     """Main thread: bring node name's Read nodes, status line and job state up to date (from a full
     snapshot or the cheaper `Scheduler.view`: only counters, sequences and failed jobs are read)."""
     node = find_node(name)
-    if node is None or node.Class() != knobs.NODE_CLASS:
+    if node is None or not knobs.is_comfy(node):
         return
     state = job_state.load(node)
     if state.group_id != snapshot.group_id:
@@ -168,7 +169,7 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
         if state.reported_failures.get(job_id) != text:
             print(f"nuke-comfyui {name}: failed {text}")
             state.reported_failures[job_id] = text
-    node[knobs.STATUS].setValue(status_text(snapshot))
+    knobs.show_status(node, status_text(snapshot))
     job_state.save(node, state)
 
 
@@ -195,13 +196,15 @@ def cancel_node(name: str, session: Optional[HostSession] = None,
     """Cancel the node's group on every server (pending deleted, running interrupted by prompt id).
 
     The network part runs on a worker thread; its outcome is applied on the main thread. With
-    wait (headless, tests) the call returns after the cancel finished; else it returns at once.
+    wait (tests) the call returns after the cancel finished; else it returns at once. Without a
+    GUI (`nuke -t`) there is no event loop to hand the outcome back through, so the cancel runs
+    here, synchronously (each server call is bounded), and None is returned.
     """
     session = session or get_session()
     group_id = _group_of(name)
     scheduler = session.farm.scheduler
     node = knobs.comfy_node(name)
-    node[knobs.STATUS].setValue("cancelling on every server...")
+    knobs.show_status(node, "cancelling on every server...")
 
     def work() -> None:
         try:
@@ -210,6 +213,12 @@ def cancel_node(name: str, session: Optional[HostSession] = None,
             log.warning("nuke-comfyui: cancelling %s failed: %s", name, exc)
         call_on_main(apply_snapshot, name, scheduler.snapshot(group_id))
 
+    if not nuke.GUI:
+        try:
+            scheduler.cancel(group_id)
+        finally:
+            apply_snapshot(name, scheduler.snapshot(group_id))
+        return None
     worker = threading.Thread(target=work, name=f"nuke-comfyui-cancel-{name}", daemon=True)
     worker.start()
     if wait:
@@ -254,7 +263,7 @@ def attach_node(name: str, *, watch: bool = True, session: Optional[HostSession]
 def comfy_node_names(only_unfinished: bool = False) -> List[str]:
     """Full names of the Comfy nodes in the script, inside groups too (optionally only in-flight ones)."""
     names = []
-    for node in all_nodes(knobs.NODE_CLASS):
+    for node in knobs.all_comfy_nodes():
         state = job_state.load(node)
         if only_unfinished and (not state.group_id or state.state in ("completed", "failed", "cancelled")):
             continue
@@ -263,13 +272,8 @@ def comfy_node_names(only_unfinished: bool = False) -> List[str]:
 
 
 def reattach_all() -> None:
-    """onScriptLoad: label every node's input arrows again (host/image_arrows: the gizmo file
-    brought back its default Input nodes) and re-attach every node whose render was still in
-    flight when the script was saved."""
-    try:
-        image_arrows.sync_all()
-    except Exception as exc:  # noqa: BLE001 - labels are looks; never stop the re-attach
-        log.warning("nuke-comfyui: input arrows not updated after loading: %s", exc)
+    """onScriptLoad (GUI): re-attach every node whose render was still in flight when the script was
+    saved. The nodes' input arrows were labelled just before, by init.py's hook (host.arrival)."""
     for name in comfy_node_names(only_unfinished=True):
         try:
             attach_node(name)
@@ -277,4 +281,4 @@ def reattach_all() -> None:
             log.warning("nuke-comfyui: could not re-attach %s: %s", name, exc)
             node = find_node(name)
             if node is not None:
-                node[knobs.STATUS].setValue(f"not re-attached: {exc}")
+                knobs.show_status(node, f"not re-attached: {exc}")

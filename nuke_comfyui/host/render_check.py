@@ -81,5 +81,5 @@ def vet(node: Any, frames: Sequence[int], per_server: Dict[str, Any]) -> Optiona
     text = f"rendering on {', '.join(verdict.passing)} only: {lacks}"
     log.warning("%s: %s", node.fullName(), text)
     print(f"nuke-comfyui {node.fullName()}: {text}")
-    node[knobs.STATUS].setValue(text)
+    knobs.show_status(node, text)
     return verdict.passing

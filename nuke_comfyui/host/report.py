@@ -6,6 +6,7 @@ reports all say the same thing.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, List, Tuple
 
 if TYPE_CHECKING:
@@ -53,3 +54,17 @@ def status_text(snapshot: GroupReport, limit: int = 10) -> str:
     if len(failed) > limit:
         lines.append(f"... and {len(failed) - limit} more (see the Script Editor)")
     return "\n".join(lines)
+
+
+LABEL_CHARS = 44
+_TCL_SPECIAL = re.compile(r"[\[\]$\\{}\"]")
+
+
+def short_status(text: str, limit: int = LABEL_CHARS) -> str:
+    """The node's label in the Node Graph: the status's first line (state and counts), cut short.
+
+    The gizmo's label shows it through `[value status_label]`, and Nuke TCL-evaluates label text, so
+    TCL's special characters (brackets, $, backslashes, braces, quotes) are dropped here.
+    """
+    first = _TCL_SPECIAL.sub("", (text.strip().splitlines() or [""])[0]).strip()
+    return first if len(first) <= limit else first[:limit - 3].rstrip() + "..."

@@ -30,6 +30,7 @@ class HostSession:
     @classmethod
     def from_config(cls) -> HostSession:
         """Load the server settings (file + environment) and start a farm on them."""
+        check_pydantic()
         from nuke_comfyui.blend import PixelBlender
         from nuke_comfyui.core.config_loader import load_config
         from nuke_comfyui.core.farm import Farm
@@ -59,6 +60,30 @@ class HostSession:
         self.farm.stop()
 
 
+def check_pydantic() -> None:
+    """pydantic 2 is what Nuke imports, else a NukeComfyError naming the copy in the way and the fix.
+
+    init.py appends the plugin's deps folder to sys.path (host.startup), so a pydantic that another
+    NUKE_PATH package or Nuke's own site-packages provides comes first; a 1.x there would break the
+    settings models with an obscure ImportError.
+    """
+    import os
+
+    from nuke_comfyui.core.errors import NukeComfyError
+
+    try:
+        import pydantic
+    except ImportError:
+        raise NukeComfyError("pydantic is not importable in Nuke's Python; run: nuke-comfyui install-deps "
+                             "--nuke /path/to/Nuke (docs/NUKE.md, section 1)") from None
+    version = str(getattr(pydantic, "VERSION", "0"))
+    if not version.startswith("2."):
+        where = os.path.dirname(str(getattr(pydantic, "__file__", "") or "?"))
+        raise NukeComfyError(f"Nuke imports pydantic {version} from {where}, which comes before the plugin's deps "
+                             "folder on sys.path; the plugin needs pydantic 2: remove that copy from the path, or "
+                             "run nuke-comfyui install-deps and put the plugin's deps folder before it")
+
+
 class _Holder:
     """The process's session (a list so it can be replaced without a `global` statement)."""
 
@@ -70,6 +95,11 @@ def get_session() -> HostSession:
     if not _Holder.sessions:
         _Holder.sessions.append(HostSession.from_config())
     return _Holder.sessions[0]
+
+
+def running_session() -> Optional[HostSession]:
+    """The session if one was started, else None (never starts one: no farm, no network)."""
+    return _Holder.sessions[0] if _Holder.sessions else None
 
 
 def set_session(session: Optional[HostSession]) -> None:

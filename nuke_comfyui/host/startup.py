@@ -13,20 +13,21 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 import nuke
 
 if TYPE_CHECKING:
     import logging
 
-# import name -> distribution, of the runtime dependencies init.py checks.
+# import name -> distribution, of the runtime dependencies init.py checks: rendering needs these ...
 RUNTIME_MODULES = {
     "requests": "requests",
     "websocket": "websocket-client",
     "pydantic": "pydantic",
-    "Qt": "Qt.py",
 }
+# ... and the panels (GUI sessions only) need Qt.py; a farm render never imports it.
+PANEL_MODULES = {"Qt": "Qt.py"}
 
 
 def _log() -> logging.Logger:
@@ -50,20 +51,25 @@ def ensure_log_handler(log: logging.Logger) -> None:
 
 
 def add_dependency_path(plugin_root: str) -> Optional[str]:
-    """Put <plugin>/deps/py<X.Y>-<platform> first on sys.path when it exists; returns it."""
+    """Append <plugin>/deps/py<X.Y>-<platform> to sys.path when it exists; returns it.
+
+    Appended, not put first: a studio's NUKE_PATH often holds other packages that bring their own
+    requests, urllib3 or typing-extensions, and Nuke ships some modules itself. Put first, our copies
+    would replace theirs for every tool in the session; appended, whatever is already importable
+    wins and our folder only fills in what is missing. The one package whose version matters to us,
+    pydantic (2.x), is checked when the farm starts (host.session), naming the copy in the way.
+    """
     deps = os.path.join(plugin_root, "deps")
     prefix = f"py{sys.version_info[0]}.{sys.version_info[1]}-"
     if not os.path.isdir(deps) or not any(name.startswith(prefix) for name in os.listdir(deps)):
         return None  # nothing installed for this Python: skip importing the deps-folder code
-    from pathlib import Path
+    from nuke_comfyui.core.deps_folder import current_deps_folder
 
-    from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
-
-    folder = str(current_deps_folder(Path(plugin_root)))
+    folder = str(current_deps_folder(plugin_root))
     if not os.path.isdir(folder):
         return None
     if folder not in sys.path:
-        sys.path.insert(0, folder)
+        sys.path.append(folder)
     return folder
 
 
@@ -75,9 +81,10 @@ def add_plugin_paths(plugin_root: str) -> None:
             nuke.pluginAddPath(folder)
 
 
-def missing_modules() -> List[str]:
-    """Distributions whose module cannot be imported by this interpreter."""
-    return [dist for module, dist in RUNTIME_MODULES.items() if importlib.util.find_spec(module) is None]
+def missing_modules(modules: Optional[Dict[str, str]] = None) -> List[str]:
+    """Distributions whose module cannot be imported by this interpreter (default: the render's)."""
+    wanted = RUNTIME_MODULES if modules is None else modules
+    return [dist for module, dist in wanted.items() if importlib.util.find_spec(module) is None]
 
 
 def _nuke_folder() -> str:
@@ -85,21 +92,32 @@ def _nuke_folder() -> str:
 
 
 def check_dependencies(plugin_root: str) -> bool:
-    """Log what is missing and the one command that installs it; True when all is there."""
+    """Log what is missing and the one command that installs it; True when all is there.
+
+    Qt.py is checked only with a GUI: a farm render (nuke -t) never opens a panel, so a farm
+    without Qt.py logs nothing about it.
+    """
+    from nuke_comfyui.core.deps_folder import current_deps_folder
+
     missing = missing_modules()
-    if not missing:
-        return True
-    from pathlib import Path
+    panels = missing_modules(PANEL_MODULES) if getattr(nuke, "GUI", False) else []
+    fix = (f"Fix: run: nuke-comfyui install-deps --nuke {_nuke_folder()}  "
+           f"(installs into {current_deps_folder(plugin_root)})")
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if missing:
+        _log().warning("nuke-comfyui: Python packages missing in Nuke's Python %s: %s. Rendering is disabled. %s",
+                       python, ", ".join(missing + panels), fix)
+    elif panels:
+        _log().warning("nuke-comfyui: Python packages missing in Nuke's Python %s: %s. The ComfyUI panels are "
+                       "disabled (rendering works). %s", python, ", ".join(panels), fix)
+    return not missing and not panels
 
-    from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
 
-    _log().warning(
-        "nuke-comfyui: Python packages missing in Nuke's Python %d.%d: %s. Rendering is disabled. "
-        "Fix: run: nuke-comfyui install-deps --nuke %s  (installs into %s)",
-        sys.version_info[0], sys.version_info[1], ", ".join(missing), _nuke_folder(),
-        current_deps_folder(Path(plugin_root)),
-    )
-    return False
+def _register_arrival() -> None:
+    """onCreate / onScriptLoad: a Comfy node opened, pasted or imported gets its arrows (host.arrival)."""
+    from nuke_comfyui.host import arrival
+
+    arrival.register()
 
 
 def run_init(plugin_root: str) -> None:
@@ -107,6 +125,7 @@ def run_init(plugin_root: str) -> None:
     steps = [
         ("dependency folder", lambda: add_dependency_path(plugin_root)),
         ("gizmo and icon paths", lambda: add_plugin_paths(plugin_root)),
+        ("hooks for arriving nodes", _register_arrival),
     ]
     for what, step in steps:
         try:

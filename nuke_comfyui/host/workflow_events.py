@@ -8,7 +8,8 @@ validates it against every enabled server, with notes and the status line on the
 the panel (the dummy `showPanel` knob, also sent when a node is created in the GUI) fits the
 arrows only, so a new node shows one arrow per loader instead of the gizmo's eight.
 
-The callback is registered with `nuke.addKnobChanged(..., nodeClass="ComfyRender")` from menu.py
+The callback is registered with `nuke.addKnobChanged(..., nodeClass="ComfyRender")` (and "Group",
+for nodes baked into a Group) from menu.py
 (GUI sessions only: knobChanged is an interactive event) rather than a `knobChanged` knob in the
 gizmo, so scripts saved with the node carry no Python and a farm without the plugin loads them.
 Foundry documents knobChanged as "called when the user changes a knob", also with dummy knobs
@@ -30,7 +31,7 @@ from typing import Any, Dict, List, Set, Tuple
 import nuke
 
 from nuke_comfyui.core.object_info import merge
-from nuke_comfyui.host import dynamic_knobs, image_arrows, knobs, workflow_tab
+from nuke_comfyui.host import deferred, dynamic_knobs, image_arrows, knobs, workflow_tab
 
 log = logging.getLogger(__name__)
 
@@ -45,51 +46,76 @@ class _Busy:
 
 
 def register() -> None:
-    """menu.py: follow workflow changes on every Comfy node (registering twice keeps one entry)."""
+    """menu.py: follow workflow changes on every Comfy node (registering twice keeps one entry).
+
+    Also on Groups: a Comfy node baked into a Group (makeGroup) has class Group and keeps its
+    marker knob (knobs.MARKER); other Groups return at once.
+    """
     nuke.addKnobChanged(knob_changed, nodeClass=knobs.NODE_CLASS)
+    nuke.addKnobChanged(knob_changed, nodeClass="Group")
 
 
 def knob_changed() -> None:
     """The knobChanged callback: the workflow file or the pick list changed on nuke.thisNode()."""
-    knob = nuke.thisKnob()
-    if knob.name() == PANEL_OPENED:
-        fit_arrows(nuke.thisNode())
+    name = nuke.thisKnob().name()
+    if name not in WATCHED and name != PANEL_OPENED and not name.startswith(workflow_tab.PREFIX):
         return
-    if knob.name() not in WATCHED and not (knob.name().startswith(workflow_tab.PREFIX)
-                                           and dynamic_knobs.is_dynamic_knob(nuke.thisNode(), knob.name())):
-        return  # (a dynamic combo's new key rebuilds the knobs under it: host/dynamic_knobs)
-    choose_workflow(nuke.thisNode(), from_pick=knob.name() == workflow_tab.PICK)
+    node = nuke.thisNode()
+    if not knobs.is_comfy(node):
+        return
+    if name == PANEL_OPENED:
+        fit_arrows(node)
+        return
+    if name not in WATCHED and not dynamic_knobs.is_dynamic_knob(node, name):
+        return  # (a dynamic combo's new key rebuilds the knobs under it, once its callback returned)
+    choose_workflow(node, from_pick=name == workflow_tab.PICK)
 
 
 def cached_object_infos() -> Tuple[Dict[str, Any], List[str]]:
-    """(the enabled servers' cached /object_info by name, notes); starting the farm never waits."""
+    """(the enabled servers' cached /object_info by name, notes); starting the farm never waits.
+
+    Without a GUI (`nuke -t`, a pipeline) there is no event loop to rebuild the tab later, so the
+    first answers are awaited here instead, bounded like Render's wait (image_staging.OBJECT_INFO_WAIT_S).
+    """
     from nuke_comfyui.core.errors import NukeComfyError
+    from nuke_comfyui.host.image_staging import object_infos
     from nuke_comfyui.host.session import get_session
 
     try:
-        session = get_session()
-        return session.farm.pool.object_infos(), []
+        pool = get_session().farm.pool
+        return (pool.object_infos() if nuke.GUI else object_infos(pool)()), []
     except NukeComfyError as exc:
         return {}, [f"server settings: {exc}"]
 
 
 def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
-    """Rebuild and validate the node's Workflow tab; problems go on the node. Never raises."""
+    """Rebuild and validate the node's Workflow tab; problems go on the node. Never raises.
+
+    Called from the callback of a knob the rebuild removes (an input knob of the tab), the rebuild
+    waits until that callback has returned (host.deferred); [] is returned then.
+    """
     name = str(node.fullName())
     if name in _Busy.nodes:
         return []
+    try:
+        if deferred.must_wait(node, workflow_tab.input_knob_names(node)):
+            deferred.after_callback(_choose_later, name, from_pick)
+            return []
+    except deferred.NoEventLoop as exc:
+        _report(node, f"workflow: {exc}")
+        return [str(exc)]
     _Busy.nodes.add(name)
     try:
         if from_pick:
             node[knobs.WORKFLOW].setValue(workflow_tab.picked_path(node))
         if not workflow_tab.workflow_path(node):
             image_arrows.sync_inputs(node)
-            node[knobs.STATUS].setValue("workflow: none chosen; pick a workflow file")
+            knobs.show_status(node, "workflow: none chosen; pick a workflow file")
             return []
         per_server, notes = cached_object_infos()
         merged = merge(per_server)  # once for the tab and the arrows (every server's node list)
         notes = notes + workflow_tab.choose(node, per_server, merged=merged)
-        if workflow_tab.GUESSED_NOTE in notes:
+        if workflow_tab.GUESSED_NOTE in notes and nuke.GUI:  # no event loop to rebuild later in nuke -t
             _rebuild_later(name, workflow_tab.workflow_path(node))
         arrows = image_arrows.sync_inputs(node, merged)
         if arrows:
@@ -101,6 +127,15 @@ def choose_workflow(node: Any, from_pick: bool = False) -> List[str]:
         return [str(exc)]
     finally:
         _Busy.nodes.discard(name)
+
+
+def _choose_later(name: str, from_pick: bool) -> None:
+    """Main thread, after the callback that asked for it: choose the workflow of node `name` if it still exists."""
+    from nuke_comfyui.host.graph import find_node
+
+    node = find_node(name)
+    if node is not None:
+        choose_workflow(node, from_pick)
 
 
 def _rebuild_later(name: str, path: str) -> None:
@@ -122,13 +157,20 @@ def _rebuild_if_still_guessed(name: str, path: str) -> None:
         choose_workflow(node)
 
 
-def fit_arrows(node: Any) -> None:
-    """Fit the node's input arrows to its workflow (panel opened); never raises into Nuke."""
+def fit_arrows(node: Any, start_farm: bool = True) -> None:
+    """Fit the node's input arrows to its workflow (panel opened, node arrived); never raises into Nuke.
+
+    start_farm=False (a node pasted or loaded) uses the servers' node lists only when the farm is
+    already running: opening a script must not start network work; a UI-format workflow, which
+    needs them, is fitted when its panel opens or at Render.
+    """
+    from nuke_comfyui.host.session import running_session
+
     name = str(node.fullName())
     if name in _Busy.nodes:
         return
     try:
-        per_server, _ = cached_object_infos()
+        per_server, _ = cached_object_infos() if start_farm or running_session() is not None else ({}, [])
         notes = image_arrows.sync_inputs(node, merge(per_server))
         if notes:
             _add_notes(node, notes)
@@ -137,17 +179,25 @@ def fit_arrows(node: Any) -> None:
 
 
 def _add_notes(node: Any, notes: List[str]) -> None:
-    """Append notes to the Workflow tab's notes (when it has one); the log keeps them too."""
-    for note in notes:
+    """Append the notes the Workflow tab does not show yet (when it has a tab); the log keeps them too.
+
+    Opening the panel again with the same problem adds nothing: no edit, no growing text.
+    """
+    if workflow_tab.NOTES not in node.knobs():
+        for note in notes:
+            log.warning("%s: %s", node.fullName(), note)
+        return
+    old = str(node[workflow_tab.NOTES].value())
+    new = [note for note in notes if note not in old.splitlines()]
+    for note in new:
         log.warning("%s: %s", node.fullName(), note)
-    if workflow_tab.NOTES in node.knobs():
-        old = str(node[workflow_tab.NOTES].value())
-        node[workflow_tab.NOTES].setValue("\n".join([line for line in (old,) if line] + notes))
+    if new:
+        node[workflow_tab.NOTES].setValue("\n".join([line for line in (old,) if line] + new))
 
 
 def _report(node: Any, text: str) -> None:
     try:
-        node[knobs.STATUS].setValue(text)
+        knobs.show_status(node, text)
         if workflow_tab.NOTES in node.knobs():
             node[workflow_tab.NOTES].setValue(text)
     except Exception:  # the node may be gone; the log has the problem

@@ -18,6 +18,7 @@ from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.frame_strip import FrameStrip
 from nuke_comfyui.ui.live_cards import LiveCards
 from nuke_comfyui.ui.palette import state_value
+from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
 from nuke_comfyui.ui.results_state import GroupState as _GroupState
@@ -87,7 +88,8 @@ class JobResultsPanel(QtWidgets.QWidget):
 
         self._bridge = _SchedulerBridge(self)
         self._bridge.event.connect(self._on_event)
-        self._unsubscribe: Optional[Callable[[], None]] = scheduler.subscribe(self._bridge.event.emit)
+        self.subscription = Subscription(scheduler.subscribe, self._bridge.event.emit)
+        self.subscription.start()
         self._update_actions()
 
     # -- construction ------------------------------------------------------------------------
@@ -182,11 +184,20 @@ class JobResultsPanel(QtWidgets.QWidget):
         self._scheduler_action("cancel", "Cancelling")
 
     def shutdown(self) -> None:
+        """Stop listening to the scheduler and the live previews (hidden or dropped; ui/pane_life in Nuke)."""
         if self.live is not None:
             self.live.stop()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self.subscription.stop()
+
+    def resume(self) -> None:
+        """Listen again after shutdown and catch up on the watched groups (events missed meanwhile)."""
+        if self.subscription.active:
+            return
+        self.subscription.start()
+        for group_id in list(self._groups):
+            self._load_snapshot(group_id)
+        if self.live is not None:
+            self.live.set_visible(True)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()
@@ -194,7 +205,7 @@ class JobResultsPanel(QtWidgets.QWidget):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
-        if self.live is not None and self._unsubscribe is not None:
+        if self.live is not None and self.subscription.active:
             self.live.set_visible(True)
 
     def hideEvent(self, event: QtGui.QHideEvent) -> None:

@@ -10,10 +10,11 @@ With a scheduler, the same timer reads which of our prompts each server holds ("
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.our_prompts import ours_by_server
+from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.status_model import (
     COL_ADDRESS,
@@ -119,7 +120,6 @@ class ServerStatusPanel(QtWidgets.QWidget):
         self._scheduler = scheduler  # for "Our jobs": prompts_by_server() and its live board
         self._refresh_in_flight = False
         self._ours_in_flight = False
-        self._unsubscribe: Optional[Callable[[], None]] = None
 
         self.model = ServerStatusModel(self)
         self.model.enable_requested.connect(self.set_server_enabled)
@@ -137,7 +137,8 @@ class ServerStatusPanel(QtWidgets.QWidget):
         self._bridge = _PoolBridge(self)
         self._bridge.status_changed.connect(self.model.update_status)
         self._bridge.status_changed.connect(self._status_arrived)  # a bound slot: Qt drops it with the panel
-        self._unsubscribe = pool.subscribe(self._bridge.status_changed.emit)
+        self.subscription = Subscription(pool.subscribe, self._bridge.status_changed.emit)
+        self.subscription.start()
 
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(int(1000 * (interval or pool_interval(pool))))
@@ -223,11 +224,16 @@ class ServerStatusPanel(QtWidgets.QWidget):
         )
 
     def shutdown(self) -> None:
-        """Stop listening to the pool (call before dropping the panel; closeEvent does it too)."""
+        """Stop listening to the pool (hidden or dropped; closeEvent does it too; ui/pane_life in Nuke)."""
         self.timer.stop()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        self.subscription.stop()
+
+    def resume(self) -> None:
+        """Listen again after shutdown (the pane shown again), with a fresh read of every status."""
+        self.subscription.start()
+        if not self.timer.isActive():
+            self.timer.start()
+            self.refresh()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         self.shutdown()

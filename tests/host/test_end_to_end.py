@@ -139,6 +139,7 @@ def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, c
     assert script.read_text() == before                      # the artist's script is untouched
     results = tmp_path / "shot.comfyui_1001-1012.nk"
     assert f"results saved to {results}" in capsys.readouterr().out
+    assert nuke._fake_queued() == 0  # nothing waited on an event loop nuke -t does not have
     nuke.scriptOpen(str(results))
     assert job_state.load(nuke.toNode(name)).state == "completed"  # the saved script kept the outcome
     check_reads(name, 1001, 1012)

@@ -38,12 +38,18 @@ def test_unknown_tcl_commands_and_variables_raise():
 
 
 def test_eval_string_evaluate_at_a_frame():
-    """Foundry API reference, EvalString_Knob.evaluate: "Evaluate the string, performing substitutions"."""
+    """Foundry API reference: EvalString_Knob.evaluate(self) "Evaluate the string, performing substitutions"
+    takes no frame; String_Knob.value(self, oc) evaluates in an OutputContext (Nuke 12.2+ reference)."""
     knob = nuke.EvalString_Knob("path", "path", "/out/f.[frame].png")
     nuke.nodes.NoOp().addKnob(knob)
     nuke.frame(12)
     assert knob.evaluate() == "/out/f.12.png"
-    assert knob.evaluate(30) == "/out/f.30.png"
+    with pytest.raises(TypeError):
+        knob.evaluate(30)  # type: ignore[call-arg]
+    context = nuke.OutputContext()
+    context.setFrame(30)
+    assert knob.value(context) == "/out/f.30.png"
+    assert knob.getText(context) == "/out/f.[frame].png"
     assert nuke.frame() == 12
 
 

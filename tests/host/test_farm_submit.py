@@ -209,7 +209,8 @@ def test_the_workflow_tab_values_and_server_choice_travel_with_the_bundle(
     node = nuke.toNode(name)
     node["workflow_file"].setValue(str(EXAMPLES / "img2img.json"))
     workflow_tab.build(node)
-    node["wf_6__text"].setValue("a barn at frame [frame]")  # TCL, evaluated per frame
+    node["wf_6__text"].setValue("a barn at frame [frame]")
+    node["wf_6__text__tcl"].setValue(True)  # TCL ticked: evaluated per frame
     node["wf_3__steps"].setValue(12)
     node["servers"].setValue("gpu1")
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))

@@ -16,7 +16,7 @@ import nuke
 import pytest
 from PIL import Image
 
-from nuke_comfyui.host import image_arrows, job_state, knobs, render
+from nuke_comfyui.host import arrival, image_arrows, job_state, knobs, render
 from nuke_comfyui.host.session import get_session
 
 FINAL = ("completed", "partial", "failed", "cancelled")
@@ -131,7 +131,7 @@ def test_connections_survive_save_and_reopen(tmp_path: Path) -> None:
     nuke.scriptOpen(str(tmp_path / "shot.nk"))
     again = nuke.toNode(names[0])
     assert [again.input(i).name() for i in range(3)] == names[1]  # the gizmo file's 8 inputs took them
-    render.reattach_all()  # onScriptLoad: the arrows are fitted and named again
+    arrival.on_script_load()  # init.py's onScriptLoad hook: the arrows are fitted and named again
     assert again.maxInputs() == 3 and nuke._fake_input_labels(again) == ["plate", "mask", "depth"]
     assert [again.input(i).name() for i in range(3)] == names[1]
 

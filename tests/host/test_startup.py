@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nuke
 import nukescripts
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,7 +19,7 @@ def _run(file: str) -> None:
 
 
 def test_init_adds_paths_and_deps_folder(tmp_path, monkeypatch):
-    from nuke_comfyui.cli.install_deps_cmd import current_deps_folder
+    from nuke_comfyui.core.deps_folder import current_deps_folder
 
     nuke._fake_reset(gui=False)
     deps = current_deps_folder(REPO)
@@ -27,7 +28,7 @@ def test_init_adds_paths_and_deps_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", list(sys.path))
     try:
         _run("init.py")
-        assert str(deps) in sys.path
+        assert sys.path[-1] == str(deps)  # appended: what is already importable wins
     finally:
         if created:
             deps.rmdir()
@@ -134,3 +135,54 @@ def test_menu_survives_a_broken_host_package(monkeypatch, caplog):
     caplog.set_level(logging.ERROR)
     _run("menu.py")
     assert "menu.py failed" in caplog.text
+
+
+def test_the_deps_folder_never_shadows_a_module_another_package_provides(tmp_path, monkeypatch):
+    """A studio's NUKE_PATH package with its own copy of a module keeps it; ours only fills gaps."""
+    import importlib.util
+
+    from nuke_comfyui.core.deps_folder import current_deps_folder
+    from nuke_comfyui.host.startup import add_dependency_path
+
+    plugin = tmp_path / "plugin"
+    deps = current_deps_folder(plugin)
+    deps.mkdir(parents=True)
+    other = tmp_path / "studio_package"
+    other.mkdir()
+    for folder in (deps, other):
+        (folder / "nkc_shared_probe.py").write_text(f"WHO = {str(folder)!r}\n")
+    (deps / "nkc_only_ours_probe.py").write_text("WHO = 'ours'\n")
+    monkeypatch.setattr(sys, "path", [*sys.path, str(other)])
+    assert add_dependency_path(str(plugin)) == str(deps)
+    assert importlib.util.find_spec("nkc_shared_probe").origin == str(other / "nkc_shared_probe.py")
+    assert importlib.util.find_spec("nkc_only_ours_probe").origin == str(deps / "nkc_only_ours_probe.py")
+
+
+def test_a_farm_render_without_qt_py_logs_nothing_about_it(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "Qt", None)
+    nuke._fake_reset(gui=False)
+    caplog.set_level(logging.INFO)
+    _run("init.py")
+    assert "Qt.py" not in caplog.text and "disabled" not in caplog.text
+
+
+def test_a_gui_session_without_qt_py_says_the_panels_are_off_not_rendering(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "Qt", None)
+    caplog.set_level(logging.WARNING)
+    _run("init.py")
+    assert "Qt.py" in caplog.text and "panels are disabled (rendering works)" in caplog.text
+    assert "Rendering is disabled" not in caplog.text
+
+
+def test_a_pydantic_1_first_on_the_path_is_named_when_the_farm_starts(monkeypatch, tmp_path):
+    import types
+
+    from nuke_comfyui.core.errors import NukeComfyError
+    from nuke_comfyui.host.session import check_pydantic
+
+    old = types.ModuleType("pydantic")
+    old.VERSION = "1.10.13"  # type: ignore[attr-defined]
+    old.__file__ = str(tmp_path / "studio" / "pydantic" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "pydantic", old)
+    with pytest.raises(NukeComfyError, match=r"pydantic 1\.10\.13 from .*studio.*needs pydantic 2"):
+        check_pydantic()

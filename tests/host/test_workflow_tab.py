@@ -1,7 +1,7 @@
 """The Workflow tab: knobs from the recorded object_info, per-frame values, .nk persistence, reload, reset.
 
 Fake-nuke behaviours relied on (Foundry's Python API reference): Int/Double/Boolean/Enumeration
-and EvalString knobs, Array_Knob.setAnimated/setValueAt/valueAt, EvalString_Knob.evaluate(frame)
+and EvalString knobs, Array_Knob.setAnimated/setValueAt/valueAt, String_Knob.value(OutputContext)
 with TCL `[frame]`, user knobs and curves written by scriptSaveAs and read by scriptOpen.
 """
 
@@ -50,6 +50,7 @@ def test_animated_and_tcl_knobs_are_read_per_frame(tmp_path: Path) -> None:
     denoise.setValueAt(0.5, 1002)  # a key per frame: the fake refuses to guess Nuke's smooth interpolation
     denoise.setValueAt(0.8, 1003)
     node["wf_6__text"].setValue("shot frame [frame]")
+    node["wf_6__text__tcl"].setValue(True)  # the artist asks for TCL on this input
     node["wf_3__steps"].setValue(12)
     static, per_frame = workflow_tab.read_values(node, [1001, 1002, 1003])
     assert static["3.steps"] == 12 and "3.denoise" not in static
@@ -109,6 +110,7 @@ def test_per_frame_knob_values_reach_the_prompts_on_the_simulator(
     for frame, value in ((1001, 0.25), (1002, 0.5), (1003, 0.75)):
         denoise.setValueAt(value, frame)
     node["wf_6__text"].setValue("plate at [frame]")
+    node["wf_6__text__tcl"].setValue(True)
     group_id = render.render_node(node.name())
     pump(lambda: job_state.load(nuke.toNode(node.name())).state in ("completed", "partial", "failed"), 30)
     snap = get_session().farm.scheduler.snapshot(group_id)

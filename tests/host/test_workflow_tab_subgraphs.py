@@ -80,24 +80,30 @@ def test_knobs_of_subgraph_nodes_are_headed_by_their_path(server: None, tmp_path
     assert static["11:1.blur_radius"] == 5 and static["10:1.blur_radius"] == 3
 
 
-def test_picking_another_dynamic_key_rebuilds_the_knobs_keeping_values(server: None, tmp_path: Path) -> None:
+def test_picking_another_dynamic_key_rebuilds_the_knobs_keeping_values(server: None, tmp_path: Path,
+                                                                     pump: Any) -> None:
     node = _node(tmp_path, _blend_workflow())
     assert node["wf_2__mode"].values() == ["soft", "hard"] and node["wf_2__mode__strength"].value() == 0.7
     assert "wf_2__mode__edge" not in node.knobs()
     node["wf_2__mode__strength"].setValue(0.9)  # the artist's value
     nuke._fake_user_edit(node["wf_2__mode"], "hard")
+    # the rebuild removes the pull-down whose callback asked for it, so it runs once that returned
+    pump(lambda: "wf_2__mode__edge" in node.knobs(), 5)
     assert node["wf_2__mode"].value() == "hard"
     assert node["wf_2__mode__strength"].value() == 0.9  # the new option keeps `strength`: so does the knob
     assert node["wf_2__mode__edge"].value() == 3  # the new option's input, at its default
     node["wf_2__mode__edge"].setValue(7)
     nuke._fake_user_edit(node["wf_2__mode"], "soft")
+    pump(lambda: "wf_2__mode__edge" not in node.knobs(), 5)
     assert "wf_2__mode__edge" not in node.knobs() and node["wf_2__mode__strength"].value() == 0.9
     assert "2.mode.edge" in node[workflow_tab.NOTES].value()  # the dropped edit of the hard option is named
 
 
-def test_a_dynamic_sub_knob_animates_per_frame_into_each_jobs_prompt(server: None, tmp_path: Path) -> None:
+def test_a_dynamic_sub_knob_animates_per_frame_into_each_jobs_prompt(server: None, tmp_path: Path,
+                                                                     pump: Any) -> None:
     node = _node(tmp_path, _blend_workflow())
     nuke._fake_user_edit(node["wf_2__mode"], "hard")
+    pump(lambda: "wf_2__mode__edge" in node.knobs(), 5)  # rebuilt once the pull-down's callback returned
     edge = node["wf_2__mode__edge"]
     edge.setAnimated()
     edge.setValueAt(1, 1001)

@@ -9,7 +9,8 @@ main thread raises (Nuke's own rule).
 Behaviour the fake cannot know raises "not modelled" instead of guessing.
 
 Modules: `_state` (session, main-thread rule), `_tcl` (knob-text evaluation, .nk quoting),
-`_knobs` (knob classes, text evaluation), `_numeric` (numeric knobs, animation, expressions),
+`_knobs` (knob classes, text evaluation), `_numeric` (numeric knobs and pull-downs, animation,
+expressions), `_undo` (the modified flag and undo history: every edit of the script is recorded),
 `_classes` (built-in node classes' knobs), `_nodes` (nodes, groups, context, name resolution),
 `_create` (creating and deleting nodes, buttons),
 `_callbacks` (knobChanged, the artist editing a knob), `_execute` (Read/Write rendering, main-thread
@@ -28,7 +29,20 @@ from typing import Any, List
 from . import _callbacks, _state
 from ._callbacks import addKnobChanged, removeKnobChanged, thisKnob
 from ._classes import Format_Knob
-from ._create import allNodes, createNode, delete, frame, nodes, selectedNode, selectedNodes, thisNode
+from ._create import (
+    addOnCreate,
+    allNodes,
+    createNode,
+    delete,
+    frame,
+    nodeCopy,
+    nodePaste,
+    nodes,
+    removeOnCreate,
+    selectedNode,
+    selectedNodes,
+    thisNode,
+)
 from ._execute import execute, executeInMainThread, executeInMainThreadWithResult, render, views
 from ._knobs import (
     DISABLED,
@@ -36,11 +50,11 @@ from ._knobs import (
     NO_ANIMATION,
     READ_ONLY,
     STARTLINE,
-    Enumeration_Knob,
     EvalString_Knob,
     File_Knob,
     Knob,
     Multiline_Eval_String_Knob,
+    OutputContext,
     PyCustom_Knob,
     PyScript_Knob,
     Script_Knob,
@@ -67,9 +81,10 @@ from ._menus import (
     warning,
 )
 from ._nodes import ALL, INPUTS, Format, Gizmo, Group, Node, Root, root, thisGroup, toNode
-from ._numeric import Array_Knob, Boolean_Knob, Double_Knob, Int_Knob
+from ._numeric import Array_Knob, Boolean_Knob, Double_Knob, Enumeration_Knob, Int_Knob
 from ._ocio import STRIP_CASCADE_PREFIX, getColorspaceList
 from ._script import scriptClear, scriptName, scriptOpen, scriptSave, scriptSaveAs
+from ._undo import Undo, modified, undo
 
 GUI = True
 NUKE_VERSION_MAJOR = 15
@@ -108,6 +123,7 @@ __all__ = [
     "MenuItem",
     "Multiline_Eval_String_Knob",
     "Node",
+    "OutputContext",
     "PyCustom_Knob",
     "PyScript_Knob",
     "Root",
@@ -116,7 +132,9 @@ __all__ = [
     "Tab_Knob",
     "Text_Knob",
     "ToolBar",
+    "Undo",
     "addKnobChanged",
+    "addOnCreate",
     "addOnScriptLoad",
     "alert",
     "allNodes",
@@ -132,12 +150,16 @@ __all__ = [
     "getColorspaceList",
     "menu",
     "message",
+    "modified",
+    "nodeCopy",
+    "nodePaste",
     "nodes",
     "pluginAddPath",
     "pluginAppendPath",
     "pluginPath",
     "rawArgs",
     "removeKnobChanged",
+    "removeOnCreate",
     "render",
     "root",
     "scriptClear",
@@ -153,6 +175,7 @@ __all__ = [
     "toNode",
     "toolbar",
     "tprint",
+    "undo",
     "views",
     "warning",
 ]
@@ -168,8 +191,14 @@ def _fake_reset(gui: bool = True) -> None:
 
 
 def _fake_pump(timeout: float = 0.0) -> int:
-    """Run queued main-thread calls (this is Nuke's event loop); waits up to timeout for the first."""
+    """Run queued main-thread calls (this is Nuke's event loop); waits up to timeout for the first.
+
+    `nuke -t` has no GUI event loop: calls handed to executeInMainThread there never run, so pumping a
+    session without a GUI is refused (code on the headless path must not depend on them).
+    """
     _state.require_main_thread("_fake_pump")
+    if not GUI:
+        raise RuntimeError("fake nuke: nuke -t has no event loop; executeInMainThread calls never run there")
     ran = 0
     block = timeout > 0
     while True:
@@ -190,6 +219,11 @@ def _fake_pump(timeout: float = 0.0) -> int:
             box["error"] = exc
         finally:
             done.set()
+
+
+def _fake_queued() -> int:
+    """Calls waiting for the main thread's event loop (executeInMainThread); never run without a GUI."""
+    return _state.state().main_queue.qsize()
 
 
 def _fake_state() -> _state.FakeState:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Tuple
 
 from ._analysis import Box_Knob, Intensity_Knob
-from ._knobs import Enumeration_Knob, EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
-from ._numeric import Boolean_Knob, Double_Knob, Int_Knob, make_knob
+from ._knobs import EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
+from ._numeric import Boolean_Knob, Double_Knob, Enumeration_Knob, Int_Knob, make_knob
 from ._ocio import BUILT_IN, LUT_ROLES, Colorspace_Knob, ConfigChoice_Knob, apply_config_change
 from ._state import main_thread_only, not_modelled
 

@@ -9,6 +9,7 @@ creates nodes without `with nuke.root():` (or the node's parent) creates them in
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, List, Optional
@@ -17,6 +18,7 @@ from . import _classes
 from ._knobs import Knob, Script_Knob
 from ._nodes import Format, Gizmo, Group, Node, Root, project_path, root, thisGroup
 from ._state import not_modelled, require_main_thread, state
+from ._undo import record_node
 
 
 def _unique_name(base: str, group: Group) -> str:
@@ -89,6 +91,95 @@ def input_labels(group: Group) -> List[str]:
             for i in range(len(group._inputs))]
 
 
+def free_name(node: Node) -> None:
+    """A pasted node whose name a sibling already has takes the next free number (Read1 -> Read2)."""
+    group = node._parent
+    name = node.name()
+    if group is None or not any(n is not node and n.name() == name for n in group._children):
+        return
+    base = re.sub(r"\d+$", "", name) or node.Class()
+    taken = {n.name() for n in group._children if n is not node}
+    i = 1
+    while f"{base}{i}" in taken:
+        i += 1
+    node._knobs["name"]._value = f"{base}{i}"
+
+
+def run_on_create(node: Node) -> None:
+    """The onCreate callbacks of node's class, then '*', with thisNode() = node (Nuke's callbacks.py)."""
+    due = [(c, a, k) for c, a, k, klass in state().on_create if klass in (node.Class(), "*")]
+    if not due:
+        return
+    state().this_node.append(node)
+    try:
+        for call, args, kwargs in due:
+            call(*args, **kwargs)
+    finally:
+        state().this_node.pop()
+
+
+def addOnCreate(call: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None,
+                nodeClass: str = "*") -> None:
+    """Foundry: run call when a node of nodeClass is created (by hand, by a script, pasted or loaded)."""
+    entry = (call, args if isinstance(args, tuple) else (args,), dict(kwargs or {}), nodeClass)
+    if entry not in state().on_create:
+        state().on_create.append(entry)
+
+
+def removeOnCreate(call: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None,
+                   nodeClass: str = "*") -> None:
+    entry = (call, args if isinstance(args, tuple) else (args,), dict(kwargs or {}), nodeClass)
+    if entry in state().on_create:
+        state().on_create.remove(entry)
+
+
+def nodeCopy(s: str) -> None:
+    """Foundry: "Copy the selected nodes (and their connections among them) to the file s, or to the
+    clipboard with '%clipboard%'"; a connection to a node left out is cut."""
+    from ._script import selected_text
+
+    require_main_thread("nodeCopy")
+    text = selected_text(thisGroup())
+    if s == "%clipboard%":
+        state().clipboard = text
+    else:
+        Path(s).write_text(text)
+
+
+def nodePaste(s: str) -> Optional[Node]:
+    """Foundry: "Paste nodes from a script file or the clipboard ('%clipboard%') into the current group";
+    pasted nodes become the selection, names taken get the next free number, onCreate runs for each,
+    and each is an undoable edit. Returns the last pasted node."""
+    from ._script import load_words
+    from ._tcl import iter_words
+
+    require_main_thread("nodePaste")
+    text = state().clipboard if s == "%clipboard%" else Path(s).read_text()
+    group = thisGroup()
+    for node in group._children:
+        node._knobs["selected"]._value = False
+    created = load_words(list(iter_words(text)), group, pasting=True)
+    for node in created:
+        if node._parent is group:
+            node._knobs["selected"]._value = True
+        run_on_create(node)
+        record_node(node, "paste")
+    return created[-1] if created else None
+
+
+def copy_node(node: Node, as_group: bool = False) -> Node:
+    """A copy of node in the current group (makeGroup: as a plain Group holding copies of its internals)."""
+    from ._script import load_words, node_text
+    from ._tcl import iter_words
+
+    group = thisGroup()
+    text = node_text(node, klass="Group" if as_group else None)
+    created = load_words(list(iter_words(text)), group, pasting=True)
+    for made in created:
+        run_on_create(made)
+    return created[0]
+
+
 def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
     """Like Nuke: connects to the selected node, places below it and becomes the only selection.
 
@@ -108,6 +199,8 @@ def createNode(typ: str, knobs: str = "", inpanel: bool = True) -> Node:
     if selected and node.maxInputs():
         node.setInput(0, selected[0])
         node.setXYpos(selected[0].xpos(), selected[0].ypos() + 60)
+    run_on_create(node)
+    record_node(node, "create")
     node.selectOnly()
     if inpanel and state().gui:
         from ._callbacks import open_panel
@@ -130,6 +223,8 @@ class _NodeConstructors:
                 if key == "inputs":
                     raise not_modelled("nuke.nodes.X(inputs=...)")
                 node[key].setValue(value)
+            run_on_create(node)
+            record_node(node, "create")
             return node
 
         return construct
@@ -170,6 +265,7 @@ def delete(n: Optional[Node]) -> None:
     require_main_thread("delete")
     if n is None or n._deleted:
         return
+    record_node(n, "delete")
     parent = n._parent
     if n.Class() == "Input" and parent is not None and not isinstance(parent, Root) and not parent._deleted:
         _remove_group_input(n, parent)

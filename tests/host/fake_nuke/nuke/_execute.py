@@ -152,6 +152,9 @@ def executeInMainThreadWithResult(call: Callable, args: Any = (),
                                   kwargs: Optional[Dict[str, Any]] = None) -> Any:
     if threading.current_thread() is threading.main_thread():
         raise RuntimeError("fake nuke: executeInMainThreadWithResult called from the main thread")
+    if not state().gui:
+        raise RuntimeError("fake nuke: executeInMainThreadWithResult without a GUI (nuke -t) would wait forever: "
+                           "there is no event loop to run the call")
     if not isinstance(args, tuple):
         args = (args,)
     box: Dict[str, Any] = {}

@@ -9,7 +9,7 @@ between unequal keys, animated text) raises.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import _tcl
 from ._state import main_thread_only, not_modelled, state
@@ -113,24 +113,73 @@ class Knob:
 
 # -------------------------------------------------------------------------------- text knobs
 @main_thread_only
+class OutputContext:
+    """nuke.OutputContext: the frame (and view) a knob is evaluated at, e.g. `String_Knob.value(oc)`.
+
+    Foundry's reference: OutputContext.frame/setFrame/view/setView; String_Knob.value(oc) "Get the
+    evaluated value of this knob as a string", getText(oc) "the non-evaluated value".
+    """
+
+    def __init__(self) -> None:
+        self._frame = float(state().frame)
+        self._view = 1
+
+    def frame(self) -> float:
+        return self._frame
+
+    def setFrame(self, frame: float) -> None:
+        self._frame = float(frame)
+
+    def view(self) -> int:
+        return self._view
+
+    def setView(self, view: int) -> None:
+        self._view = int(view)
+
+
+def _require_text(knob: Knob, val: Any) -> str:
+    """A text knob takes a str. Foundry documents setValue(val) of a String_Knob with a string only;
+    what Nuke makes of a list, None or a number there is not documented, so the fake refuses."""
+    if not isinstance(val, str):
+        raise TypeError(f"fake nuke: {type(knob).__name__} {knob._name!r}.setValue({val!r}): a text knob takes "
+                        f"a str; converting a {type(val).__name__} is not documented, so the fake refuses "
+                        "(convert it deliberately first)")
+    return val
+
+
+@main_thread_only
 class String_Knob(Knob):
-    """value() is TCL-evaluated text, getText() the raw text (Foundry: String_Knob.getText)."""
+    """value() is TCL-evaluated text, getText() the raw text (Foundry: String_Knob.getText).
+
+    Both take an optional OutputContext: `value(oc)` evaluates at oc's frame (Foundry 12.2+ reference:
+    "value(self, oc): Get the evaluated value of this knob as a string").
+    """
 
     def __init__(self, name: str, label: Optional[str] = None, value: str = "") -> None:
         super().__init__(name, label)
         self._value = str(value)
 
-    def value(self) -> str:
-        return _tcl.substitute(str(self._value), self._node)
+    def value(self, oc: Optional[OutputContext] = None) -> str:
+        if oc is None:
+            return _tcl.substitute(str(self._value), self._node)
+        saved = state().frame
+        state().frame = oc.frame()
+        try:
+            return _tcl.substitute(str(self._value), self._node)
+        finally:
+            state().frame = saved
 
-    def getText(self) -> str:
+    def getValue(self, oc: Optional[OutputContext] = None) -> str:  # type: ignore[override]
+        return self.value(oc)
+
+    def getText(self, oc: Optional[OutputContext] = None) -> str:
         return str(self._value)
 
-    def setValue(self, val: Any) -> None:  # type: ignore[override]
-        self._value = str(val)
+    def setValue(self, val: Any, view: str = "default") -> None:  # type: ignore[override]
+        self._value = _require_text(self, val)
 
-    def setText(self, val: Any) -> None:
-        self._value = str(val)
+    def setText(self, val: Any, view: str = "default") -> None:
+        self._value = _require_text(self, val)
 
     def toScript(self) -> str:
         return str(self._value)
@@ -141,16 +190,10 @@ class String_Knob(Knob):
 
 @main_thread_only
 class EvalString_Knob(String_Knob):
-    def evaluate(self, frame: Optional[float] = None) -> str:
-        """The evaluated text at frame (default: the current frame), as Nuke's evaluate([time])."""
-        if frame is None:
-            return self.value()
-        saved = state().frame
-        state().frame = float(frame)
-        try:
-            return self.value()
-        finally:
-            state().frame = saved
+    def evaluate(self) -> str:
+        """The text evaluated at the current frame. Foundry's reference: `evaluate(self)`, no arguments;
+        to evaluate at another frame use `value(oc)` with an OutputContext."""
+        return self.value()
 
 
 @main_thread_only
@@ -224,51 +267,3 @@ class PyCustom_Knob(Script_Knob):
         scope = {"__builtins__": __builtins__, "nuke": __import__("nuke"), "nukescripts": nukescripts}
         holder = eval(compile(str(self._value), f"<PyCustom_Knob {self._name}>", "eval"), scope)
         return holder.makeUI()
-
-
-@main_thread_only
-class Enumeration_Knob(Knob):
-    """value() is the item name, getValue() its index (Foundry: Enumeration_Knob)."""
-
-    _default: Any = 0
-
-    def __init__(self, name: str, label: Optional[str], values: List[str]) -> None:
-        super().__init__(name, label)
-        self._values = [str(v) for v in values]
-
-    def values(self) -> List[str]:
-        return list(self._values)
-
-    def setValues(self, items: List[str]) -> None:
-        current = self.value()
-        self._values = [str(v) for v in items]
-        self._value = self._values.index(current) if current in self._values else 0
-
-    def numValues(self) -> int:
-        return len(self._values)
-
-    def enumName(self, n: int) -> str:
-        return self._values[n]
-
-    def value(self) -> str:
-        return self._values[int(self._value)] if self._values else ""
-
-    def getValue(self) -> float:
-        return float(self._value)
-
-    def setValue(self, val: Any) -> bool:
-        if isinstance(val, str):
-            if val not in self._values:
-                raise ValueError(f"Bad value for {self._name}: {val!r} (one of {self._values})")
-            self._value = self._values.index(val)
-        else:
-            if not 0 <= int(val) < len(self._values):
-                raise ValueError(f"Bad index for {self._name}: {val}")
-            self._value = int(val)
-        return True
-
-    def fromScript(self, script: str) -> None:
-        self.setValue(script)
-
-    def toScript(self) -> str:
-        return self.value()

@@ -156,4 +156,7 @@ def debug(message: str) -> None:
 
 def addOnScriptLoad(call: Callable, args: tuple = (), kwargs: Optional[Dict[str, Any]] = None,
                     nodeClass: str = "Root") -> None:
-    state().on_script_load.append((call, tuple(args), dict(kwargs or {})))
+    """Nuke's callbacks.py `_addCallback`: a callback is listed once (adding it again keeps one entry)."""
+    entry = (call, tuple(args), dict(kwargs or {}))
+    if entry not in state().on_script_load:
+        state().on_script_load.append(entry)

@@ -106,6 +106,10 @@ class Node:
         self._add(knob)
 
     def removeKnob(self, knob: Knob) -> None:
+        if knob in state().this_knob:
+            # Foundry documents no outcome for destroying the knob whose button press or knobChanged is
+            # being handled: refuse, so code defers the removal until the callback has returned.
+            raise not_modelled(f"removing knob {knob._name!r} while its own callback runs")
         if self._knobs.get(knob._name) is not knob:
             raise ValueError(f"knob {knob._name} is not on {self.name()}")
         if not knob._user:
@@ -276,6 +280,14 @@ class Gizmo(Group):
     def filename(self) -> str:
         return str(getattr(self, "_filename", ""))
 
+    def makeGroup(self) -> Group:
+        """Foundry: "Creates a Group node copy of the Gizmo node": a Group in the current group with the
+        gizmo's knobs (user knobs with their values) and a copy of its internals, unconnected (studio
+        bake tools then move the connections and delete the gizmo)."""
+        from ._create import copy_node
+
+        return copy_node(self, as_group=True)  # type: ignore[return-value]
+
 
 @main_thread_only
 class Root(Group):
@@ -300,6 +312,13 @@ class Root(Group):
 
     def fps(self) -> float:
         return float(self["fps"].value())
+
+    def modified(self) -> bool:
+        """Foundry: Root.modified(), the flag that makes Nuke ask to save on close (see _undo)."""
+        return state().modified
+
+    def setModified(self, modified: bool) -> None:
+        state().modified = bool(modified)
 
 
 # ----------------------------------------------------------------------------- resolution

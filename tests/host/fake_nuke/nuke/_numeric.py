@@ -14,7 +14,6 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ._knobs import (
     NO_ANIMATION,
-    Enumeration_Knob,
     EvalString_Knob,
     File_Knob,
     Knob,
@@ -197,12 +196,22 @@ def _curve_value(curve: Dict[float, float], frame: float, name: str) -> float:
     raise not_modelled(f"smooth interpolation of {name} between keys {before} and {after}")
 
 
+C_INT_MIN, C_INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
 @main_thread_only
 class Int_Knob(Array_Knob):
+    """A whole number in a C `int` (the NDK's `Int_knob(Knob_Callback, int*, name, label)` stores an int,
+    32 bits on every platform Nuke ships): a value outside it raises OverflowError, as converting a
+    too-large Python int to a C int does."""
+
     _default: Any = 0
 
     def _convert(self, val: Any) -> Any:
-        return round(float(val))
+        number = round(float(val))
+        if not C_INT_MIN <= number <= C_INT_MAX:
+            raise OverflowError(f"fake nuke: {self._name}: {val} does not fit Int_Knob's 32-bit C int")
+        return number
 
     def value(self) -> int:
         return int(self._at(state().frame))
@@ -238,6 +247,86 @@ class Boolean_Knob(Array_Knob):
         if self.isAnimated():
             return super().toScript()
         return "true" if self._value else "false"
+
+
+@main_thread_only
+class Enumeration_Knob(Array_Knob):
+    """A pull-down: an Array_Knob holding the chosen item's index, with its items' words.
+
+    Foundry's reference: Enumeration_Knob derives from Unsigned_Knob and Array_Knob; it "stores a
+    single value between 0 and some maximum, and manages a set of keywords visible to the user ...
+    written to the saved scripts (so that the numerical values can change)". So value() is the
+    current item's word, while getValue(), valueAt(t) and getValueAt(t) are the index as a float
+    (like every Array_Knob); setValue(word) picks by word and setValue(number) by index; it
+    animates like any Array_Knob (a curve of indexes, saved as `{{curve ...}}`). An index or word
+    the knob does not have raises ValueError.
+    """
+
+    _default: Any = 0
+
+    def __init__(self, name: str, label: Optional[str], values: List[str]) -> None:
+        super().__init__(name, label)
+        self._values = [str(v) for v in values]
+        self._value = 0
+
+    def Class(self) -> str:
+        return "Enumeration_Knob"
+
+    def _convert(self, val: Any) -> Any:
+        index = round(float(val))
+        if not 0 <= index < max(1, len(self._values)):
+            raise ValueError(f"Bad index for {self._name}: {val} (it has {len(self._values)} items)")
+        return index
+
+    def _index_of(self, word: str) -> int:
+        if word not in self._values:
+            raise ValueError(f"Bad value for {self._name}: {word!r} (one of {self._values})")
+        return self._values.index(word)
+
+    def values(self) -> List[str]:
+        return list(self._values)
+
+    def setValues(self, items: List[str]) -> None:
+        if self.isAnimated():
+            raise not_modelled(f"changing the items of animated pull-down {self._name}")
+        current = self.value()
+        self._values = [str(v) for v in items]
+        self._value = self._values.index(current) if current in self._values else 0
+
+    def numValues(self) -> int:
+        return len(self._values)
+
+    def enumName(self, n: int) -> str:
+        return self._values[n]
+
+    def value(self) -> str:
+        return self._values[int(self._at(state().frame))] if self._values else ""
+
+    def getValue(self) -> float:
+        return float(self._at(state().frame))
+
+    def valueAt(self, frame: float) -> float:
+        return float(self._at(float(frame)))
+
+    def getValueAt(self, frame: float) -> float:
+        return float(self._at(float(frame)))
+
+    def setValue(self, val: Any) -> bool:
+        return super().setValue(self._index_of(val) if isinstance(val, str) else val)
+
+    def setValueAt(self, val: Any, time: float) -> bool:
+        return super().setValueAt(self._index_of(val) if isinstance(val, str) else val, time)
+
+    def toScript(self) -> str:
+        return super().toScript() if self.isAnimated() else self.value()
+
+    def fromScript(self, script: str) -> None:
+        text = script.strip()
+        if text.startswith("{{"):
+            super().fromScript(text)
+            return
+        self._curve, self._expression = None, None
+        self._value = self._index_of(text)
 
 
 # addUserKnob type ids (NDK "Knobs By ID", nuke.KnobType) <-> fake knob class.

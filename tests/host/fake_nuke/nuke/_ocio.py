@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from ._knobs import Enumeration_Knob
+from ._numeric import Enumeration_Knob
 from ._state import main_thread_only, not_modelled
 
 STRIP_CASCADE_PREFIX = 0x80000000  # nuke.STRIP_CASCADE_PREFIX (types-nuke lists the name)
@@ -217,6 +217,15 @@ class Colorspace_Knob(Enumeration_Knob):
     def getValue(self) -> float:
         names = [v.split("\t")[0] for v in self.values()]
         return float(names.index(self.value())) if self.value() in names else 0.0
+
+    def valueAt(self, frame: float) -> float:  # not animated: the same index at every frame
+        return self.getValue()
+
+    def getValueAt(self, frame: float) -> float:
+        return self.getValue()
+
+    def setValueAt(self, val: Any, time: float) -> bool:
+        raise not_modelled(f"animating colour-space menu {self._name}")
 
     def setValue(self, val: Any) -> bool:
         if not isinstance(val, str):

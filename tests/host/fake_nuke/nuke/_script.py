@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from . import _create, _nodes
-from ._knobs import INVISIBLE, Enumeration_Knob, Knob, Script_Knob, String_Knob, Tab_Knob, Text_Knob
-from ._numeric import ID_OF_CLASS, KNOB_IDS, Array_Knob, make_knob
+from ._knobs import INVISIBLE, Knob, Script_Knob, String_Knob, Tab_Knob, Text_Knob
+from ._numeric import ID_OF_CLASS, KNOB_IDS, Array_Knob, Enumeration_Knob, make_knob
 from ._state import not_modelled, require_main_thread, state
 from ._tcl import iter_words, quote, unquote
 
@@ -158,9 +158,11 @@ def _in_dependency_order(children: List[_nodes.Node]) -> List[_nodes.Node]:
     return ordered
 
 
-def _node_block(node: _nodes.Node, ids: Dict[int, str], out: List[str]) -> None:
+def _node_block(node: _nodes.Node, ids: Dict[int, str], out: List[str],
+                keep: Optional[List[_nodes.Node]] = None) -> None:
     for upstream in reversed(node._inputs):
-        out.append(f"push ${ids[id(upstream)]}" if upstream is not None and not upstream._deleted else "push 0")
+        inside = upstream is not None and not upstream._deleted and (keep is None or upstream in keep)
+        out.append(f"push ${ids[id(upstream)]}" if inside else "push 0")
     out.append(f"{node.Class()} {{")
     out.append(f" inputs {len(node._inputs)}")
     for knob in node._knobs.values():
@@ -204,6 +206,7 @@ def scriptSave(filename: Optional[str] = None) -> bool:
         raise RuntimeError("No name set for this script")
     _nodes.root()._knobs["name"]._value = str(path)
     Path(path).write_text(script_text())
+    state().modified = False
     return True
 
 
@@ -223,6 +226,8 @@ def scriptClear(*args: object, **kwargs: object) -> None:
             _create.delete(node)
     state().root = None
     state().context.clear()
+    state().modified = False
+    state().undo_items.clear()
 
 
 # ------------------------------------------------------------------------------- reading
@@ -259,18 +264,18 @@ def _connect(node: _nodes.Node, pending: Dict[int, List[Optional[_nodes.Node]]])
                                f"{len(node._inputs)} inputs")
 
 
-def scriptOpen(filename: Optional[str] = None) -> None:
-    """Clear and load a .nk script, then run the onScriptLoad callbacks."""
-    require_main_thread("scriptOpen")
-    if filename is None:
-        raise not_modelled("scriptOpen without a file name (the file dialog)")
-    words = list(iter_words(_strip_comments(Path(filename).read_text())))
-    scriptClear()
+def load_words(words: List[str], group: _nodes.Group, *, pasting: bool = False) -> List[_nodes.Node]:
+    """Create the nodes of .nk words in group (connections through the node stack); returns them.
+
+    Pasting gives a node whose name is taken the next free number (Read1 -> Read2), as Nuke does,
+    and refuses a Root block (a script, not copied nodes).
+    """
     root = _nodes.root()
     stack: List[Optional[_nodes.Node]] = []
     named: Dict[str, _nodes.Node] = {}
     pending: Dict[int, List[Optional[_nodes.Node]]] = {}
-    groups: List[_nodes.Group] = [root]
+    groups: List[_nodes.Group] = [group]
+    created: List[_nodes.Node] = []
     i = 0
     while i < len(words):
         word = words[i]
@@ -278,7 +283,7 @@ def scriptOpen(filename: Optional[str] = None) -> None:
             i += 3
         elif word == "push":
             ref = words[i + 1]
-            stack.append(None if ref == "0" else named[ref.lstrip("$")])
+            stack.append(None if ref in ("0", "$cut_paste_input") else named[ref.lstrip("$")])
             i += 2
         elif word == "set":
             named[words[i + 1]] = stack[-1]  # type: ignore[assignment]
@@ -287,18 +292,86 @@ def scriptOpen(filename: Optional[str] = None) -> None:
             _connect(groups.pop(), pending)
             i += 1
         elif word == "Root":
+            if pasting:
+                raise not_modelled("pasting a whole script (a Root block)")
             _apply_block(root, list(iter_words(words[i + 1][1:-1])))
             i += 2
         else:
             node = _create.make_node(word, groups[-1])
             count = _apply_block(node, list(iter_words(words[i + 1][1:-1])))
+            if pasting:
+                _create.free_name(node)
             pending[id(node)] = [stack.pop() if stack else None for _ in range(count)]
             stack.append(node)
+            created.append(node)
             if type(node) is _nodes.Group:
                 groups.append(node)  # its Input nodes (so its inputs) follow: connect at end_group
             else:
                 _connect(node, pending)
             i += 2
-    root._knobs["name"]._value = str(filename)
+    return created
+
+
+def scriptOpen(filename: Optional[str] = None) -> None:
+    """Clear and load a .nk script, then run the onScriptLoad callbacks.
+
+    Foundry's reference: scriptOpen raises RuntimeError when the file cannot be loaded (missing,
+    unreadable, or a node class Nuke does not know, e.g. a gizmo not on the plugin path). Loading
+    runs each node's onCreate callbacks (Foundry: "onCreate ... also when loading a script") and
+    leaves the script unmodified; onScriptLoad follows.
+    """
+    require_main_thread("scriptOpen")
+    if filename is None:
+        raise not_modelled("scriptOpen without a file name (the file dialog)")
+    try:
+        text = Path(filename).read_text()
+    except OSError as exc:
+        raise RuntimeError(f"{filename}: {exc.strerror or exc}") from None
+    words = list(iter_words(_strip_comments(text)))
+    scriptClear()
+    root = _nodes.root()
+    state().loading += 1
+    try:
+        created = load_words(words, root)
+        root._knobs["name"]._value = str(filename)
+        for node in created:
+            _create.run_on_create(node)
+    finally:
+        state().loading -= 1
+    state().modified = False
     for call, args, kwargs in list(state().on_script_load):
         call(*args, **kwargs)
+
+
+BASE_KNOBS = ("name", "label", "xpos", "ypos", "selected")
+
+
+def node_text(node: _nodes.Node, klass: Optional[str] = None) -> str:
+    """One node (and, for a group or gizmo copied as a Group, its internals) as .nk text, unconnected.
+
+    With klass="Group" (Gizmo.makeGroup) the gizmo's own knobs are declared as user knobs of the
+    Group, so the copy carries them with their values.
+    """
+    ids: Dict[int, str] = {}
+    out = [f"{klass or node.Class()} {{", f" inputs {len(node._inputs)}"]
+    for knob in node._knobs.values():
+        if knob._user or (klass and knob._name not in BASE_KNOBS):
+            out.append(" " + _user_knob_line(knob))
+        if _saved_value(knob):
+            out.append(f" {knob._name} {_value_word(knob)}")
+    out.append("}")
+    if klass == "Group" or type(node) is _nodes.Group:
+        for child in _in_dependency_order(node._children):  # type: ignore[attr-defined]
+            _node_block(child, ids, out)
+        out.append("end_group")
+    return "\n".join(out) + "\n"
+
+
+def selected_text(group: _nodes.Group) -> str:
+    """The selected nodes of group as .nk text (nodeCopy): connections among them kept, others cut."""
+    chosen = [n for n in group._children if n.isSelected()]
+    ids: Dict[int, str] = {}
+    out: List[str] = []
+    for node in _in_dependency_order(chosen):
+        _node_block(node, ids, out, keep=chosen)
+    return "\n".join(out) + "\n"

@@ -39,6 +39,13 @@ class FakeState:
         self.on_script_load: List[Tuple[Callable, tuple, dict]] = []
         self.executed: List[Tuple[str, int, int]] = []
         self.raw_args: List[str] = []
+        self.modified = False  # Root.modified(): an edit since the script was opened or saved (see _undo)
+        self.undo_items: List[str] = []  # one per recorded edit (nuke.Undo; see _undo)
+        self.undo_disabled = 0  # >0 between Undo.disable() and Undo.enable()
+        self.loading = 0  # >0 while scriptOpen reads a file: loading is not an edit
+        self.edit_depth = 0  # nested public calls count as the outermost one's edit
+        self.clipboard = ""  # nodeCopy("%clipboard%")
+        self.on_create: List[Tuple[Callable, tuple, dict, str]] = []  # addOnCreate (call, args, kwargs, class)
 
 
 class _Holder:
@@ -59,13 +66,29 @@ def require_main_thread(what: str) -> None:
 
 
 def main_thread_only(cls: type) -> type:
-    """Wrap every public method so a call from a worker thread fails, like touching Nuke off-thread."""
+    """Wrap every public method so a call from a worker thread fails, like touching Nuke off-thread.
+
+    Methods that change a node of the script (see _undo.EDITS) are recorded as one undoable edit
+    each, and mark the script modified, as in Nuke (the outermost call only).
+    """
     for attr, fn in list(vars(cls).items()):
         if callable(fn) and not attr.startswith("_") and not isinstance(fn, type):
 
             def wrapper(*args: Any, __fn: Callable = fn, __name: str = attr, **kwargs: Any) -> Any:
                 require_main_thread(f"{cls.__name__}.{__name}")
-                return __fn(*args, **kwargs)
+                from . import _undo
+
+                if __name not in _undo.EDITS or not args:
+                    return __fn(*args, **kwargs)
+                current = state()
+                current.edit_depth += 1
+                try:
+                    result = __fn(*args, **kwargs)
+                finally:
+                    current.edit_depth -= 1
+                if current.edit_depth == 0:
+                    _undo.record(args[0], __name)
+                return result
 
             wrapper.__name__ = attr
             setattr(cls, attr, wrapper)

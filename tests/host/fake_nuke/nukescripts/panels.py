@@ -45,9 +45,33 @@ class PythonPanel:
     def addToPane(self, pane: Optional[Any] = None) -> Any:
         for knob in self._knobs:
             if isinstance(knob, nuke.PyCustom_Knob):
-                self.widgets.append(knob.getObject())
+                widget = knob.getObject()
+                self.widgets.append(widget)
+                if hasattr(widget, "show"):
+                    widget.show()  # docked in its pane
         _opened.append(self)
         return self
+
+    def _fake_hide_tab(self) -> None:
+        """Another tab of the pane is brought in front: the widget gets a hide event."""
+        for widget in self.widgets:
+            widget.hide()
+
+    def _fake_show_tab(self) -> None:
+        for widget in self.widgets:
+            widget.show()
+
+    def _fake_close_tab(self) -> None:
+        """The artist closes the tab: the widget is hidden and destroyed, with no closeEvent."""
+        from Qt import QtCore
+
+        for widget in self.widgets:
+            widget.hide()
+            widget.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+        self.widgets = []
+        if self in _opened:
+            _opened.remove(self)
 
 
 _panels: Dict[str, Callable[[], Any]] = {}
