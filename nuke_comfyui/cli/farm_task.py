@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request
     from nuke_comfyui.core.render_request import RequestError
+    from nuke_comfyui.core.task_lock import task_lock
     from nuke_comfyui.farm_bundle.task_plan import check_group_id, frames_in_either_notation, plan_task
 
     if not args.group_id:
@@ -83,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"nothing to render: all {task.jobs_in_task} jobs of this task are in {task.folder}", file=sys.stderr)
         return 0
     print(f"farm task: rendering {len(task.plan.specs)} jobs into {task.folder} ({done})", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="nuke-comfyui-task-") as scratch:
+    with task_lock(task.folder, group_id, args.task_frames), \
+            tempfile.TemporaryDirectory(prefix="nuke-comfyui-task-") as scratch:  # one live process per task
         if not getattr(args, "journal", None):
             args.journal = str(Path(scratch) / "journal.sqlite3")
         farm = open_farm(args, loaded=loaded)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import Counter
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 HELP = "list journaled job groups (id, state, progress, label)"
 
@@ -22,14 +23,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--journal", default=None, help=argparse.SUPPRESS)
 
 
-def collect(journal: Any, limit: int) -> List[Dict[str, Any]]:
+def collect(journal: Any, limit: int, problems: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """The listing's rows; a damaged journal gives what can be read, and says why in `problems`."""
+    from nuke_comfyui.core.errors import JournalError
     from nuke_comfyui.core.group_owners import GroupOwners
 
     owners = GroupOwners(journal)
     rows = []
-    for group in journal.groups(limit=limit):
-        states = Counter(job.state for job in journal.jobs(group.id))
-        owner = owners.get(group.id)
+    groups, damage = journal.readable_groups(limit=limit)
+    for group in groups:
+        try:
+            states = Counter(job.state for job in journal.jobs(group.id))
+            owner = owners.get(group.id)
+        except JournalError as exc:  # this group's rows are damaged: list it, without counts
+            damage = damage or str(exc)
+            rows.append({"group_id": group.id, "label": group.label, "state": "damaged", "created": group.created,
+                         "owner": None, "output_dir": group.output_dir, "total": None, "completed": None,
+                         "failed": None})
+            continue
         alive = owner is not None and owner.alive()
         state = group.state
         if state in ("queued", "running") and not alive:
@@ -41,6 +52,8 @@ def collect(journal: Any, limit: int) -> List[Dict[str, Any]]:
             "failed": states["failed"] + states["timeout"],
             **_chunking(group.request),
         })
+    if damage and problems is not None:
+        problems.append(damage)
     return rows
 
 
@@ -60,20 +73,24 @@ def _chunking(request_json: str) -> Dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.core.journal import Journal
 
+    problems: List[str] = []
     with Journal(args.journal) as journal:
-        rows = collect(journal, args.limit)
+        rows = collect(journal, args.limit, problems)
+    for problem in problems:
+        print(f"nuke-comfyui groups: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, indent=2))
-        return 0
+        return 1 if problems else 0
     if not rows:
         print("no job groups in the journal yet; start one with `nuke-comfyui render`")
         return 0
     print(f"{'GROUP':10} {'STATE':10} {'DONE':>13} {'CREATED':16} LABEL")
     for row in rows:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["created"]))
-        done = f"{row['completed']}/{row['total']}" + (" chunks" if "chunk_size" in row else "")
+        done = "?" if row["total"] is None else (
+            f"{row['completed']}/{row['total']}" + (" chunks" if "chunk_size" in row else ""))
         owner = f"  ({row['owner']})" if row["owner"] else ""
         chunks = (f"  (frames {row['frames']} in chunks of {row['chunk_size']}, overlap {row['overlap']})"
                   if "chunk_size" in row else "")
         print(f"{row['group_id'][:8]:10} {row['state']:10} {done:>13} {created:16} {row['label']}{chunks}{owner}")
-    return 0
+    return 1 if problems else 0

@@ -26,8 +26,11 @@ def server_names(text: Optional[str]) -> Optional[List[str]]:
 
 def build_request(args: argparse.Namespace) -> Any:
     from nuke_comfyui.core.input_values_file import read_values_file
-    from nuke_comfyui.core.render_request import RenderRequest
+    from nuke_comfyui.core.render_request import RenderRequest, RequestError
 
+    for option, text in (("the workflow", args.workflow), ("--output", args.output)):
+        if not str(text).strip():  # abspath("") is the current folder: never write there by accident
+            raise RequestError(f"{option} is empty; give a path")
     values, frame_values = (read_values_file(args.values_file) if getattr(args, "values_file", None)
                             else (None, None))
     return RenderRequest(
@@ -53,14 +56,13 @@ def build_request(args: argparse.Namespace) -> Any:
 
 
 def _is_ui(path: str) -> bool:
-    import json
-
+    from nuke_comfyui.core.errors import WorkflowError
     from nuke_comfyui.core.ui_workflow import is_ui_workflow
+    from nuke_comfyui.core.workflow import read_workflow_data
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            return is_ui_workflow(json.load(fh))
-    except (OSError, ValueError):
+        return is_ui_workflow(read_workflow_data(path))  # a regular file, read with the workflow cap
+    except WorkflowError:
         return False
 
 
@@ -89,12 +91,17 @@ def apply_inputs(request: Any, args: argparse.Namespace, farm: Any) -> None:
     """`--set` and `--image`, typed against the servers' /object_info (the workflow's values without one)."""
     from nuke_comfyui.core import workflow as wf
     from nuke_comfyui.core.image_inputs import image_inputs
+    from nuke_comfyui.core.input_refs import unsettable_reason
     from nuke_comfyui.core.workflow_inputs import InputValueError, parse_assignments_for
 
     if not args.assignments and not args.images:
         return
     info = farm.pool.object_info() if farm is not None else {}
     workflow = wf.load_workflow(request.workflow_path, info or None)
+    for text in args.assignments:  # a link or a loader's image exists but is not a value to set
+        problem = unsettable_reason(workflow, text)
+        if problem:
+            raise InputValueError(problem)
     assigned = parse_assignments_for(workflow, info, args.assignments)
     request.values = {**(request.values or {}), **assigned} or None  # --set wins over --values
     images = {}

@@ -14,9 +14,11 @@ import json
 from typing import Dict, List, Optional
 
 from nuke_comfyui.core.config_loader import load_config
-from nuke_comfyui.core.pool import ServerPool, ServerStatus
+from nuke_comfyui.core.pool import ServerPool, ServerState, ServerStatus
 from nuke_comfyui.core.pool.image_caps import usable_image_capabilities
 
+#: how long `status` waits for the probes; a server still silent then is shown offline, "no answer"
+STATUS_WAIT_S = 8.0
 HELP = "show every configured server's state, queue, VRAM, latency, version, protocol and image features"
 
 
@@ -30,8 +32,9 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config(args.config)
     pool = ServerPool(loaded.cluster)
     try:
-        statuses = pool.refresh()
-        learned = usable_image_capabilities(pool)
+        statuses = pool.refresh(timeout=STATUS_WAIT_S)  # a few seconds, whatever the farm's size
+        shown_offline = {s.name for s in statuses if s.state is ServerState.OFFLINE}
+        learned = {name: caps for name, caps in usable_image_capabilities(pool).items() if name not in shown_offline}
     finally:
         pool.stop()
     images = {name: caps.summary() for name, caps in learned.items()}

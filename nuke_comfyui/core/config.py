@@ -7,11 +7,13 @@ expanded when request headers are built. Nothing here ever prints a secret.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import math
 import os
 import re
 import tempfile
 from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -19,7 +21,10 @@ from nuke_comfyui.core.errors import ConfigError
 from nuke_comfyui.core.paths import PathMapping, is_absolute
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 STRATEGIES = ("round-robin", "least-loaded", "priority", "fastest")
+#: one result file at most (decoded): a 4K float EXR is ~140 MB; a gzip-encoded /view cannot grow past it
+DEFAULT_MAX_RESULT_MB = 512.0
 
 
 def expand_env(value: str, environ: Mapping[str, str], where: str) -> str:
@@ -60,6 +65,10 @@ class AuthConfig(BaseModel):
             raise ValueError("bearer auth needs a token (write it as ${ENV_VAR} to keep it out of the file)")
         if self.kind == "basic" and not (self.username and self.password is not None):
             raise ValueError("basic auth needs username and password")
+        for name in ("token", "username", "password"):
+            if _CONTROL.search(getattr(self, name) or ""):  # a request header must never be split
+                raise ValueError(f"the auth {name} holds a line break or another control character; "
+                                 "write it on one line")
         return self
 
     def headers(self, environ: Optional[Mapping[str, str]] = None, server: str = "") -> Dict[str, str]:
@@ -67,7 +76,12 @@ class AuthConfig(BaseModel):
         server = server or self._server
         where = f"server {server!r} auth" if server else "auth"
         if self.kind == "bearer":
-            return {"Authorization": "Bearer " + expand_env(self.token or "", env, where + " token")}
+            token = expand_env(self.token or "", env, where + " token")
+            if not token.strip():  # "Authorization: Bearer " with nothing after it helps nobody
+                source = ", ".join(f"${{{name}}}" for name in _ENV_REF.findall(self.token or "")) or "it"
+                raise ConfigError(f"{where} token is empty: {source} is set but holds nothing; set it to the "
+                                  "proxy's token, or remove the server's auth")
+            return {"Authorization": "Bearer " + token}
         user = expand_env(self.username or "", env, where + " username")
         password = expand_env(self.password or "", env, where + " password")
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")}
@@ -103,6 +117,35 @@ class ServerConfig(BaseModel):
 
     _numbers = field_validator("port", "priority", "max_concurrent", mode="before")(_not_a_bool)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _host_and_port(cls, data: Any) -> Any:
+        """`10.0.0.5:8189` in host (NUKE_COMFYUI_IP=10.0.0.5:8189) is split into host and port; an IPv6
+        literal (`::1`, `[::1]`, `[::1]:8189`) is kept as the host, without its brackets."""
+        if not (isinstance(data, dict) and isinstance(data.get("host"), str)):
+            return data
+        host, port = split_host_port(data["host"].strip())
+        if port is None:
+            return {**data, "host": host}
+        given = data.get("port")
+        if given is not None and given != port and str(given).strip() != str(port):
+            raise ValueError(f"host {data['host']!r} holds port {port} but port is {given}; write the host alone "
+                             "in 'host' and the port in 'port'")
+        return {**data, "host": host, "port": port}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _userinfo_to_auth(cls, data: Any) -> Any:
+        """`http://artist:pw@host` would print the password wherever the URL is shown (status, errors,
+        panels): the user and password become basic auth (unless auth is set) and leave the URL."""
+        if isinstance(data, dict) and isinstance(data.get("url"), str):
+            url, user, password = split_userinfo(data["url"])
+            if user is not None:
+                data = {**data, "url": url}
+                if data.get("auth") is None:
+                    data["auth"] = {"kind": "basic", "username": user, "password": password or ""}
+        return data
+
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -113,7 +156,8 @@ class ServerConfig(BaseModel):
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
-        if not value.strip() or "/" in value or " " in value.strip():
+        if not value.strip() or "/" in value or " " in value.strip() or ("[" in value or "]" in value) \
+                or (":" in value and not _is_ipv6(value.strip())):
             raise ValueError(f"host {value!r} is not a host name or IP address; write e.g. 10.0.0.5 "
                              "(put a full address in 'url' instead)")
         return value.strip()
@@ -177,7 +221,8 @@ class ServerConfig(BaseModel):
     @property
     def base_url(self) -> str:
         """Where the server answers, without a trailing slash; `url` wins over host and port."""
-        return self.url or f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal (RFC 3986)
+        return self.url or f"http://{host}:{self.port}"
 
     @property
     def mapping(self) -> Optional[PathMapping]:
@@ -240,11 +285,20 @@ class ClusterConfig(BaseModel):
     stats_interval: float = 10.0
     job_timeout: float = 300.0
     retries: int = 2
+    #: the largest result file a server may send, in MB (decoded); bigger ones are refused
+    max_result_mb: float = DEFAULT_MAX_RESULT_MB
     #: the studio workflows folder: its *.json files fill the Comfy node's pick list (None: no list)
     workflows_folder: Optional[str] = None
 
-    _numbers = field_validator("poll_interval", "stats_interval", "job_timeout", "retries",
+    _numbers = field_validator("poll_interval", "stats_interval", "job_timeout", "retries", "max_result_mb",
                                mode="before")(_not_a_bool)
+
+    @field_validator("max_result_mb")
+    @classmethod
+    def _result_cap(cls, value: float) -> float:
+        if not math.isfinite(value) or not 1 <= value <= 1024 * 1024:
+            raise ValueError(f"max_result_mb {value} must be a number of MB from 1 to 1048576, e.g. 512")
+        return value
 
     @field_validator("poll_interval", "stats_interval", "job_timeout")
     @classmethod
@@ -294,6 +348,38 @@ def duplicate_name(servers: List[ServerConfig]) -> Optional[Tuple[int, int]]:
             return seen[key], index
         seen[key] = index
     return None
+
+
+def split_host_port(text: str) -> Tuple[str, Optional[int]]:
+    """(host, port or None) of `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal."""
+    bracketed = re.fullmatch(r"\[([^\]]*)\](?::(\d{1,5}))?", text)
+    if bracketed:
+        return bracketed.group(1), int(bracketed.group(2)) if bracketed.group(2) else None
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if port.isdigit() and len(port) <= 5:
+            return host, int(port)
+    return text, None
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s]*)@", re.ASCII)
+
+
+def split_userinfo(url: str) -> Tuple[str, Optional[str], Optional[str]]:
+    """(url without `user:password@`, user, password), percent-decoded; (url, None, None) without any."""
+    match = _USERINFO.match(url)
+    if match is None:
+        return url, None, None
+    user, colon, password = match.group("info").partition(":")
+    return match.group("scheme") + url[match.end():], unquote(user), unquote(password) if colon else None
 
 
 def _mask(value: Optional[str]) -> Optional[str]:

@@ -22,12 +22,14 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from pydantic import ValidationError
 
 from nuke_comfyui.core import env as contract
-from nuke_comfyui.core.config import ClusterConfig, ServerConfig, duplicate_name
+from nuke_comfyui.core import text_files
+from nuke_comfyui.core.config import ClusterConfig, ServerConfig, duplicate_name, split_userinfo
 from nuke_comfyui.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "default (nothing configured)"
+MAX_SETTINGS_BYTES = 8 * 2**20  # a farm of 500 servers is about 100 kB
 _SECRET_FIELDS = {"auth", "token", "password", "username"}
 
 
@@ -86,6 +88,7 @@ def load_config(path: Union[str, Path, None] = None, environ: Optional[Mapping[s
     else:
         raw = [(DEFAULT_SOURCE, {"name": "local", "host": "127.0.0.1", "port": 8188}, {})]
 
+    warnings.extend(_userinfo_warnings(raw))
     servers = [_server(index, source, fields, variables) for index, (source, fields, variables) in enumerate(raw)]
     _check_unique(servers, [source for source, _, _ in raw])
     cluster = _cluster(servers, settings, file_data, env_cluster, contract.CLUSTER_VARIABLES)
@@ -147,7 +150,10 @@ def _no_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
 
 def _read_file(path: Path) -> Dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = text_files.read_text(path, MAX_SETTINGS_BYTES)  # a byte-order mark is fine
+    except text_files.TooLarge:
+        raise ConfigError(f"settings file {path} is larger than {MAX_SETTINGS_BYTES // 2**20} MB, which no settings "
+                          "file is; point NUKE_COMFYUI_CONFIG at the right file") from None
     except OSError as exc:
         raise ConfigError(f"cannot read settings file {path}: {exc.strerror}; check its permissions") from None
     except UnicodeDecodeError:
@@ -191,6 +197,19 @@ def _server(index: int, source: str, raw: Any, variables: Mapping[str, str]) -> 
         return ServerConfig(**raw)
     except ValidationError as exc:
         raise ConfigError(_explain(exc, source, label, variables)) from None
+
+
+def _userinfo_warnings(raw: Sequence[Tuple[str, Any, Any]]) -> List[str]:
+    """Servers whose url carries `user:password@`: ServerConfig moves it into auth; say so once."""
+    out = []
+    for index, (source, fields, _) in enumerate(raw):
+        url = fields.get("url") if isinstance(fields, dict) else None
+        if isinstance(url, str) and split_userinfo(url)[1] is not None:
+            kept = "its auth settings are used instead" if fields.get("auth") else "they are used as basic auth"
+            out.append(f"{source}: {_label(index, fields)}: the url holds a user name and password; {kept} and "
+                       "the url is shown without them (write them in 'auth', the password as ${VAR}, to keep "
+                       "them out of the settings)")
+    return out
 
 
 def _check_unique(servers: Sequence[ServerConfig], sources: Sequence[str]) -> None:

@@ -46,7 +46,8 @@ Sources are never merged: the lower ones are ignored (and reported as a warning)
 job or launcher sets is exactly what runs.
 Cluster settings (strategy, poll interval, timeout, retries, workflows folder) start from defaults, then the settings
 file, then the variables above: a variable always wins, so a farm job can override a studio file.
-Empty variables count as unset. Other NUKE_COMFYUI_* names are reported as probable typos.
+Empty variables count as unset, but NUKE_COMFYUI_SERVERS=[] (a list naming no server) is an error.
+Other NUKE_COMFYUI_* names are reported as probable typos.
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ def _server_list(text: str) -> List[EnvServer]:
     if not isinstance(value, list):
         raise EnvError(f"{SERVERS} must be a JSON array of server objects, not {_json_type(value)}; "
                        'wrap it in [ ], e.g. [{"name": "gpu01", "host": "10.0.0.5"}]')
+    if not value:  # set on purpose but empty: never fall back to a server nobody named
+        raise EnvError(f"{SERVERS} is an empty list; name at least one server, e.g. "
+                       '[{"name": "gpu01", "host": "10.0.0.5"}], or unset it to use the settings file')
     out = []
     for index, item in enumerate(value):
         if not isinstance(item, dict):

@@ -56,6 +56,17 @@ class ServerUnavailable(ComfyError):
     """Connection refused, reset or timed out: the server may come back; try another one meanwhile."""
 
 
+class ServerBusy(ServerUnavailable):
+    """429 or 503 (a proxy's "too many requests" / "service unavailable"): come back later.
+
+    `retry_after`: the seconds the server asked for (Retry-After), or None when it did not say.
+    """
+
+    def __init__(self, message: str, server: str = "", retry_after: Optional[float] = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, server)
+
+
 class ServerError(ComfyError):
     """The server answered with an HTTP 5xx (ComfyUI answers malformed requests with a plain-text 500)."""
 

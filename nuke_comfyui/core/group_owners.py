@@ -13,7 +13,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Iterable, Optional, Set
+from typing import Any, Iterable, Optional, Set
 
 from nuke_comfyui.core.errors import JournalError
 
@@ -23,6 +23,29 @@ STALE_S = 15.0  # an owner silent this long is dead
 
 class GroupOwnedError(JournalError):
     """Another live process renders this group."""
+
+
+class GroupTakenOver(GroupOwnedError):
+    """A journal write found the group owned by another process (it was taken over with --force).
+
+    Raised inside the write's transaction, so nothing of it is written, and the scheduler sends
+    none of the prompts it would have recorded: a take-over is atomic (the new owner reads the
+    journal after its claim, and the old one can write nothing after it).
+    """
+
+    def __init__(self, group_id: str, owner: str) -> None:
+        super().__init__(f"group {group_id[:8]} was taken over by {owner}; it renders there now")
+        self.group_id = group_id
+        self.owner = owner
+
+
+def check_owned(db: Any, group_ids: Iterable[str]) -> None:
+    """Inside a journal transaction: GroupTakenOver for the first group another process owns."""
+    me = (os.getpid(), this_host())
+    for group_id in group_ids:
+        row = db.execute("SELECT pid, host FROM owners WHERE group_id=?", (group_id,)).fetchone()
+        if row is not None and row[0] is not None and (row[0], row[1]) != me:
+            raise GroupTakenOver(group_id, f"pid {row[0]} on {row[1]}")
 
 
 @dataclass(frozen=True)

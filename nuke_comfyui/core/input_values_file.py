@@ -17,6 +17,7 @@ import os
 import tempfile
 from typing import Any, Dict, Optional, Tuple
 
+from nuke_comfyui.core import text_files
 from nuke_comfyui.core.render_request import RequestError
 
 Values = Dict[str, Any]
@@ -45,10 +46,9 @@ def read_values_file(path: str) -> Tuple[Optional[Values], Optional[FrameValues]
     """(values, frame_values) from a `--values` file; RequestError naming the file and the fix."""
     fix = "write it as {\"values\": {\"NODE.INPUT\": value}, \"frame_values\": {\"NODE.INPUT\": {\"FRAME\": value}}}"
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            raise RequestError(f"--values file {path} is larger than {MAX_BYTES // (1024 * 1024)} MB; {fix}")
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(text_files.read_text(path, MAX_BYTES))  # a regular file, capped; a BOM is fine
+    except text_files.TooLarge:
+        raise RequestError(f"--values file {path} is larger than {MAX_BYTES // (1024 * 1024)} MB; {fix}") from None
     except OSError as exc:
         raise RequestError(f"--values file {path} cannot be read ({exc.strerror or exc}); check the path") from None
     except ValueError as exc:

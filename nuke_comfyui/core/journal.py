@@ -11,16 +11,18 @@ One connection, guarded by a lock (any thread may call), WAL mode so readers suc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from nuke_comfyui.core import data_dir
+from nuke_comfyui.core import data_dir, journal_file
 from nuke_comfyui.core.errors import JournalError
+from nuke_comfyui.core.group_owners import check_owned
 
 SCHEMA_VERSION = 1
 
@@ -118,6 +120,13 @@ class AttemptRow:
     error: Optional[str] = None
 
 
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL mode (readers never block a render) and the schema; idempotent."""
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(_SCHEMA)
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+
 def default_journal_path() -> Path:
     """The per-user journal file (core/data_dir decides where; NUKE_COMFYUI_DATA_DIR overrides)."""
     return Path(data_dir.journal_path())
@@ -129,18 +138,26 @@ class Journal:
     def __init__(self, path: Union[str, Path, None] = None) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
         self._lock = threading.RLock()
+        if journal_file.truncated(self.path):  # sqlite would take it for a new, empty journal: every group forgotten
+            raise JournalError(
+                f"the job journal {self.path} is empty (0 bytes): the groups it held are lost (was it truncated, or "
+                f"the disk full?); move it aside (rename it to {self.path.name}.empty) to start a new journal")
+        self._db: Optional[sqlite3.Connection] = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db: Optional[sqlite3.Connection] = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=10.0
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-            )
+            journal_file.create_if_missing(self.path, _prepare)
+            db = self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
+                                            timeout=10.0)
+            _prepare(db)
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+            if isinstance(exc, sqlite3.OperationalError):  # cannot open or write: permissions, a folder
+                raise JournalError(f"cannot open the job journal {self.path}: {exc}. Check the folder is writable, "
+                                   "or point NUKE_COMFYUI_DATA_DIR at one that is.") from exc
+            raise JournalError(damaged_message(self.path, exc)) from exc
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(
                 f"cannot open the job journal {self.path}: {exc}. Check the folder is writable, "
@@ -196,16 +213,21 @@ class Journal:
         jobs: Sequence[JobRow] = (),
         attempts: Sequence[AttemptRow] = (),
         group_states: Sequence[tuple] = (),
+        owned: bool = False,
     ) -> None:
         """Update jobs, upsert attempts and set group states — all in one transaction.
 
         `group_states` holds `(group_id, state)` pairs. The scheduler batches everything that
-        changed since its last write into one call.
+        changed since its last write into one call. With `owned`, the write happens only while
+        no other process owns one of its groups (GroupTakenOver otherwise, nothing written).
         """
         if not (jobs or attempts or group_states):
             return
         now = time.time()
         with self._transaction() as db:
+            if owned:
+                check_owned(db, {j.group_id for j in jobs} | {a.job_id.rsplit(".", 1)[0] for a in attempts}
+                            | {g for g, _ in group_states})
             if jobs:
                 db.executemany(
                     "UPDATE jobs SET state=?, server=?, prompt_id=?, attempts=?, outputs=?, error=? "
@@ -265,6 +287,9 @@ class Journal:
 
     def group(self, group_id: str) -> GroupRow:
         """One group by id or by a unique id prefix (people type the first 8 characters)."""
+        if not group_id.strip():  # an empty prefix matches every group: never pick one at random
+            raise JournalError("no job group given; run `nuke-comfyui groups` to list them and give an id (or its "
+                               "first 8 characters)")
         rows = self._query(
             "SELECT id, label, request, output_dir, state, created, updated FROM groups "
             "WHERE id = ? OR id LIKE ? ORDER BY (id = ?) DESC LIMIT 3",
@@ -313,17 +338,46 @@ class Journal:
         )
         return [AttemptRow(*r) for r in rows]
 
+    def readable_groups(self, limit: Optional[int] = None) -> Tuple[List[GroupRow], Optional[str]]:
+        """Like `groups`, but a damaged journal gives the groups read before the damage, and why it
+        stopped (None when all were read): `nuke-comfyui groups` lists what it can."""
+        sql = "SELECT id, label, request, output_dir, state, created, updated FROM groups ORDER BY created DESC"
+        found: List[GroupRow] = []
+        with self._lock:
+            try:
+                for row in self._conn().execute(sql + (" LIMIT ?" if limit is not None else ""),
+                                                (int(limit),) if limit is not None else ()):
+                    found.append(GroupRow(*row))
+            except sqlite3.DatabaseError as exc:
+                return found, damaged_message(self.path, exc)
+        return found, None
+
     def _query(self, sql: str, params: tuple) -> List[tuple]:
         with self._lock:
             try:
                 return list(self._conn().execute(sql, params).fetchall())
-            except sqlite3.Error as exc:
+            except sqlite3.OperationalError as exc:
                 raise JournalError(f"cannot read the job journal {self.path}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:  # "malformed", "not a database": the file is damaged
+                raise JournalError(damaged_message(self.path, exc)) from exc
+
+
+def damaged_message(path: Path, exc: BaseException) -> str:
+    """What a damaged journal file is, where it is, and how to set it aside."""
+    return (f"the job journal {path} is damaged ({exc}); move it aside (rename it to {path.name}.damaged) and run "
+            "again: a new journal starts empty, and the groups in the damaged one can no longer be resumed")
 
 
 def _like_prefix(prefix: str) -> str:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (sqlite ends some failed ones by itself)."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
 
 
 class _Transaction:
@@ -350,8 +404,9 @@ class _Transaction:
             if exc_type is None:
                 db.execute("COMMIT")
             else:
-                db.execute("ROLLBACK")
+                _rollback(db)  # a full disk (SQLITE_FULL) has already rolled back: keep its error
         except sqlite3.Error as err:
+            _rollback(db)  # a COMMIT that failed leaves the transaction open
             raise JournalError(
                 f"cannot write the job journal {self._journal.path}: {err}. Is the disk full or the file "
                 "read-only?"

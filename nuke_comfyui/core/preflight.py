@@ -20,6 +20,7 @@ from typing import Any, Iterable, List, Optional
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.frames import FrameSet
+from nuke_comfyui.core.render_request import RequestError
 
 #: how many missing input files a message names before it just counts them
 NAMED_MISSING = 3
@@ -44,23 +45,50 @@ def check_request(request: Any, servers: Optional[Iterable[Any]] = None) -> None
         load_workflow(request.workflow_path)
     check_input_frames(request)
     if servers is not None:
+        servers = list(servers)
+        check_server_names(request.servers, servers)
         check_shared_storage(servers, request)
-    check_output_folder(request.output_dir)  # last: it creates the folder the user chose
+    check_output_folder(request.output_dir)
 
 
 def check_output_folder(path: str) -> None:
-    """Create `path` (the user chose it) and prove a file can be written there, or say why not."""
+    """Prove `path` can be created and written, or say why not; leave nothing behind.
+
+    The folders this creates to prove it are removed again: the render creates the output folder
+    when it starts, so a render refused later (an unknown node class, a `--set` error, a journal
+    that cannot open) leaves no empty folder tree behind.
+    """
     problem = _blocking_file(path)
     if problem is None:
+        created = _missing_folders(path)
         try:
             os.makedirs(path, exist_ok=True)
             with tempfile.TemporaryFile(dir=path):
                 pass
         except OSError as exc:
             problem = exc.strerror or type(exc).__name__
+        finally:
+            for folder in created:  # deepest first; one another process filled in meanwhile stays
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
     if problem is not None:
         raise OutputFolderError(f"output folder {path} cannot be used: {problem}; choose a folder you can "
                                 "write to")
+
+
+def _missing_folders(path: str) -> List[str]:
+    """`path` and those of its parents that do not exist yet, deepest first."""
+    missing: List[str] = []
+    current = os.path.abspath(path)
+    while not os.path.exists(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return missing
 
 
 def _blocking_file(path: str) -> Optional[str]:
@@ -85,6 +113,7 @@ def check_input_frames(request: Any) -> None:
     frames = FrameSet.parse(request.frames)
     missing: List[int] = [frame for frame in frames if not os.path.isfile(pattern.path_for(frame))]
     if not missing:
+        check_frame_headers(request.input_pattern, pattern, frames)
         return
     named = ", ".join(pattern.path_for(frame) for frame in missing[:NAMED_MISSING])
     more = f" and {len(missing) - NAMED_MISSING} more" if len(missing) > NAMED_MISSING else ""
@@ -92,6 +121,44 @@ def check_input_frames(request: Any) -> None:
         f"{len(missing)} of {len(frames)} input frames of {request.input_pattern} are not on disk "
         f"(frames {FrameSet(missing)}: {named}{more}); render only the frames that exist (e.g. --frames) "
         "or fix the input path")
+
+
+def check_server_names(names: Optional[Iterable[str]], servers: Iterable[Any]) -> None:
+    """RequestError unless every name of a server subset (`--servers`) is a configured, enabled server.
+
+    A name that matches nothing was silently ignored (`--servers nope,s0` rendered on s0 alone).
+    """
+    if names is None:
+        return
+    wanted = list(names)
+    configured = {str(s.name): s for s in servers}
+    listing = ", ".join(configured) or "none"
+    if not wanted:
+        raise RequestError(f"the server subset names no server; give names from: {listing}")
+    unknown = [name for name in wanted if name not in configured]
+    if unknown:
+        raise RequestError(f"--servers names {', '.join(repr(n) for n in unknown)}, which "
+                           f"{'is not a configured server' if len(unknown) == 1 else 'are not configured servers'} "
+                           f"(configured: {listing}); check the spelling or the settings")
+    disabled = [name for name in wanted if not getattr(configured[name], "enabled", True)]
+    if len(disabled) == len(wanted):
+        raise RequestError(f"--servers names only disabled servers ({', '.join(disabled)}); enable one in the "
+                           "settings or choose others")
+
+
+def check_frame_headers(text: str, pattern: Any, frames: FrameSet) -> None:
+    """MissingInputError naming the frames that are not images (their first bytes say so)."""
+    from nuke_comfyui.core.image_headers import image_problem
+
+    bad = [(frame, problem) for frame in frames
+           for problem in [image_problem(pattern.path_for(frame))] if problem is not None]
+    if not bad:
+        return
+    named = ", ".join(f"{pattern.path_for(frame)}: {problem}" for frame, problem in bad[:NAMED_MISSING])
+    more = f" and {len(bad) - NAMED_MISSING} more" if len(bad) > NAMED_MISSING else ""
+    raise MissingInputError(
+        f"{len(bad)} of {len(frames)} input frames of {text} are not readable images (frames "
+        f"{FrameSet([frame for frame, _ in bad])}: {named}{more}); render them again or fix the input path")
 
 
 def check_shared_storage(servers: Iterable[Any], request: Any) -> None:

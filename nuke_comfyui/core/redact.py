@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import threading
 from typing import Any, Mapping, Set, Tuple
 
@@ -33,6 +34,7 @@ _lock = threading.Lock()
 _secrets: Set[str] = set()
 _ordered: Tuple[str, ...] = ()  # longest first, so `Bearer <token>` is masked whole before `<token>`
 _factory_installed = False
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]+@")
 
 
 def register_secret(value: Any) -> None:
@@ -69,8 +71,10 @@ def register_headers(headers: Mapping[str, str]) -> None:
 
 
 def redact(text: Any) -> str:
-    """`text` with every registered secret replaced by `***`."""
+    """`text` with every registered secret, and the `user:password@` of any URL, replaced by `***`."""
     result = str(text)
+    if "@" in result and "://" in result:
+        result = _URL_USERINFO.sub(r"\1" + MASK + "@", result)
     for secret in _ordered:
         if secret in result:
             result = result.replace(secret, MASK)

@@ -8,6 +8,7 @@ variation shares that variation's seed, so a variation renders as one consistent
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -114,7 +115,8 @@ class RenderRequest:
         if self.chunk_size < 1:
             raise RequestError(f"chunk size must be at least 1, not {self.chunk_size}")
         self._check_frame_batches()
-        if self.timeout is not None and self.timeout <= 0:
+        if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
+            # nan would disable every timeout and inf would wait for ever: neither is a number of seconds
             raise RequestError(f"timeout must be a positive number of seconds, not {self.timeout}")
         if self.pixels is not None:
             from nuke_comfyui.core.pixels import PixelRequest

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
+from nuke_comfyui.core import text_files
 from nuke_comfyui.core.errors import WorkflowError
 
 INPUT_TITLE = "Nuke Input"
@@ -60,18 +61,44 @@ def _read_json(path: Path, where: str) -> Any:
     """The parsed file, refused before parsing when it is too large and when nested too deep."""
     too_deep = (f"workflow {where} is nested more than {MAX_WORKFLOW_DEPTH} levels deep, which no ComfyUI "
                 "workflow is; export it again in API format")
+    def too_large(size: int) -> WorkflowError:
+        return WorkflowError(f"workflow {where} is {size / 2**20:.0f} MB; a workflow may be at most "
+                             f"{MAX_WORKFLOW_BYTES // 2**20} MB (embedded images belong in input files)")
+
     try:
         size = path.stat().st_size
         if size > MAX_WORKFLOW_BYTES:
-            raise WorkflowError(f"workflow {where} is {size / 2**20:.0f} MB; a workflow may be at most "
-                                f"{MAX_WORKFLOW_BYTES // 2**20} MB (embedded images belong in input files)")
-        return json.loads(path.read_text(encoding="utf-8"))
+            raise too_large(size)
+        text = text_files.read_text(path, MAX_WORKFLOW_BYTES)  # a regular file, read with a hard cap
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except text_files.NotAFile as exc:
+        raise WorkflowError(f"workflow {where} is {exc.kind}, not a file; pick the workflow's JSON file") from None
+    except text_files.TooLarge as exc:
+        raise too_large(exc.size) from None
     except OSError as exc:
         raise WorkflowError(f"cannot read workflow {where}: {exc.strerror}") from None
+    except _DuplicateKey as exc:
+        raise WorkflowError(f"workflow {where} has the key {exc.args[0]!r} twice in one object (JSON keeps only "
+                            "the last, so a node would vanish silently); export it again from ComfyUI") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise WorkflowError(f"workflow {where} is not valid JSON ({exc}); export it again from ComfyUI") from None
     except RecursionError:  # json's C parser gives up on very deep nesting before we can measure it
         raise WorkflowError(too_deep) from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):  # rare: only then look for the key to name
+        seen: Set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def _check_depth(data: Any, where: str) -> None:
@@ -98,6 +125,9 @@ def validate(data: Any, where: str = "workflow") -> Workflow:
         raise WorkflowError(f"{where} must be a JSON object of nodes {{id: {{class_type, inputs}}}} "
                             "(ComfyUI's Export (API) format)")
     for node_id, node in data.items():
+        if isinstance(node, dict) and "class_type" in node and not isinstance(node["class_type"], str):
+            raise WorkflowError(f"{where}: node {node_id} has class_type {json.dumps(node['class_type'])[:40]}, "
+                                "which is not a node class name; export the workflow again in API format")
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
             raise WorkflowError(f"{where}: node {node_id} has no class_type; export the workflow again in API format")
         if not isinstance(node.get("inputs", {}), dict):
@@ -113,12 +143,47 @@ def is_link(value: Any) -> bool:
 
 
 def _check_links(data: Workflow, where: str) -> None:
-    """A link to a node that is not in the file: ComfyUI would refuse the prompt on every server."""
+    """A link to a node that is not in the file, or links that go round in a cycle: ComfyUI would
+    refuse the prompt (or fail it with HTTP 500) on every server, for every frame."""
     for node_id, node in data.items():
         for name, value in node.get("inputs", {}).items():
             if is_link(value) and value[0] not in data:
                 raise WorkflowError(f"{where}: input {name!r} of node {node_id} ({node['class_type']}) links to "
                                     f"node {value[0]}, which is not in the workflow; export it again in API format")
+            if is_link(value) and value[0] == node_id:
+                raise WorkflowError(f"{where}: input {name!r} of node {node_id} ({node['class_type']}) links to the "
+                                    "node itself, which ComfyUI cannot run; fix the link in ComfyUI and export again")
+    cycle = _find_cycle(data)
+    if cycle:
+        path = " -> ".join(f"{i} ({data[i]['class_type']})" for i in [*cycle, cycle[0]])
+        raise WorkflowError(f"{where}: the links of nodes {path} form a cycle, which ComfyUI cannot run; fix the "
+                            "links in ComfyUI and export again")
+
+
+def _find_cycle(data: Workflow) -> List[str]:
+    """The nodes of one cycle of links (each needs the next's output), or [] when there is none.
+
+    Iterative depth-first search, so a long chain cannot exhaust the recursion limit."""
+    needs = {node_id: [v[0] for v in node.get("inputs", {}).values() if is_link(v)] for node_id, node in data.items()}
+    state: Dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for start, first in needs.items():
+        if start in state:
+            continue
+        path: List[str] = [start]
+        todo: List[Iterator[str]] = [iter(first)]
+        state[start] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(needs[nxt]))
+    return []
 
 
 def title(node: Dict[str, Any]) -> str:

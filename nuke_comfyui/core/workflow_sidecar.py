@@ -31,8 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from nuke_comfyui.core import text_files
 from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.image_inputs import ImageInput
+from nuke_comfyui.core.workflow import MAX_WORKFLOW_BYTES
 from nuke_comfyui.core.workflow_inputs import InputsView, InputValueError, WorkflowInput, find_input
 
 SUFFIX = ".nkc.json"
@@ -61,8 +63,8 @@ def load_sidecar(workflow_path: str) -> Sidecar:
     if not path.is_file():
         return Sidecar()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = json.loads(text_files.read_text(path, MAX_WORKFLOW_BYTES))
+    except (OSError, ValueError) as exc:  # a FIFO, a huge file, bad JSON or bad UTF-8
         raise WorkflowError(f"sidecar {path} cannot be read ({exc}); fix it or remove it") from None
     if not isinstance(data, dict) or data.get(FORMAT_KEY) != 1:
         raise WorkflowError(f"sidecar {path} must be a JSON object with \"{FORMAT_KEY}\": 1 (see docs/NUKE.md)")

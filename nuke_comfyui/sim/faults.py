@@ -12,15 +12,22 @@ applied by one aiohttp middleware, so the protocol code of the simulator stays u
   a proxy's debug error page (what leaks a bearer token if error bodies are shown as they are);
 - `output_name`: every file in /history and /api/jobs outputs, and in the WebSocket `executed`
   messages, is reported under this name (e.g. `../../x.png`, `/tmp/x.png`, `C:\\x.png`), as a
-  hostile server would: everywhere a client may read result names from (`renamed_output`).
+  hostile server would: everywhere a client may read result names from (`renamed_output`);
+- `answers`: fixed answers by `"METHOD /route"` (the `/api` prefix ignored), as a proxy in front
+  of ComfyUI gives them: `{"POST /prompt": (400, "Bad Request", {})}` is a 400 that is not JSON,
+  `{"POST /upload/image": (413, "", {})}` an upload too large for the proxy, `(429, "",
+  {"Retry-After": "2"})` a busy one;
+- `gzip_view_mb`: every GET /view answers that many MB of zeros gzip-encoded (a few kB on the
+  wire), the decompression bomb a hostile server can send as a "result".
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
-from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from aiohttp import web
 
@@ -32,6 +39,9 @@ class HttpFaults:
     not_comfy: bool = False
     echo_headers: bool = False
     output_name: Optional[str] = None
+    answers: Dict[str, Tuple[int, str, Dict[str, str]]] = field(default_factory=dict)
+    gzip_view_mb: int = 0
+    answers_left: Optional[int] = None  # `answers` apply to this many requests only (None: to all)
 
 
 def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
@@ -42,6 +52,19 @@ def middleware(current: Callable[[], Optional[HttpFaults]]) -> Any:
         faults = current()
         if faults is None or request.path.endswith("/ws"):
             return await handler(request)
+        route = request.path[4:] if request.path.startswith("/api/") else request.path
+        canned = faults.answers.get(f"{request.method} {route}")
+        if canned is not None and faults.answers_left is not None:
+            if faults.answers_left <= 0:
+                canned = None
+            else:
+                faults.answers_left -= 1
+        if canned is not None:
+            status, text, headers = canned
+            return web.Response(status=status, text=text, headers=headers)
+        if faults.gzip_view_mb and route == "/view":
+            body = gzip.compress(bytes(faults.gzip_view_mb << 20), 9)
+            return web.Response(body=body, headers={"Content-Encoding": "gzip", "Content-Type": "image/png"})
         if faults.echo_headers:
             echoed = "\n".join(f"{k}: {v}" for k, v in request.headers.items())
             return web.Response(status=500, text=f"proxy error; request was:\n{echoed}")

@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from nuke_comfyui.core.comfy import prompt_marks
 from nuke_comfyui.core.comfy.calls import Calls, get_path, is_number, try_json
 from nuke_comfyui.core.comfy.outputs import (
+    capped,
     failure_from_error,
     failure_from_messages,
     message_timestamp,
@@ -313,10 +314,12 @@ class ComfyClient(Calls):
             return PromptState.FAILED
         return PromptState.COMPLETED
 
-    def download(self, f: Any, dest_dir: Path, dest_name: Optional[str] = None) -> Path:
+    def download(self, f: Any, dest_dir: Path, dest_name: Optional[str] = None,
+                 max_bytes: Optional[int] = None) -> Path:
         """GET /view into `dest_dir` (streamed to a temp file, then renamed); never outside dest_dir.
 
         `dest_name` replaces the server's subfolder/filename; either way the name is sanitised.
+        `max_bytes` caps the file as written (decoded: a gzip-encoded answer cannot grow past it).
         """
         dest = Path(dest_dir)
         if dest_name is not None:
@@ -334,7 +337,13 @@ class ComfyClient(Calls):
             if response.status_code >= 300:
                 call.read_body(response)  # a short error text to quote
             self._raise_for_status(response, "GET /view")
-            write_atomically(target, call.iter_body(response))
+            body = call.iter_body(response)
+            if max_bytes is not None:
+                body = capped(body, max_bytes, lambda: ProtocolError(
+                    f"GET /view: {self.base_url} sent more than {max_bytes >> 20} MB for {f.filename!r} (decoded), "
+                    "more than a result may be; raise max_result_mb in the settings if your workflows make files "
+                    "that large", self.name))
+            write_atomically(target, body)
         finally:
             response.close()
             call.done()

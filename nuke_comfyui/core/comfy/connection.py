@@ -7,9 +7,13 @@ contract, not on its pydantic implementation details.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict
 
 from nuke_comfyui.core import redact
+from nuke_comfyui.core.errors import ConfigError
+
+_UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab is allowed inside a value
 
 
 def server_name(server: Any) -> str:
@@ -47,7 +51,23 @@ def auth_headers(server: Any) -> Dict[str, str]:
         return {}
     headers = {str(k): str(v) for k, v in dict(auth.headers()).items()}
     redact.register_headers(headers)
+    check_header_values(headers, server_name(server))
     return headers
+
+
+def check_header_values(headers: Dict[str, str], server: str) -> None:
+    """ConfigError when a header name or value could split the request (CR, LF, NUL, controls).
+
+    The one check every transport relies on (the lean pool, urllib3 and the WebSocket upgrade
+    all take their auth headers from `auth_headers`): a token holding `\r\nX-Injected: yes` would
+    otherwise be sent as a header of its own wherever a library does not refuse it. The value is
+    never quoted: it is a secret.
+    """
+    for name, value in headers.items():
+        if _UNSAFE_HEADER.search(name) or _UNSAFE_HEADER.search(value):
+            raise ConfigError(f"server {server!r}: the {name} header built from its auth settings holds a line "
+                              "break or another control character; correct the token, user or password (or "
+                              "the environment variable it comes from)")
 
 
 def verify_tls(server: Any) -> bool:

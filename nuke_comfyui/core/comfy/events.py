@@ -58,7 +58,9 @@ from nuke_comfyui.core.comfy.live_interest import LiveInterest
 from nuke_comfyui.core.comfy.node_progress import parse_progress_state
 from nuke_comfyui.core.comfy.outputs import failure_from_error, failure_from_interrupt
 from nuke_comfyui.core.comfy.previews import PreviewReader
+from nuke_comfyui.core.comfy.ws_connect import open_websocket
 from nuke_comfyui.core.comfy.ws_frames import GulpingWebSocket
+from nuke_comfyui.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -287,15 +289,20 @@ class EventStream:
     def _connect(self) -> Optional[websocket.WebSocket]:
         client_id = uuid.uuid4().hex
         self._client_id = client_id
-        headers = [f"{k}: {v}" for k, v in connection.auth_headers(self.server).items()]
+        try:  # checked like every transport's headers (connection.py): no line break reaches the upgrade
+            headers = [f"{k}: {v}" for k, v in connection.auth_headers(self.server).items()]
+        except ConfigError as exc:
+            log.error("%s: event stream not opened: %s", self.name, exc)
+            self._stop.set()  # a settings problem: retrying cannot help
+            return None
         sslopt = {} if connection.verify_tls(self.server) else {"cert_reqs": ssl.CERT_NONE,
                                                                  "check_hostname": False}
         url = connection.websocket_url(self.server, client_id)
-        try:
-            ws = websocket.create_connection(url, timeout=self._connect_timeout, header=headers,
-                                             suppress_origin=True, sslopt=sslopt,
-                                             http_proxy_host=None, enable_multithread=True,
-                                             skip_utf8_validation=True, class_=GulpingWebSocket)
+        try:  # bounded in total, handshake included (ws_connect.py)
+            ws = open_websocket(url, timeout=self._connect_timeout, header=headers,
+                                suppress_origin=True, sslopt=sslopt,
+                                http_proxy_host=None, enable_multithread=True,
+                                skip_utf8_validation=True, class_=GulpingWebSocket)
         except (OSError, websocket.WebSocketException) as exc:
             log.debug("%s: WebSocket connect failed: %s", self.name, exc)
             return None

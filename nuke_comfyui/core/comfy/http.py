@@ -7,6 +7,11 @@ every call has a route-specific budget (`RouteLimits`): `/object_info` may be la
 whose deadline passes has its connection cut by one watchdog thread, so even a read blocked on
 a trickle ends on time. Errors name the route, the server and the limit.
 
+The deadline covers the whole call, head included: the watchdog is armed before the request is
+sent, and each transport hands the socket it uses to the call of its thread (`attach_socket`:
+the lean pool when it takes a connection, urllib3's connections when they wait for the answer),
+so a status line and headers trickled one byte a second are cut like a trickled body.
+
 A ServerUnavailable for a missed deadline lets the pool treat the server as unreachable (and the
 scheduler send the job elsewhere); an oversized answer is a ProtocolError: it is not ComfyUI.
 """
@@ -63,6 +68,17 @@ def limits_for(path: str) -> RouteLimits:
     return DEFAULT_LIMITS
 
 
+_CURRENT = threading.local()  # .call: the Call whose request this thread is sending
+
+
+def attach_socket(sock: Any) -> None:
+    """The transports call this with the socket a request of this thread goes over: the call's
+    watchdog cuts it when the deadline passes (at once, if it already has)."""
+    call: Optional[Call] = getattr(_CURRENT, "call", None)
+    if call is not None and isinstance(sock, socket.socket):
+        call.attach(sock)
+
+
 class Call:
     """One request in flight: its deadline, its watchdog entry, and the body readers."""
 
@@ -71,20 +87,51 @@ class Call:
         self.deadline = time.monotonic() + limits.deadline_s
         self.cut = False
         self._disarm: Optional[Callable[[], None]] = None
+        self._sock: Optional[socket.socket] = None
+        self._response: Any = None
+        self._cut_lock = threading.Lock()
 
     def read_timeout(self, per_read: float) -> float:
         """The socket read timeout: never more than what is left of the deadline."""
         return max(0.05, min(per_read, self.deadline - time.monotonic()))
 
-    def watch(self, response: Any) -> None:
-        """From now on, the watchdog cuts this response's connection when the deadline passes."""
-        def cut() -> None:
+    def begin(self) -> None:
+        """Arm the watchdog before the request goes out: the deadline covers the head too."""
+        _CURRENT.call = self
+        if self._disarm is None:
+            self._disarm = _WATCHDOG.arm(self.deadline, self._cut)
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._cut_lock:
+            self._sock = sock
+            late = self.cut
+        if late:
+            _shutdown_socket(sock)
+
+    def _cut(self) -> None:
+        with self._cut_lock:
             self.cut = True
+            sock, response = self._sock, self._response
+        if sock is not None:
+            _shutdown_socket(sock)
+        if response is not None:
             _shutdown(response)
 
-        self._disarm = _WATCHDOG.arm(self.deadline, cut)
+    def watch(self, response: Any) -> None:
+        """The head is in: from now on the watchdog also closes this response when time is up."""
+        if getattr(_CURRENT, "call", None) is self:
+            _CURRENT.call = None
+        with self._cut_lock:
+            self._response = response
+            late = self.cut
+        if late:
+            _shutdown(response)
+        if self._disarm is None:  # a caller that did not begin(): arm now (body-only deadline)
+            self._disarm = _WATCHDOG.arm(self.deadline, self._cut)
 
     def done(self) -> None:
+        if getattr(_CURRENT, "call", None) is self:
+            _CURRENT.call = None
         if self._disarm is not None:
             self._disarm()
             self._disarm = None
@@ -183,14 +230,23 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+def arm_deadline(deadline: float, cut: Callable[[], None]) -> Callable[[], None]:
+    """Call `cut` on the watchdog thread at `deadline` (time.monotonic()); returns the disarm."""
+    return _WATCHDOG.arm(deadline, cut)
+
+
+def _shutdown_socket(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 def _shutdown(response: Any) -> None:
     """Shut the response's socket down, so a read blocked on it returns at once."""
     raw = getattr(response, "raw", None)
     connection = getattr(raw, "connection", None) or getattr(raw, "_connection", None)
     sock = getattr(connection, "sock", None)
     if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        _shutdown_socket(sock)
     with contextlib.suppress(Exception):  # closing from another thread may race the reader; best effort
         response.close()
 

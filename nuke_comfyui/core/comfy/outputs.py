@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List, Optional
+from typing import Any, Callable, Iterable, Iterator, List, Optional
 
 from nuke_comfyui.core.comfy.types import ExecutionFailure, OutputFile
 from nuke_comfyui.core.errors import UnsafePathError
 from nuke_comfyui.core.redact import redact
+from nuke_comfyui.core.temp_files import create_beside
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {f"COM{i}" for i in range(1, 10)} | {
@@ -182,6 +182,17 @@ def _inside(root: Path, parts: List[str]) -> bool:
     return os.path.commonpath([real_root, current]) == real_root and current != real_root
 
 
+def capped(chunks: Iterable[bytes], max_bytes: int, too_large: Callable[[], Exception]) -> Iterator[bytes]:
+    """`chunks` until more than `max_bytes` came, then `too_large()` is raised (nothing past the cap
+    is written: write_atomically then drops its temporary file)."""
+    seen = 0
+    for chunk in chunks:
+        seen += len(chunk)
+        if seen > max_bytes:
+            raise too_large()
+        yield chunk
+
+
 def write_atomically(target: Path, chunks: Iterable[bytes]) -> Path:
     """Stream `chunks` into a temp file beside `target`, then rename it over `target`.
 
@@ -189,7 +200,7 @@ def write_atomically(target: Path, chunks: Iterable[bytes]) -> Path:
     leaves nothing behind under the final name.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=str(target.parent), prefix=".nkc-", suffix=".part")
+    handle, temp_name = create_beside(str(target.parent), ".nkc-", ".part")  # the umask applies (shared folders)
     try:
         with os.fdopen(handle, "wb") as stream:
             for chunk in chunks:

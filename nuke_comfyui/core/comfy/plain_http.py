@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from requests import exceptions as rex
 
+from nuke_comfyui.core.comfy.http import attach_socket
 from nuke_comfyui.core.comfy.plain_body import MAX_HEAD_BYTES, MAX_HEAD_LINES, RECV, Connection, Headers, PlainResponse
 from nuke_comfyui.core.comfy.upload_body import MultipartStream
 
@@ -61,6 +62,7 @@ class PlainPool:
             raise rex.InvalidHeader("a request header holds a line break")  # no header injection
         head = (text + "\r\n\r\n").encode("latin-1")
         conn = self._connection(timeout[0])
+        attach_socket(conn.sock)  # the call's deadline cuts it, head included (core/comfy/http.py)
         conn.sock.settimeout(timeout[1])
         try:
             return self._exchange(conn, method, head, body)

@@ -24,6 +24,7 @@ decides what may be).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode, urlsplit
@@ -31,8 +32,11 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 from requests import exceptions as rex
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_environ_proxies, get_netrc_auth
+from urllib3 import connection as u3_connection
+from urllib3 import connectionpool as u3_pools
 from urllib3 import exceptions as u3
 
+from nuke_comfyui.core.comfy.http import attach_socket
 from nuke_comfyui.core.comfy.plain_http import PlainPool
 from nuke_comfyui.core.comfy.upload_body import streamed_files
 
@@ -75,6 +79,42 @@ class Response:
         self.raw.release_conn()
 
 
+class _WatchedHTTPConnection(u3_connection.HTTPConnection):
+    """urllib3's connection, handing its socket to the call's deadline before the head is read."""
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        attach_socket(getattr(self, "sock", None))
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(u3_connection.HTTPSConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        attach_socket(getattr(self, "sock", None))
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPPool(u3_pools.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(u3_pools.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS: Dict[str, Any] = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _NoHeaderTraceback(logging.Filter):
+    """urllib3 logs a head it could not parse (one cut by a deadline, a broken proxy) as a warning
+    *with a traceback*; the call's own error already says what happened, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to parse headers")
+
+
+logging.getLogger("urllib3.connection").addFilter(_NoHeaderTraceback())
+
+
 class Transport:
     """Every request to one base URL (`http(s)://host:port[/prefix]`), thread-safe."""
 
@@ -101,10 +141,14 @@ class Transport:
             host, port, host_header = self._host_port
             return PlainPool(host, port, host_header, MAX_CONNECTIONS)
         if self._proxy_url is not None:
-            return urllib3.ProxyManager(self._proxy_url, num_pools=1, maxsize=MAX_CONNECTIONS, block=False,
-                                        proxy_headers=_proxy_auth(self._proxy_url), **self._tls_options)
-        return urllib3.connection_from_url(self.base_url, maxsize=MAX_CONNECTIONS, block=False,
-                                           **self._tls_options)
+            manager = urllib3.ProxyManager(self._proxy_url, num_pools=1, maxsize=MAX_CONNECTIONS, block=False,
+                                           proxy_headers=_proxy_auth(self._proxy_url), **self._tls_options)
+            manager.pool_classes_by_scheme = _WATCHED_POOLS  # each call's deadline covers the head too
+            return manager
+        parts = urlsplit(self.base_url)
+        pool_class = _WATCHED_POOLS[parts.scheme]
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return pool_class(parts.hostname, port=port, maxsize=MAX_CONNECTIONS, block=False, **self._tls_options)
 
     @staticmethod
     def _tls(verify: bool) -> Dict[str, Any]:

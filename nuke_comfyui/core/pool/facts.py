@@ -36,6 +36,8 @@ class ServerRecord:
     capability_checked: bool = False
     caps: Capabilities = field(default_factory=Capabilities)  # protocol features (capabilities.py)
     caps_probed: bool = False  # learned since the server last came back
+    prober: Any = None  # the client the health probes use (no retries, short connect timeout)
+    failed_at: float = 0.0  # time.monotonic() of the last report_failure: older probe answers are stale
     extra: Dict[str, Any] = field(default_factory=dict)
 
 

@@ -28,11 +28,14 @@ from nuke_comfyui.core.pool.probe import disabled_status, next_backoff, probe, p
 from nuke_comfyui.core.pool.status import ServerState, ServerStatus
 
 __all__ = ["Placement", "ServerFacts", "ServerPool", "test_connection"]
-from nuke_comfyui.core.pool.connection import default_client_factory, status_with, test_connection
+from nuke_comfyui.core.pool.connection import default_client_factory, probe_client_factory, status_with, test_connection
 from nuke_comfyui.core.pool.placement import Eligibility, Placement, unfit_reason
 from nuke_comfyui.core.pool.strategies import Candidate, choose
 
 log = logging.getLogger(__name__)
+
+#: health probes in flight at once, whatever the farm's size (each is one short HTTP call)
+PROBE_WORKERS = 32
 
 
 StatusCallback = Callable[[ServerStatus], None]
@@ -46,6 +49,8 @@ class ServerPool:
     ) -> None:
         self.cluster = cluster
         self._factory = client_factory or default_client_factory
+        # Test pools with their own fake clients probe through them; real ones get a lean prober.
+        prober_factory = probe_client_factory if client_factory is None else None
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -62,8 +67,9 @@ class ServerPool:
                        if config.enabled else disabled_status(config.name, config.base_url))
             client = TrackingClient(self._factory(config), own, PromptIdObserver(self, config.name))
             self._servers[config.name] = _Server(config, client, own, initial)
+            self._servers[config.name].prober = prober_factory(config) if prober_factory else client
             self._feed.touch(self._servers[config.name])
-        self._executor = ThreadPoolExecutor(max_workers=max(1, min(8, len(self._servers))),
+        self._executor = ThreadPoolExecutor(max_workers=max(1, min(PROBE_WORKERS, len(self._servers))),
                                             thread_name_prefix="nuke-comfyui-probe")
         self._thread: Optional[threading.Thread] = None
 
@@ -93,9 +99,10 @@ class ServerPool:
             self._thread = None
         self._executor.shutdown(wait=False)
         for server in self._servers.values():
-            close = getattr(server.client, "close", None)
-            if close is not None:
-                close()
+            for client in {id(server.client): server.client, id(server.prober): server.prober}.values():
+                close = getattr(client, "close", None)
+                if close is not None:
+                    close()
 
     shutdown = stop
 
@@ -180,17 +187,31 @@ class ServerPool:
 
         return merge(self.object_infos())
 
-    def refresh(self) -> List[ServerStatus]:
-        """Probe every enabled server now (in parallel) and wait for the answers."""
+    def refresh(self, timeout: Optional[float] = None) -> List[ServerStatus]:
+        """Probe every enabled server now (PROBE_WORKERS at a time) and wait for the answers.
+
+        With `timeout`, return after that many seconds whatever the farm's size: a server whose
+        probe is still on the wire then shows offline, "no answer within N s" (its probe goes on).
+        """
+        started = time.time()
         with self._lock:
             due = [s for s in self._servers.values() if s.config.enabled and not s.probing]
             for server in due:
                 server.probing = True
         pending = {self._executor.submit(self._probe, server, True) for server in due}
+        deadline = None if timeout is None else time.monotonic() + timeout
         while pending and not self._stopped.is_set():  # stop() ends this wait at once
-            _, pending = wait(pending | {self._stop_signal}, return_when=FIRST_COMPLETED)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            _, pending = wait(pending | {self._stop_signal}, timeout=left, return_when=FIRST_COMPLETED)
             pending.discard(self._stop_signal)
-        return self.statuses()
+        statuses = self.statuses()
+        if not pending or timeout is None:  # all answered, or stop() ended the wait
+            return statuses
+        return [status if not status.enabled or (status.checked_at or 0) >= started else replace(
+            status, state=ServerState.OFFLINE, error=f"no answer to the status probe within {timeout:g} s")
+            for status in statuses]
 
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Switch a server on or off for this session (the settings file is the panel's business)."""
@@ -216,6 +237,7 @@ class ServerPool:
                 return
             status = ServerStatus(name=name, url=server.config.base_url, state=ServerState.OFFLINE,
                                   error=reason, checked_at=time.time())
+            server.failed_at = time.monotonic()
             server.backoff = self._next_backoff(server.backoff)
             server.next_probe = time.monotonic() + server.backoff
         self._publish(server, status)
@@ -307,7 +329,7 @@ class ServerPool:
             now = time.monotonic()
             with_stats = force_stats or now >= server.next_stats
             # `ours` is the live set: a prompt we send while the probe is on the wire is still ours
-            status, others = probe(server.client, server.config.name, server.config.base_url,
+            status, others = probe(server.prober or server.client, server.config.name, server.config.base_url,
                                    with_stats=with_stats, previous=server.status, ours=server.own)
             came_back = status.state.usable and not server.status.state.usable
             if status.state.usable and (came_back or not server.capability_checked):
@@ -316,6 +338,8 @@ class ServerPool:
             with self._lock:
                 if not server.config.enabled:
                     return
+                if status.state.usable and server.failed_at >= now:
+                    return  # sent before the scheduler lost the server: it must not bring it back
                 server.others = others
                 self._feed.touch(server)
                 if with_stats and status.state.usable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, Container, Optional, Tuple
 
-from nuke_comfyui.core.errors import AuthError, ComfyError, ServerUnavailable
+from nuke_comfyui.core.errors import AuthError, ComfyError, ServerBusy, ServerUnavailable
 from nuke_comfyui.core.pool.status import ServerState, ServerStatus
 
 
@@ -30,6 +30,8 @@ def probe(
         latency_ms = (time.perf_counter() - started) * 1000.0
         stats = client.system_stats() if with_stats or previous is None or previous.comfyui_version is None \
             else None
+    except ServerBusy as exc:  # answering, but asking us to come back later: not "unreachable"
+        return _failed(name, url, ServerState.OFFLINE, _reason(exc)), 0
     except ServerUnavailable as exc:
         reason = _reason(exc)  # the client's text often says "cannot reach URL (...)" already: once is enough
         text = reason if reason.startswith("cannot reach") else f"cannot reach {url}: {reason}"

@@ -81,15 +81,16 @@ def read_history(client: Any, prompt_id: str, grace: float = HISTORY_GRACE_S) ->
         delay = min(delay * 2, 0.25)
 
 
-def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) -> List[str]:
-    """Bring a finished job's files into the group's output folder; returns local paths."""
+def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any,
+            max_bytes: Optional[int] = None) -> List[str]:
+    """Bring a finished job's files into the group's output folder (each at most `max_bytes`)."""
     assert plan.layout is not None, "the scheduler sets the layout when the group is created"
     mode = str(plan.transfer or getattr(server, "transfer", "upload") or "upload")
     if plan.batch is not None:
         return batch_results.collect_chunk(plan.batch, plan.layout, variation=job.variation,
                                            frames=plan.specs[job.index].frames, outputs=entry.outputs,
                                            client=client, server=server, transfer=mode,
-                                           attempts=job.attempts or ())
+                                           attempts=job.attempts or (), max_bytes=max_bytes)
     return results.collect(
         plan.layout,
         variation=job.variation,
@@ -98,6 +99,7 @@ def collect(plan: GroupPlan, job: Any, entry: Any, *, client: Any, server: Any) 
         client=client,
         server=server,
         transfer=mode,
+        max_bytes=max_bytes,
     )
 
 

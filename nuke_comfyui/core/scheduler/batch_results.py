@@ -43,6 +43,7 @@ def collect_chunk(
     server: Any,
     transfer: str,
     attempts: Sequence[Any] = (),
+    max_bytes: Optional[int] = None,
 ) -> List[str]:
     """Bring a finished chunk's files home by batch index; returns the sequence files it completed."""
     chunk = batch.chunk_of(frames)
@@ -57,7 +58,7 @@ def collect_chunk(
     check_counts(chunk, variation, per_part, part_frames, batch)
     dest_dir = layout.variation_dir(variation)
     dest_dir.mkdir(parents=True, exist_ok=True)
-    fetched = _Fetcher(client, server, transfer)
+    fetched = _Fetcher(client, server, transfer, max_bytes)
     paths: List[str] = []
     staged_stems: Dict[Tuple[str, str], None] = {}
     for node in nodes:
@@ -92,11 +93,12 @@ def collect_chunk(
 class _Fetcher:
     """One output file to one local path (copied from shared storage or downloaded)."""
 
-    def __init__(self, client: Any, server: Any, transfer: str) -> None:
-        self.client, self.server, self.transfer = client, server, transfer
+    def __init__(self, client: Any, server: Any, transfer: str, max_bytes: Optional[int] = None) -> None:
+        self.client, self.server, self.transfer, self.max_bytes = client, server, transfer, max_bytes
 
     def __call__(self, item: Any, target: Path) -> str:
-        return fetch(item, target.parent, target.name, client=self.client, server=self.server, transfer=self.transfer)
+        return fetch(item, target.parent, target.name, client=self.client, server=self.server, transfer=self.transfer,
+                     max_bytes=self.max_bytes)
 
 
 def _renders(frame: int, node: str, per_part: PartItems, part_frames: List[Tuple[int, ...]],

@@ -184,11 +184,19 @@ class Dispatcher:
         return self._make_placement(**args)
 
     def _placement(self, group: Group, job: Job) -> Any:
+        """The job's placement; NoCapableServer when every server it may use already failed it.
+
+        "May use" is the enabled servers within the request's subset (`--servers`): counting the
+        others would leave the job excluded from its only servers and waiting for ever.
+        """
         exclude: Set[str] = set(job.exclude or ())
-        enabled = _enabled_names(self._pool.servers())
-        if exclude and enabled and enabled <= exclude:
+        allowed = _enabled_names(self._pool.servers())
+        subset = getattr(group.plan, "servers", None)
+        if subset:
+            allowed &= set(subset)
+        if exclude and allowed and allowed <= exclude:
             raise NoCapableServer(
-                f"job {job.id}: every enabled server ({', '.join(sorted(enabled))}) already failed it"
+                f"job {job.id}: every server it may use ({', '.join(sorted(allowed))}) already failed it"
             )
         return self.placement_for(group.plan, exclude, job.min_vram)
 

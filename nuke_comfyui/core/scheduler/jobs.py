@@ -65,6 +65,7 @@ class JobGroup(Protocol):
     active: Set[Job]
     ready: Deque[Job]
     constrained: Deque[Job]
+    released_reason: Optional[str]  # set when this process stopped following the group (taken over)
 
     def count_move(self, old: JobState, new: JobState, job: Job) -> None: ...
 

@@ -22,9 +22,11 @@ from typing import Any, Callable, Dict, Optional, Set
 
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.scheduler.jobs import JobState
+from nuke_comfyui.core.scheduler.journal_halt import JournalHalt
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.stall_watch import StallWatch
 from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState, ServerLink
 from nuke_comfyui.core.scheduler.submission import Submission
@@ -41,8 +43,11 @@ class DispatchLoop:
 
     def __init__(self, state: SchedulerState, sync: JournalSync, submission: Submission, *,
                  tracking: Tracking, recovery: Recovery, ownership: Ownership, starvation: StarvationWatch,
-                 max_workers: Optional[int] = None) -> None:
+                 halt: JournalHalt, stalls: StallWatch, max_workers: Optional[int] = None) -> None:
         self.state = state
+        self.halt = halt
+        self.stalls = stalls
+        self._next_stall_check: Optional[float] = None
         self.starvation = starvation
         self._next_starve_check: Optional[float] = None
         self.ownership = ownership
@@ -93,7 +98,10 @@ class DispatchLoop:
                 link.stream.stop()
         if s.executor is not None:
             s.executor.shutdown(wait=False, cancel_futures=True)
-        self.sync.flush()
+        try:
+            self.sync.flush()
+        except JournalError as exc:  # said once by the halt; resume reads what was written before
+            self.halt.halt(exc)
         self.ownership.release_all()  # a stopped process owns nothing; `resume` elsewhere may take over
         s.bus.stop()
         with s.changed:
@@ -108,9 +116,9 @@ class DispatchLoop:
                 break
             try:
                 self._tick()
-            except JournalError:
-                log.exception("job journal write failed; dispatch continues without it")
             except Exception:  # the dispatcher must survive a bug in one pass
+                if not s.running:  # stopped mid-pass (stop() gave up waiting): its executor is gone, nothing to send
+                    break
                 log.exception("scheduler pass failed")
 
     def _next_wait(self) -> Optional[float]:
@@ -124,7 +132,7 @@ class DispatchLoop:
                 waits.append(s.next_poll - time.monotonic())
             if s.occupying:
                 waits.append(s.next_sweep - time.monotonic())
-            if s.dirty_jobs or s.tasks or s.settled:
+            if (s.dirty_jobs and s.halted is None) or s.tasks or s.settled:  # halted: no retry per pass
                 waits.append(0.0)
             if s.groups:
                 waits.append(self.ownership.next_beat - time.monotonic())
@@ -133,8 +141,9 @@ class DispatchLoop:
                              + STREAM_GRACE_S - time.monotonic())
             if s.suspect_until:
                 waits.append(min(s.suspect_until.values()) - time.monotonic())
-            if self._next_starve_check is not None:
-                waits.append(self._next_starve_check - time.monotonic())
+            for check in (self._next_starve_check, self._next_stall_check):
+                if check is not None:
+                    waits.append(check - time.monotonic())
         return max(0.0, min(waits)) if waits else None
 
     def _unready(self, now: float) -> Set[str]:
@@ -163,16 +172,27 @@ class DispatchLoop:
             s.expire_suspects(now)
             s.dispatcher.unready = self._unready(now)
             self.recovery.fire_timers(now)
-            placed, impossible = s.dispatcher.pick()
+            self._next_stall_check = self.stalls.check(now)
+            placed, impossible = s.dispatcher.pick() if s.halted is None else ([], [])
             for job, reason in impossible:
                 s.finish(job, JobState.FAILED, reason)
-            self._next_starve_check = self.starvation.check(now)
+            self._next_starve_check = self.starvation.check(now) if s.halted is None else None
             submits = [self.submission.prepare(job, server, now) for job, server in placed]
             polls = self.tracking.due_polls(now)
             tasks, s.tasks = s.tasks, []
             settled = self.ownership.take_settled()
             beat = bool(s.groups) and self.ownership.due(now)
-        self.sync.flush()  # the journal knows every prompt_id before its POST
+        try:
+            self.sync.flush()  # the journal knows every prompt_id before its POST
+        except JournalError as exc:  # ... or the POST never happens: this render sends nothing more
+            self.halt.halt(exc)
+            with s.lock:
+                self.halt.unsend(submits)
+            submits = []
+        if submits:
+            with s.lock:  # a group taken over by another process while we flushed: send none of it
+                submits = [(job, server, pid) for job, server, pid in submits
+                           if job.group.released_reason is None and job.prompt_id == pid]
         executor = s.executor
         if executor is None:
             return

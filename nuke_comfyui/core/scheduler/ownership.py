@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import List, Optional
+from typing import Callable, List, Optional
 
+from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.group_owners import HEARTBEAT_S, GroupOwners, Owner
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler.jobs import ACTIVE
@@ -27,8 +28,10 @@ KEEP_SETTLED = 8  # settled groups kept in memory for snapshot(); older ones liv
 class Ownership:
     """Claims, heartbeats and releases this process's groups."""
 
-    def __init__(self, state: SchedulerState, journal: Journal, keep_settled: int = KEEP_SETTLED) -> None:
+    def __init__(self, state: SchedulerState, journal: Journal, keep_settled: int = KEEP_SETTLED,
+                 on_journal_error: Optional[Callable[[BaseException], None]] = None) -> None:
         self.state = state
+        self._on_journal_error = on_journal_error  # the journal halt: said once, no traceback per beat
         self.owners = GroupOwners(journal)
         self.keep_settled = keep_settled
         self.next_beat = 0.0
@@ -75,26 +78,41 @@ class Ownership:
                     if s.cancel_group is not None:
                         s.cancel_group(group_id)
                 else:
-                    self._abandon(group_id)
+                    self.abandon(group_id)
+        except JournalError as exc:
+            if self._on_journal_error is None:
+                raise
+            self._on_journal_error(exc)
         except Exception:
             log.exception("group heartbeat failed")
         finally:
             self._beating = False
 
-    def _abandon(self, group_id: str) -> None:
-        """Another process took the group over (--force): stop following it, leave its prompts alone."""
+    def abandon(self, group_id: str, owner: str = "another process") -> None:
+        """Another process took the group over (--force): stop following it, leave its prompts alone.
+
+        Prompts placed but not yet sent are never sent (their journal write was refused), and the
+        group's unwritten rows are dropped: the new owner's journal view is the one that counts.
+        """
         s = self.state
         with s.lock:
             group = s.groups.get(group_id)
             if group is None:
                 return
-            log.warning("group %s was taken over by another process; no longer following it here",
-                        group_id[:8])
-            group.released_reason = "taken over by another process"
+            log.warning("group %s was taken over by %s; no longer following it here", group_id[:8], owner)
+            group.released_reason = f"taken over by {owner}"
+            s.taken_over[group_id] = owner
             for job in list(group.active):
                 if job.state in ACTIVE and job.prompt_id is not None:
+                    marker = s.submitting.pop(job.prompt_id, None)
+                    if marker is not None and job.attempt is not None and job.attempt.outcome == "dispatched":
+                        marker.set_result(None)  # placed, never sent: nothing to wait for
                     s.release(job.prompt_id)
                 s.detach(job)
+            s.dirty_jobs = {job for job in s.dirty_jobs if job.group is not group}
+            s.dirty_attempts = {key: value for key, value in s.dirty_attempts.items()
+                                if not key[0].startswith(group_id + ".")}
+            s.dirty_groups.discard(group)
             del s.groups[group_id]
             s.dispatcher.remove_group(group_id)
             s.changed.notify_all()
@@ -130,6 +148,8 @@ class Ownership:
                     continue
             try:
                 self.owners.release(group_id)
+            except JournalError as exc:  # the owner row goes stale: its heartbeat ages, others may take over
+                log.warning("could not release group %s in the journal: %s", group_id[:8], exc)
             except Exception:
                 log.exception("could not release group %s in the journal", group_id[:8])
 

@@ -166,13 +166,15 @@ class Recovery:
             if job is not None and job.state in ACTIVE and not submitting:
                 self.apply_verdict(job, pid, lost_verdict(server, reason), report_lost=False)
                 requeued += 1
+        report = getattr(s.pool, "report_failure", None)
+        if report is not None:
+            # Now, under the lock, not as a task after the next dispatch pass: that pass would still
+            # see the server online, with the slots just freed, and send it work 1-6 ms after this.
+            report(server, reason)
         if requeued:
             log.warning("lost server %s: %s; %d job(s) of ours there go elsewhere", server, reason, requeued)
         else:
             log.info("lost server %s: %s", server, reason)
-        report = getattr(s.pool, "report_failure", None)
-        if report is not None:
-            s.tasks.append(lambda: report(server, reason))
 
     def on_pool_status(self, status: Any) -> None:
         """Pool callback (poller thread): never takes the lock, only queues and wakes.

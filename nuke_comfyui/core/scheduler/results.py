@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nuke_comfyui.core.comfy.outputs import safe_join, safe_parts
 from nuke_comfyui.core.errors import UnsafePathError
+from nuke_comfyui.core.result_types import result_extension
+from nuke_comfyui.core.temp_files import create_beside
 
 MARKER = ".nuke_comfyui_group"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -125,39 +126,57 @@ def collect(
     client: Any,
     server: Any,
     transfer: str = "upload",
+    max_bytes: Optional[int] = None,
 ) -> List[str]:
     """Bring a finished job's output files into the output folder; returns the local paths.
 
-    A job of one frame (or none); a chunk of several frames is collected by batch_plan.py.
+    A job of one frame (or none); a chunk of several frames is collected by batch_plan.py. Every
+    name is checked before anything is fetched; `max_bytes` caps each file (decoded) when set.
     """
     dest_dir = layout.variation_dir(variation)
+    chosen = wanted_outputs(outputs, layout.output_nodes)
+    for item in chosen:  # all of them before any is fetched: a refused name writes nothing at all
+        checked_name(server, item, dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     per_node: Dict[str, int] = {}
     paths: List[str] = []
-    for item in wanted_outputs(outputs, layout.output_nodes):
+    for item in chosen:
         node = str(item.node_id)
         k = per_node.get(node, 0)
         per_node[node] = k + 1
         name = layout.file_name(variation, node, k, frame, extension(item))
-        paths.append(fetch(item, dest_dir, name, client=client, server=server, transfer=transfer))
+        paths.append(fetch(item, dest_dir, name, client=client, server=server, transfer=transfer,
+                           max_bytes=max_bytes))
     return paths
 
 
 def extension(item: Any) -> str:
-    """The lower-case extension of a server's output file, or ".bin" when it is not a plain one."""
+    """The lower-case extension of a server's output file (checked_name has refused any other)."""
     ext = os.path.splitext(str(item.filename))[1].lower() or ".bin"
     return ext if re.fullmatch(r"\.[a-z0-9]{1,8}", ext) else ".bin"
 
 
-def fetch(item: Any, dest_dir: Path, name: str, *, client: Any, server: Any, transfer: str) -> str:
+def fetch(item: Any, dest_dir: Path, name: str, *, client: Any, server: Any, transfer: str,
+          max_bytes: Optional[int] = None) -> str:
     """One output file into `dest_dir/name`: copied from the shared output folder when the server
-    has one (and the file is there), else downloaded; the server's name is checked either way."""
+    has one (and the file is there), else downloaded; the server's name is checked either way, and
+    the file is at most `max_bytes` (when set) as written."""
     checked_name(server, item, dest_dir)
     source = shared_source(server, item) if transfer == "shared" else None
     if source is not None and source.is_file():
+        _check_size(server, item, source.stat().st_size, max_bytes)
         atomic_copy(source, dest_dir / name)
         return str(dest_dir / name)
+    if max_bytes is not None:
+        return str(client.download(item, dest_dir, name, max_bytes=max_bytes))
     return str(client.download(item, dest_dir, name))
+
+
+def _check_size(server: Any, item: Any, size: int, max_bytes: Optional[int]) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise UnsafePathError(f"server {getattr(server, 'name', 'server')} wrote an output of {size >> 20} MB "
+                              f"({item.filename!r}), more than the {max_bytes >> 20} MB a result may be; raise "
+                              "max_result_mb in the settings if your workflows make files that large")
 
 
 def checked_name(server: Any, item: Any, dest_dir: Path) -> None:
@@ -169,6 +188,10 @@ def checked_name(server: Any, item: Any, dest_dir: Path) -> None:
         if kind not in ("output", "temp"):
             raise UnsafePathError(f"server sent an output of type {kind!r}; expected output or temp")
         safe_parts(str(item.subfolder or ""), str(item.filename), dest_dir)
+        try:
+            result_extension(str(item.filename))
+        except ValueError as exc:
+            raise UnsafePathError(f"server sent an output named {exc}; refusing to write it") from None
     except UnsafePathError as exc:
         name = getattr(server, "name", "server")
         raise UnsafePathError(f"server {name} is misbehaving: {exc}; nothing was fetched or written") from None
@@ -192,8 +215,8 @@ def shared_source(server: Any, item: Any) -> Optional[Path]:
 
 
 def atomic_copy(source: Path, target: Path) -> None:
-    """Copy to a temporary file beside `target`, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=".part-")
+    """Copy to a temporary file beside `target`, then rename it into place (the umask applies)."""
+    fd, tmp = create_beside(str(target.parent), ".part-")
     os.close(fd)
     try:
         shutil.copyfile(str(source), tmp)

@@ -23,11 +23,14 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
+from nuke_comfyui.core.errors import JournalError
+from nuke_comfyui.core.group_owners import GroupOwnedError
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import read_models
 from nuke_comfyui.core.scheduler.cancelling import CancelReport
 from nuke_comfyui.core.scheduler.dispatcher import Dispatcher
 from nuke_comfyui.core.scheduler.events import GroupChanges, GroupProgress, GroupSnapshot, GroupView, SchedulerEvent
+from nuke_comfyui.core.scheduler.journal_halt import JournalHalt
 from nuke_comfyui.core.scheduler.journal_sync import JournalSync
 from nuke_comfyui.core.scheduler.lifecycle import Lifecycle
 from nuke_comfyui.core.scheduler.live_board import LiveBoard
@@ -36,6 +39,7 @@ from nuke_comfyui.core.scheduler.ownership import Ownership
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.recovery import Recovery
 from nuke_comfyui.core.scheduler.server_prompts import OurPrompt, prompts_by_server
+from nuke_comfyui.core.scheduler.stall_watch import STALL_MIN_S, StallWatch
 from nuke_comfyui.core.scheduler.starvation import StarvationWatch
 from nuke_comfyui.core.scheduler.state import SchedulerState
 from nuke_comfyui.core.scheduler.submission import PlanFactory, Submission
@@ -62,6 +66,7 @@ class Scheduler:
         max_workers: Optional[int] = None,
         no_server_wait: Optional[float] = None,
         capability_wait: float = 10.0,
+        stall_min_s: Optional[float] = None,
     ) -> None:
         cluster = getattr(pool, "cluster", None)
         self.pool = pool
@@ -81,11 +86,16 @@ class Scheduler:
         state = self.state
         self.live = LiveBoard(alive=lambda job_id, pid: getattr(state.current(pid), "id", None) == job_id)
         self.tracking = Tracking(self.state, self.recovery, stream_factory, live=self.live)
-        self.ownership = Ownership(self.state, journal)
+        self.stalls = StallWatch(self.state, self.recovery,
+                                 min_s=STALL_MIN_S if stall_min_s is None else stall_min_s)
+        self.halt = JournalHalt(self.state, getattr(journal, "path", "(the journal)"))
+        self.ownership = Ownership(self.state, journal, on_journal_error=self.halt.halt)
+        self.sync.on_taken_over = self.ownership.abandon
         self.lifecycle = Lifecycle(self.state, journal, self.sync, self.submission, self.ownership)
         self.loop = DispatchLoop(self.state, self.sync, self.submission, tracking=self.tracking,
                                  recovery=self.recovery, ownership=self.ownership,
-                                 starvation=StarvationWatch(self.state, wait_for_servers), max_workers=max_workers)
+                                 starvation=StarvationWatch(self.state, wait_for_servers), halt=self.halt,
+                                 stalls=self.stalls, max_workers=max_workers)
 
     @property
     def job_timeout(self) -> float:
@@ -183,19 +193,40 @@ class Scheduler:
         with self.state.lock:
             return [read_models.progress(group) for group in self.state.groups.values()]
 
+    @property
+    def halted(self) -> Optional[str]:
+        """Why this scheduler sends no new work (its journal cannot be written), or None."""
+        return self.state.halted
+
     def wait(self, group_id: str, timeout: Optional[float] = None) -> GroupSnapshot:
-        """Block until the group settles (or `timeout` passes); returns its snapshot."""
+        """Block until the group settles (or `timeout` passes); returns its snapshot.
+
+        Raises JournalError, naming the journal's folder and the fix, when the journal could not
+        be written: once nothing of the group runs any more, it cannot go further here.
+        """
         s = self.state
         deadline = None if timeout is None else time.monotonic() + timeout
         with s.changed:
+            for gid, owner in s.taken_over.items():
+                if gid.startswith(group_id) and gid not in s.groups:
+                    raise GroupOwnedError(f"group {gid[:8]} was taken over by {owner} before this process finished "
+                                          "it; follow it there")
             group = s.group(group_id)
             while (group.pending_work > 0 or (group.cancel_requested and group.active)) \
                     and group.released_reason is None:
+                if s.halted is not None and not group.active:
+                    raise self.halt.stopped(group.id)
                 left = None if deadline is None else deadline - time.monotonic()
                 if (left is not None and left <= 0) or not s.running:
                     break
                 s.changed.wait(0.5 if left is None else min(left, 0.5))
-        self.sync.flush()  # the journal agrees with what we return
+        try:
+            self.sync.flush()  # the journal agrees with what we return
+        except JournalError as exc:
+            self.halt.halt(exc)
+        if group.released_reason is not None:
+            raise GroupOwnedError(f"group {group.id[:8]} was {group.released_reason} before this process finished "
+                                  "it; follow it there")
         with s.lock:
             return read_models.group_snapshot(group)
 

@@ -36,7 +36,7 @@ class StarvationWatch:
         s = self.state
         soonest: Optional[float] = None
         for group in list(s.dispatcher.groups.values()):
-            if group.cancel_requested or group.active or not _has_waiting(group):
+            if group.cancel_requested or group.active or not has_waiting(group):
                 group.waiting_since = None
                 self._looked.pop(group.id, None)
                 continue
@@ -91,7 +91,8 @@ class StarvationWatch:
         s.wake.set()
 
 
-def _has_waiting(group: Group) -> bool:
+def has_waiting(group: Group) -> bool:
+    """Does a job of the group wait, queued, for a server?"""
     return any(job.state is JobState.QUEUED for job in group.ready) or any(
         job.state is JobState.QUEUED for job in group.constrained)
 

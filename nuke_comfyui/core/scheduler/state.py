@@ -89,6 +89,11 @@ class SchedulerState:
         # Set by the ownership part: has another process asked to cancel this group? (journal read)
         self.cancelled_elsewhere: Callable[[str], bool] = lambda group_id: False
         self.cancel_group: Optional[Callable[[str], Any]] = None  # runs a full cancel (worker thread)
+        self.heard_at: Dict[str, float] = {}  # server -> when its stream last spoke of a prompt of ours
+        # (written by the stream threads without the lock: one float per server, read by stall_watch.py)
+        self.stall_next_look = 0.0
+        self.halted: Optional[str] = None  # why no new work is sent: the journal failed (journal_halt.py)
+        self.taken_over: Dict[str, str] = {}  # group id -> by whom, for groups this process let go
 
     # -- lookups ---------------------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ class Submission:
         `capability_wait` seconds, so a workflow no server can run fails here, by name.
         """
         pool = self.state.pool
+        from nuke_comfyui.core.preflight import check_server_names
+
+        check_server_names(getattr(plan, "servers", None), pool.servers())  # from Nuke too, not only the CLI
         placement = self.state.dispatcher.placement_for(plan)
         full = {s.name: 1 << 30 for s in pool.servers()}
         pending = getattr(pool, "capabilities_pending", None)

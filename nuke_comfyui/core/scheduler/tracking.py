@@ -21,6 +21,7 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from nuke_comfyui.core.config import DEFAULT_MAX_RESULT_MB
 from nuke_comfyui.core.errors import NukeComfyError, ServerUnavailable
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
@@ -51,17 +52,20 @@ class _Forward:
     Called only on its stream's thread, so its `heard` notes need no lock.
     """
 
-    __slots__ = ("heard", "name", "tracking")
+    __slots__ = ("heard", "heard_at", "name", "tracking")
 
     def __init__(self, tracking: Tracking, name: str) -> None:
         self.tracking = tracking
         self.name = name
         self.heard = StreamOutputs()
+        self.heard_at = tracking.state.heard_at
 
     def __call__(self, event: Any) -> None:
         kind = type(event).__name__
         heard = self.heard
         pid = getattr(event, "prompt_id", None)
+        if pid is not None:  # the server is moving on a prompt of ours (stall_watch.py reads this)
+            self.heard_at[self.name] = time.monotonic()
         if kind == "Executed":
             heard.executed(pid, event.node, event.output)
             return
@@ -229,7 +233,8 @@ class Tracking:
             elif getattr(entry, "failure", None) is not None:
                 verdict = classify_execution_failure(entry.failure)
             else:
-                paths = net.collect(job.group.plan, job, entry, client=link.client, server=link.config)
+                paths = net.collect(job.group.plan, job, entry, client=link.client, server=link.config,
+                                    max_bytes=max_result_bytes(s.pool))
                 if not paths:
                     verdict = Verdict(Action.FAIL, "failed", "the workflow finished without writing any "
                                       "file; check its output node saves images")
@@ -349,6 +354,12 @@ class _Heard:
 
     def __init__(self, outputs: List[Any]) -> None:
         self.outputs = outputs
+
+
+def max_result_bytes(pool: Any) -> int:
+    """The cluster's cap on one result file (`max_result_mb`; the default without a cluster)."""
+    mb = getattr(getattr(pool, "cluster", None), "max_result_mb", None)
+    return int((mb if isinstance(mb, (int, float)) else DEFAULT_MAX_RESULT_MB) * 2**20)
 
 
 def _default_stream_factory(live: Optional[LiveBoard] = None) -> Optional[StreamFactory]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Optional, Tuple
 
 from nuke_comfyui.core.comfy.upload_body import CHUNK, UploadFile
 from nuke_comfyui.core.errors import ComfyError, NukeComfyError, PathMappingError
+from nuke_comfyui.core.temp_files import create_beside
 
 #: subfolder of the server's input/ folder where staged frames go
 STAGING_SUBFOLDER = "nuke_comfyui"
@@ -145,7 +145,7 @@ class InputTransfer:
                 "mount the share (or correct dir_local), or switch the server to transfer 'upload'")
         target_dir = input_root / STAGING_SUBFOLDER
         target_dir.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(target_dir), prefix=".staging-")
+        fd, tmp = create_beside(str(target_dir), ".staging-")  # the server's user must read it: umask
         try:
             sha = hashlib.sha256()
             with open(path, "rb") as source, os.fdopen(fd, "wb") as sink:

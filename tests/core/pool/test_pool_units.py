@@ -219,3 +219,60 @@ def test_status_same_as_ignores_only_the_measurement_noise() -> None:
     assert not base.same_as(ServerStatus("a", "http://127.0.0.1:1", ServerState.BUSY, vram_total=8))
     assert not base.same_as(ServerStatus("a", "http://127.0.0.1:1", ServerState.ONLINE, vram_total=8,
                                          queue_pending=1))
+
+
+def test_a_probe_answered_before_a_reported_loss_does_not_bring_the_server_back() -> None:
+    """Issue 28, item 11: the scheduler reports a server lost while a probe of it is on the wire; that
+    probe's (older) "online" must not undo the loss, or the dispatcher sends it work at once."""
+    pool, clients = make_pool(ServerConfig(name="a"))
+    gate, entered = threading.Event(), threading.Event()
+    answer = clients["a"].queue
+
+    def slow_queue() -> Queue:
+        entered.set()
+        gate.wait(5)  # the probe's answer left the server before it died ...
+        return answer()
+
+    clients["a"].queue = slow_queue  # type: ignore[method-assign]
+    probing = threading.Thread(target=pool.refresh)
+    probing.start()
+    assert entered.wait(5)
+    pool.report_failure("a", "connection refused")  # ... and the scheduler lost it meanwhile
+    gate.set()
+    probing.join(5)
+    assert pool.status("a").state is ServerState.OFFLINE
+    assert pool.status("a").error == "connection refused"
+    pool.stop()
+
+
+def test_refresh_with_a_timeout_returns_whatever_the_slowest_server_does() -> None:
+    """Issue 28, scale: `status` waits a bounded time; a server whose probe hangs shows "no answer"."""
+    pool, clients = make_pool(ServerConfig(name="quick"), ServerConfig(name="hung"))
+    release = threading.Event()
+    answer = clients["hung"].queue
+
+    def hung_queue() -> Queue:
+        release.wait(10)
+        return answer()
+
+    clients["hung"].queue = hung_queue  # type: ignore[method-assign]
+    try:
+        statuses = {s.name: s for s in pool.refresh(timeout=0.5)}
+    finally:
+        release.set()
+        pool.stop()
+    assert statuses["quick"].state is ServerState.ONLINE
+    assert statuses["hung"].state is ServerState.OFFLINE
+    assert statuses["hung"].error == "no answer to the status probe within 0.5 s"
+
+
+def test_real_pools_probe_with_a_lean_client() -> None:
+    """Probes use their own client: one attempt, a 1 s connect timeout (the next probe is the retry)."""
+    pool = ServerPool(ClusterConfig(servers=[ServerConfig(name="a", port=9)]))
+    try:
+        record = pool._servers["a"]
+        assert record.prober is not record.client
+        assert record.prober.retries == 0 and record.prober.timeout[0] == 1.0
+        assert pool._executor._max_workers == 1  # bounded by the farm (and by PROBE_WORKERS)
+    finally:
+        pool.stop()

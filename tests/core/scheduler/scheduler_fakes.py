@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import pytest
 
@@ -143,6 +143,7 @@ class FakeServer:
         self.interrupted: List[str] = []
         self.max_seen = 0
         self.on_submit: Optional[Callable[[str], None]] = None
+        self.refused_submits = 0  # POSTs that reached it while "down" (connection refused)
         self._stop = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -151,6 +152,7 @@ class FakeServer:
 
     def submit(self, prompt: Dict[str, Any], client_id: str, prompt_id: str) -> SubmitResult:
         if self.behaviour == "down":
+            self.refused_submits += 1
             raise ServerUnavailable("connection refused", self.name)
         if self.behaviour == "invalid":
             raise PromptValidationError("node 3 (KSampler): input seed - Value not valid", self.name)
@@ -267,7 +269,8 @@ class FakeClient:
 
         return Uploaded()
 
-    def download(self, f: OutputFile, dest_dir: Path, dest_name: Optional[str] = None) -> Path:
+    def download(self, f: OutputFile, dest_dir: Path, dest_name: Optional[str] = None,
+                 max_bytes: Optional[int] = None) -> Path:
         target = Path(dest_dir) / (dest_name or f.filename)
         target.write_bytes(f"{self.name}:{f.filename}".encode())
         return target
@@ -305,6 +308,7 @@ class FakePool:
         self.durations: List[tuple] = []
         self.choose_calls = 0
         self.subscribers: List[Callable[[Any], None]] = []
+        self.offline: Set[str] = set()  # reported lost; like the real pool, offline until probed back
 
     def servers(self) -> List[ServerConfig]:
         return [s.config for s in self.fakes.values()]
@@ -313,24 +317,33 @@ class FakePool:
         return FakeClient(self.fakes[name])
 
     def statuses(self) -> List[Status]:
-        return [Status(s.name, s.vram) for s in self.fakes.values()]
+        return [Status(s.name, s.vram, state="offline" if s.name in self.offline else "online")
+                for s in self.fakes.values()]
 
     def choose(self, p: Placement, in_flight: Dict[str, int], backlog: int = 1) -> Optional[str]:
         self.choose_calls += 1
-        capable = [s for s in self.fakes.values() if s.config.enabled and s.name not in p.exclude
-                   and (p.min_vram is None or s.vram >= p.min_vram)]
+        considered = [s for s in self.fakes.values() if s.config.enabled and s.name not in p.exclude]
+        if not considered:  # like the real pool (placement.Eligibility.check): nothing considered is a
+            return None  # wait, not "no server can ever run it"
+        capable = [s for s in considered if p.min_vram is None or s.vram >= p.min_vram]
         if not capable:
             raise NoCapableServer("no capable server")
         for s in capable:
-            if in_flight.get(s.name, 0) < s.config.max_concurrent + 1:
+            if s.name not in self.offline and in_flight.get(s.name, 0) < s.config.max_concurrent + 1:
                 return s.name
         return None
 
     def report_failure(self, name: str, reason: str) -> None:
         self.failures.append(name)
+        self.offline.add(name)
 
     def record_duration(self, name: str, key: str, seconds: float) -> None:
         self.durations.append((name, key, seconds))
+
+    def expected_duration(self, name: str, key: str) -> Optional[float]:
+        """The mean of what the server took (like the real pool's DurationBook, simpler)."""
+        seen = [seconds for server, k, seconds in self.durations if server == name and k == key]
+        return sum(seen) / len(seen) if seen else None
 
     def subscribe(self, cb: Callable[[Any], None]) -> Callable[[], None]:
         self.subscribers.append(cb)
@@ -380,7 +393,8 @@ def make_harness(tmp_path: Path):
     made: List[Harness] = []
 
     def make(*servers: FakeServer, retries: int = 2, job_timeout: float = 30.0,
-             journal_path: Optional[Path] = None, poll_interval: float = 0.05) -> Harness:
+             journal_path: Optional[Path] = None, poll_interval: float = 0.05,
+             stall_min_s: Optional[float] = None) -> Harness:
         pool = FakePool(list(servers))
         journal = Journal(journal_path or tmp_path / "journal.sqlite3")
         streams: Dict[str, FakeStream] = {}
@@ -391,7 +405,7 @@ def make_harness(tmp_path: Path):
 
         scheduler = Scheduler(pool, journal, job_timeout=job_timeout, retries=retries,
                               poll_interval=poll_interval, stream_factory=stream_factory,
-                              placement_factory=Placement, plan_factory=None)
+                              placement_factory=Placement, plan_factory=None, stall_min_s=stall_min_s)
         scheduler.start()
         harness = Harness(list(servers), pool, scheduler, journal, streams)
         made.append(harness)

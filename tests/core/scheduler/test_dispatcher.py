@@ -102,3 +102,24 @@ def test_cancelled_group_is_skipped(tmp_path: Path) -> None:
     group.cancel_requested = True
     assert dispatcher.pick() == ([], [])
     a.close()
+
+
+def test_a_job_excluded_from_every_server_of_its_subset_gets_them_back(tmp_path: Path) -> None:
+    """`render --servers a` with b configured too: once `a` failed the job, `a` is its only server.
+
+    Before, the job's exclusion {a} plus the subset's {b} left nothing, the pool answered "wait"
+    and the render never ended (issue 28, item 1); now the exclusion is lifted as it is without
+    a subset, and the retry budget decides when the job fails.
+    """
+    a, b = FakeServer("a"), FakeServer("b")
+    _, dispatcher, group = _setup(tmp_path, 1, a, b)
+    group.plan.servers = ["a"]
+    job = group.jobs[0]
+    group.ready.clear()
+    job.add_exclusion("a")
+    dispatcher.enqueue(job)
+    placed, impossible = dispatcher.pick()
+    assert not impossible
+    assert placed == [(job, "a")] and job.exclude is None
+    for s in (a, b):
+        s.close()

@@ -35,7 +35,7 @@ class _Recorder:
     """Stands in for Tracking: records what _Forward passes on (and with which notes)."""
 
     def __init__(self) -> None:
-        self.state = SimpleNamespace(suspect_until={})
+        self.state = SimpleNamespace(suspect_until={}, heard_at={})
         self.forwarded: List[Tuple[str, Any]] = []
 
     def on_stream_event(self, server: str, event: Any, heard: Any = None) -> None:

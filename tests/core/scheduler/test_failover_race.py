@@ -1,0 +1,38 @@
+"""Failover never sends work to a server it has just declared lost (issue 28, item 11).
+
+Real-server behaviour reproduced: on every release tested (0.3.40 to 0.33), when a ComfyUI
+process was killed, its event stream closed first; the poll that followed failed, the server was
+declared lost ("lost server ... go elsewhere") and 1-6 ms later the dispatcher sent it 1-2 more
+jobs, which failed 0.7 s later with connection refused and used up an attempt. The pool was told
+of the loss as a task run *after* the next dispatch pass, which still saw the server online with
+the slots just freed. Here the kill is made deterministic: the stream drops, then every call is
+refused, with jobs still waiting for a server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scheduler_fakes import FakeServer, fake_plan, frames, wait_until
+
+from nuke_comfyui.core.scheduler import GroupState, loop
+
+
+def test_the_loss_and_the_dispatchers_view_change_together(make_harness: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A link whose stream is down is held back only in its first seconds (loop.STREAM_GRACE_S);
+    # the servers of a real render are older than that when one dies.
+    monkeypatch.setattr(loop, "STREAM_GRACE_S", 0.05)
+    dying, ok = FakeServer("dying", duration=0.05), FakeServer("ok", duration=0.05)
+    h = make_harness(dying, ok)  # the fake pool offers "dying" first whenever it has room
+    gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(30)))
+    wait_until(lambda: len(dying.submitted) >= 4 and len(ok.submitted) >= 4)
+    dying.behaviour = "down"  # the process is killed: every call is refused from now on ...
+    h.streams["dying"].drop()  # ... and its event stream is the first to tell us
+    snap = h.scheduler.wait(gid, timeout=30)
+    assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
+    assert h.pool.failures and h.pool.failures[0] == "dying"
+    assert dying.refused_submits == 0, f"{dying.refused_submits} job(s) sent to the server just declared lost"
+    assert all(a.outcome != "lost" or a.server == "dying" for j in snap.jobs for a in j.attempt_log)
