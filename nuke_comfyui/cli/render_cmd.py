@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="every chunk of a variation gets its seed (default), or one seed per chunk")
     parser.add_argument("--split-on-oom", action="store_true",
                         help="a chunk out of GPU memory on the biggest server is retried as smaller batches")
+    from nuke_comfyui.cli import pixels_arg
+
+    pixels_arg.add_argument(parser)
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 
@@ -94,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     check_request(request, loaded.cluster.servers)
     farm = open_farm(args, loaded=loaded)
     try:
+        from nuke_comfyui.cli import pixels_arg
+
         prepare_inputs(request, args, farm)
+        pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm, args.plate_encoding))
         group_id = farm.scheduler.submit(request)
         return follow(farm.scheduler, group_id, as_json=args.json)
     finally:
