@@ -40,6 +40,7 @@ class FarmShape:
     heavy_factor: float = 1.0
     lean: bool = False
     previews: Optional[str] = None  # a preview method the servers send previews with (sim/previews.py)
+    comfy_version: Optional[str] = None  # the ComfyUI release the servers behave like (sim/profiles.py)
 
     def arguments(self) -> List[str]:
         args = ["--servers", str(len(self.speeds)), "--speeds", ",".join(str(s) for s in self.speeds),
@@ -53,6 +54,8 @@ class FarmShape:
             args.append("--lean")
         if self.previews:
             args += ["--previews", self.previews]
+        if self.comfy_version:
+            args += ["--comfy-version", self.comfy_version]
         return args
 
     def split(self) -> List[Tuple[FarmShape, int]]:
@@ -62,7 +65,7 @@ class FarmShape:
         bounds = [round(i * count / parts) for i in range(parts + 1)]
         return [(FarmShape(self.speeds[a:b], self.seconds_per_step,
                            None if self.slow_to is None else self.slow_to[a:b], self.slow_after_s,
-                           self.heavy_every, self.heavy_factor, self.lean, self.previews), a)
+                           self.heavy_every, self.heavy_factor, self.lean, self.previews, self.comfy_version), a)
                 for a, b in zip(bounds, bounds[1:])]
 
 

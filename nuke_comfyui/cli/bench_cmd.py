@@ -3,7 +3,8 @@
 `nuke-comfyui bench --init-import` instead measures what the plugin's init.py adds to Nuke's
 start-up (nuke_comfyui.bench.init_import); `--temporal` the figures of frame batches
 (nuke_comfyui.bench.temporal); `--previews` the client CPU the live view costs per job
-(nuke_comfyui.bench.previews).
+(nuke_comfyui.bench.previews); `--transfer` moves a 4K float EXR sequence through upload and shared
+mode (nuke_comfyui.bench.transfer).
 
 Figures are printed, never asserted: the machines are shared and noisy.
 """
@@ -44,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--previews", action="store_true",
                         help="only the client CPU per job with live previews flowing, watched or not "
                              "(--jobs per run, default 100; --repeats)")
+    parser.add_argument("--transfer", action="store_true",
+                        help="only the plate transfer: a 4K float EXR sequence in upload and shared mode "
+                             "(MB/s against raw loopback, the client's peak RSS, plate bytes read per frame)")
+    parser.add_argument("--frames", type=int, default=8, help="--transfer: frames in the sequence (default 8)")
 
 
 def throughput_plan(jobs: Optional[int], servers: Optional[str],
@@ -84,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         result = init_import.measure(runs=args.runs, plugin=init_import.plugin_folder(args.plugin))
         print(json.dumps(result) if args.json else init_import.format_report(result))
         return 0
+    if args.transfer:
+        return _transfer(args)
     import tempfile
     from pathlib import Path
 
@@ -116,4 +123,21 @@ def run(args: argparse.Namespace) -> int:
         results = run_benchmark(jobs=args.jobs, repeats=args.repeats, include_big=not args.no_big_group,
                                 suite=args.suite, scenarios=args.scenario, log=log)
     print(to_json(results) if args.json else format_report(results))
+    return 0
+
+
+def _transfer(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from nuke_comfyui.bench.transfer import format_transfer, run_transfer
+    from nuke_comfyui.core.errors import ConfigError
+
+    if args.frames < 1:
+        raise ConfigError(f"--frames {args.frames}: give at least 1 frame")
+    with tempfile.TemporaryDirectory(prefix="nuke-comfyui-transfer-") as temp:
+        figures = run_transfer(Path(temp), frames=args.frames,
+                               log=lambda text: print(text, file=sys.stderr, flush=True))
+    print(json.dumps(figures, indent=2) if args.json else format_transfer(figures))
     return 0

@@ -90,9 +90,12 @@ def run(args: argparse.Namespace) -> int:
             args.journal = str(Path(scratch) / "journal.sqlite3")
         farm = open_farm(args, loaded=loaded)
         try:
-            if args.assignments or args.images:  # they change the prompts: plan again with them applied
+            from nuke_comfyui.cli import pixels_arg
+
+            if args.assignments or args.images:
                 prepare_inputs(request, args, farm)
-                task = plan_task(request, group_id, args.task_frames, block, blender=blender)
+            pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm, args.plate_encoding))
+            task = plan_task(request, group_id, args.task_frames, block, blender=blender)  # with inputs and pixels
             farm.scheduler.submit_plan(task.plan, group_id=group_id)
             with _sigterm_as_interrupt():
                 return follow(farm.scheduler, group_id, as_json=args.json)

@@ -82,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
         for image in image_inputs(workflow):
             kind = "MASK" if image.is_mask else "IMAGE"
             print(f"{image.node}.image{'':<13} {kind:<8} {image.value!r}   {image.title} (--image {image.node}=FILE)")
+    from nuke_comfyui.cli.image_lines import image_lines
+    from nuke_comfyui.core.config_loader import load_config
+
+    for line in image_lines(load_config(args.config).cluster, per_server):
+        print(f"images on {line}", file=sys.stderr if args.json else sys.stdout)
     for note in notes:
         print(note, file=sys.stderr)
     return 0

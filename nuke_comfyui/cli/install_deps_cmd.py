@@ -55,6 +55,11 @@ sys.path.insert(0, sys.argv[1])
 import requests, websocket, pydantic, pydantic_core
 assert importlib.util.find_spec('Qt') is not None, 'Qt.py is missing'
 print('requests', requests.__version__, '| websocket-client', websocket.__version__, '| pydantic', pydantic.VERSION)
+try:
+    import numpy, OpenEXR, PIL
+    print('| seam crossfades: numpy', numpy.__version__, '| Pillow', PIL.__version__)
+except ImportError as exc:
+    print('| seam crossfades unavailable in Nuke (' + str(exc) + "): frame batches render with seam 'cut'")
 """
 
 
@@ -164,6 +169,12 @@ def build_pip_commands(info: InterpreterInfo, target: Path, *, pip_python: str =
     return nuke_wheels.pip_commands(info.version, pip_platform_tags(info), target, pip_python)
 
 
+def build_optional_pip_commands(info: InterpreterInfo, target: Path, *,
+                                pip_python: str = sys.executable) -> List[List[str]]:
+    """The pip run for seam-crossfade packages, allowed to fail (see nuke_wheels.BLEND_REQUIREMENTS)."""
+    return nuke_wheels.optional_pip_commands(info.version, pip_platform_tags(info), target, pip_python)
+
+
 def is_plugin_folder(folder: Path) -> bool:
     """The folder Nuke is given (NUKE_PATH): init.py beside the nuke_comfyui package."""
     return (folder / "init.py").is_file() and (folder / "nuke_comfyui" / "host" / "startup.py").is_file()
@@ -229,6 +240,8 @@ def _install(args: argparse.Namespace) -> int:
     if args.dry_run:
         for command in build_pip_commands(info, target):
             print(" ".join(shlex.quote(part) for part in command))
+        for command in build_optional_pip_commands(info, target):
+            print(" ".join(shlex.quote(part) for part in command) + "    # optional: seam crossfades")
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
@@ -250,6 +263,12 @@ def _stage(info: InterpreterInfo, staging: Path) -> None:
         if done.returncode != 0:
             raise InstallDepsError(f"pip failed (exit {done.returncode}); nothing was changed. pip said:\n"
                                    f"{done.stdout}{done.stderr}\ncheck network access to your package index")
+    for command in build_optional_pip_commands(info, staging):
+        print("running: " + " ".join(shlex.quote(part) for part in command[3:]))
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            print(f"optional packages not installed (pip exit {done.returncode}: no wheel for this Nuke's "
+                  "platform?); everything else works, and frame batches need seam 'cut' in Nuke")
     for name, reason in nuke_wheels.drop_unwanted(staging, set(info.shipped)).items():
         print(f"left out {name}: {reason}")
     kept = ", ".join(f"{d.name} {d.version}" for d in nuke_wheels.distributions(staging))

@@ -22,6 +22,11 @@ from typing import Dict, List, Sequence, Set, Tuple
 RUNTIME_REQUIREMENTS = ["requests>=2.28", "urllib3>=1.26,<3", "websocket-client>=1.6", "pydantic>=2.5,<3"]
 # ...and without: Qt.py's only dependency is a stub package; the binding is Nuke's own.
 NO_DEPS_REQUIREMENTS = ["Qt.py>=1.3"]
+# Optional, for frame-batch seam crossfades in the Nuke session (nuke_comfyui/blend; numpy is Nuke's
+# own): EXR and 8-bit results. Not PyAV (16-bit PNG), whose bundled FFmpeg would sit in Nuke's process
+# beside Nuke's own. Installed in a run of its own, so a platform without these wheels (OpenEXR has
+# none for glibc older than 2.28) still gets everything else.
+BLEND_REQUIREMENTS = ["openexr>=3.2", "Pillow>=10"]
 
 # Modules Nuke ships outside its interpreter's default path (PySide and shiboken live in Nuke's
 # pythonextensions folder, added by Nuke at start), never installed whatever the probe says.
@@ -82,6 +87,13 @@ def pip_commands(version: str, tags: Sequence[str], target: Path, pip_python: st
     for tag in tags:
         base += ["--platform", tag]
     return [[*base, *RUNTIME_REQUIREMENTS], [*base, "--no-deps", *NO_DEPS_REQUIREMENTS]]
+
+
+def optional_pip_commands(version: str, tags: Sequence[str], target: Path,
+                          pip_python: str = sys.executable) -> List[List[str]]:
+    """The pip run for what Nuke can do without (seam crossfades): its failure is a note, not an error."""
+    base = pip_commands(version, tags, target, pip_python)[0][: -len(RUNTIME_REQUIREMENTS)]
+    return [[*base, *BLEND_REQUIREMENTS]]
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="every chunk of a variation gets its seed (default), or one seed per chunk")
     parser.add_argument("--split-on-oom", action="store_true",
                         help="a chunk out of GPU memory on the biggest server is retried as smaller batches")
+    from nuke_comfyui.cli import pixels_arg
+
+    pixels_arg.add_argument(parser)
     add_farm_arguments(parser)
     from nuke_comfyui.cli import farm_task
 
@@ -94,5 +97,8 @@ def run(args: argparse.Namespace) -> int:
     request = build_request(args)
     check_request(request, loaded.cluster.servers)
     with farm_session(args, loaded, request.servers) as farm:  # fails in seconds when no server answers
+        from nuke_comfyui.cli import pixels_arg
+
         prepare_inputs(request, args, farm)
+        pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm, args.plate_encoding))
         return submit_and_follow(farm, request, as_json=args.json)

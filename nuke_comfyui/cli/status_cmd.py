@@ -3,21 +3,23 @@
 Exit 0 when at least one server is usable (online or busy), 1 otherwise, so scripts and farm
 pre-flight checks can use it as a gate. PROTOCOL says what the server's ComfyUI release can do
 ("full", or what it lacks: see core/comfy/capabilities.py); a release older than the minimum is
-an error row naming the minimum.
+an error row naming the minimum. IMAGES says what it does with image files ("EXR in, EXR/PNG16
+out", "8-bit PNG": core/comfy/image_capabilities.py; `images` in the JSON).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import List
+from typing import Dict, List, Optional
 
 from nuke_comfyui.core.config_loader import load_config
-from nuke_comfyui.core.pool import ServerPool, ServerStatus
+from nuke_comfyui.core.pool import ServerPool, ServerState, ServerStatus
+from nuke_comfyui.core.pool.image_caps import usable_image_capabilities
 
 #: how long `status` waits for the probes; a server still silent then is shown offline, "no answer"
 STATUS_WAIT_S = 8.0
-HELP = "show every configured server's state, queue, VRAM, latency, version and protocol features"
+HELP = "show every configured server's state, queue, VRAM, latency, version, protocol and image features"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,21 +33,26 @@ def run(args: argparse.Namespace) -> int:
     pool = ServerPool(loaded.cluster)
     try:
         statuses = pool.refresh(timeout=STATUS_WAIT_S)  # a few seconds, whatever the farm's size
+        shown_offline = {s.name for s in statuses if s.state is ServerState.OFFLINE}
+        learned = {name: caps for name, caps in usable_image_capabilities(pool).items() if name not in shown_offline}
     finally:
         pool.stop()
+    images = {name: caps.summary() for name, caps in learned.items()}
     if args.json:
-        print(json.dumps([s.to_json() for s in statuses], indent=2))
+        print(json.dumps([{**s.to_json(), "images": learned[s.name].to_json() if s.name in learned else None}
+                          for s in statuses], indent=2))
     else:
-        print(format_table(statuses))
+        print(format_table(statuses, images))
     return 0 if any(s.state.usable for s in statuses) else 1
 
 
-def format_table(statuses: List[ServerStatus]) -> str:
-    header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "PROTOCOL", "ERROR"]
+def format_table(statuses: List[ServerStatus], images: Optional[Dict[str, str]] = None) -> str:
+    header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "PROTOCOL", "IMAGES", "ERROR"]
     rows = [header] + [
         [s.name, s.url, s.state.value, *_queue(s), _vram(s),
          "-" if s.latency_ms is None else f"{s.latency_ms:.0f} ms", s.comfyui_version or "-",
-         s.capabilities.summary() if s.capabilities is not None else "-", s.error or ""]
+         s.capabilities.summary() if s.capabilities is not None else "-", (images or {}).get(s.name, "-"),
+         s.error or ""]
         for s in statuses
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]

@@ -57,8 +57,10 @@ class RenderRequest:
     Workflow inputs: `values` {"<node id>.<input>": value} set for every job; `frame_values`
     {"<node id>.<input>": {"<frame>": value}} set per frame (a job takes its first frame's value,
     and the static value, else the workflow's, for frames not listed). `images` {"<loader node
-    id>": file or sequence pattern} feeds each further image-loading node. All are journaled with
-    the request, so a retry or a resume sends exactly the same values.
+    id>": file or sequence pattern} feeds each further image-loading node. `pixels` is the plate's
+    encoding and file type and the result file type decided for the farm (core/pixels), with the
+    notes on what was lost where. All are journaled with the request, so a retry or a resume sends
+    exactly the same values and pixels.
     """
 
     workflow_path: str
@@ -85,6 +87,7 @@ class RenderRequest:
     #: {"<node id>.<input>": text} of the workflow's dynamic-prompt texts (`{a|b}`), set when the
     #: request is planned: each job's choices follow from its seed (core/ui_convert/dynamic_prompts.py)
     dynamic_prompts: Optional[Dict[str, str]] = None
+    pixels: Optional[Dict[str, Any]] = None  # core/pixels PixelRequest: plate encoding, files, notes
 
     def validate(self) -> None:
         """Raise RequestError (or FrameSetError / PatternError) for anything that cannot run as written."""
@@ -117,6 +120,10 @@ class RenderRequest:
         if self.timeout is not None and not (math.isfinite(self.timeout) and self.timeout > 0):
             # nan would disable every timeout and inf would wait for ever: neither is a number of seconds
             raise RequestError(f"timeout must be a positive number of seconds, not {self.timeout}")
+        if self.pixels is not None:
+            from nuke_comfyui.core.pixels import PixelRequest
+
+            PixelRequest.from_dict(self.pixels)
         self._check_job_count()
 
     def _check_frame_batches(self) -> None:

@@ -225,6 +225,9 @@ def task_arguments(request: RenderRequest, options: BundleOptions) -> List[str]:
         args += ["--timeout", repr(float(request.timeout))]
     if options.config and options.layout == "thin":
         args += ["--config", "{{Param.ServerConfig}}"]
+    from nuke_comfyui.core.pixels.choices import render_arguments
+
+    args += render_arguments(request.pixels)  # each task fits its prompts to its servers as the request did
     return args + list(options.extra_render_args)
 
 

@@ -29,6 +29,7 @@ from nuke_comfyui.core.workflow_sidecar import ImageSlot
 from nuke_comfyui.host import image_arrows, workflow_facts
 from nuke_comfyui.host.inputs import SharedFolder, input_folder, prepare_input, safe_node_name
 from nuke_comfyui.host.knobs import FrameRange, NodeSetupError
+from nuke_comfyui.host.plate_chain import PlateSettings
 
 #: how long Render waits for the farm's first `/object_info` answers when it needs them
 OBJECT_INFO_WAIT_S = 5.0
@@ -41,6 +42,7 @@ class StagedImages:
     input_pattern: Optional[str] = None
     images: Dict[str, str] = field(default_factory=dict)
     notes: List[str] = field(default_factory=list)
+    clipped: int = 0  # plate pixels that left [0, 1] in the encoding (host/plate_chain.py)
 
     @property
     def any(self) -> bool:
@@ -93,7 +95,8 @@ def fit_arrows(node: nuke.Node, infos: Callable[[], Dict[str, Dict[str, Any]]]) 
 
 def stage_images(node: nuke.Node, arrows: image_arrows.Arrows, infos: Callable[[], Dict[str, Dict[str, Any]]],
                  span: FrameRange, frame_list: Sequence[int], *,
-                 shared: Sequence[SharedFolder], upload: bool, output_dir: str) -> StagedImages:
+                 shared: Sequence[SharedFolder], upload: bool, output_dir: str,
+                 settings: Optional[PlateSettings] = None) -> StagedImages:
     """Check the required arrows, then write (or reuse) each connected input's frames for its loader."""
     staged = StagedImages(notes=list(arrows.notes))
     if not arrows.readable:
@@ -107,6 +110,8 @@ def stage_images(node: nuke.Node, arrows: image_arrows.Arrows, infos: Callable[[
     for slot in arrows.beyond:
         if is_required(slot, infos):
             raise _missing(node, slot, None)
+    for index, slot in enumerate(arrows.slots):
+        _check_alpha(node, slot, index)
     folder: Optional[str] = None
     for index, slot in enumerate(arrows.slots):
         if node.input(index) is None:
@@ -114,14 +119,27 @@ def stage_images(node: nuke.Node, arrows: image_arrows.Arrows, infos: Callable[[
         folder = folder or input_folder(safe_node_name(node), [] if upload else shared, output_dir)
         plan = prepare_input(node, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
                              index=index, with_alpha=slot.image.uses_alpha, invert_alpha=slot.image.invert_alpha,
-                             folder=folder, stem="" if index == 0 else slot.label)
+                             folder=folder, stem="" if index == 0 else slot.label, settings=settings)
         if plan is None:
             continue
+        staged.clipped += plan.clipped
         if index == 0 and slot.image.node == main and slot.image.class_type == "LoadImage":
             staged.input_pattern = plan.pattern
         else:
             staged.images[slot.image.node] = plan.pattern
     return staged
+
+
+def _check_alpha(node: nuke.Node, slot: ImageSlot, index: int) -> None:
+    """A loader whose mask is used needs an alpha on its arrow: without one Nuke writes none and
+    ComfyUI would get an empty mask, silently. Said before any frame is written."""
+    upstream = node.input(index)
+    if upstream is None or not slot.image.uses_alpha or "rgba.alpha" in upstream.channels():
+        return
+    raise NodeSetupError(
+        f"{node.fullName()}: input '{slot.label}' (input {index + 1}) feeds the mask of {slot.image.class_type} "
+        f"node {slot.image.node}, but {upstream.name()} has no alpha channel; give it an alpha (a Shuffle or "
+        "Copy into rgba.alpha, or the Read's auto alpha), or connect an image with alpha")
 
 
 def _merged(infos: Callable[[], Dict[str, Dict[str, Any]]]) -> Dict[str, Any]:

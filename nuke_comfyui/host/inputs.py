@@ -8,10 +8,14 @@ unmodified Read of image files ComfyUI can load that already sit on shared stora
 upload transfer, anywhere on disk): re-rendering a plate that is already there only costs time.
 "Already there" is checked as Nuke would read it: the file knob TCL-evaluated, a relative path
 resolved against the project directory, no frame offset (`frame_mode`), and every asked frame
-present on disk; anything else is written. The temporary Write sits beside the Comfy node (not
-inside the gizmo), renders with proxy mode off, for one view, in an explicit colour space (sRGB
-PNG), and with alpha when the workflow reads a mask from its input (alpha inverted first, for
-ComfyUI's 1 - alpha). Each of the node's input arrows is prepared this way (host/render.py).
+present on disk, and the file already holds what the plate should: an 8-bit image in the
+script's sRGB texture space for the sRGB encoding, an EXR in the working space (or read raw) for
+linear / data when the servers load EXR; anything else is written. The temporary nodes
+(host/plate_chain.py) sit beside the Comfy node (not inside the gizmo), render with proxy mode
+off, for one view, converted to the encoding's colour space of the script's own OCIO config,
+as EXR or 8-bit PNG, with alpha when the workflow reads a mask from its input (alpha inverted
+first, for ComfyUI's 1 - alpha), and count the pixels the plate clips. Each of the node's input
+arrows is prepared this way (host/render.py).
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from typing import Iterator, List, Optional, Sequence
 
 import nuke
 
+from nuke_comfyui.core.pixels.choices import PlateEncoding
+from nuke_comfyui.host import plate_chain
 from nuke_comfyui.host.graph import beside
 from nuke_comfyui.host.knobs import FrameRange, raw_text
+from nuke_comfyui.host.plate_chain import PlateSettings
 
 LOADABLE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 # Read knobs that change pixels when not at their default: a Read with any of them set is "modified".
-PIXEL_KNOBS = ("raw", "premultiplied", "reformat", "disable")
-PLATE_COLORSPACE = "sRGB"
+PIXEL_KNOBS = ("premultiplied", "reformat", "disable")
 
 
 @dataclass(frozen=True)
@@ -44,10 +50,11 @@ class SharedFolder:
 
 @dataclass(frozen=True)
 class InputPlan:
-    """Where the input frames are, and whether we wrote them."""
+    """Where the input frames are, whether we wrote them, and how many pixels they clip."""
 
     pattern: str
     written: bool
+    clipped: int = 0
 
 
 def _norm(path: str) -> str:
@@ -86,16 +93,40 @@ def _offset(read: nuke.Node) -> int:
     return int(read.firstFrame()) - int(read["first"].value())
 
 
+def _holds_the_plate(read: nuke.Node, pattern: str, settings: PlateSettings) -> bool:
+    """The Read's files already hold the plate's numbers: sRGB files read as the sRGB space (8-bit
+    formats), or EXR files in the working space (or raw) for linear / data on an EXR-loading farm."""
+    from nuke_comfyui.host.colour import listing
+
+    knobs = read.knobs()
+    raw = "raw" in knobs and bool(knobs["raw"].value())
+    space = str(knobs["colorspace"].value()) if "colorspace" in knobs else "default"
+    names = listing()
+    if settings.encoding is PlateEncoding.LINEAR and settings.format.is_float and pattern.lower().endswith(".exr"):
+        if raw:
+            return True
+        default = str(nuke.root()["floatLut"].value()) if "floatLut" in nuke.root().knobs() else ""
+        return names.canonical(default if space == "default" else space) == names.canonical(settings.working)
+    if settings.encoding is not PlateEncoding.SRGB or raw or not pattern.lower().endswith(LOADABLE_EXTENSIONS):
+        return False
+    if settings.colour.name is None:
+        return False
+    default = str(nuke.root()["int8Lut"].value()) if "int8Lut" in nuke.root().knobs() else ""
+    return names.canonical(default if space == "default" else space) == names.canonical(settings.colour.name)
+
+
 def reusable_read_file(upstream: nuke.Node, frames: FrameRange, shared: Sequence[SharedFolder],
-                       upload: bool, frame_list: Sequence[int] = ()) -> Optional[str]:
-    """The Read's file pattern when its files are exactly the frames asked for, else None."""
+                       upload: bool, frame_list: Sequence[int] = (), *,
+                       settings: Optional[PlateSettings] = None) -> Optional[str]:
+    """The Read's file pattern when its files are exactly the frames asked for, as the plate, else None."""
     if upstream.Class() != "Read":
         return None
     knobs = upstream.knobs()
     if any(name in knobs and bool(knobs[name].value()) for name in PIXEL_KNOBS):
         return None
     pattern = evaluated_pattern(upstream)
-    if pattern is None or not pattern.lower().endswith(LOADABLE_EXTENSIONS) or _offset(upstream):
+    settings = settings or plate_chain.srgb_png()
+    if pattern is None or _offset(upstream) or not _holds_the_plate(upstream, pattern, settings):
         return None
     if not (upstream.firstFrame() <= frames.first and frames.last <= upstream.lastFrame()):
         return None
@@ -155,44 +186,38 @@ def plate_view() -> str:
 
 
 def write_frames(node: nuke.Node, frames: Sequence[int], folder: str, with_alpha: bool = False, *,
-                 index: int = 0, invert_alpha: bool = False, stem: str = "") -> str:
-    """Render input `index` through a temporary PNG Write beside the node; returns the written pattern.
+                 index: int = 0, invert_alpha: bool = False, stem: str = "",
+                 settings: Optional[PlateSettings] = None) -> InputPlan:
+    """Render input `index` through a temporary plate chain beside the node; returns the written pattern.
 
     invert_alpha puts an Invert on alpha before the Write: ComfyUI's mask is 1 - the file's alpha
     (core/image_inputs), so the mask ComfyUI computes equals Nuke's alpha.
     """
+    settings = settings or plate_chain.srgb_png()
     upstream = node.input(index)
+    if upstream is None:
+        raise RuntimeError(f"{node.fullName()}: input {index + 1} is not connected")
     safe = safe_node_name(node) + (f"_{re.sub(r'[^A-Za-z0-9_-]', '_', stem)}" if stem else "")
-    pattern = os.path.join(folder, f"{safe}.%04d.png").replace("\\", "/")
+    pattern = os.path.join(folder, f"{safe}.%04d{settings.extension}").replace("\\", "/")
     os.makedirs(folder, exist_ok=True)
-    helpers: List[nuke.Node] = []
     with beside(node):
-        if invert_alpha:
-            invert = nuke.nodes.Invert()
-            invert["channels"].setValue("alpha")
-            invert.setInput(0, upstream)
-            helpers.append(invert)
-            upstream = invert
-        write = nuke.nodes.Write(file=pattern, file_type="png", create_directories=True)
-        helpers.append(write)
+        chain = plate_chain.build(upstream, pattern, settings, alpha=with_alpha, invert_alpha=invert_alpha)
+    clipped = 0
     try:
-        write["channels"].setValue("rgba" if with_alpha or invert_alpha else "rgb")
-        write["datatype"].setValue("8 bit")
-        write["colorspace"].setValue(PLATE_COLORSPACE)
-        write.setInput(0, upstream)
         with _proxy_off():
             for run in _runs(frames):
-                nuke.execute(write, run.start, run.stop - 1, 1, views=[plate_view()])
+                nuke.execute(chain.write, run.start, run.stop - 1, 1, views=[plate_view()])
+                clipped += plate_chain.clipped_pixels(chain, run.start, run.stop - 1)
     finally:
-        for helper in reversed(helpers):
-            nuke.delete(helper)
-    return pattern
+        plate_chain.delete(chain)
+    return InputPlan(pattern=pattern, written=True, clipped=clipped)
 
 
 def prepare_input(node: nuke.Node, frames: FrameRange, frame_list: Sequence[int], *,
                   shared: Sequence[SharedFolder], upload: bool, output_dir: str,
                   with_alpha: bool = False, index: int = 0, invert_alpha: bool = False,
-                  folder: Optional[str] = None, stem: str = "") -> Optional[InputPlan]:
+                  folder: Optional[str] = None, stem: str = "",
+                  settings: Optional[PlateSettings] = None) -> Optional[InputPlan]:
     """Input `index`'s pattern for the request (None when nothing is connected), writing frames if needed.
 
     An input whose alpha is used is always written (a Read's file has the wrong polarity, or no
@@ -202,9 +227,10 @@ def prepare_input(node: nuke.Node, frames: FrameRange, frame_list: Sequence[int]
     if upstream is None:
         return None
     uses_alpha = with_alpha or invert_alpha
-    reused = None if uses_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list)
+    reused = None if uses_alpha else reusable_read_file(upstream, frames, shared, upload, frame_list,
+                                                                    settings=settings)
     if reused is not None:
         return InputPlan(pattern=reused, written=False)
     folder = folder or input_folder(safe_node_name(node), [] if upload else shared, output_dir)
-    return InputPlan(pattern=write_frames(node, frame_list, folder, with_alpha, index=index,
-                                          invert_alpha=invert_alpha, stem=stem), written=True)
+    return write_frames(node, frame_list, folder, with_alpha, index=index, invert_alpha=invert_alpha, stem=stem,
+                        settings=settings)

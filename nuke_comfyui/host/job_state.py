@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import nuke
 
@@ -38,6 +38,7 @@ class NodeJobState:
     reads: Dict[str, str] = field(default_factory=dict)   # sequence key -> Read node name (a sibling)
     state: str = ""                                       # last GroupState seen
     reported_failures: Dict[str, str] = field(default_factory=dict)  # job id -> reason already printed
+    colours: Dict[str, Any] = field(default_factory=dict)  # how result Reads invert the plate (pixel_plan)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 import nuke
 
+from nuke_comfyui.core.pixels.colour_names import ColourChoice
 from nuke_comfyui.core.variation_names import variation_name
+from nuke_comfyui.host.colour import script_colour_names, set_colour
 from nuke_comfyui.host.graph import beside, sibling
 
 if TYPE_CHECKING:
@@ -32,7 +34,6 @@ MISSING_FRAMES = "checkerboard"
 COMPLETE = "error"
 GAP_X = 40
 OFFSET_Y = 0
-COLORSPACE_BY_EXTENSION = {".png": "sRGB", ".jpg": "sRGB", ".jpeg": "sRGB", ".webp": "sRGB", ".exr": "linear"}
 
 
 def safe_title(title: str) -> str:
@@ -65,17 +66,41 @@ def _place(read: nuke.Node, render: nuke.Node, index: int) -> None:
     read.setXYpos(render.xpos() + step * (index + 1), render.ypos() + OFFSET_Y)
 
 
-def _set_colorspace(read: nuke.Node, pattern: str) -> None:
-    wanted = COLORSPACE_BY_EXTENSION.get(os.path.splitext(pattern)[1].lower())
-    if wanted is None or str(read["colorspace"].value()) == wanted:
+def _read_colour(seq: OutputSequence, colours: Mapping[str, Any]) -> Optional[ColourChoice]:
+    """The colour a sequence's Read converts from: what its files mean, in the script's names.
+
+    A node rendered before colours were stored reads PNG as sRGB and EXR as linear Rec.709 (what
+    the plugin assumed then), named from the script's config now.
+    """
+    from nuke_comfyui.core.pixels import PlateEncoding, result_colour
+
+    ext = os.path.splitext(seq.pattern)[1]
+    if not colours:
+        if ext.lower() == ".exr":
+            return script_colour_names().linear_rec709
+        meaning = result_colour(PlateEncoding.SRGB, ext, None)
+        return script_colour_names().for_result(meaning) if meaning is not None else None
+    meaning = result_colour(PlateEncoding(colours.get("encoding", "srgb")), ext,
+                            (colours.get("exr_spaces") or {}).get(str(seq.output_node)))
+    if meaning is None:
+        return None
+    return ColourChoice((colours.get("colours") or {}).get(meaning.value))
+
+
+def _set_colour(read: nuke.Node, seq: OutputSequence, colours: Mapping[str, Any]) -> None:
+    choice = _read_colour(seq, colours)
+    if choice is None:
         return
-    try:
-        read["colorspace"].setValue(wanted)
-    except ValueError:  # a studio OCIO config without this name: keep Nuke's default rule
-        log.warning("%s: colour space %r is not in this OCIO config; left at the default", read.name(), wanted)
+    if choice.name is None and bool(read["raw"].value()):
+        return
+    if choice.name is not None and str(read["colorspace"].value()) == choice.name and not read["raw"].value():
+        return
+    for note in set_colour(read, ColourChoice(choice.name)):
+        log.warning("%s: %s", read.name(), note)
 
 
-def sync_read(render: nuke.Node, seq: OutputSequence, index: int, name: str) -> str:
+def sync_read(render: nuke.Node, seq: OutputSequence, index: int, name: str,
+              colours: Optional[Mapping[str, Any]] = None) -> str:
     """Create or update the Read called name (beside render) for one sequence; returns its name."""
     read = sibling(render, name)
     created = read is None or read.Class() != "Read"
@@ -95,7 +120,7 @@ def sync_read(render: nuke.Node, seq: OutputSequence, index: int, name: str) -> 
     for knob, value in (("first", first), ("last", last), ("origfirst", first), ("origlast", last)):
         if read[knob].value() != value:
             read[knob].setValue(value)
-    _set_colorspace(read, seq.pattern)
+    _set_colour(read, seq, colours or {})
     read["on_error"].setValue(COMPLETE if _complete(seq) else MISSING_FRAMES)
     read["label"].setValue(label_for(seq))
     reload = read["reload"]
@@ -111,7 +136,8 @@ def kept_sequences(sequences: Sequence[OutputSequence], previews: Sequence[str])
 
 
 def sync_reads(render: nuke.Node, sequences: Sequence[OutputSequence], known: Dict[str, str],
-               titles: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+               titles: Optional[Mapping[str, str]] = None,
+               colours: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
     """Sync every sequence that has at least one frame; returns sequence key -> Read name.
 
     titles maps output node ids to their titles in the workflow (used only with several outputs).
@@ -125,5 +151,5 @@ def sync_reads(render: nuke.Node, sequences: Sequence[OutputSequence], known: Di
             continue
         title = ((titles or {}).get(seq.output_node) or f"out{seq.output_node}") if several else ""
         default = read_name(render.name(), seq.variation, title)
-        names[key] = sync_read(render, seq, index, names.get(key, default))
+        names[key] = sync_read(render, seq, index, names.get(key, default), colours)
     return names

@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.preflight import check_output_folder
 from nuke_comfyui.core.seeds import base_seed_for_group
-from nuke_comfyui.host import frame_batch_knobs, job_state, knobs, render_check, workflow_tab
+from nuke_comfyui.host import (
+    frame_batch_knobs,
+    job_state,
+    knobs,
+    pixel_plan,
+    render_check,
+    workflow_facts,
+    workflow_tab,
+)
+from nuke_comfyui.host.colour import script_colour_names
 from nuke_comfyui.host.graph import find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
@@ -56,6 +66,19 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     """The node's RenderRequest with its inputs staged: each connected input arrow's frames written
     to a shared folder (or the output folder for upload), or an upstream Read reused, keyed by its
     loader (host/image_staging). Shared by Render and Submit to farm."""
+    return prepare_render(node, session, frames).request
+
+
+@dataclass
+class PreparedRender:
+    """A render ready to submit: the request, and how its result Reads invert the plate."""
+
+    request: RenderRequest
+    colours: Dict[str, Any]
+
+
+def prepare_render(node: nuke.Node, session: HostSession, frames: Optional[str] = None) -> PreparedRender:
+    """node_request's work, keeping the pixel plan's colours for the node's job state."""
     output_dir = knobs.output_dir(node)
     transfer = knobs.transfer_override(node)
     shared = shared_folders(session.farm.pool.servers(), knobs.server_subset(node), transfer)
@@ -70,8 +93,10 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     span = knobs.frame_range(node, frames)
     frame_list = knobs.frame_numbers(span.text)
     servers = render_check.vet(node, frame_list, infos())  # stale tab, COMBO values: before any frame is written
+    pixels = _pixels(node, session, servers or knobs.server_subset(node), infos)
     check_output_folder(output_dir)  # before a frame is written under it (uploads stage in <output>/_input)
-    staged = stage_images(node, arrows, infos, span, frame_list, shared=shared, upload=upload, output_dir=output_dir)
+    staged = stage_images(node, arrows, infos, span, frame_list, shared=shared, upload=upload, output_dir=output_dir,
+                          settings=pixels.settings)
     for note in staged.notes:
         log.warning("%s: %s", node.fullName(), note)
     explicit = bool(frames) or str(node[knobs.FRAME_MODE].value()) == "custom"
@@ -85,7 +110,22 @@ def node_request(node: nuke.Node, session: HostSession, frames: Optional[str] = 
     request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
                                             node.knobs() else (None, None))
     request.servers = servers
-    return request
+    request.pixels = pixels.request(staged.clipped, len(frame_list) if staged.any else 0)
+    pixel_plan.show_notes(node, request.pixels)
+    for note in request.pixels.get("notes", []):
+        log.warning("%s: %s", node.fullName(), note)
+    return PreparedRender(request, pixels.read_colours())
+
+
+def _pixels(node: nuke.Node, session: HostSession, servers: Optional[List[str]],
+            infos: Any) -> pixel_plan.NodePixels:
+    """The pixel plan: knobs fitted to the servers this render may use and the script's colour names."""
+    from nuke_comfyui.host.image_staging import _is_ui, _merged
+
+    infos()  # the servers' first answers (bounded wait): what they load and save decides the files
+    path = knobs.evaluated(node, knobs.WORKFLOW).strip()
+    workflow = workflow_facts.load(path, _merged(infos) if path and _is_ui(path) else None)
+    return pixel_plan.node_pixels(node, session.farm.pool, servers, workflow, script_colour_names())
 
 
 def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
@@ -98,11 +138,13 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     session = session or get_session()
     node = knobs.comfy_node(name)
     scheduler = session.farm.scheduler
-    request = node_request(node, session, frames)
+    prepared = prepare_render(node, session, frames)
+    request = prepared.request
     group_id = scheduler.submit(request)
     session.unwatch(name)
     state = job_state.NodeJobState(
-        group_id=group_id, input_pattern=request.input_pattern, output_dir=request.output_dir
+        group_id=group_id, input_pattern=request.input_pattern, output_dir=request.output_dir,
+        colours=prepared.colours,
     )
     job_state.save(node, state)
     log.info("%s: submitted group %s (%s)", name, group_id, request.frames or "no frames")
@@ -125,7 +167,7 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
     if state.group_id != snapshot.group_id:
         return  # the node was rendered again meanwhile; this snapshot is stale
     titles, previews = _output_facts(node)
-    state.reads = sync_reads(node, kept_sequences(snapshot.sequences, previews), state.reads, titles)
+    state.reads = sync_reads(node, kept_sequences(snapshot.sequences, previews), state.reads, titles, state.colours)
     state.state = str(getattr(snapshot.state, "value", snapshot.state))
     for job_id, text in failures(snapshot):
         if state.reported_failures.get(job_id) != text:

@@ -1,7 +1,9 @@
 """The node catalog one simulated server advertises in `GET /object_info` and validates against.
 
 The entries are real ComfyUI 0.8 `object_info` records (kept in `data/object_info.json`), so the
-pool's capability checks and the client's combo handling see exactly what a real server sends.
+pool's capability checks and the client's combo handling see exactly what a real server sends. A
+server of 0.23 or newer advertises real 0.33 records instead (`data/object_info_0.33.json`, with
+`SaveImageAdvanced`); data/README.md names the sources.
 Two parts are live, like on a real server: LoadImage's `image` combo lists the files in `input/`,
 and CheckpointLoaderSimple's `ckpt_name` lists the simulated model. A server's `missing_nodes`
 are simply left out, which is how a server without a custom node looks.
@@ -17,11 +19,13 @@ from typing import Any, Dict, Iterable, List, Optional
 
 SIM_MODEL = "sim-model.safetensors"
 _DATA = Path(__file__).with_name("data") / "object_info.json"
+_DATA_033 = Path(__file__).with_name("data") / "object_info_0.33.json"
 _BASE: Optional[Dict[str, Any]] = None
+_NEWER: Optional[Dict[str, Any]] = None
 
 
 def _base() -> Dict[str, Any]:
-    """The recorded catalog, read once per process."""
+    """The recorded 0.8 catalog, read once per process."""
     global _BASE
     if _BASE is None:
         from nuke_comfyui.sim import batch_nodes
@@ -30,6 +34,15 @@ def _base() -> Dict[str, Any]:
             _BASE = json.load(fh)
         _BASE.update(batch_nodes.records())
     return _BASE
+
+
+def _newer() -> Dict[str, Any]:
+    """The 0.8 catalog with every class 0.33 also records replaced by its 0.33 record, plus 0.33's own."""
+    global _NEWER
+    if _NEWER is None:
+        with _DATA_033.open("r", encoding="utf-8") as fh:
+            _NEWER = {**_base(), **json.load(fh)}
+    return _NEWER
 
 
 def input_files(input_dir: Path) -> List[str]:
@@ -47,18 +60,19 @@ def input_files(input_dir: Path) -> List[str]:
 class Catalog:
     """The node set of one server: which classes exist and what their inputs accept."""
 
-    def __init__(self, missing: Iterable[str] = ()) -> None:
+    def __init__(self, missing: Iterable[str] = (), newer: bool = False) -> None:
         self.missing = {m for m in missing if m}
+        self._records = _newer() if newer else _base()
 
     def class_names(self) -> List[str]:
-        return [name for name in _base() if name not in self.missing]
+        return [name for name in self._records if name not in self.missing]
 
     def has(self, class_type: Any) -> bool:
-        return isinstance(class_type, str) and class_type in _base() and class_type not in self.missing
+        return isinstance(class_type, str) and class_type in self._records and class_type not in self.missing
 
     def info(self, class_type: str) -> Dict[str, Any]:
         """The static record of one class (callers must not mutate it)."""
-        return _base()[class_type]
+        return self._records[class_type]
 
     def is_output_node(self, class_type: str) -> bool:
         return bool(self.info(class_type).get("output_node"))
@@ -83,8 +97,12 @@ class Catalog:
             out[name] = entry
         return out
 
-    def input_spec(self, class_type: str) -> List[tuple]:
-        """(name, category, type, extra) for every required then optional input, in declared order."""
+    def input_spec(self, class_type: str, live: Optional[Dict[str, Any]] = None) -> List[tuple]:
+        """(name, category, type, extra) for every required then optional input, in declared order.
+
+        A V3 dynamic combo (`COMFY_DYNAMICCOMBO_V3`) is followed by the sub-inputs of the option the
+        prompt's `live` inputs chose, as flat `name.sub` entries (ComfyUI's get_finalized_class_inputs).
+        """
         info = self.info(class_type)
         specs: List[tuple] = []
         for category in ("required", "optional"):
@@ -102,4 +120,23 @@ class Catalog:
                 if class_type == "CheckpointLoaderSimple" and name == "ckpt_name":
                     input_type = [SIM_MODEL]
                 specs.append((name, category, input_type, extra))
+                if input_type == DYNAMIC_COMBO:
+                    specs += _chosen_option_inputs(name, category, extra, live or {})
         return specs
+
+
+DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
+
+
+def _chosen_option_inputs(name: str, category: str, extra: Dict[str, Any], live: Dict[str, Any]) -> List[tuple]:
+    """The flat `name.sub` inputs of the dynamic combo option `live[name]` selects (none if unknown)."""
+    for option in extra.get("options", []):
+        if isinstance(option, dict) and option.get("key") == live.get(name):
+            found = []
+            for sub_category in ("required", "optional"):
+                for sub, raw in option.get("inputs", {}).get(sub_category, {}).items():
+                    sub_extra = raw[1] if len(raw) > 1 and isinstance(raw[1], dict) else {}
+                    found.append((f"{name}.{sub}", sub_category if category == "required" else category,
+                                  raw[0], sub_extra))
+            return found
+    return []

@@ -21,13 +21,11 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from nuke_comfyui.sim import batch_nodes, nodes, previews
+from nuke_comfyui.sim.run_host import PromptHost
 from nuke_comfyui.sim.state import QueueItem
-
-if TYPE_CHECKING:
-    from nuke_comfyui.sim.server import SimServer
 
 GB_PER_MEGAPIXEL = 4.0  # simulated sampler memory: a 1024x1024 latent needs 4.19 GB of VRAM
 
@@ -80,6 +78,25 @@ def _convert(raw: Any, wanted: Any) -> Any:
     return raw
 
 
+def full_type_name(exc: BaseException) -> str:
+    """ComfyUI's exception_type: the class's module and name ("PIL.UnidentifiedImageError"), a builtin bare."""
+    module = type(exc).__module__
+    return type(exc).__qualname__ if module in (None, "builtins") else f"{module}.{type(exc).__qualname__}"
+
+
+def _nested(flat: Dict[str, Any], combos: Set[str]) -> Dict[str, Any]:
+    """A V3 dynamic combo's flat inputs as the node receives them (ComfyUI's build_nested_inputs):
+    `format`, `format.bit_depth` -> {"format": {"format": ..., "bit_depth": ...}}. Only the dynamic
+    combos in `combos` are nested (autogrow inputs stay flat: sim/batch_nodes.py reads them so)."""
+    groups = {name.split(".", 1)[0] for name in flat if "." in name} & combos
+    nested = {name: value for name, value in flat.items()
+              if name not in groups and name.split(".", 1)[0] not in groups}
+    for group in groups:
+        nested[group] = {group: flat.get(group), **{name.split(".", 1)[1]: value for name, value in flat.items()
+                                                    if name.startswith(group + ".")}}
+    return nested
+
+
 def execution_order(prompt: Dict[str, Any], outputs: List[str]) -> List[str]:
     """Dependencies first, outputs in the order given (a simple stand-in for ComfyUI's ExecutionList)."""
     order: List[str] = []
@@ -102,7 +119,7 @@ def execution_order(prompt: Dict[str, Any], outputs: List[str]) -> List[str]:
 class PromptRun:
     """State of one prompt's execution on one server."""
 
-    def __init__(self, server: SimServer, item: QueueItem, plan: Plan) -> None:
+    def __init__(self, server: PromptHost, item: QueueItem, plan: Plan) -> None:
         self.server = server
         self.item = item
         self.plan = plan
@@ -175,16 +192,17 @@ class PromptRun:
     def _inputs(self, node_id: str) -> Dict[str, Any]:
         node = self.item.prompt[node_id]
         class_type = node["class_type"]
-        types = {name: input_type for name, _, input_type, _ in self.server.catalog.input_spec(class_type)}
+        live = node.get("inputs", {})
+        types = {name: input_type for name, _, input_type, _ in self.server.catalog.input_spec(class_type, live)}
         resolved: Dict[str, Any] = {}
-        for name, raw in node.get("inputs", {}).items():
+        for name, raw in live.items():
             if name not in types:
                 continue
             if isinstance(raw, list) and len(raw) == 2:
                 resolved[name] = self.values[str(raw[0])][raw[1]]
                 continue
             resolved[name] = _convert(raw, types[name])
-        return resolved
+        return _nested(resolved, {name for name, kind in types.items() if kind == "COMFY_DYNAMICCOMBO_V3"})
 
     # -- running ------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -259,14 +277,15 @@ class PromptRun:
         if fault_here and self.plan.fail:
             raise NodeFailure("RuntimeError", "Simulated failure (fail_rate fault of nuke-comfyui sim)\n")
         func = nodes.FUNCTIONS[class_type]
-        ctx = nodes.NodeContext(server.folders, self.item.prompt, self.item.extra_data)
+        ctx = nodes.NodeContext(server.folders, self.item.prompt, self.item.extra_data, server.options.profile)
         loop = asyncio.get_running_loop()
         try:
             values, ui = await loop.run_in_executor(server.pool, lambda: func(ctx, **kwargs))
         except FileNotFoundError as exc:
             raise NodeFailure("FileNotFoundError", f"{exc}\n") from exc
         except (OSError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
-            raise NodeFailure(type(exc).__name__, f"{exc}\n") from exc
+            kind = getattr(exc, "exception_type", None) or full_type_name(exc)
+            raise NodeFailure(kind, f"{exc}\n") from exc
         self.values[node_id] = values
         server.cache[node_id] = (self._signature(node_id), values, ui)
         if ui is not None:

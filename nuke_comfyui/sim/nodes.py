@@ -1,10 +1,13 @@
-"""Pixel implementations of the simulated node set (Pillow only; numpy is not available).
+"""Pixel implementations of the simulated node set (Pillow, and numpy for float images).
 
 Results must be real files with real pixels so the scheduler, downloads, shared-storage mapping
 and frame sequences are tested end to end. Types: IMAGE and LATENT are lists of RGB images (a
-batch), MASK a list of "L" images, MODEL/CLIP/VAE/CONDITIONING plain strings. The sampler is a
-stand-in: a deterministic picture made from the seed, blended with the incoming latent by
-`denoise`, so img2img keeps the plate's structure and txt2img gives a seed-specific image.
+batch), MASK a list of "L" images, MODEL/CLIP/VAE/CONDITIONING plain strings. A server with PyAV
+image loading (0.21+) loads EXR and 16-bit PNG as float (numpy float32, sim/float_images.py);
+LoadImage, LoadImageMask, MaskToImage, ImageInvert and the savers keep them float, every other
+node sees them 8-bit. The sampler is a stand-in: a deterministic picture made from the seed,
+blended with the incoming latent by `denoise`, so img2img keeps the plate's structure and
+txt2img gives a seed-specific image.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from PIL import Image, ImageFilter, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
+from nuke_comfyui.sim import float_images, save_advanced
 from nuke_comfyui.sim.catalog import SIM_MODEL
 from nuke_comfyui.sim.files import Folders
 
@@ -37,10 +41,13 @@ SAMPLERS = ("KSampler", "KSamplerAdvanced")
 class NodeContext:
     """What a node may touch besides its inputs: the server folders and the prompt for metadata."""
 
-    def __init__(self, folders: Folders, prompt: Dict[str, Any], extra_data: Dict[str, Any]) -> None:
+    def __init__(self, folders: Folders, prompt: Dict[str, Any], extra_data: Dict[str, Any],
+                 profile: Optional[Any] = None) -> None:
         self.folders = folders
         self.prompt = prompt
         self.extra_data = extra_data
+        self.pyav_images = bool(getattr(profile, "pyav_images", False))  # 0.21+: EXR and 16-bit PNG as float
+        self.aligned_float_width = bool(getattr(profile, "aligned_float_width", False))  # 0.25+
 
 
 def _resize(img: Image.Image, width: int, height: int, method: str, crop: str = "disabled") -> Image.Image:
@@ -73,6 +80,8 @@ def load_image(ctx: NodeContext, *, image: str) -> NodeResult:
     path = ctx.folders.annotated_path(image)
     if path is None or not path.is_file():
         raise FileNotFoundError(f"[Errno 2] No such file or directory: '{path}'")
+    if ctx.pyav_images and float_images.needs_float_path(path):
+        return float_images.load(path, ctx.aligned_float_width), None
     with Image.open(path) as src:
         src.load()
         rgb = src.convert("RGB")
@@ -86,6 +95,10 @@ def load_image_mask(ctx: NodeContext, *, image: str, channel: str) -> NodeResult
     path = ctx.folders.annotated_path(image)
     if path is None or not path.is_file():
         raise FileNotFoundError(f"[Errno 2] No such file or directory: '{path}'")
+    if ctx.pyav_images and float_images.needs_float_path(path):
+        images, masks = float_images.load(path, ctx.aligned_float_width)
+        band = channel[:1].upper()
+        return ([masks[0] if band == "A" else images[0][..., "RGB".index(band)]],), None
     with Image.open(path) as src:
         src.load()
         rgba = src if src.getbands() == ("R", "G", "B", "A") else src.convert("RGBA")
@@ -97,12 +110,19 @@ def load_image_mask(ctx: NodeContext, *, image: str, channel: str) -> NodeResult
 
 
 def mask_to_image(ctx: NodeContext, *, mask: Images) -> NodeResult:
-    return ([m.convert("RGB") for m in mask],), None
+    return ([numpy_rgb(m) if float_images.is_float(m) else m.convert("RGB") for m in mask],), None
+
+
+def numpy_rgb(mask: Any) -> Any:
+    """A float mask as a float RGB image (MaskToImage repeats it over three channels)."""
+    import numpy
+
+    return numpy.repeat(mask[..., None], 3, axis=-1).astype(numpy.float32)
 
 
 def _save(ctx: NodeContext, images: Images, prefix: str, kind: str) -> Dict[str, Any]:
     results = []
-    for img in images:
+    for img in float_images.as_8bit(list(images)):
         path, filename, subfolder = ctx.folders.next_save_path(kind, prefix)
         meta = PngInfo()
         meta.add_text("prompt", json.dumps(ctx.prompt))
@@ -123,7 +143,7 @@ def preview_image(ctx: NodeContext, *, images: Images) -> NodeResult:
 
 
 def image_invert(ctx: NodeContext, *, image: Images) -> NodeResult:
-    return ([ImageOps.invert(i) for i in image],), None
+    return ([1.0 - i if float_images.is_float(i) else ImageOps.invert(i) for i in image],), None
 
 
 def image_scale(
@@ -288,6 +308,12 @@ def _batch_functions() -> Dict[str, Callable[..., NodeResult]]:
 
 
 FUNCTIONS.update(_batch_functions())
+
+#: the nodes that keep float images float; every other node gets them 8-bit (float_images.eight_bit)
+FLOAT_AWARE = ("LoadImage", "LoadImageMask", "MaskToImage", "SaveImage", "PreviewImage", "ImageInvert")
+FUNCTIONS.update({name: float_images.eight_bit(function) for name, function in FUNCTIONS.items()
+                  if name not in FLOAT_AWARE})
+FUNCTIONS.update(save_advanced.FUNCTIONS)
 
 
 def latent_megapixels(latent: Images) -> float:

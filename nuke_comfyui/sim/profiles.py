@@ -11,10 +11,14 @@ changes that matter to a client are few, and each is reproduced here by release:
   metadata (type 4) to clients that asked, and sends `progress_state`; older ones send type 1
   previews only and no `progress_state`;
 - `/system_stats` reports the profile's `comfyui_version`;
-- `BatchImagesNode` / `BatchMasksNode` (frame batches) exist only from 0.7.0.
+- `BatchImagesNode` / `BatchMasksNode` (frame batches) exist only from 0.7.0;
+- from 0.21.0 `LoadImage` decodes through PyAV (EXR and 16-bit PNG as float), from 0.23.0
+  `/object_info` lists 0.33's records with `SaveImageAdvanced`, and from 0.25.0 a float image
+  whose width is not a multiple of 32 fails to load (sim/float_images.py models the measured
+  behaviour).
 
-`SimServer` asks a `VersionProfile` at those places and nowhere else, so a profile is the
-whole difference between an old and a new simulated server.
+`SimServer` asks a `VersionProfile` at those places and nowhere else, so a profile is the whole
+difference between an old and a new simulated server.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ TARGETED_INTERRUPT_SINCE = (0, 3, 58)
 JOBS_API_SINCE = (0, 7, 0)
 FEATURE_FLAGS_SINCE = (0, 3, 45)  # upstream 2b653e8c, 2025-07-10: feature flags, type 4, progress_state
 AUTOGROW_BATCH_SINCE = (0, 7, 0)  # BatchImagesNode / BatchMasksNode (core, 2025-12-30)
+PYAV_IMAGES_SINCE = (0, 21, 0)  # upstream dae3d347, 2026-04-28
+SAVE_IMAGE_ADVANCED_SINCE = (0, 23, 0)  # upstream 0077d78c, 2026-05-24
+ALIGNED_FLOAT_WIDTH_SINCE = (0, 25, 0)  # upstream a1d95f3f, 2026-06-13
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -55,6 +62,9 @@ class VersionProfile:
     feature_flags: bool = True
     progress_state: bool = True
     autogrow_batch: bool = True  # has BatchImagesNode and BatchMasksNode (older servers join with ImageBatch)
+    pyav_images: bool = False
+    save_image_advanced: bool = False
+    aligned_float_width: bool = False
 
     @classmethod
     def of(cls, version: Optional[str] = None) -> VersionProfile:
@@ -69,6 +79,9 @@ class VersionProfile:
             feature_flags=number >= FEATURE_FLAGS_SINCE,
             progress_state=number >= FEATURE_FLAGS_SINCE,
             autogrow_batch=number >= AUTOGROW_BATCH_SINCE,
+            pyav_images=number >= PYAV_IMAGES_SINCE,
+            save_image_advanced=number >= SAVE_IMAGE_ADVANCED_SINCE,
+            aligned_float_width=number >= ALIGNED_FLOAT_WIDTH_SINCE,
         )
 
     def missing_nodes(self) -> Tuple[str, ...]:

@@ -92,7 +92,8 @@ class SimServer(HttpRoutes):
         self.port = port
         self.options = options
         self.folders = Folders(self.base_dir)
-        self.catalog = Catalog((*options.missing_nodes, *options.profile.missing_nodes()))
+        self.catalog = Catalog((*options.missing_nodes, *options.profile.missing_nodes()),
+                               newer=options.profile.save_image_advanced)
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sim{index}")
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._runner: Optional[web.AppRunner] = None
@@ -158,7 +159,7 @@ class SimServer(HttpRoutes):
         self.interrupt_event = asyncio.Event()
         self._wake = asyncio.Event()
         app = web.Application(middlewares=[_origin_middleware, faults_middleware(lambda: self.options.faults)],
-                              client_max_size=200 * 1024 * 1024)
+                              client_max_size=FEATURES["max_upload_size"])  # ComfyUI's limit: 413 above it
         self._add_routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()

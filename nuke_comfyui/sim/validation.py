@@ -59,7 +59,7 @@ class _Validator:
         class_type = node["class_type"]
         errors: List[Reason] = []
         valid = True
-        for name, category, input_type, extra in self.catalog.input_spec(class_type):
+        for name, category, input_type, extra in self.catalog.input_spec(class_type, inputs):
             info = [input_type, extra]
             if name not in inputs:
                 if category == "required":
@@ -231,6 +231,8 @@ class _Validator:
             options = input_type
         elif input_type == "COMBO":
             options = extra.get("options", [])
+        elif input_type == "COMFY_DYNAMICCOMBO_V3":  # the option keys (their sub-inputs follow as name.sub)
+            options = [o.get("key") for o in extra.get("options", []) if isinstance(o, dict)]
         if options is not None and val not in options:
             input_config: Any = info
             if len(options) > 20:

@@ -275,6 +275,9 @@ class JobResultsPanel(QtWidgets.QWidget):
 
     def _on_request(self, group_id: str, request: Any) -> None:
         self._requests[group_id] = request
+        state = self._groups.get(group_id)
+        if group_id == self._current and state is not None and state.summary is not None:
+            self._show_summary(state.summary)  # its pixel notes are known now
 
     def _load_snapshot(self, group_id: str) -> None:
         run_in_background(
@@ -330,7 +333,12 @@ class JobResultsPanel(QtWidgets.QWidget):
         self.jobs_changed.emit()
 
     def _show_summary(self, group: Any) -> None:
-        self.summary.setText(group_summary(group))
+        """The group's line, and what was lost where in its pixels (all of it in the tooltip)."""
+        request = self._requests.get(group.group_id)
+        notes = list((getattr(request, "pixels", None) or {}).get("notes") or [])
+        more = f" (and {len(notes) - 1} more: hover here)" if len(notes) > 1 else ""
+        self.summary.setText(group_summary(group) + (f"\npixels: {notes[0]}{more}" if notes else ""))
+        self.summary.setToolTip("\n".join(notes))
         self.progress.setValue(int(1000 * max(0.0, min(1.0, float(group.fraction or 0.0)))))
 
     def _refresh_combo_text(self, group_id: str) -> None:

@@ -27,7 +27,7 @@ def test_field_names_and_defaults_match_the_architecture() -> None:
     assert list(fields) == ["workflow_path", "output_dir", "input_pattern", "frames", "variations",
                             "seed_strategy", "base_seed", "strategy", "servers", "transfer", "timeout",
                             "job_type", "chunk_size", "label", "values", "frame_values", "images",
-                            "overlap", "seam", "chunk_seeds", "split_on_oom", "dynamic_prompts"]
+                            "overlap", "seam", "chunk_seeds", "split_on_oom", "dynamic_prompts", "pixels"]
     assert (fields["variations"], fields["seed_strategy"], fields["base_seed"], fields["chunk_size"]) == (
         1, "random", None, 1)
     assert (fields["overlap"], fields["seam"], fields["chunk_seeds"], fields["split_on_oom"]) == (

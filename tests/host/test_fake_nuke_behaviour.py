@@ -243,7 +243,12 @@ def test_write_knobs_decide_what_is_written(tmp_path):
 
 
 def test_write_refuses_what_it_cannot_render(tmp_path):
-    """Proxy mode, EXR and several views into one file are not modelled: the fake raises."""
+    """Proxy mode, file types other than PNG and EXR, and several views into one file are not
+    modelled: the fake raises."""
+    tiff = nuke.nodes.Write(file=str(tmp_path / "a.%04d.tif"), file_type="tiff")
+    tiff.setInput(0, nuke.nodes.Constant())
+    with pytest.raises(RuntimeError, match="not modelled"):
+        nuke.execute(tiff, 1, 1)
     write = nuke.nodes.Write(file=str(tmp_path / "a.%04d.png"), file_type="png")
     write.setInput(0, nuke.nodes.Constant())
     nuke.root()["proxy"].setValue(True)

@@ -167,7 +167,8 @@ def test_the_scripts_ocio_config_travels_with_the_bundle(shared_server: Path, tm
     (tmp_path / "shots").mkdir()
     (tmp_path / "shots" / "luts").mkdir()
     config = tmp_path / "shots" / "show.ocio"
-    config.write_text("ocio_profile_version: 2\nsearch_path: luts\n")
+    config.write_text("ocio_profile_version: 2\nsearch_path: luts\nroles: {default: lin, scene_linear: lin}\n"
+                      "colorspaces:\n  - !<ColorSpace> {name: lin}\n")  # the fake loads it: a real, tiny config
     name = _script(tmp_path)
     monkeypatch.delenv("OCIO", raising=False)
     root = nuke.root()

@@ -188,14 +188,37 @@ def test_dry_run_standalone_form_prints_both_commands_and_writes_nothing(tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert str(python) in done.stdout and "glibc2.28" in done.stdout
-    assert done.stdout.count("--target " + str(plugin / "deps" / "py3.10-linux-x86_64")) == 2
+    assert done.stdout.count("--target " + str(plugin / "deps" / "py3.10-linux-x86_64")) == 3
+    assert "'openexr>=3.2' 'Pillow>=10'    # optional: seam crossfades" in done.stdout
     assert not (plugin / "deps").exists()
 
 
-def _pip_writing(monkeypatch, script: str) -> None:
-    """Replace the pip runs by one Python run that fills the staging folder (argv[1]) like pip would."""
+def _pip_writing(monkeypatch, script: str, optional: str = "") -> None:
+    """Replace the pip runs by one Python run that fills the staging folder (argv[1]) like pip would
+    (and the optional run by `optional`, or by none)."""
     monkeypatch.setattr(cmd, "build_pip_commands",
                         lambda info, target, **_: [[sys.executable, "-c", script, str(target)]])
+    monkeypatch.setattr(cmd, "build_optional_pip_commands",
+                        lambda info, target, **_: [[sys.executable, "-c", optional, str(target)]] if optional else [])
+
+
+def test_optional_blend_packages_failing_to_install_is_a_note_not_a_failure(tmp_path, monkeypatch, capsys):
+    plugin = _plugin_folder(tmp_path / "plugin")
+    _pip_writing(monkeypatch, FILL, optional="import sys; print('No matching distribution found for openexr');"
+                                             "sys.exit(1)")
+    assert cmd.main(["--python", sys.executable, "--plugin-dir", str(plugin)]) == 0
+    out = capsys.readouterr().out
+    assert "optional packages not installed (pip exit 1" in out and "seam 'cut'" in out
+    assert (plugin / "deps" / cmd.current_deps_folder(plugin).name / "fresh.py").is_file()
+
+
+def test_optional_blend_run_targets_nukes_python_and_leaves_numpy_to_nuke(tmp_path):
+    info = cmd.InterpreterInfo("/nuke/python", 3, 10, "linux", "x86_64", libc="glibc2.28")
+    (command,) = cmd.build_optional_pip_commands(info, tmp_path / "t")
+    assert command[-2:] == nuke_wheels.BLEND_REQUIREMENTS and "numpy" not in " ".join(command)
+    assert "--only-binary=:all:" in command and command[command.index("--python-version") + 1] == "3.10"
+    assert "manylinux_2_28_x86_64" in command and "manylinux_2_29_x86_64" not in command
+    assert "numpy" in nuke_wheels.NEVER_SHADOW  # openexr's numpy dependency is dropped: Nuke's own is used
 
 
 FILL = ("import sys, pathlib; t = pathlib.Path(sys.argv[1]); (t / 'fresh.py').write_text('');"

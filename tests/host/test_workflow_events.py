@@ -34,7 +34,8 @@ def _without_sampler(sampler: str) -> Dict[str, Any]:
 
 
 class _Pool:
-    """The two calls host makes of the pool here: cached object_info per enabled server, server list."""
+    """The calls host makes of the pool here: cached object_info per enabled server, server list,
+    statuses (none answering: the pixel plan takes the 8-bit path)."""
 
     def __init__(self, infos: Dict[str, Any]) -> None:
         self.infos = infos
@@ -43,6 +44,9 @@ class _Pool:
         return dict(self.infos)
 
     def servers(self) -> List[Any]:
+        return []
+
+    def statuses(self) -> List[Any]:
         return []
 
 

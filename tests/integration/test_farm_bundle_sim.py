@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -80,7 +81,8 @@ def _descendants(root: int) -> List[int]:
 
 def _files(group_folder: Path) -> Dict[str, Tuple[bytes, str]]:
     """Each result: its pixels and the prompt that made it (as ComfyUI embeds it in the PNG), less the
-    filename prefix, which is unique per run by design."""
+    filename prefix, which is unique per run by design, and the tag of a staged input frame (named by
+    content when copied onto a share, by file version when streamed up: core/scheduler/transfer.py)."""
     from PIL import Image
 
     found = {}
@@ -91,6 +93,9 @@ def _files(group_folder: Path) -> Dict[str, Tuple[bytes, str]]:
                 pixels = image.tobytes()
             for node in prompt.values():
                 node["inputs"].pop("filename_prefix", None)
+                if isinstance(node["inputs"].get("image"), str):
+                    node["inputs"]["image"] = re.sub(r"^nuke_comfyui/[0-9a-f]{16}_", "nuke_comfyui/<staged>_",
+                                                     node["inputs"]["image"])
             found[str(path.relative_to(group_folder))] = (pixels, json.dumps(prompt, sort_keys=True))
     return found
 

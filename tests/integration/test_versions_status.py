@@ -77,3 +77,21 @@ def test_status_shows_protocol_in_the_table_and_json(sim_cluster: Any, tmp_path:
     line = {row.split()[0]: row for row in table[1:]}
     assert "refused (older than 0.3.40)" in line["srv0"] and "upgrade ComfyUI on srv0" in line["srv0"]
     assert "untargeted interrupt" in line["srv1"] and "full" in line["srv3"]
+
+
+def test_status_shows_what_each_server_does_with_image_files(sim_cluster: Any, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    """0.8.2: 8-bit PNG only; 0.22: PyAV EXR loading, no float saver; 0.33: EXR in, EXR/PNG16 out."""
+    cluster = sim_cluster(3, comfy_version=["0.8.2", "0.22.0", "0.33.0"])
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"servers": [{"name": f"srv{i}", "port": p} for i, p in enumerate(cluster.ports)]}))
+    assert main(["status", "--config", str(config)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "IMAGES" in table[0]
+    line = {row.split()[0]: row for row in table[1:]}
+    assert "8-bit PNG" in line["srv0"] and "EXR in, 8-bit PNG out" in line["srv1"]
+    assert "EXR in, EXR/PNG16 out" in line["srv2"]
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["srv2"]["images"]["save_exr"] is True and rows["srv2"]["images"]["float_width_multiple"] == 32
+    assert rows["srv0"]["images"]["exr_load"] is False

@@ -166,6 +166,29 @@ def test_a_card_says_its_state_once(qtbot, state):
     assert drawn[1] == ("seed 7" if state == "queued" else "seed 7 · gpu-a")  # no "· -" before a server is known
 
 
+def test_the_summary_says_what_was_lost_where_in_the_pixels(qtbot):
+    """The group's journaled request carries the pixel notes (core/pixels): the first on the
+    summary line, all of them in its tooltip."""
+    from nuke_comfyui.core.render_request import RenderRequest
+
+    notes = ["gpu3 (ComfyUI 0.8.2): cannot load EXR (ComfyUI 0.21+ can), so the plate goes as 8-bit PNG",
+             "12 plate pixels outside [0, 1] over 3 frames (sRGB plate): clipped by the 8-bit PNG"]
+    request = RenderRequest(workflow_path="/w.json", output_dir="/out",
+                            pixels={"encoding": "srgb", "plate": "png", "results": "png", "notes": notes})
+
+    class Journal:
+        def group(self, group_id):
+            return type("Row", (), {"request": request.to_json()})()
+
+    scheduler = FakeScheduler()
+    scheduler.journal = Journal()
+    panel = _panel(qtbot, scheduler)
+    panel.watch(scheduler.group_id)
+    wait_until(lambda: "pixels: gpu3 (ComfyUI 0.8.2): cannot load EXR" in panel.summary.text())
+    assert "(and 1 more: hover here)" in panel.summary.text()
+    assert panel.summary.toolTip() == "\n".join(notes)
+
+
 def test_frame_strip_shows_chunks_as_spans_and_colours_every_frame_of_a_chunk(qtbot):
     """Frame batches: a chunk colours all its frames; a frame two chunks share is done when both are."""
     from dataclasses import dataclass, replace

@@ -20,15 +20,18 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote
 
 from requests import exceptions as rex
 
 from nuke_comfyui.core.comfy.http import attach_socket
 from nuke_comfyui.core.comfy.plain_body import MAX_HEAD_BYTES, MAX_HEAD_LINES, RECV, Connection, Headers, PlainResponse
+from nuke_comfyui.core.comfy.upload_body import MultipartStream
 
 _UNSAFE_TARGET = re.compile(r"[^\x21-\x7e]")  # as urllib3 does: percent-encode, never send raw
+
+Body = Union[bytes, MultipartStream]  # a stream is sent chunk by chunk, its length known
 
 
 class PlainPool:
@@ -40,7 +43,7 @@ class PlainPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def request(self, method: str, target: str, headers: Mapping[str, str], body: Optional[bytes],
+    def request(self, method: str, target: str, headers: Mapping[str, str], body: Optional[Body],
                 timeout: Tuple[float, float]) -> PlainResponse:
         """Send one request; return once the response head is in (the body is not read)."""
         if _UNSAFE_TARGET.search(target):
@@ -50,10 +53,10 @@ class PlainPool:
             low = name.lower()
             if low == "host":  # a configured Host wins over the URL's
                 lines[1] = f"Host: {value}"
-            elif low != "origin":  # never an Origin: ComfyUI 403s one that does not match Host
+            elif low not in ("origin", "content-length"):  # never an Origin: ComfyUI 403s a mismatch
                 lines.append(f"{name}: {value}")
         if body is not None or method in ("POST", "PUT", "PATCH"):
-            lines.append(f"Content-Length: {len(body or b'')}")
+            lines.append(f"Content-Length: {len(body) if body is not None else 0}")
         text = "\r\n".join(lines)
         if text.count("\n") != len(lines) - 1 or text.count("\r") != len(lines) - 1:
             raise rex.InvalidHeader("a request header holds a line break")  # no header injection
@@ -67,10 +70,14 @@ class PlainPool:
             conn.close()
             raise
 
-    def _exchange(self, conn: Connection, method: str, head: bytes, body: Optional[bytes]) -> PlainResponse:
+    def _exchange(self, conn: Connection, method: str, head: bytes, body: Optional[Body]) -> PlainResponse:
         sent_error: Optional[OSError] = None
         try:
-            if body and len(body) > RECV:  # a large upload: no copy to glue it onto the head
+            if body is not None and not isinstance(body, bytes):  # a stream (upload_body): chunk by chunk
+                conn.sock.sendall(head)
+                for chunk in body:
+                    conn.sock.sendall(chunk)
+            elif body and len(body) > RECV:  # a large upload: no copy to glue it onto the head
                 conn.sock.sendall(head)
                 conn.sock.sendall(body)
             else:

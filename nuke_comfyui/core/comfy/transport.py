@@ -38,6 +38,7 @@ from urllib3 import exceptions as u3
 
 from nuke_comfyui.core.comfy.http import attach_socket
 from nuke_comfyui.core.comfy.plain_http import PlainPool
+from nuke_comfyui.core.comfy.upload_body import streamed_files
 
 USER_AGENT = "nuke-comfyui"
 MAX_CONNECTIONS = 16
@@ -172,15 +173,20 @@ class Transport:
         closer()
 
     def request(self, method: str, path: str, *, json_body: Any = None, params: Optional[Mapping[str, Any]] = None,
-                files: Optional[Mapping[str, Tuple[str, bytes, str]]] = None,
+                files: Optional[Mapping[str, Tuple[str, Any, str]]] = None,
                 data: Optional[Mapping[str, str]] = None, timeout: Tuple[float, float] = (3.0, 30.0)) -> Response:
         """Send one request and return once the response headers are in (the body is not read)."""
         url = self._prefix + path
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         headers = dict(self._headers)
-        body: Optional[bytes] = None
-        if files is not None:
+        body: Any = None
+        stream = streamed_files(files, data) if files is not None else None
+        if stream is not None:  # a file straight from disk (core/comfy/upload_body.py)
+            body = stream
+            headers["Content-Type"] = stream.content_type
+            headers["Content-Length"] = str(len(stream))
+        elif files is not None:
             fields: Sequence[Any] = [*(data or {}).items(), *files.items()]
             body, content_type = urllib3.encode_multipart_formdata(fields)
             headers["Content-Type"] = content_type

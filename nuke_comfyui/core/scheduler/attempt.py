@@ -12,9 +12,11 @@ import time
 from typing import Any, Callable, List, Optional, Sequence
 
 from nuke_comfyui.core.image_inputs import image_value as image_value_for
+from nuke_comfyui.core.pixels.server_fit import check_plate, fit_to_server
 from nuke_comfyui.core.scheduler import batch_results, results, safe_removal
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.transfer import InputTransfer
+from nuke_comfyui.core.variation_names import variation_name
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,17 @@ def submit(
     prompt_id: str,
     client_id: str,
     has_class: Optional[Callable[[str], bool]] = None,
+    images: Optional[Any] = None,
 ) -> Any:
     """Stage the job's inputs on `server`, build its prompt and POST it; returns the SubmitResult.
 
     A chunk's frames are all staged, and its batch inputs expanded for what `server` has
     (`has_class`, the server's node list; batch_plan.py), as parts after out-of-memory attempts.
+    With decided pixels the prompt is fitted to this server (`images`: its ImageCapabilities): a
+    plate it cannot load raises PlateNotLoadable before anything is staged or sent.
     """
+    if plan.pixels is not None:
+        check_plate(plan.pixels, server.name, images, _job_label(job), plan.pixels.width)
     image_value: Optional[str] = None
     if job.input_path and plan.batch is None:
         image_value = transfer.image_value(job.input_path, server, client, plan.transfer)
@@ -51,7 +58,16 @@ def submit(
     for node_id, path in (plan.image_paths(job) if plan.image_paths is not None else {}).items():
         staged = transfer.image_value(path, server, client, plan.transfer)
         prompt[node_id].setdefault("inputs", {})["image"] = image_value_for(prompt[node_id]["class_type"], staged)
+    for note in fit_to_server(prompt, plan.pixels, server.name, images, _job_label(job)) if plan.pixels else ():
+        log.warning("%s", note)
     return client.submit(prompt, client_id=client_id, prompt_id=prompt_id)
+
+
+def _job_label(job: Any) -> str:
+    """'frame 1012 var01' or 'var03': how a per-job pixel note names the job."""
+    variation = variation_name(int(getattr(job, "variation", 0)))
+    frame = getattr(job, "frame", None)
+    return f"frame {frame} {variation}" if frame is not None else variation
 
 
 def read_history(client: Any, prompt_id: str, grace: float = HISTORY_GRACE_S) -> Optional[Any]:

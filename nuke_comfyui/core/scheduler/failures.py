@@ -44,6 +44,9 @@ def is_out_of_memory(exception_type: str, message: str) -> bool:
 
 def classify_submit_error(exc: BaseException) -> Verdict:
     """Decide what a failed POST /prompt (or the staging before it) means for the job."""
+    from nuke_comfyui.core.pixels.server_fit import PlateNotLoadable
+    from nuke_comfyui.core.scheduler.transfer import UploadTooLarge
+
     if isinstance(exc, PromptValidationError):
         return Verdict(Action.FAIL, "failed", f"ComfyUI rejected the workflow: {exc}")
     if isinstance(exc, ServerUnavailable):
@@ -52,6 +55,8 @@ def classify_submit_error(exc: BaseException) -> Verdict:
         return Verdict(Action.REQUEUE, "refused", str(exc))
     if isinstance(exc, UnsafePathError):
         return Verdict(Action.FAIL, "failed", str(exc))
+    if isinstance(exc, (PlateNotLoadable, UploadTooLarge)):  # not for this server: elsewhere, this one left out
+        return Verdict(Action.REQUEUE, "unfit", str(exc))
     return Verdict(Action.RETRY, "failed", str(exc) or type(exc).__name__)
 
 
@@ -62,7 +67,11 @@ def describe_failure(failure: Any) -> str:
     exception_type = getattr(failure, "exception_type", None) or "error"
     message = (getattr(failure, "message", None) or "").strip()
     where = f"node {node} ({node_type})" if node_type else f"node {node}"
-    return f"{where} raised {exception_type}: {message}" if message else f"{where} raised {exception_type}"
+    text = f"{where} raised {exception_type}: {message}" if message else f"{where} raised {exception_type}"
+    from nuke_comfyui.core.pixels.load_errors import load_error_hint
+
+    hint = load_error_hint(node_type, exception_type, message)
+    return f"{text}; {hint}" if hint else text
 
 
 def classify_execution_failure(failure: Any) -> Verdict:

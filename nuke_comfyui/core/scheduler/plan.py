@@ -52,6 +52,8 @@ class GroupPlan:
     image_paths: Optional[Callable[[Any], Dict[str, str]]] = None
     #: frame batches (chunks of several frames): a batch_plan.FrameBatchPlan, else None
     batch: Optional[Any] = None
+    #: the decided pixels (core/pixels PixelRequest): each prompt is fitted to its server at dispatch
+    pixels: Optional[Any] = None
 
     def template(self) -> Dict[str, Any]:
         """A fresh, private copy of the workflow (json.loads is faster than deepcopy)."""

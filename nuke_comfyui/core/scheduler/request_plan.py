@@ -134,4 +134,12 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         request_json=request.to_json(),
         image_paths=image_paths if images else None,
         batch=batch,
+        pixels=_pixels(request),
     )
+
+
+def _pixels(request: Any) -> Optional[Any]:
+    """The request's decided pixels (None for a request made before pixels were decided)."""
+    from nuke_comfyui.core.pixels import PixelRequest
+
+    return PixelRequest.from_dict(request.pixels) if getattr(request, "pixels", None) else None

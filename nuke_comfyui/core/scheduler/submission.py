@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from typing import Any, Callable, Optional, Tuple
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.core.pool.image_caps import server_image_capabilities
 from nuke_comfyui.core.scheduler import attempt as net
 from nuke_comfyui.core.scheduler import server_ids
 from nuke_comfyui.core.scheduler.batch_plan import server_classes
@@ -146,8 +147,9 @@ class Submission:
         plan = job.group.plan
         try:
             has_class = server_classes(s.pool, server) if plan.batch is not None else None
+            images = server_image_capabilities(s.pool, server) if plan.pixels is not None else None
             result = net.submit(plan, job, client=link.client, server=link.config, transfer=self._transfer,
-                                prompt_id=pid, client_id=job.client_id or "", has_class=has_class)
+                                prompt_id=pid, client_id=job.client_id or "", has_class=has_class, images=images)
         except (NukeComfyError, OSError, ValueError) as exc:
             with s.lock:
                 self._submit_failed(job, pid, exc)

@@ -2,27 +2,35 @@
 
 - `shared`: the server's ComfyUI root is mounted locally (`dir_local` ↔ `dir_remote`). Stock
   LoadImage resolves names inside the server's `input/` folder, so a frame already under
-  `<dir_local>/input/` is referenced by its relative path; any other frame is copied there
-  once (content-addressed, so reruns and other jobs reuse it).
-- `upload`: POST /upload/image, deduplicated by content hash *per server*: each distinct file
-  goes to each server at most once per process, and the name the server returns is what the
-  prompt uses (ComfyUI renames clashing files to `name (1).png`).
+  `<dir_local>/input/` is referenced by its relative path, never read; any other frame is copied
+  there once (hashed while it is copied, then named by its content, so reruns and other jobs
+  reuse it).
+- `upload`: POST /upload/image, streamed from disk (core/comfy/upload_body.py) and hashed as it
+  is sent, so a plate is read once and never held in memory. Each file goes to each server at
+  most once per process, and the name the server returns is what the prompt uses (ComfyUI
+  renames clashing files to `name (1).png`). Deduplication is by content: once a file's hash is
+  known, another file with the same content is not sent again to a server that has it; a file
+  never seen before must be read to be hashed, and that read is its upload.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Optional, Tuple
 
-from nuke_comfyui.core.errors import PathMappingError
+from nuke_comfyui.core.comfy.upload_body import CHUNK, UploadFile
+from nuke_comfyui.core.errors import ComfyError, NukeComfyError, PathMappingError
 from nuke_comfyui.core.temp_files import create_beside
 
 #: subfolder of the server's input/ folder where staged frames go
 STAGING_SUBFOLDER = "nuke_comfyui"
+
+
+class UploadTooLarge(ComfyError):
+    """A frame file larger than the server accepts (its `max_upload_size`, 100 MiB by default)."""
 
 
 class InputTransfer:
@@ -32,84 +40,126 @@ class InputTransfer:
         self._lock = threading.Lock()
         self._hashes: Dict[Tuple[str, int, int], str] = {}
         self._staged: Dict[Tuple[str, str, str], str] = {}  # (server, mode, sha) -> LoadImage value
-        self._key_locks: Dict[Tuple[str, str, str], threading.Lock] = {}
+        self._key_locks: Dict[Tuple[str, str, Tuple[str, int, int]], threading.Lock] = {}
+        self._limits: Dict[str, Optional[int]] = {}  # server -> max_upload_size (None: unknown)
 
     def image_value(self, path: str, server: Any, client: Any, mode: Optional[str] = None) -> str:
         """The LoadImage `image` value under which `server` sees the local file `path`."""
         mode = mode or getattr(server, "transfer", "upload") or "upload"
-        digest = self.content_hash(path)
-        key = (server.name, mode, digest)
+        shared = mode == "shared"
+        if shared:
+            inside = _relative_inside(Path(path), self._input_root(server))
+            if inside is not None:
+                return inside  # already where the server reads: nothing to read or copy
+        ident = self._identity(path)
         with self._lock:
-            known = self._staged.get(key)
+            digest = self._hashes.get(ident)
+            known = self._staged.get((server.name, mode, digest)) if digest is not None else None
             if known is not None:
                 return known
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
+            key_lock = self._key_locks.setdefault((server.name, mode, ident), threading.Lock())
         with key_lock:  # one upload per (server, file) even when many jobs start together
             with self._lock:
-                known = self._staged.get(key)
+                digest = self._hashes.get(ident)
+                known = self._staged.get((server.name, mode, digest)) if digest is not None else None
             if known is not None:
                 return known
-            shared = mode == "shared"
-            value = self._stage_shared(path, server, digest) if shared else self._upload(path, client, digest)
+            if not shared:
+                self._check_size(path, server, client, ident[2])
+            value, digest = self._stage_shared(path, server) if shared else self._upload(path, client, ident)
             with self._lock:
-                self._staged[key] = value
+                self._hashes[ident] = digest
+                self._staged[(server.name, mode, digest)] = value
             return value
 
-    def content_hash(self, path: str) -> str:
-        """sha256 of the file, cached by (path, mtime, size) so each frame is read once."""
+    def _check_size(self, path: str, server: Any, client: Any, size: int) -> None:
+        """Refuse, before sending, a file over the server's upload limit (ComfyUI answers 413)."""
+        name = str(getattr(server, "name", "server"))
+        if name not in self._limits:
+            limit: Optional[int] = None
+            try:
+                answer = client.features() if hasattr(client, "features") else {}
+                raw = answer.get("max_upload_size") if isinstance(answer, dict) else None
+                limit = int(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw > 0 else None
+            except NukeComfyError:
+                limit = None  # a server without /features: let it answer for itself
+            self._limits[name] = limit
+        limit = self._limits[name]
+        if limit is not None and size > limit:
+            raise UploadTooLarge(
+                f"{os.path.basename(path)} is {size / 1e6:.1f} MB, over {name}'s upload limit of {limit / 1e6:.1f} MB "
+                "(its max_upload_size); give that server shared storage (transfer 'shared'), send half EXR or "
+                "8-bit PNG, or start its ComfyUI with a larger --max-upload-size")
+
+    @staticmethod
+    def _identity(path: str) -> Tuple[str, int, int]:
+        """(absolute path, mtime, size): the same file version, without reading it."""
         stat = os.stat(path)
-        key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
+        return os.path.abspath(path), stat.st_mtime_ns, stat.st_size
+
+    def content_hash(self, path: str) -> str:
+        """sha256 of the file, cached by (path, mtime, size) so each file version is read once."""
+        ident = self._identity(path)
         with self._lock:
-            cached = self._hashes.get(key)
+            cached = self._hashes.get(ident)
         if cached is not None:
             return cached
         sha = hashlib.sha256()
         with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
                 sha.update(chunk)
         digest = sha.hexdigest()
         with self._lock:
-            self._hashes[key] = digest
+            self._hashes[ident] = digest
         return digest
 
     @staticmethod
-    def _staged_name(path: str, digest: str) -> str:
-        return f"{digest[:16]}_{os.path.basename(path)}"
+    def _staged_name(path: str, tag: str) -> str:
+        return f"{tag[:16]}_{os.path.basename(path)}"
 
-    def _upload(self, path: str, client: Any, digest: str) -> str:
-        data = Path(path).read_bytes()
+    def _upload(self, path: str, client: Any, ident: Tuple[str, int, int]) -> Tuple[str, str]:
+        """Stream the file to the server under a name unique to this file version; (value, sha256)."""
+        tag = hashlib.sha256(repr(ident).encode("utf-8")).hexdigest()
+        upload = UploadFile(path)
         uploaded = client.upload_image(
-            data, self._staged_name(path, digest), subfolder=STAGING_SUBFOLDER, kind="input", overwrite=False
+            upload, self._staged_name(path, tag), subfolder=STAGING_SUBFOLDER, kind="input", overwrite=False
         )
-        return str(uploaded.load_image_value)
+        digest = upload.digest or self.content_hash(path)  # a client that did not send it: hash it here
+        return str(uploaded.load_image_value), digest
 
-    def _stage_shared(self, path: str, server: Any, digest: str) -> str:
+    @staticmethod
+    def _input_root(server: Any) -> Path:
         if not getattr(server, "dir_local", ""):
             raise PathMappingError(
                 f"server {server.name} uses transfer 'shared' but has no dir_local; set dir_local/dir_remote "
                 "in its settings or switch it to transfer 'upload'"
             )
-        input_root = Path(server.dir_local) / "input"
-        inside = _relative_inside(Path(path), input_root)
-        if inside is not None:
-            return inside
+        return Path(server.dir_local) / "input"
+
+    def _stage_shared(self, path: str, server: Any) -> Tuple[str, str]:
+        """Copy the file into the share's input folder, hashing as it is copied; (value, sha256)."""
+        input_root = self._input_root(server)
+        if not input_root.is_dir():  # never build the share's tree on the local disk
+            raise PathMappingError(
+                f"server {server.name}: dir_local {server.dir_local} has no input folder ({input_root}); "
+                "mount the share (or correct dir_local), or switch the server to transfer 'upload'")
         target_dir = input_root / STAGING_SUBFOLDER
-        target = target_dir / self._staged_name(path, digest)
-        if not target.exists():
-            if not input_root.is_dir():  # never build the share's tree on the local disk
-                raise PathMappingError(
-                    f"server {server.name}: dir_local {server.dir_local} has no input folder ({input_root}); "
-                    "mount the share (or correct dir_local), or switch the server to transfer 'upload'")
-            target_dir.mkdir(exist_ok=True)
-            fd, tmp = create_beside(str(target_dir), ".staging-")  # the server's user must read it: umask
-            os.close(fd)
-            try:
-                shutil.copyfile(path, tmp)
+        target_dir.mkdir(exist_ok=True)
+        fd, tmp = create_beside(str(target_dir), ".staging-")  # the server's user must read it: umask
+        try:
+            sha = hashlib.sha256()
+            with open(path, "rb") as source, os.fdopen(fd, "wb") as sink:
+                for chunk in iter(lambda: source.read(CHUNK), b""):
+                    sha.update(chunk)
+                    sink.write(chunk)
+            digest = sha.hexdigest()
+            target = target_dir / self._staged_name(path, digest)
+            if not target.exists():
                 os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        return str(PurePosixPath(STAGING_SUBFOLDER, target.name))
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return str(PurePosixPath(STAGING_SUBFOLDER, target.name)), digest
 
 
 def _relative_inside(path: Path, root: Path) -> Optional[str]:

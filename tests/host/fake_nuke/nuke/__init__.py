@@ -4,7 +4,8 @@ Why not a MagicMock: a mock accepts misspelled calls and invented knobs. Here no
 hold real values, unknown attributes raise AttributeError, gizmo classes come from the real
 gizmos/*.gizmo files on the plugin path, knob text is TCL-evaluated, scripts are saved and
 opened as .nk text, nodes live in groups with Nuke's group context, `execute` of a Write really
-writes PNG files, and every node/knob call made off the main thread raises (Nuke's own rule).
+writes PNG and EXR files through the script's OCIO config, and every node/knob call made off the
+main thread raises (Nuke's own rule).
 Behaviour the fake cannot know raises "not modelled" instead of guessing.
 
 Modules: `_state` (session, main-thread rule), `_tcl` (knob-text evaluation, .nk quoting),
@@ -13,7 +14,9 @@ expressions), `_undo` (the modified flag and undo history: every edit of the scr
 `_classes` (built-in node classes' knobs), `_nodes` (nodes, groups, context, name resolution),
 `_create` (creating and deleting nodes, buttons),
 `_callbacks` (knobChanged, the artist editing a knob), `_execute` (Read/Write rendering, main-thread
-handoff), `_script` (.nk save/open, gizmo files), `_menus` (menus, paths, messages).
+handoff), `_pixels` (float images, colour conversions, PNG/EXR files), `_ocio` (the script's OCIO
+config, colourspace menus), `_analysis` (CurveTool), `_script` (.nk save/open, gizmo files),
+`_menus` (menus, paths, messages).
 Public names mirror the real API (a test checks each one against the types-nuke stubs);
 test helpers start with `_fake_`.
 """
@@ -79,6 +82,7 @@ from ._menus import (
 )
 from ._nodes import ALL, INPUTS, Format, Gizmo, Group, Node, Root, root, thisGroup, toNode
 from ._numeric import Array_Knob, Boolean_Knob, Double_Knob, Enumeration_Knob, Int_Knob
+from ._ocio import STRIP_CASCADE_PREFIX, getColorspaceList
 from ._script import scriptClear, scriptName, scriptOpen, scriptSave, scriptSaveAs
 from ._undo import Undo, modified, undo
 
@@ -102,6 +106,7 @@ __all__ = [
     "NUKE_VERSION_STRING",
     "READ_ONLY",
     "STARTLINE",
+    "STRIP_CASCADE_PREFIX",
     "Array_Knob",
     "Boolean_Knob",
     "Double_Knob",
@@ -142,6 +147,7 @@ __all__ = [
     "executeInMainThread",
     "executeInMainThreadWithResult",
     "frame",
+    "getColorspaceList",
     "menu",
     "message",
     "modified",

@@ -1,22 +1,22 @@
 """The knobs of the built-in node classes the plugin touches, with Nuke's names, items and defaults.
 
 Sources: Foundry's Nuke reference guide pages for Read, Write (per-file-type knobs such as
-`datatype` exist only once `file_type` is set), Root (Project Settings) and the default OCIO
-config's colour-space names (nuke-default). A class not listed here raises on creation, and a
-knob a class does not have raises NameError, as in Nuke.
+`datatype` exist only once `file_type` is set), Root (Project Settings, Color tab), OCIOColorSpace,
+Expression and CurveTool. Colour-space menus come from the script's OCIO config (_ocio.py). A
+class not listed here raises on creation, and a knob a class does not have raises NameError, as
+in Nuke.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Dict, List, Tuple
 
+from ._analysis import Box_Knob, Intensity_Knob
 from ._knobs import EvalString_Knob, File_Knob, Knob, PyScript_Knob, String_Knob
 from ._numeric import Boolean_Knob, Double_Knob, Enumeration_Knob, Int_Knob, make_knob
+from ._ocio import BUILT_IN, LUT_ROLES, Colorspace_Knob, ConfigChoice_Knob, apply_config_change
 from ._state import main_thread_only, not_modelled
 
-COLORSPACES = ["default", "linear", "sRGB", "rec709", "Cineon", "Gamma1.8", "Gamma2.2", "Gamma2.4",
-               "Panalog", "REDLog", "ViperLog", "AlexaV3LogC", "PLogLin", "SLog", "SLog3", "CLog",
-               "Log3G10", "HybridLogGamma", "BT1886", "st2084", "raw"]
 FILE_TYPES = [" ", "cin", "dpx", "exr", "hdr", "jpeg", "mov", "png", "sgi", "targa", "tiff"]
 # Knobs a Write gains when its file_type is chosen: name -> (items, default).
 TYPE_KNOBS: Dict[str, Dict[str, Tuple[List[str], str]]] = {
@@ -83,13 +83,13 @@ def _read() -> List[Knob]:
             make_knob(Int_Knob, "origfirst", value=1), make_knob(Int_Knob, "origlast", value=1),
             _enum("on_error", ["error", "black", "checkerboard", "nearest frame"]),
             PyScript_Knob("reload", "Reload", "nuke.thisNode()._fake_reload()"),
-            _enum("colorspace", COLORSPACES), Boolean_Knob("premultiplied"), Boolean_Knob("raw"),
+            Colorspace_Knob("colorspace"), Boolean_Knob("premultiplied"), Boolean_Knob("raw"),
             Boolean_Knob("auto_alpha"), Boolean_Knob("disable")]
 
 
 def _write() -> List[Knob]:
     return [File_Knob("file"), File_Knob("proxy"), _FileTypeKnob("file_type", None, FILE_TYPES),
-            _enum("channels", ["rgb", "rgba", "alpha", "all"]), _enum("colorspace", COLORSPACES),
+            _enum("channels", ["rgb", "rgba", "alpha", "all"]), Colorspace_Knob("colorspace"),
             String_Knob("views", value="main"), Boolean_Knob("premultiplied"), Boolean_Knob("raw"),
             Boolean_Knob("create_directories"), Boolean_Knob("use_limit"),
             make_knob(Int_Knob, "first", value=1), make_knob(Int_Knob, "last", value=1),
@@ -101,19 +101,30 @@ def _root() -> List[Knob]:
             make_knob(Int_Knob, "last_frame", value=100), make_knob(Double_Knob, "fps", value=24.0),
             make_knob(Format_Knob, "format", value="32 18 fake"), Boolean_Knob("proxy"),
             make_knob(Format_Knob, "proxy_format", value="16 9 fake_proxy"),
-            make_knob(EvalString_Knob, "views", value="main"), *_root_colour()]
+            make_knob(EvalString_Knob, "views", value="main"),
+            _enum("colorManagement", ["Nuke", "OCIO"]),
+            ConfigChoice_Knob("OCIO_config", None, list(BUILT_IN)), _CustomConfigPath("customOCIOConfigPath"),
+            File_Knob("OCIOConfigPath"),
+            *(Colorspace_Knob(name, with_default=False) for name in LUT_ROLES)]
 
 
-# Project Settings > Color (Nuke 14+): colour management, the config choice and the custom path, and
-# the hidden OCIOConfigPath that Nuke sets to the chosen stock config's file (read the same way by
-# deadline-cloud-for-nuke, nuke_util/ocio.py). The fake cannot know where a Nuke install keeps its stock
-# configs, so OCIOConfigPath stays empty until a test sets it.
-OCIO_CONFIGS = ["nuke-default", "aces_1.2", "fn-nuke_cg-config-v1.0.0_aces-v1.3_ocio-v2.1", "custom"]
+# Project Settings > Color (Nuke 14+): colour management, the config choice and the custom path
+# (_ocio.py models what choosing them does), and the hidden OCIOConfigPath that Nuke sets to the
+# chosen stock config's file (read the same way by deadline-cloud-for-nuke, nuke_util/ocio.py). The
+# fake cannot know where a Nuke install keeps its stock configs, so OCIOConfigPath stays empty until
+# a test sets it.
+@main_thread_only
+class _CustomConfigPath(File_Knob):
+    """Root.customOCIOConfigPath: a new path applies at once when OCIO_config is "custom"."""
 
+    def Class(self) -> str:
+        return "File_Knob"
 
-def _root_colour() -> List[Knob]:
-    return [_enum("colorManagement", ["Nuke", "OCIO"]), _enum("OCIO_config", OCIO_CONFIGS),
-            File_Knob("customOCIOConfigPath"), File_Knob("OCIOConfigPath")]
+    def setValue(self, val: object) -> None:  # type: ignore[override]
+        super().setValue(val)
+        node = self._node
+        if node is not None and str(node["OCIO_config"].value()) == "custom" and str(val).strip():
+            apply_config_change()
 
 
 @main_thread_only
@@ -137,9 +148,29 @@ def _invert() -> List[Knob]:
             make_knob(Double_Knob, "mix", value=1.0), Boolean_Knob("disable")]
 
 
+def _ocio_colorspace() -> List[Knob]:
+    """OCIOColorSpace: in_colorspace/out_colorspace from the config (default scene_linear), channels rgb."""
+    source, target = Colorspace_Knob("in_colorspace", with_default=False), Colorspace_Knob("out_colorspace",
+                                                                                            with_default=False)
+    source._value = target._value = "scene_linear"
+    return [_enum("channels", ["rgb", "rgba", "all", "alpha", "none"]), source, target, Boolean_Knob("disable")]
+
+
+def _expression() -> List[Knob]:
+    return [*(String_Knob(f"expr{i}") for i in range(4)), Boolean_Knob("disable")]
+
+
+def _curve_tool() -> List[Knob]:
+    return [_enum("operation", ["Avg Intensities", "Exposure Difference", "Max Luma Pixel", "Auto Crop"]),
+            _enum("channels", ["rgba", "rgb", "alpha", "all"]), Box_Knob("ROI"), Intensity_Knob("intensitydata"),
+            Boolean_Knob("disable")]
+
+
 _PASS_THROUGH = ("Grade", "Blur", "Dot", "NoOp", "Reformat", "Transform", "Shuffle", "Output")
 _SOURCES = ("Constant", "CheckerBoard2", "ColorBars")
-KNOBS: Dict[str, Callable[[], List[Knob]]] = {"Read": _read, "Write": _write}
+KNOBS: Dict[str, Callable[[], List[Knob]]] = {"Read": _read, "Write": _write,
+                                              "OCIOColorSpace": _ocio_colorspace, "Expression": _expression,
+                                              "CurveTool": _curve_tool}
 #: classes with more than one input: name -> (knobs, max inputs)
 MULTI_INPUT: Dict[str, Tuple[Callable[[], List[Knob]], int]] = {"Invert": (_invert, 2)}
 

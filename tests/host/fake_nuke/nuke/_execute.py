@@ -2,18 +2,17 @@
 
 Sources: Foundry's Read, Write and Invert node reference (frame_mode "start at"/"offset", on_error,
 channels rgb/rgba, per-type datatype such as PNG "8 bit"/"16 bit"), nuke.execute (start, end,
-incr, views) and nuke.executeInMainThread / executeInMainThreadWithResult. A Write really
-writes PNG files: 8- or 16-bit, RGB or RGBA, as its knobs say. What the fake cannot render
-(EXR and other formats, proxy mode, several views into one file name) raises.
+incr, views) and nuke.executeInMainThread / executeInMainThreadWithResult. A Write really writes
+PNG (8- or 16-bit) and EXR (half or float) files, RGB or RGBA, converted from the working space as
+its colorspace says (_pixels.py); a CurveTool runs its analysis (_analysis.py). What the fake cannot
+render (other formats, proxy mode, several views into one file name) raises.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import struct
 import threading
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
@@ -22,8 +21,6 @@ from ._state import not_modelled, require_main_thread, state
 if TYPE_CHECKING:
     from ._nodes import Node
 
-Pixel = Tuple[int, int, int, int]
-
 
 def frame_path(pattern: str, frame: int) -> str:
     pattern = re.sub(r"#+", lambda m: f"%0{len(m.group(0))}d", pattern)
@@ -31,12 +28,9 @@ def frame_path(pattern: str, frame: int) -> str:
 
 
 def image_size(path: str) -> Optional[Tuple[int, int]]:
-    from PIL import Image
+    from ._pixels import image_size as size_of
 
-    if not os.path.isfile(path):
-        return None
-    with Image.open(path) as image:
-        return image.size
+    return size_of(path)
 
 
 def read_frame_offset(read: Node) -> int:
@@ -52,10 +46,10 @@ def read_frame_offset(read: Node) -> int:
     raise not_modelled(f"Read frame_mode expression {text!r}")
 
 
-def _read_image(read: Node, frame: int) -> Any:
-    from PIL import Image
-
+def read_image(read: Node, frame: int) -> Any:
+    """A Read's frame as float RGBA in the working space (its colorspace or the default for the file)."""
     from ._nodes import project_path
+    from ._pixels import read_file, to_working
 
     file_frame = frame - read_frame_offset(read)
     first, last = int(read["first"].value()), int(read["last"].value())
@@ -64,66 +58,19 @@ def _read_image(read: Node, frame: int) -> Any:
     if not os.path.isfile(path):
         fmt = read["format"].value()
         if read["on_error"].value() == "black":
-            return Image.new("RGBA", (fmt.width(), fmt.height()), (0, 0, 0, 0))
+            import numpy
+
+            return numpy.zeros((fmt.height(), fmt.width(), 4), numpy.float32)
         raise RuntimeError(f"Read error: {path}: No such file or directory")
-    return Image.open(path).convert("RGBA")
+    pixels, kind = read_file(path)
+    return to_working(pixels, str(read["colorspace"].value()), kind, bool(read["raw"].value()))
 
 
 def render_image(node: Optional[Node], frame: int) -> Any:
-    """The RGBA image a node produces at a frame: a Read's file, else a colour from node and frame."""
-    from PIL import Image
+    """The RGBA float image (working space) a node produces at a frame (see _pixels.render)."""
+    from ._pixels import render
 
-    from ._nodes import root
-
-    if node is None:
-        raise RuntimeError("Write has no input connected")
-    if node.Class() == "Read":
-        return _read_image(node, frame)
-    if node.Class() == "Invert":
-        return _invert(node, render_image(node.input(0), frame))
-    if node.maxInputs() and node.input(0) is not None:
-        return render_image(node.input(0), frame)
-    fmt = root().format()
-    seed = sum(map(ord, node.name()))
-    return Image.new("RGBA", (fmt.width(), fmt.height()), ((frame * 7) % 256, seed % 256, 128, 200))
-
-
-def _invert(node: Node, image: Any) -> Any:
-    """Foundry's Invert: 1 - value in the chosen channels (8-bit here: 255 - value)."""
-    from PIL import Image, ImageOps
-
-    if node["disable"].value():
-        return image
-    if node.input(1) is not None or float(node["mix"].value()) != 1.0:
-        raise not_modelled("Invert with a mask input or a mix below 1")
-    channels = str(node["channels"].value())
-    chosen = {"all": "RGBA", "rgba": "RGBA", "rgb": "RGB", "alpha": "A", "none": ""}[channels]
-    bands = [ImageOps.invert(band) if name in chosen else band
-             for name, band in zip("RGBA", image.convert("RGBA").split())]
-    return Image.merge("RGBA", bands)
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def write_png(path: Path, image: Any, alpha: bool, sixteen: bool) -> None:
-    """A PNG (8 or 16 bit per channel, RGB or RGBA); PIL cannot write 16-bit colour PNGs."""
-    rgba = image.convert("RGBA")
-    width, height = rgba.size
-    channels = 4 if alpha else 3
-    raw = rgba.tobytes()
-    rows = []
-    for y in range(height):
-        row = bytearray(b"\x00")
-        for x in range(width):
-            for value in raw[(y * width + x) * 4:(y * width + x) * 4 + channels]:
-                row += struct.pack(">H", value * 257) if sixteen else bytes((value,))
-        rows.append(bytes(row))
-    header = struct.pack(">IIBBBBB", width, height, 16 if sixteen else 8, 6 if alpha else 2, 0, 0, 0)
-    data = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-    data += _png_chunk(b"IDAT", zlib.compress(b"".join(rows))) + _png_chunk(b"IEND", b"")
-    path.write_bytes(data)
+    return render(node, frame)
 
 
 def _views() -> List[str]:
@@ -144,8 +91,13 @@ def execute(nameOrNode: Any, start: int, end: int, incr: int = 1, views: Optiona
 
     require_main_thread("execute")
     node = toNode(nameOrNode) if isinstance(nameOrNode, str) else nameOrNode
+    if node is not None and node.Class() == "CurveTool":
+        from ._analysis import execute_curve_tool
+
+        execute_curve_tool(node, int(start), int(end), int(incr))
+        return
     if node is None or node.Class() != "Write":
-        raise ValueError(f"{nameOrNode}: execute needs a Write node")
+        raise ValueError(f"{nameOrNode}: execute needs a Write or CurveTool node")
     if root()["proxy"].value():
         raise not_modelled("rendering in proxy mode (proxy file name and scale)")
     pattern = str(node["file"].value())
@@ -157,10 +109,8 @@ def execute(nameOrNode: Any, start: int, end: int, incr: int = 1, views: Optiona
     if any(v not in _views() for v in chosen):
         raise ValueError(f"views {chosen} are not in the script's views {_views()}")
     file_type = str(node["file_type"].value()).strip() or Path(pattern).suffix.lstrip(".").lower()
-    if file_type != "png":
+    if file_type not in ("png", "exr"):
         raise not_modelled(f"writing {file_type or 'files without a type'}")
-    alpha = str(node["channels"].value()) in ("rgba", "all")
-    sixteen = "datatype" in node.knobs() and node["datatype"].value() == "16 bit"
     state().executed.append((node.name(), int(start), int(end)))
     for frame in range(int(start), int(end) + 1, int(incr)):
         path = Path(project_path(frame_path(pattern, frame)).replace("%V", chosen[0]))
@@ -168,7 +118,22 @@ def execute(nameOrNode: Any, start: int, end: int, incr: int = 1, views: Optiona
             if not node["create_directories"].value():
                 raise RuntimeError(f"{node.name()}: Can't write {path}: No such file or directory")
             path.parent.mkdir(parents=True, exist_ok=True)
-        write_png(path, render_image(node.input(0), frame), alpha, sixteen)
+        write_frame(node, path, render_image(node.input(0), frame), file_type)
+
+
+def write_frame(write: Node, path: Path, image: Any, file_type: str) -> None:
+    """One frame of a Write: converted from the working space, then encoded as its knobs say."""
+    from ._pixels import from_working, write_exr, write_png
+
+    alpha = str(write["channels"].value()) in ("rgba", "all")
+    datatype = str(write["datatype"].value()) if "datatype" in write.knobs() else ""
+    kind = "float" if file_type == "exr" else ("int16" if datatype == "16 bit" else "int8")
+    pixels = from_working(image, str(write["colorspace"].value()), kind, bool(write["raw"].value()))
+    if file_type == "exr":
+        compression = str(write["compression"].value()) if "compression" in write.knobs() else "Zip (1 scanline)"
+        write_exr(path, pixels, alpha, half=datatype != "32 bit float", compression=compression)
+    else:
+        write_png(path, pixels, alpha, sixteen=datatype == "16 bit")
 
 
 render = execute

@@ -159,6 +159,36 @@ class Node:
     def maxInputs(self) -> int:
         return len(self._inputs)
 
+    def format(self) -> Format:
+        """The format of the image this node produces (Foundry: Node.format): a Read's own, else its
+        input's, else the script's."""
+        if "format" in self._knobs and self._class == "Read":
+            return self._knobs["format"].value()  # type: ignore[no-any-return]
+        upstream = self.input(0) if self._inputs else None
+        return upstream.format() if upstream is not None else root().format()
+
+    def width(self) -> int:
+        return self.format().width()
+
+    def channels(self) -> List[str]:
+        """The channels this node outputs (Foundry: Node.channels). A Read gives its file's channels
+        (alpha only if the file has one, or with auto_alpha); colour sources give rgba; other nodes
+        their input's."""
+        if self._class == "Read":
+            from ._execute import frame_path
+            from ._pixels import file_has_alpha
+
+            path = frame_path(project_path(str(self._knobs["file"].value())), int(self._knobs["first"].value()))
+            alpha = file_has_alpha(path) or bool(self._knobs["auto_alpha"].value())
+            return ["rgba.red", "rgba.green", "rgba.blue", *(["rgba.alpha"] if alpha else [])]
+        upstream = self.input(0) if self._inputs else None
+        if upstream is not None:
+            return upstream.channels()
+        return ["rgba.red", "rgba.green", "rgba.blue", "rgba.alpha"]
+
+    def height(self) -> int:
+        return self.format().height()
+
     def setInput(self, i: int, node: Optional[Node]) -> bool:
         if i >= len(self._inputs):
             return False
