@@ -1,5 +1,5 @@
 """`python -m nuke_comfyui` is the same as the `nuke-comfyui` command."""
 
-from nuke_comfyui.cli.main import main
+from nuke_comfyui.cli.main import entry
 
-raise SystemExit(main())
+entry()

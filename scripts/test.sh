@@ -4,11 +4,14 @@
 #   py3.9-pyside2   every test; Qt panels on PySide2 5.15 + pytest-qt 4.4      (Nuke 14)
 #   py3.10-pyside2  every test; Qt panels on PySide2 5.15 + pytest-qt 4.4      (Nuke 15)
 #   py3.11-pyside6  every test; Qt panels on PySide6 6.5 + pytest-qt 4.5       (Nuke 16)
-#   wheel           build the wheel, install it in a fresh venv, `status --json` and a render on the simulator
+#   wheel           build the wheel, install it as the README says (plain, then [sim,pyside6]) in a fresh venv,
+#                   and run every command a new user meets from it (scripts/check_wheel.sh)
 # Legs run in parallel (at most $TEST_JOBS at once, default 3) in venvs cached by the hash of their
-# inputs under ~/.cache/nuke-comfyui/venvs (scripts/lib/venvs.sh); each leg's output is printed
-# whole when it ends, then a summary. Exit 0 only when every leg passed; a missing interpreter, a
-# pytest run that collected nothing (exit 5) or a leg past its time limit is a failure.
+# inputs under ~/.cache/nuke-comfyui/venvs (scripts/lib/venvs.sh); each leg's start is said, a
+# heartbeat every HEARTBEAT_S (30) seconds names the legs running, and each leg's output is printed
+# whole when it ends (less known third-party noise, counted), then a summary. Exit 0 only when
+# every leg passed; a missing interpreter, a pytest run that collected nothing (exit 5) or a leg
+# past its time limit is a failure.
 # Arguments are passed to every pytest leg, e.g. scripts/test.sh tests/core -k seeds.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -77,23 +80,55 @@ start_leg() {
       echo "$code" > "$LOGS/$1.rc" ) &
 }
 
-report_finished() {  # print every leg that ended since the last call, whole
+without_noise() {  # a leg's log without known third-party noise (said once, counted, never a failure hidden)
+    awk '
+        /^A module that was compiled using NumPy 1\.x cannot be run in/ { numpy = 1; hidden++; next }
+        numpy { hidden++; if ($0 ~ /from (shiboken6\.Shiboken|\.shiboken2) import \*/) numpy = 0; next }
+        /^Qt\.py \[warning\]: ImportError\(QtMultimedia(Widgets)?\): libpulse/ { pulse++; next }
+        /^(Detecting python files\.\.|Analyzing [0-9]+ files using [0-9]+ processes\.\.|Incompatible versions: +2\.x)$/ { next }
+        { print }
+        END {
+            if (hidden) printf "(%d lines hidden: PySide built against NumPy 1.x warns beside NumPy 2; harmless here)\n", hidden
+            if (pulse) printf "(%d Qt.py warnings hidden: QtMultimedia needs libpulse, which the panels do not use)\n", pulse
+        }'
+}
+
+report_finished() {  # print every leg that ended since the last call, whole (less known noise)
     local leg
     for leg in "${LEGS[@]}"; do
         if [ -f "$LOGS/$leg.rc" ] && [ ! -f "$LOGS/$leg.shown" ]; then
             echo "==================== $leg ($(cat "$LOGS/$leg.seconds") s, exit $(cat "$LOGS/$leg.rc")) ===================="
-            cat "$LOGS/$leg.log"
+            without_noise < "$LOGS/$leg.log"
             touch "$LOGS/$leg.shown"
         fi
     done
 }
 
+heartbeat() {  # every HEARTBEAT_S seconds: which legs run and which are done, so a long run is never silent
+    local leg running="" done=""
+    [ $((SECONDS - last_beat)) -lt "${HEARTBEAT_S:-30}" ] && return
+    last_beat=$SECONDS
+    for leg in "${LEGS[@]}"; do
+        if [ -f "$LOGS/$leg.rc" ]; then done="$done $leg"
+        elif [ -f "$LOGS/$leg.started" ]; then running="$running $leg"; fi
+    done
+    echo "... $((SECONDS - total_start)) s: running${running:- nothing}; done${done:- none}"
+}
+
+wait_for_legs() {  # wait_for_legs N: until at most N legs run, reporting and beating meanwhile
+    while [ "$(jobs -rp | wc -l)" -gt "$1" ]; do sleep 1; report_finished; heartbeat; done
+}
+
 echo "==> $((${#LEGS[@]})) legs: ${LEGS[*]} (at most ${TEST_JOBS:-3} at once; venvs in $VENV_CACHE)"
 total_start=$SECONDS
+last_beat=$SECONDS
 for leg in "${LEGS[@]}"; do
-    while [ "$(jobs -rp | wc -l)" -ge "${TEST_JOBS:-3}" ]; do sleep 1; report_finished; done
+    wait_for_legs "$(( ${TEST_JOBS:-3} - 1 ))"
+    echo "==> $((SECONDS - total_start)) s: starting $leg"
+    touch "$LOGS/$leg.started"
     start_leg "$leg"
 done
+wait_for_legs 0
 wait
 report_finished
 

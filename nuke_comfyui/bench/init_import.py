@@ -15,7 +15,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
+
+from nuke_comfyui.core.errors import ConfigError
 
 PLUGIN_ROOT = Path(__file__).resolve().parents[2]
 GOAL_MS = 50.0
@@ -34,15 +36,33 @@ print(json.dumps({{"ms": took, "heavy": [m for m in {heavy!r} if m in sys.module
 """
 
 
-def measure(runs: int = 15, python: str = sys.executable) -> Dict[str, Any]:
+def plugin_folder(given: Optional[str] = None) -> Path:
+    """The plugin folder whose init.py is measured: `given`, else the checkout this package runs from.
+
+    An installed wheel has no init.py (the plugin folder Nuke loads is a checkout or a release
+    folder on NUKE_PATH), so without one the error says where to point.
+    """
+    folder = Path(given).expanduser().resolve() if given else PLUGIN_ROOT
+    if not (folder / "init.py").is_file():
+        where = f"{folder} has no init.py" if given else "this nuke-comfyui is installed as a package, without init.py"
+        raise ConfigError(f"bench --init-import measures the plugin folder's init.py, but {where}; give the folder "
+                          "Nuke loads (the checkout on NUKE_PATH) with --plugin DIR")
+    return folder
+
+
+def measure(runs: int = 15, python: str = sys.executable, plugin: Optional[Path] = None) -> Dict[str, Any]:
     """Run init.py in `runs` fresh interpreters; median/min/max milliseconds and heavy imports seen."""
+    init = (plugin or plugin_folder()) / "init.py"
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "nuke.py").write_text(STAND_IN)
-        code = PROBE.format(stand_in=folder, init=str(PLUGIN_ROOT / "init.py"), heavy=HEAVY)
+        code = PROBE.format(stand_in=folder, init=str(init), heavy=HEAVY)
         times: List[float] = []
         heavy: List[str] = []
         for _ in range(runs):
-            done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+            done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+            if done.returncode != 0:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise ConfigError(f"init.py of {init.parent} failed in a fresh interpreter: {last}")
             result = json.loads(done.stdout.strip().splitlines()[-1])
             times.append(float(result["ms"]))
             heavy = sorted(set(heavy) | set(result["heavy"]))

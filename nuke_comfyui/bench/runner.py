@@ -22,8 +22,9 @@ from nuke_comfyui.bench.push import run_push
 from nuke_comfyui.bench.scenarios import SUITE, Scenario
 from nuke_comfyui.core import workflow as wf
 from nuke_comfyui.core.config import ServerConfig
+from nuke_comfyui.core.examples import example_path
 
-WORKFLOW = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"
+WORKFLOW = example_path("txt2img_variations.json")  # package data in a wheel, examples/ in a checkout
 Log = Callable[[str], None]
 
 

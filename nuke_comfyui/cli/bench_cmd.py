@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-import", action="store_true",
                         help="only init.py's import time (fresh interpreters; prints ms)")
     parser.add_argument("--runs", type=int, default=15, help="interpreters for --init-import (default 15)")
+    parser.add_argument("--plugin", default=None, metavar="DIR",
+                        help="--init-import: the plugin folder holding init.py (default: this checkout)")
     parser.add_argument("--temporal", action="store_true",
                         help="only frame batches: the overlap's overhead and a 100-frame shot on 4 servers vs 1 batch")
     parser.add_argument("--previews", action="store_true",
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
         from nuke_comfyui.bench import init_import
 
-        result = init_import.measure(runs=args.runs)
+        result = init_import.measure(runs=args.runs, plugin=init_import.plugin_folder(args.plugin))
         print(json.dumps(result) if args.json else init_import.format_report(result))
         return 0
     if args.transfer:
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
+    from nuke_comfyui.cli.extras import require_sim
+
+    require_sim()  # the farms are simulated
     from nuke_comfyui.bench.report import format_report
     from nuke_comfyui.bench.runner import WORKFLOW, run_benchmark, to_json
     from nuke_comfyui.bench.throughput import run_throughput

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any, Iterator, List
 
 HELP = "render a demo plate and a seed group on the simulated cluster (or on your configured servers)"
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEMO_SPEEDS = [1, 1, 2, 4]
 DEMO_SECONDS_PER_STEP = 0.05
 
@@ -34,32 +34,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.core.farm import Farm
+    from nuke_comfyui.cli.extras import require_sim
+    from nuke_comfyui.cli.farm_session import farm_session, stop_if_interrupted
+    from nuke_comfyui.cli.follow import follow_groups
+    from nuke_comfyui.core.examples import example_workflow
     from nuke_comfyui.core.render_request import RenderRequest
 
+    require_sim()  # the plate is drawn with Pillow; the simulated cluster needs the rest
     output = Path(args.output).resolve()
     plate = make_plate(output / "plate", args.frames)
     with cluster_config(args, output) as loaded:
         names = ", ".join(f"{s.name} ({s.base_url})" for s in loaded.cluster.servers)
-        print(f"servers: {names}")
-        farm = Farm.from_config(loaded).start()
-        try:
+        print(f"servers: {names}", flush=True)
+        hint = "or run the demo on the simulator: `nuke-comfyui demo --sim`"
+        with farm_session(args, loaded, hint=hint) as farm:
             renders = str(output / "renders")
             requests = [
-                RenderRequest(workflow_path=str(EXAMPLES / "img2img.json"), output_dir=renders,
+                RenderRequest(workflow_path=str(example_workflow("img2img.json")), output_dir=renders,
                               input_pattern=str(plate), frames=f"1001-{1000 + args.frames}",
                               label="plate_img2img"),
-                RenderRequest(workflow_path=str(EXAMPLES / "txt2img_variations.json"), output_dir=renders,
+                RenderRequest(workflow_path=str(example_workflow("txt2img_variations.json")), output_dir=renders,
                               variations=args.variations, seed_strategy="golden", base_seed=1234,
                               label="seed_group"),
             ]
+            stop_if_interrupted()
             group_ids = [farm.scheduler.submit(request) for request in requests]  # both run at once
-            codes = [follow(farm.scheduler, group_id, as_json=args.json) for group_id in group_ids]
-        finally:
-            farm.stop()
-    print(f"\ninput plate: {plate}\nresults:     {output / 'renders'}")
-    return max(codes)
+            followed = follow_groups(farm.scheduler, group_ids, as_json=args.json, pool=farm.pool)
+    if any(snapshot.done for snapshot in followed.snapshots):
+        print(f"\ninput plate: {plate}\nresults:     {output / 'renders'}")
+    else:
+        print(f"\nnothing was rendered (input plate: {plate}); the summary above says why", file=sys.stderr)
+    return followed.exit_code
 
 
 def make_plate(folder: Path, frames: int) -> Path:

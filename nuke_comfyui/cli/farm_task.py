@@ -49,7 +49,7 @@ def wanted(args: argparse.Namespace) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nuke_comfyui.cli.progress import follow
+    from nuke_comfyui.cli.follow import follow
     from nuke_comfyui.cli.render_setup import build_request, open_farm, prepare_inputs
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request

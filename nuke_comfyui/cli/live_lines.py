@@ -14,14 +14,16 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterable, Optional
 
+from nuke_comfyui.core.variation_names import variation_name
+
 #: seconds between two lines about the same job (when stderr is not a terminal)
 INTERVAL_S = 5.0
 TICK_S = 1.0
 
 
 def variation_tag(variation: int) -> str:
-    """`var01` for variation 0: the one place that names variations in live lines."""
-    return f"var{variation + 1:02d}"
+    """`var01` for variation 0 (core/variation_names.py names variations everywhere)."""
+    return variation_name(variation)
 
 
 def describe_running(status: Any) -> str:

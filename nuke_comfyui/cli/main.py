@@ -10,7 +10,10 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
 import sys
+import threading
+import time
 from typing import List, Optional
 
 from nuke_comfyui import __version__
@@ -65,6 +68,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: after the command, seconds left for network calls still in flight (a stalled server's probe,
+#: a cancel after a second Ctrl-C) before the process ends without them
+EXIT_GRACE_S = 2.0
+
+
+def entry() -> None:
+    """The `nuke-comfyui` command (and `python -m nuke_comfyui`): run `main`, then end the process.
+
+    Python joins every worker thread at exit, so a probe or a cancel stuck on a server that stopped
+    answering would hold the finished command for up to a route's deadline (a minute), after the
+    user pressed Ctrl-C twice to stop waiting. By now the journal is closed and every result written
+    (files appear whole, by rename), so those calls are abandoned after EXIT_GRACE_S.
+    """
+    code = main()
+    deadline = time.monotonic() + EXIT_GRACE_S
+    blocking = _threads_python_exit_joins()
+    for thread in blocking:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in blocking):
+        logging.getLogger(__name__).info("leaving network calls still waiting on a server unfinished")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _threads_python_exit_joins() -> List[threading.Thread]:
+    """Non-daemon threads, and worker-pool threads (joined at exit even when they are daemons)."""
+    import concurrent.futures.thread as pool_threads
+
+    workers = set(getattr(pool_threads, "_threads_queues", {}))
+    return [thread for thread in threading.enumerate()
+            if thread is not threading.current_thread() and (not thread.daemon or thread in workers)]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -80,6 +119,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except NukeComfyError as exc:
         print(redact(f"nuke-comfyui {args.command}: {exc}"), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # outside a farm session, Ctrl-C is Python's; inside, cli/interrupts.py's
+        print(str(exc) or "interrupted", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 130))

@@ -17,7 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.extras import require_display, require_qt
     from nuke_comfyui.core.config_loader import load_config
+
+    require_qt()
+    require_display()  # Qt would abort the process (exit 134) without one
     from nuke_comfyui.core.farm import Farm
 
     # Read before the window exists: the GUI thread does no disk I/O once it runs.

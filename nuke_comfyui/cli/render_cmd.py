@@ -2,7 +2,8 @@
 
 Builds the same plain RenderRequest the Nuke node builds, submits it to a Farm, shows a live
 progress bar (plain lines when not on a terminal), and prints a summary or `--json`. Exit code:
-0 all completed, 2 partial, 1 failed.
+0 all completed, 2 some (partial, or cancelled after some frames), 1 none or a setup error, 130
+interrupted (cli/summary.py, cli/interrupts.py).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     """Settings, then the request (see core/preflight.py), and only then the farm: a request that
     cannot run fails at once, before anything is sent or written."""
     from nuke_comfyui.cli import farm_task
-    from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_setup import build_request, open_farm, prepare_inputs
+    from nuke_comfyui.cli.farm_session import farm_session, submit_and_follow
+    from nuke_comfyui.cli.render_setup import build_request, prepare_inputs
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request
 
@@ -95,13 +96,9 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config(getattr(args, "config", None))
     request = build_request(args)
     check_request(request, loaded.cluster.servers)
-    farm = open_farm(args, loaded=loaded)
-    try:
+    with farm_session(args, loaded, request.servers) as farm:  # fails in seconds when no server answers
         from nuke_comfyui.cli import pixels_arg
 
         prepare_inputs(request, args, farm)
         pixels_arg.print_notes(pixels_arg.fit_pixels(request, args.output_format, farm, args.plate_encoding))
-        group_id = farm.scheduler.submit(request)
-        return follow(farm.scheduler, group_id, as_json=args.json)
-    finally:
-        farm.stop()
+        return submit_and_follow(farm, request, as_json=args.json)

@@ -41,13 +41,11 @@ def refuse_if_owned(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_setup import open_farm
+    from nuke_comfyui.cli.farm_session import farm_session, stop_if_interrupted
+    from nuke_comfyui.cli.follow import follow
 
     refuse_if_owned(args)
-    farm = open_farm(args)
-    try:
+    with farm_session(args) as farm:
+        stop_if_interrupted()
         group_id = farm.scheduler.resume(args.group, force=args.force, restart_cancelled=True)
-        return follow(farm.scheduler, group_id, as_json=args.json)
-    finally:
-        farm.stop()
+        return follow(farm.scheduler, group_id, as_json=args.json, pool=farm.pool)

@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nuke_comfyui.cli.progress import follow
-    from nuke_comfyui.cli.render_setup import open_farm
+    from nuke_comfyui.cli.farm_session import farm_session, stop_if_interrupted
+    from nuke_comfyui.cli.follow import follow
 
     if args.timeout is not None and args.timeout <= 0:
         print(f"nuke-comfyui retry: --timeout must be more than 0 seconds (got {args.timeout:g})",
@@ -36,12 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli.resume_cmd import refuse_if_owned
 
     refuse_if_owned(args)
-    farm = open_farm(args)
-    try:
+    with farm_session(args) as farm:
+        stop_if_interrupted()
         group_id = farm.scheduler.resume(args.group, force=args.force)
         count = farm.scheduler.retry_failed(group_id, timeout=args.timeout, strategy=args.strategy)
         if not args.json:
             print(f"re-running {count} failed or cancelled job(s) of group {group_id[:8]}", file=sys.stderr)
-        return follow(farm.scheduler, group_id, as_json=args.json)
-    finally:
-        farm.stop()
+        return follow(farm.scheduler, group_id, as_json=args.json, pool=farm.pool)

@@ -2,7 +2,9 @@
 
 The README's pictures come from here, so they always show the real panels: three simulated
 servers, one crashed (offline), one busy with another artist's queue, and a render mid-way whose
-running cards show their live preview and node (the simulator sends TAESD-sized previews).
+running cards show their live preview and node (the simulator sends TAESD-sized previews). The
+settings are saved to a settings file and read back by the real loader, so every source the
+Settings panel shows is one the loader gives.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ def grab(widget: Any, path: Path, size: tuple) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.extras import QT_MODULES, SIM_MODULES, require
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    require(["sim", "pyside6"], SIM_MODULES + QT_MODULES)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nuke-comfyui-shots-") as tmp:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _render_all(tmp: Path, out: Path) -> List[Path]:
     from nuke_comfyui.core.config import ClusterConfig, ServerConfig
-    from nuke_comfyui.core.config_loader import LoadedConfig
+    from nuke_comfyui.core.config_loader import load_config, save_config
     from nuke_comfyui.core.farm import Farm
     from nuke_comfyui.core.render_request import RenderRequest
     from nuke_comfyui.sim.cluster import SimCluster
@@ -103,10 +108,9 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
                    for n, p in zip(names, cluster.ports)]
         servers[0] = servers[0].model_copy(update={  # one server on shared storage: the preview maps it
             "transfer": "shared", "dir_local": str(tmp) + "/", "dir_remote": "/home/render/ComfyUI/"})
-        cluster_config = ClusterConfig(servers=servers, poll_interval=0.3, stats_interval=0.5)
-        settings_file = tmp / "servers.json"
-        loaded = LoadedConfig(cluster=cluster_config, path=str(settings_file),
-                              sources=[f"file {settings_file}", f"file {settings_file}", "NUKE_COMFYUI_IP_3"])
+        settings_file = tmp / "servers.json"  # loaded as a user's would be: the sources are the loader's own
+        save_config(ClusterConfig(servers=servers, poll_interval=0.3, stats_interval=0.5), settings_file)
+        loaded = load_config(settings_file, environ={})
         occupy(cluster.urls[1], 3, steps=10000)
         cluster.servers[2].crash()
         farm = Farm.from_config(loaded, journal_path=str(tmp / "journal.sqlite"))
@@ -117,13 +121,14 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
 
             def status_shot() -> None:  # mid-render: "Our jobs" names the prompt gpu-a runs for us
                 pump_until(lambda: bool(status.model.ours("gpu-a")), 10.0)
-                written.append(grab(status, out / "status_panel.png", (1150, 220)))
+                # wide enough for every column to show whole, Last error included
+                written.append(grab(status, out / "status_panel.png", (1440, 200)))
 
             settings = SettingsPanel(loaded)
             settings.preview_input.setText(str(tmp / "shots" / "plate.1001.png"))
             settings.update_preview()
             pump_until(lambda: settings.preview_table.rowCount() == 3, 5.0)
-            written.append(grab(settings, out / "settings_panel.png", (1000, 760)))
+            written.append(grab(settings, out / "settings_panel.png", (1000, 700)))  # the form whole, no spare band
 
             written.append(_results_shot(farm, tmp, out, JobResultsPanel, RenderRequest,
                                          meanwhile=status_shot))
@@ -135,8 +140,10 @@ def _render_all(tmp: Path, out: Path) -> List[Path]:
 
 
 def _states(panel: Any) -> List[str]:
+    """Each row's state once the server was probed ("unchecked" before: offline with no reason yet)."""
     model = panel.model
     return [str(getattr(model.status_at(i).state, "value", model.status_at(i).state))
+            if getattr(model.status_at(i), "checked_at", None) is not None else "unchecked"
             for i in range(model.rowCount())]
 
 

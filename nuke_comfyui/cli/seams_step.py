@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from nuke_comfyui.core.variation_names import variation_name
+
 
 def finish_seams(request: Any, group_id: str) -> int:
     from nuke_comfyui.blend import PixelBlender
@@ -31,7 +33,7 @@ def finish_seams(request: Any, group_id: str) -> int:
     print(f"seams: blended {len(made)} shared frames in {folder}", file=sys.stderr)
     if waiting:
         for variation, frames in waiting.items():
-            print(f"seams: v{variation + 1:02d} frames {','.join(map(str, frames))} still wait for a chunk; "
+            print(f"seams: {variation_name(variation)} frames {','.join(map(str, frames))} still wait for a chunk; "
                   "re-run the failed render tasks, then this step", file=sys.stderr)
         return 1
     return 0

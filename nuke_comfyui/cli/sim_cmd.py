@@ -129,6 +129,9 @@ def wait_until_answering(urls: List[str], timeout: float = 30.0) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.cli.extras import require_sim
+
+    require_sim()
     from nuke_comfyui.sim.cluster import SimCluster
 
     count = args.servers

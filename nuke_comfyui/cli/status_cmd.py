@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 def format_table(statuses: List[ServerStatus], images: Optional[Dict[str, str]] = None) -> str:
     header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "PROTOCOL", "IMAGES", "ERROR"]
     rows = [header] + [
-        [s.name, s.url, s.state.value, str(s.queue_running), str(s.queue_pending), _vram(s),
+        [s.name, s.url, s.state.value, *_queue(s), _vram(s),
          "-" if s.latency_ms is None else f"{s.latency_ms:.0f} ms", s.comfyui_version or "-",
          s.capabilities.summary() if s.capabilities is not None else "-", (images or {}).get(s.name, "-"),
          s.error or ""]
@@ -61,9 +61,17 @@ def format_table(statuses: List[ServerStatus], images: Optional[Dict[str, str]] 
     ).rstrip()
 
 
+def _queue(status: ServerStatus) -> List[str]:
+    """RUN and PEND; '-' for a server whose queue was not read (offline, disabled, error)."""
+    if not status.state.usable:
+        return ["-", "-"]
+    return [str(status.queue_running), str(status.queue_pending)]
+
+
 def _vram(status: ServerStatus) -> str:
+    """Used / total in GiB (binary units, as the panel shows them); `cpu` for a CPU-only server."""
     if status.vram_total is None:
         return "-"
     used = status.vram_total - (status.vram_free or 0)
-    text = f"{used / 1024**3:.1f}/{status.vram_total / 1024**3:.1f} GB"
+    text = f"{used / 1024**3:.1f}/{status.vram_total / 1024**3:.1f} GiB"
     return f"cpu {text}" if status.cpu_only else text

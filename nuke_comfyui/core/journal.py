@@ -373,6 +373,15 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
+def _abandon(journal: Journal) -> None:
+    """Roll back whatever is open and release the lock (an exception interrupted BEGIN)."""
+    try:
+        with contextlib.suppress(sqlite3.Error, JournalError):
+            _rollback(journal._conn())
+    finally:
+        journal._lock.release()
+
+
 def _rollback(db: sqlite3.Connection) -> None:
     """Roll back if a transaction is still open (sqlite ends some failed ones by itself)."""
     if db.in_transaction:
@@ -390,12 +399,17 @@ class _Transaction:
         self._journal._lock.acquire()
         try:
             db = self._journal._conn()
+            if db.in_transaction:  # one left open by an exception between BEGIN and COMMIT: never nest
+                db.execute("ROLLBACK")
             db.execute("BEGIN IMMEDIATE")
         except (sqlite3.Error, JournalError) as exc:
             self._journal._lock.release()
             if isinstance(exc, JournalError):
                 raise
             raise JournalError(f"cannot write the job journal {self._journal.path}: {exc}") from exc
+        except BaseException:  # KeyboardInterrupt, SystemExit: leave no open transaction and no held lock
+            _abandon(self._journal)
+            raise
         return db
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -405,8 +419,10 @@ class _Transaction:
                 db.execute("COMMIT")
             else:
                 _rollback(db)  # a full disk (SQLITE_FULL) has already rolled back: keep its error
-        except sqlite3.Error as err:
-            _rollback(db)  # a COMMIT that failed leaves the transaction open
+        except BaseException as err:
+            _rollback(db)  # a COMMIT that failed, or was interrupted (Ctrl-C), leaves the transaction open
+            if not isinstance(err, sqlite3.Error):
+                raise
             raise JournalError(
                 f"cannot write the job journal {self._journal.path}: {err}. Is the disk full or the file "
                 "read-only?"

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core import chunk_plan
 from nuke_comfyui.core.chunk_plan import CHUNK_SEEDS, ChunkPlan, ChunkPlanError
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.frames import FrameSet
-from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES, seed_for
+from nuke_comfyui.core.seeds import MAX_SEED, MAX_VARIATIONS, SEED_STRATEGIES, base_seed_for_group, seed_for
 from nuke_comfyui.core.sequence_pattern import SequencePattern
+from nuke_comfyui.core.variation_names import variation_name
 
 SERVER_STRATEGIES = ("fastest", "least-loaded", "round-robin", "priority")
 #: the most jobs (frame chunks x variations) one request makes: planning, the journal and a
@@ -48,9 +49,10 @@ class JobSpec:
 class RenderRequest:
     """What to render: built by the CLI, the Nuke node and the panels; journaled as JSON.
 
-    Variations are 0-based in JobSpec (shown as v01, v02, ... by every caller). Every frame of
+    Variations are 0-based in JobSpec (shown as var01, var02, ... by every caller). Every frame of
     one variation gets the same seed: seed_for(seed_strategy, base_seed, variation). With one
-    variation and no base seed (None), the workflow keeps its own seed.
+    variation and no base seed (None), the workflow keeps its own seed; several variations and
+    no base seed get one drawn for their group (`with_group_seed`, core/seeds.py).
 
     Workflow inputs: `values` {"<node id>.<input>": value} set for every job; `frame_values`
     {"<node id>.<input>": {"<frame>": value}} set per frame (a job takes its first frame's value,
@@ -208,6 +210,17 @@ class RenderRequest:
         """One variation and no base seed: render the workflow's own seed."""
         return self.variations == 1 and self.base_seed is None
 
+    def draws_base_seed(self) -> bool:
+        """Several variations and no base seed: the group draws one (fresh per render)."""
+        return self.variations > 1 and self.base_seed is None
+
+    def with_group_seed(self, group_id: str) -> RenderRequest:
+        """This request as group `group_id` renders it: with the base seed drawn for the group when
+        it draws one (journaled with the group, so resume and retry keep the seeds), else itself."""
+        if not self.draws_base_seed():
+            return self
+        return replace(self, base_seed=base_seed_for_group(group_id))
+
     def values_for(self, frame: Optional[int]) -> Dict[str, Any]:
         """The input values of a job at `frame`: static values, overridden by that frame's values."""
         merged = dict(self.values or {})
@@ -261,6 +274,6 @@ class RenderRequest:
 
     @staticmethod
     def describe(spec: Any) -> str:
-        """Short human name of a job: "frame 1001 v01" or "v03"."""
-        variation = f"v{spec.variation + 1:02d}"
+        """Short human name of a job: "frame 1001 var01" or "var03"."""
+        variation = variation_name(spec.variation)
         return f"frame {spec.frame} {variation}" if spec.frame is not None else variation

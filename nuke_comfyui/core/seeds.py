@@ -19,6 +19,12 @@ lies in 0 ... 2**63-1 (M = 2**63) and, for one base seed b (0 included), the see
                Distinct and at least 10**6 apart: different indices land in different lanes, and
                two values in different lanes differ by more than W - (W - 10**6) = 10**6.
                The largest value is (2**23 - 1) * W + W - 10**6 - 1 < 2**63.
+
+A render of several variations without a base seed gets one drawn for its group
+(`base_seed_for_group`): "twelve more variations" must give twelve new images, not the same
+twelve again. It is a function of the group id (a fresh random uuid per render), so every farm
+task of one group derives the same seeds, and it is journaled with the group's request and
+printed, so `--base-seed` repeats the render exactly.
 """
 
 from __future__ import annotations
@@ -80,6 +86,18 @@ def seed_for(strategy: str, base_seed: int, index: int) -> int:
     lane = ((index + _hash(base_seed, -2, b"shift")) * key) % lane_count
     offset = _hash(base_seed, index, b"offset") % (_LANE_WIDTH - _MIN_GAP)
     return lane * _LANE_WIDTH + offset
+
+
+#: drawn base seeds stay below this: short enough to read aloud, and they fit the Comfy node's
+#: `base seed` knob (a Nuke Int_Knob holds 32-bit signed integers), so a render can be repeated there
+DRAWN_SEED_LIMIT = 2**31
+
+
+def base_seed_for_group(group_id: str) -> int:
+    """The base seed drawn for a group rendered without one: fresh per group (its id is a random
+    uuid), the same for every process that renders that group (farm tasks), in 0 ... 2**31-1."""
+    digest = hashlib.blake2b(group_id.encode("utf-8"), digest_size=8, key=b"base-seed").digest()
+    return int.from_bytes(digest, "big") % DRAWN_SEED_LIMIT
 
 
 def seeds(strategy: str, base_seed: int, count: int) -> List[int]:

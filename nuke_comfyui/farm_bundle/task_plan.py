@@ -68,6 +68,7 @@ def plan_task(request: RenderRequest, group_id: str, task_frames: Optional[str],
     group `group_id` still to deliver; `blender` makes the frame-batch seams whose chunks are all
     in when the task's chunk lands."""
     check_group_id(group_id)
+    request = request.with_group_seed(group_id)  # no base seed: the group's drawn one, the same in every task
     # A fresh id per run for the prompts' filename prefixes: the group id itself names the folder.
     plan = plan_for_request(request, uuid.uuid4().hex, check_files=False,  # the task command checked them
                             blender=blender)

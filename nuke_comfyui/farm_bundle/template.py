@@ -178,7 +178,7 @@ def job_parameters(request: RenderRequest, options: BundleOptions) -> List[Param
                userInterface={"control": "DROPDOWN_LIST", **_label("Seed strategy")}),
         _param("BaseSeed", "INT", NO_BASE_SEED if request.base_seed is None else request.base_seed,
                f"Base seed of the variations; {NO_BASE_SEED}: none (one variation keeps the workflow's own "
-               "seed, several start at 0).",
+               "seed; several use a base seed drawn from the group id, the same in every task).",
                minValue=NO_BASE_SEED, maxValue=MAX_SEED, userInterface={"control": "SPIN_BOX", **_label("Base seed")}),
         _param("GroupId", "STRING", options.group_id,
                "Job group id: names the result folder (<label>_<first 8>). Keep it to re-run into the same "

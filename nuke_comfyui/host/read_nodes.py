@@ -7,8 +7,9 @@ frame range and the image format from disk (a plain `setValue` leaves the defaul
 the colour space is set from the file type (sRGB for PNG/JPEG/WebP, linear for EXR). While
 frames are missing `on_error` is "checkerboard"; once every frame is on disk it becomes "error"
 so a later real problem is not hidden.
-A workflow with one output node gives `<node>_v01`, `<node>_v02`, ...; with several (an image
-plus a depth or mask output) each gets its own Read, `<node>_<output title>_v01`.
+A workflow with one output node gives `<node>_var01`, `<node>_var02`, ...; with several (an image
+plus a depth or mask output) each gets its own Read, `<node>_<output title>_var01`. A Read made
+before the rename (`<node>_v01`) is found through the node's stored names and kept.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 import nuke
 
 from nuke_comfyui.core.pixels.colour_names import ColourChoice
+from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.host.colour import script_colour_names, set_colour
 from nuke_comfyui.host.graph import beside, sibling
 
@@ -40,9 +42,9 @@ def safe_title(title: str) -> str:
 
 
 def read_name(render_node: str, variation: int, output_title: str = "") -> str:
-    """ComfyRender1_v01 (or ComfyRender1_depth_v01): stable, so reloads and reopened scripts find it."""
+    """ComfyRender1_var01 (or ComfyRender1_depth_var01): stable, so reloads and reopened scripts find it."""
     middle = f"_{safe_title(output_title)}" if output_title else ""
-    return f"{render_node}{middle}_v{variation + 1:02d}"
+    return f"{render_node}{middle}_{variation_name(variation)}"
 
 
 def sequence_key(seq: OutputSequence, several_outputs: bool) -> str:

@@ -20,6 +20,7 @@ import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.preflight import check_output_folder
+from nuke_comfyui.core.seeds import base_seed_for_group
 from nuke_comfyui.host import (
     frame_batch_knobs,
     job_state,
@@ -147,6 +148,9 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     )
     job_state.save(node, state)
     log.info("%s: submitted group %s (%s)", name, group_id, request.frames or "no frames")
+    if request.draws_base_seed():
+        log.info("%s: base seed %d drawn for this render; type it in 'base seed' to render the same seeds again",
+                 name, base_seed_for_group(group_id))
     if watch:
         session.watch(name, group_id, apply_snapshot)
     apply_snapshot(name, scheduler.snapshot(group_id))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, List, Tuple
 
+from nuke_comfyui.core.variation_names import variation_name
+
 if TYPE_CHECKING:
     from nuke_comfyui.core.scheduler import GroupReport
 
@@ -35,14 +37,14 @@ def status_line(snapshot: GroupReport) -> str:
 
 
 def failures(snapshot: GroupReport) -> List[Tuple[str, str]]:
-    """(job id, 'frame 1003 v1 on srv2: reason') for every failed or timed-out job."""
+    """(job id, 'frame 1003 var01 on srv2: reason') for every failed or timed-out job."""
     found = []
     for job in snapshot.failed_jobs:
         if _value(job.state) not in FAILED_JOB_STATES:
             continue
         where = f"frame {job.frame}" if job.frame is not None else "job"
         server = f" on {job.server}" if job.server else ""
-        found.append((job.job_id, f"{where} v{job.variation}{server}: {job.error or _value(job.state)}"))
+        found.append((job.job_id, f"{where} {variation_name(job.variation)}{server}: {job.error or _value(job.state)}"))
     return found
 
 

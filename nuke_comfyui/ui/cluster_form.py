@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
+from nuke_comfyui.ui.fit import fit_placeholder
 from nuke_comfyui.ui.qt import QtWidgets, Signal
 from nuke_comfyui.ui.server_form import ERROR_STYLE
 
@@ -38,7 +39,9 @@ class ClusterForm(QtWidgets.QGroupBox):
         self.retries.setRange(-1, 100)
         self.retries.setValue(int(cluster.retries))
         self.workflows_folder = QtWidgets.QLineEdit(str(getattr(cluster, "workflows_folder", None) or ""))
-        self.workflows_folder.setPlaceholderText("e.g. /studio/comfy_workflows (its *.json fill the node's pick list)")
+        self.workflows_folder.setPlaceholderText("e.g. /studio/comfy_workflows")
+        self.workflows_folder.setToolTip("The studio's workflows: its *.json files fill the Comfy node's pick list")
+        fit_placeholder(self.workflows_folder)
         self.browse_button = QtWidgets.QPushButton("Browse...")
         self.browse_button.clicked.connect(self.browse_workflows_folder)
         variable = self._variables.get("workflows_folder")

@@ -2,15 +2,17 @@
 
 `ResultsModel` holds the latest `JobSnapshot` of each child (ordered by variation, then frame)
 and the thumbnails loaded so far; `JobTileDelegate` paints a tile: picture or state swatch,
-"v02 · f1001", seed, server, and the state line (running 45 %, failed: reason, ...). While a job
+"var02 · f1001", seed, server, and the state line (running 45 %, failed: reason, ...). While a job
 runs, its live preview stands in for the picture and its node ("KSampler 12/30") for the state
-line (both set by live_cards.py); they go as soon as the job is no longer running.
+line (both set by live_cards.py); they go as soon as the job is no longer running. The state is
+said once, in the caption: the picture area carries no state word.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.ui.palette import job_color, state_value
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, combine_flags, enum_int
 
@@ -26,8 +28,8 @@ TILE_HEIGHT = THUMB_HEIGHT + 62
 
 
 def job_title(job: Any) -> str:
-    """'v02 · f1001' (frame-range render) or 'v02' (a single image per variation)."""
-    title = f"v{job.variation + 1:02d}"
+    """'var02 · f1001' (frame-range render) or 'var02' (a single image per variation)."""
+    title = variation_name(job.variation)
     if job.frame is not None:
         title += f" · f{job.frame}"
     return title
@@ -190,9 +192,7 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
         painter.drawRect(area)
         if state_value(job.state) == "running":
             JobTileDelegate._paint_bar(painter, area, job, color)
-        painter.setPen(QtGui.QColor("#dddddd"))
-        painter.drawText(QtCore.QRectF(area), state_value(job.state).upper(),
-                         QtGui.QTextOption(Qt.AlignmentFlag.AlignCenter))
+        # no state word in the swatch: the caption's coloured state line says it once
 
     @staticmethod
     def _paint_bar(painter: QtGui.QPainter, area: QtCore.QRect, job: Any, color: QtGui.QColor) -> None:
@@ -213,7 +213,7 @@ class JobTileDelegate(QtWidgets.QStyledItemDelegate):
         metrics = painter.fontMetrics()
         lines = [
             (job_title(job), QtGui.QColor("#f0f0f0")),
-            (f"seed {job.seed} · {job.server or '-'}", QtGui.QColor("#a8a8a8")),
+            (f"seed {job.seed} · {job.server}" if job.server else f"seed {job.seed}", QtGui.QColor("#a8a8a8")),
             (live if live and state_value(job.state) == "running" else job_state_text(job), color),
         ]
         for i, (text, pen) in enumerate(lines):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.frame_strip import FrameStrip
 from nuke_comfyui.ui.live_cards import LiveCards
@@ -374,7 +375,7 @@ class JobResultsPanel(QtWidgets.QWidget):
             return
         if self._on_keep is None:
             listing = "; ".join(
-                f"v{seq.variation + 1:02d} {seq.pattern} {seq.first}-{seq.last}" for seq in sequences
+                f"{variation_name(seq.variation)} {seq.pattern} {seq.first}-{seq.last}" for seq in sequences
             )
             self._show(f"Kept {len(sequences)} sequence(s) (standalone: no Read nodes): {listing}")
             return
@@ -403,9 +404,20 @@ class JobResultsPanel(QtWidgets.QWidget):
         """From the shown group's counts per state: O(1) per job event, however many children."""
         state = self._groups.get(self._current or "")
         self.retry_button.setEnabled(state is not None and state.has("failed", "timeout"))
-        self.cancel_button.setEnabled(state is not None and state.unfinished())
+        self._label_cancel(state)
         self.keep_all_button.setEnabled(state is not None and state.has("completed"))
         self.keep_selected_button.setEnabled(bool(self.selected_jobs()))
+
+    def _label_cancel(self, state: Optional[_GroupState]) -> None:
+        """Cancel says what it stops: the group's unfinished jobs, counted (finished frames stay)."""
+        left = state.unfinished_count() if state is not None else 0
+        self.cancel_button.setEnabled(left > 0)
+        self.cancel_button.setText(f"Cancel {left} unfinished job{'s' if left != 1 else ''}" if left else "Cancel")
+        label = getattr(state.summary, "label", "") if state is not None and state.summary is not None else ""
+        group = f"{label} ({self._current[:8]})" if label and self._current else (self._current or "")[:8]
+        self.cancel_button.setToolTip(
+            f"Stop group {group} on every server: its queued jobs are dropped and its running ones interrupted "
+            "by prompt id; finished frames stay" if left else "Nothing left to cancel in this group")
 
     def _show(self, text: str) -> None:
         self.message.setText(text)

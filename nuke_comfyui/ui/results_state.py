@@ -38,4 +38,8 @@ class GroupState:
         return any(self.counts.get(state, 0) > 0 for state in states)
 
     def unfinished(self) -> bool:
-        return any(count > 0 for state, count in self.counts.items() if state not in _FINISHED)
+        return self.unfinished_count() > 0
+
+    def unfinished_count(self) -> int:
+        """Children still queued, blocked, dispatched or running: what Cancel would stop."""
+        return sum(count for state, count in self.counts.items() if state not in _FINISHED)

@@ -20,13 +20,18 @@ def is_env_source(source: str) -> bool:
 
 
 def remote_preview(server: Any, local_path: str) -> str:
-    """Where `local_path` lands on `server`, or why it cannot be mapped (names the fix)."""
+    """Where `local_path` lands on `server`, or why it cannot be mapped (names the fix).
+
+    A server in transfer 'upload' without a mapping needs none: its frames are uploaded.
+    """
     from nuke_comfyui.core.errors import PathMappingError
     from nuke_comfyui.core.paths import PathMapping
 
     try:
         return str(PathMapping.for_server(server).to_remote(local_path))
     except PathMappingError as exc:
+        if getattr(server, "transfer", "upload") == "upload":
+            return "no mapping needed: frames are uploaded to it (transfer 'upload')"
         return f"not mapped: {exc}"
 
 

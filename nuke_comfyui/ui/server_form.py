@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from nuke_comfyui.ui.fit import fit_placeholder
 from nuke_comfyui.ui.qt import QtCore, QtWidgets, Signal
 
 Qt = QtCore.Qt
@@ -93,6 +94,8 @@ class ServerForm(QtWidgets.QWidget):
         url.setPlaceholderText("optional: https://host:port (wins over host and port)")
         job_types = QtWidgets.QLineEdit()
         job_types.setPlaceholderText("comma separated; empty accepts every job type")
+        for edit in (token, password, url, job_types):
+            fit_placeholder(edit)
         return {
             "name": QtWidgets.QLineEdit(),
             "host": QtWidgets.QLineEdit(),
@@ -113,8 +116,9 @@ class ServerForm(QtWidgets.QWidget):
         }
 
     def _layout(self) -> None:
-        form = QtWidgets.QFormLayout()
+        form = self.form_layout = QtWidgets.QFormLayout()
         self.labels: Dict[str, QtWidgets.QLabel] = {}
+        self.rows: Dict[str, QtWidgets.QWidget] = {}  # each field with its message line, hidden as one
         for key, text in self.FIELDS:
             error = QtWidgets.QLabel("")
             error.setObjectName(f"error:{key}")
@@ -122,19 +126,22 @@ class ServerForm(QtWidgets.QWidget):
             error.setWordWrap(True)
             error.setVisible(False)
             self.errors[key] = error
-            column = QtWidgets.QVBoxLayout()
+            row = QtWidgets.QWidget()  # a widget, not a bare layout: hiding it removes the row's spacing too
+            column = QtWidgets.QVBoxLayout(row)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(1)
             column.addWidget(self.widgets[key])
             column.addWidget(error)
             label = QtWidgets.QLabel(text)
             self.labels[key] = label
-            form.addRow(label, column)
+            self.rows[key] = row
+            form.addRow(label, row)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.source_label)
         layout.addLayout(form)
         layout.addWidget(self.general_error)
+        layout.addStretch(1)  # spare height goes below the fields, never between them
 
     def _connect(self) -> None:
         for widget in self.widgets.values():
@@ -157,7 +164,11 @@ class ServerForm(QtWidgets.QWidget):
         for key, wanted in (("auth.token", "bearer"), ("auth.username", "basic"), ("auth.password", "basic")):
             visible = kind == wanted
             self.widgets[key].setVisible(visible)
-            self.labels[key].setVisible(visible)
+            if hasattr(self.form_layout, "setRowVisible"):  # Qt 6.4+: the row and its spacing go
+                self.form_layout.setRowVisible(self.rows[key], visible)
+            else:  # Qt 5 (Nuke 14, 15) keeps a hidden row's spacing: a few pixels per row
+                self.rows[key].setVisible(visible)
+                self.labels[key].setVisible(visible)
             if not visible:
                 self.errors[key].setVisible(False)
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 from nuke_comfyui.ui.background import run_in_background
 from nuke_comfyui.ui.cluster_form import STRATEGIES, ClusterForm
 from nuke_comfyui.ui.config_messages import field_messages, validate_cluster, validate_server
+from nuke_comfyui.ui.fit import fit_placeholder
 from nuke_comfyui.ui.qt import QtCore, QtWidgets, Signal
 from nuke_comfyui.ui.server_entries import ServerEntry, default_tester, is_env_source, remote_preview, server_values
 from nuke_comfyui.ui.server_form import ServerForm
@@ -90,6 +91,7 @@ class SettingsPanel(QtWidgets.QWidget):
         self.cluster_error = form.error
         self.preview_input = QtWidgets.QLineEdit()
         self.preview_input.setPlaceholderText("Type a local path, e.g. /mnt/comfy/input/plate.1001.png")
+        fit_placeholder(self.preview_input)
         self.preview_input.textChanged.connect(lambda _text: self._preview_timer.start())
         self.preview_table = QtWidgets.QTableWidget(0, 2)
         self.preview_table.setHorizontalHeaderLabels(["Server", "Remote path"])
@@ -114,6 +116,7 @@ class SettingsPanel(QtWidgets.QWidget):
 
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)  # no empty framed band under a short form
         scroll.setWidget(self.form)
         right = QtWidgets.QVBoxLayout()
         right.addWidget(scroll, 1)

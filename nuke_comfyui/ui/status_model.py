@@ -13,15 +13,18 @@ from nuke_comfyui.ui.qt import QtCore, Signal, combine_flags, enum_int
 
 Qt = QtCore.Qt
 
-COLUMNS = ["On", "Server", "Address", "Queue", "VRAM", "Latency", "ComfyUI", "Protocol", "Our jobs"]
-COL_ENABLED, COL_NAME, COL_ADDRESS, COL_QUEUE, COL_VRAM, COL_LATENCY, COL_VERSION, COL_PROTOCOL, COL_OURS = range(
-    len(COLUMNS))
+COLUMNS = ["On", "Server", "State", "Address", "Queue", "VRAM used / total", "Latency", "ComfyUI", "Protocol",
+           "Our jobs", "Last error"]
+(COL_ENABLED, COL_NAME, COL_STATE, COL_ADDRESS, COL_QUEUE, COL_VRAM, COL_LATENCY, COL_VERSION, COL_PROTOCOL,
+ COL_OURS, COL_ERROR) = range(len(COLUMNS))
+#: states whose queue was read (an offline, disabled or broken server's queue is unknown: "-")
+QUEUE_KNOWN = ("online", "busy")
 
 # Custom role: the delegate reads (used_bytes, total_bytes, cpu_only) from it.
 VRAM_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 STATUS_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 
-_GB = 1024.0**3
+_GIB = 1024.0**3  # binary units throughout: what nvidia-smi and ComfyUI's own numbers mean
 
 
 def _role(role: Any) -> int:
@@ -30,18 +33,30 @@ def _role(role: Any) -> int:
 
 
 def format_queue(status: Any) -> str:
-    """'1 running / 4 pending' (everybody's jobs on that server, not only ours)."""
+    """'1 running / 4 pending' (everybody's jobs on that server, not only ours); '-' when not read."""
+    if state_value(status.state) not in QUEUE_KNOWN:
+        return "-"
     return f"{status.queue_running} running / {status.queue_pending} pending"
 
 
 def format_vram(status: Any) -> str:
-    """'5.1 / 24.0 GB', 'CPU only' or '-' when unknown."""
+    """'5.1 / 24.0 GiB', 'CPU only' or '-' when unknown."""
     if status.cpu_only:
         return "CPU only"
     if not status.vram_total:
         return "-"
     used = status.vram_total - (status.vram_free or 0)
-    return f"{used / _GB:.1f} / {status.vram_total / _GB:.1f} GB"
+    return f"{used / _GIB:.1f} / {status.vram_total / _GIB:.1f} GiB"
+
+
+def format_error(status: Any) -> str:
+    """The last error, short and on one line ('' while the server is fine): `connection refused`
+    rather than the address again (it has its own column); the whole text is the row's tooltip."""
+    if not status.error or state_value(status.state) in QUEUE_KNOWN:
+        return ""
+    from nuke_comfyui.core.pool.reachability import short_error
+
+    return short_error(" ".join(str(status.error).split()))
 
 
 def format_latency(status: Any) -> str:
@@ -146,7 +161,7 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
             if column == COL_OURS:
                 return self._ours.get(status.name, ("", ""))[0] or "-"
             return self._display(status, column)
-        if role == int(Qt.ItemDataRole.DecorationRole) and column == COL_NAME:
+        if role == int(Qt.ItemDataRole.DecorationRole) and column == COL_STATE:
             return dot_icon(server_color(status.state))
         if role == int(Qt.ItemDataRole.CheckStateRole) and column == COL_ENABLED:
             return Qt.CheckState.Checked if status.enabled else Qt.CheckState.Unchecked
@@ -175,6 +190,8 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
     def _display(status: Any, column: int) -> Optional[str]:
         if column == COL_NAME:
             return str(status.name)
+        if column == COL_STATE:
+            return state_value(status.state)
         if column == COL_ADDRESS:
             return str(status.url)
         if column == COL_QUEUE:
@@ -187,4 +204,6 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
             return status.comfyui_version or "-"
         if column == COL_PROTOCOL:
             return format_protocol(status)
+        if column == COL_ERROR:
+            return format_error(status)
         return None

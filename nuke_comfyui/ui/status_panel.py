@@ -17,10 +17,8 @@ from nuke_comfyui.ui.our_prompts import ours_by_server
 from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.status_model import (
-    COL_ADDRESS,
-    COL_ENABLED,
+    COL_ERROR,
     COL_NAME,
-    COL_QUEUE,
     COL_VRAM,
     VRAM_ROLE,
     ServerStatusModel,
@@ -156,11 +154,10 @@ class ServerStatusPanel(QtWidgets.QWidget):
         table.verticalHeader().setVisible(False)
         table.setAlternatingRowColors(True)
         header = table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(COL_ENABLED, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_NAME, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_ADDRESS, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_QUEUE, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)  # the last error takes what is left, elided (tooltip: all of it)
+        for column in range(COL_ERROR):  # every other column shows its whole text, Protocol included
+            if column != COL_VRAM:
+                header.setSectionResizeMode(column, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         table.setWordWrap(False)
         table.setColumnWidth(COL_VRAM, 150)
         return table

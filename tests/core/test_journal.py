@@ -100,3 +100,42 @@ def test_delete_group(tmp_path: Path) -> None:
         journal.record_attempts([AttemptRow(jobs[0].id, 1, "a", "p", 1.0, "running")])
         journal.delete_group("g" * 32)
         assert journal.groups() == [] and journal.jobs("g" * 32) == []
+
+
+class _InterruptAfter:
+    """A connection stand-in that runs the real statement, then raises KeyboardInterrupt once, the
+    way a Ctrl-C lands right after BEGIN or right after COMMIT in the main thread."""
+
+    def __init__(self, db: object, statement: str) -> None:
+        self._db, self._statement = db, statement
+
+    def execute(self, sql: str, *args: object) -> object:
+        result = self._db.execute(sql, *args)  # type: ignore[attr-defined]
+        if sql == self._statement:
+            self._statement = ""
+            raise KeyboardInterrupt
+        return result
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+
+@pytest.mark.parametrize("statement", ["BEGIN IMMEDIATE", "COMMIT"])
+def test_an_interrupt_inside_a_write_leaves_no_open_transaction(tmp_path: Path, statement: str) -> None:
+    """A second Ctrl-C inside the journal's transaction once left it open: every later write failed with
+    "cannot start a transaction within a transaction" and the lock stayed held."""
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        jobs = _group(journal)
+        real = journal._db
+        journal._db = _InterruptAfter(real, statement)  # type: ignore[assignment]
+        jobs[0].state = "cancelled"
+        with pytest.raises(KeyboardInterrupt):
+            journal.write(jobs=[jobs[0]], group_states=[("g" * 32, "cancelled")])
+        journal._db = real
+        assert not real.in_transaction
+        jobs[1].state = "cancelled"
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (journal.write(jobs=[jobs[1]]), done.set()))
+        writer.start()  # another thread can take the lock: the interrupted write released it
+        assert done.wait(5.0)
+        assert journal.jobs("g" * 32)[1].state == "cancelled"

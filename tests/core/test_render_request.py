@@ -129,5 +129,24 @@ def test_from_json_errors(text: str, message: str) -> None:
 
 def test_describe_is_one_based_for_people() -> None:
     frame_spec, plain = request(frames="1001", variations=2).expand()[1], request().expand()[0]
-    assert RenderRequest.describe(frame_spec) == "frame 1001 v02"
-    assert RenderRequest.describe(plain) == "v01"
+    assert RenderRequest.describe(frame_spec) == "frame 1001 var02"
+    assert RenderRequest.describe(plain) == "var01"
+
+
+def test_several_variations_without_a_base_seed_draw_one_per_group() -> None:
+    """"Twelve more variations" are twelve new images: each group draws its base seed (from its
+    random id), and the drawn seed is kept in the request the group journals."""
+    from nuke_comfyui.core.seeds import DRAWN_SEED_LIMIT, base_seed_for_group
+
+    asked = request(variations=12)
+    first, second = asked.with_group_seed("a" * 32), asked.with_group_seed("b" * 32)
+    assert asked.base_seed is None  # the caller's request is not changed
+    assert first.base_seed == base_seed_for_group("a" * 32) and 0 <= first.base_seed < DRAWN_SEED_LIMIT
+    assert first.base_seed != second.base_seed
+    assert {s.seed for s in first.expand()}.isdisjoint({s.seed for s in second.expand()})
+    assert asked.with_group_seed("a" * 32) == first  # one group, one base seed (farm tasks agree)
+    assert RenderRequest.from_json(first.to_json()).base_seed == first.base_seed
+    given_seed = request(variations=12, base_seed=5)
+    assert given_seed.with_group_seed("a" * 32) is given_seed
+    one = request(variations=1)
+    assert one.with_group_seed("a" * 32) is one and one.keeps_workflow_seed()  # one image: the workflow's seed

@@ -149,11 +149,11 @@ def test_task_plan_skips_delivered_jobs_and_refuses_stray_frames(tmp_path: Path)
     group = "b" * 32
     first = plan_task(request, group, "1-4")
     assert first.jobs_in_task == 8 and first.already_delivered == 0
-    v01 = first.folder / "v01"
-    v01.mkdir()
-    (v01 / "img2img_v01.0002.png").write_bytes(b"done")
-    (v01 / ".part-x.png").write_bytes(b"half")  # a temporary of an interrupted write is not a result
-    (v01 / "img2img_v01.0003.png.part").write_bytes(b"half")
+    var01 = first.folder / "var01"
+    var01.mkdir()
+    (var01 / "img2img_var01.0002.png").write_bytes(b"done")
+    (var01 / ".part-x.png").write_bytes(b"half")  # a temporary of an interrupted write is not a result
+    (var01 / "img2img_var01.0003.png.part").write_bytes(b"half")
     again = plan_task(request, group, "1-4")
     assert again.already_delivered == 1 and len(again.plan.specs) == 7
     assert [s.index for s in again.plan.specs] == list(range(7))
@@ -291,3 +291,14 @@ def test_further_image_inputs_reach_each_task_as_image_arguments() -> None:
                                 for a in args[1:]])
     assert parsed.images == ["11=/farm/plates/matte.%04d.png", "12=/farm/plates/depth.%04d.png"]
     assert "--image" not in task_arguments(_request(), BundleOptions())
+
+
+def test_tasks_of_a_group_without_a_base_seed_agree_on_the_drawn_seeds(tmp_path: Path) -> None:
+    """Each farm task plans the whole group on its own: the drawn base seed must come out the same."""
+    request = _request(output_dir=str(tmp_path), frames="1-4", variations=3, base_seed=None)
+    group = "c" * 32
+    seeds = [{(s.frame, s.variation): s.seed for s in plan_task(request, group, frames).plan.specs}
+             for frames in ("1-2", "3-4")]
+    assert len(set(seeds[0].values())) == 3 and set(seeds[0].values()) == set(seeds[1].values())
+    other = {s.seed for s in plan_task(request, "d" * 32, "1-4").plan.specs}
+    assert other.isdisjoint(seeds[0].values())

@@ -95,4 +95,4 @@ def test_a_baked_node_renders_headless(sim_cluster: Any, monkeypatch: pytest.Mon
     nuke.scriptOpen(str(tmp_path / "baked.comfyui.nk"))
     group = nuke.toNode("ComfyRender1")
     assert group.Class() == "Group" and job_state.load(group).state == "completed"
-    assert nuke.toNode("ComfyRender1_v01") is not None
+    assert nuke.toNode("ComfyRender1_var01") is not None

@@ -70,7 +70,7 @@ def finished(name: str) -> Callable[[], bool]:
 
 
 def check_reads(name: str, first: int, last: int) -> None:
-    read = nuke.toNode(f"{name}_v01")
+    read = nuke.toNode(f"{name}_var01")
     assert read is not None and read.Class() == "Read"
     assert [read[k].value() for k in ("first", "last", "origfirst", "origlast")] == [first, last, first, last]
     assert read["on_error"].value() == "error"
@@ -91,10 +91,11 @@ def test_render_button_gives_a_read_node_with_every_frame(
     name = build_script(tmp_path)
     render.render_node(name)
     pump(finished(name), 30)
-    pump(lambda: nuke.toNode(f"{name}_v01") is not None and nuke.toNode(f"{name}_v01")["on_error"].value() == "error")
+    pump(lambda: nuke.toNode(f"{name}_var01") is not None
+         and nuke.toNode(f"{name}_var01")["on_error"].value() == "error")
     assert job_state.load(nuke.toNode(name)).state == "completed"
     check_reads(name, 1001, 1012)
-    assert Path(str(nuke.toNode(f"{name}_v01")["file"].value())).parent.is_relative_to(tmp_path / "renders")
+    assert Path(str(nuke.toNode(f"{name}_var01")["file"].value())).parent.is_relative_to(tmp_path / "renders")
     assert sum(len(s.executed_ids) for s in cluster.servers) == 12
     assert sum(1 for s in cluster.servers if s.executed_ids) >= 2  # spread over the farm
     assert "12/12" in str(nuke.toNode(name)["status"].value())
@@ -214,9 +215,9 @@ def test_render_button_inside_a_user_group_makes_reads_beside_it_saved_with_the_
     assert full == f"{group.name()}.ComfyRender1"
     comfy["render_button"].execute()
     pump(finished(full), 30)
-    pump(lambda: nuke.toNode(f"{full}_v01") is not None
-         and nuke.toNode(f"{full}_v01")["on_error"].value() == "error")
-    read = nuke.toNode(f"{full}_v01")
+    pump(lambda: nuke.toNode(f"{full}_var01") is not None
+         and nuke.toNode(f"{full}_var01")["on_error"].value() == "error")
+    read = nuke.toNode(f"{full}_var01")
     assert read.parent() is group and [n.Class() for n in comfy.nodes()] == ["Input", "Output"]
     assert read["colorspace"].value() == "sRGB"
     assert (read["format"].value().width(), read["format"].value().height()) == (32, 18)
@@ -226,7 +227,7 @@ def test_render_button_inside_a_user_group_makes_reads_beside_it_saved_with_the_
     nuke.scriptSave(str(script))
     shutdown_session()
     nuke.scriptOpen(str(script))
-    assert nuke.toNode(f"{full}_v01") is not None and job_state.load(nuke.toNode(full)).state == "completed"
+    assert nuke.toNode(f"{full}_var01") is not None and job_state.load(nuke.toNode(full)).state == "completed"
 
 
 def test_each_output_node_gets_its_own_read_named_by_its_title(servers: Any, tmp_path: Path, pump: Any) -> None:
@@ -241,8 +242,8 @@ def test_each_output_node_gets_its_own_read_named_by_its_title(servers: Any, tmp
     nuke.toNode(name)["workflow_file"].setValue(str(path))
     render.render_node(name)
     pump(finished(name), 30)
-    pump(lambda: all(nuke.toNode(f"{name}_{t}_v01") is not None for t in ("beauty", "clean_plate")))
-    beauty, plate = nuke.toNode(f"{name}_beauty_v01"), nuke.toNode(f"{name}_clean_plate_v01")
+    pump(lambda: all(nuke.toNode(f"{name}_{t}_var01") is not None for t in ("beauty", "clean_plate")))
+    beauty, plate = nuke.toNode(f"{name}_beauty_var01"), nuke.toNode(f"{name}_clean_plate_var01")
     assert beauty["file"].value() != plate["file"].value()
     assert set(job_state.load(nuke.toNode(name)).reads) == {"0/3", "0/4"}
 

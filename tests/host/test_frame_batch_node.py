@@ -77,7 +77,7 @@ def test_render_button_sends_chunks_and_the_reads_get_every_frame(sim_cluster: A
     assert [job.frames for job in snapshot.jobs] == [tuple(range(1001, 1006)), tuple(range(1005, 1010)),
                                                      tuple(range(1009, 1013))]
     assert sum(s.prompt_count for s in cluster.servers) == 3
-    read = nuke.toNode(f"{name}_v01")
+    read = nuke.toNode(f"{name}_var01")
     pattern = str(read["file"].value())
     for frame in range(1001, 1013):
         assert Path(pattern % frame).is_file(), frame

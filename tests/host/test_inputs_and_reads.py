@@ -104,7 +104,7 @@ def test_read_nodes_created_then_reloaded(tmp_path):
             Seq(1, 22, "/o/v02/x.%04d.png", 1001, 1012, [], [])]
     names = sync_reads(render, seqs, {})
     assert names == {"0": read_name(render.name(), 0)}   # v02 has no frame yet: no Read
-    assert names["0"] == render.name() + "_v01"
+    assert names["0"] == render.name() + "_var01"
     read = nuke.toNode(names["0"])
     assert read is not None and read.Class() == "Read"
     assert read["file"].value() == "/o/v01/x.%04d.png"

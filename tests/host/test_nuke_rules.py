@@ -142,7 +142,7 @@ def test_read_colour_space_follows_the_file_type(tmp_path):
                        {"9": "depth", "10": "beauty"})
     assert nuke.toNode(names["0/9"])["colorspace"].value() == "linear"
     assert nuke.toNode(names["0/10"])["colorspace"].value() == "sRGB"
-    assert set(names.values()) == {f"{comfy.name()}_depth_v01", f"{comfy.name()}_beauty_v01"}
+    assert set(names.values()) == {f"{comfy.name()}_depth_var01", f"{comfy.name()}_beauty_var01"}
 
 
 class _SlowScheduler:

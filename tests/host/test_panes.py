@@ -70,6 +70,6 @@ def test_keep_in_job_results_makes_read_nodes_beside_the_render_node(qapp: Any, 
         frames_done, servers = [1, 2, 3], ["gpu1"]
 
     keep_as_reads("g123", [Seq()])
-    read = nuke.toNode(f"{node.name()}_v01")
+    read = nuke.toNode(f"{node.name()}_var01")
     assert read is not None and read["file"].value() == Seq.pattern
     assert job_state.load(node).reads == {"0": read.name()}

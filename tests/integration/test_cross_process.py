@@ -91,8 +91,11 @@ def test_cancel_from_a_second_process_stops_the_render(sim_cluster, tmp_path: Pa
             child.kill()
     assert report["state"] == "cancelled" and report["confirmed"] is True, report
     assert report["owner"].startswith(f"pid {child.pid} ")
-    assert child.returncode == 1, (out, err)  # the render ended cancelled, not completed
     assert "cancelled" in out
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        finished = sum(1 for job in journal.jobs(gid) if job.state == "completed")
+    # cancelled after some frames: 2, some rendered (never 0: not everything); 1 only if none had finished
+    assert child.returncode == (2 if finished else 1), (out, err)
     assert _prompts(cluster) <= at_cancel + 2  # nothing resubmitted after the cancel (one POST may be in flight)
     with Journal(tmp_path / "journal.sqlite3") as journal:
         assert journal.group(gid).state == "cancelled"

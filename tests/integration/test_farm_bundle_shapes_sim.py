@@ -82,7 +82,7 @@ def test_a_windows_bundle_renders_here_through_path_mapping_rules(sim_cluster, t
                   ["--path-mapping-rules", f"file://{rules}"], windows=True)
     assert out.count("farm task: rendering") == 2, out[-3000:]  # one task per frame
     farm = _files(drive / "renders" / f"img2img_{'e' * 8}")
-    assert sorted(farm) == ["v01/img2img_v01.0001.png", "v01/img2img_v01.0002.png"]
+    assert sorted(farm) == ["var01/img2img_var01.0001.png", "var01/img2img_var01.0002.png"]
     for _, prompt in farm.values():
         assert json.loads(prompt)["6"]["inputs"]["text"] == f"{drive}/shots/notes/fox"  # mapped inside the values
     linux_values = tmp_path / "linux_values.json"

@@ -137,7 +137,7 @@ def test_openjd_run_of_the_bundle_equals_a_direct_render(sim_cluster, tmp_path: 
     assert "Chunks run: 2" in done.stdout  # 4 frames, 2 per task
     farm = _files(tmp_path / "farm" / f"img2img_{group[:8]}")
     local = _files(_direct_render(_config(cluster, tmp_path), plate, "1-4", tmp_path / "local", capsys))
-    assert sorted(farm) == [f"v0{v}/img2img_v0{v}.000{f}.png" for v in (1, 2) for f in range(1, 5)]
+    assert sorted(farm) == [f"var0{v}/img2img_var0{v}.000{f}.png" for v in (1, 2) for f in range(1, 5)]
     assert farm == local  # same names, same pixels, same prompts: same seeds and same plates
 
 
@@ -190,8 +190,8 @@ def test_gpu_layout_task_renders_on_the_workers_own_comfyui(sim_cluster, tmp_pat
     done = subprocess.run(_openjd(tmp_path, tmp_path / "farm", plate, []), env=env, capture_output=True,
                           text=True, timeout=90, check=False)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert sorted(_files(tmp_path / "farm" / f"img2img_{group[:8]}")) == ["v01/img2img_v01.0001.png",
-                                                                          "v01/img2img_v01.0002.png"]
+    assert sorted(_files(tmp_path / "farm" / f"img2img_{group[:8]}")) == ["var01/img2img_var01.0001.png",
+                                                                          "var01/img2img_var01.0002.png"]
     assert [s.prompt_count for s in cluster.servers] == [0, 2]
 
 

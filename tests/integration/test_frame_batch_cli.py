@@ -44,7 +44,7 @@ def test_progress_summary_and_groups_speak_in_chunks(sim_cluster: Any, tmp_path:
     captured = capsys.readouterr()
     out, progress = captured.out, captured.err  # progress lines go to stderr, the summary to stdout
     assert {line.split(" completed")[0] for line in progress.splitlines() if " completed on " in line} == {
-        "frames 1-4 v01", "frames 4-7 v01", "frames 7-10 v01"}
+        "frames 1-4 var01", "frames 4-7 var01", "frames 7-10 var01"}
     assert "3/3 chunks completed (10 frames), 0 failed" in out
     assert main(["groups", "--journal", journal]) == 0
     listing = capsys.readouterr().out
@@ -147,5 +147,5 @@ def test_resume_after_a_kill_mid_chunk_renders_no_finished_chunk_again(sim_clust
             inputs = [Image.open(pattern.replace("####", f"{f:04d}")).convert("RGB") for f in frames]
             (out,), _ = temporal_smooth(None, image=inputs)  # type: ignore[arg-type]
             expected = expected + np.asarray(out[frames.index(frame)], dtype=np.float64) / 255.0 * float(weight)
-        with Image.open(folder / f"temporal_smooth_sim_v01.{frame:04d}.png") as made:
+        with Image.open(folder / f"temporal_smooth_sim_var01.{frame:04d}.png") as made:
             assert np.array_equal(np.asarray(made.convert("RGB")), np.clip(np.rint(expected * 255.0), 0, 255)), frame

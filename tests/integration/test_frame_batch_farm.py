@@ -99,7 +99,7 @@ def test_openjd_run_of_a_frame_batch_bundle_equals_the_local_render(sim_cluster,
                  "--journal", str(tmp_path / "j.sqlite3"), "--json"]) == 0
     local_group = json.loads(capsys.readouterr().out)["group_id"]
     local = _pixels(tmp_path / "local" / f"temporal_smooth_sim_{local_group[:8]}")
-    assert sorted(farm) == [f"v01/temporal_smooth_sim_v01.{f:04d}.png" for f in range(1, 15)]
+    assert sorted(farm) == [f"var01/temporal_smooth_sim_var01.{f:04d}.png" for f in range(1, 15)]
     assert farm == local
 
 
@@ -112,7 +112,7 @@ def test_the_seams_step_blends_what_tasks_left_and_names_what_still_waits(tmp_pa
 
     plate = _plate(tmp_path / "plates", range(1, 8))
     group = "a" * 32
-    folder = tmp_path / "farm" / f"temporal_smooth_sim_{group[:8]}" / "v01"
+    folder = tmp_path / "farm" / f"temporal_smooth_sim_{group[:8]}" / "var01"
     (folder / ".seams").mkdir(parents=True)
     (folder.parent / ".nuke_comfyui_group").write_text(group)
     rng = np.random.default_rng(5)
@@ -120,18 +120,18 @@ def test_the_seams_step_blends_what_tasks_left_and_names_what_still_waits(tmp_pa
     for chunk, frame in ((0, 4), (1, 4)):
         pixels = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
         renders[chunk] = pixels.astype(np.float64)
-        Image.fromarray(pixels).save(staged_path(folder, "temporal_smooth_sim_v01", frame, chunk, ".png"))
+        Image.fromarray(pixels).save(staged_path(folder, "temporal_smooth_sim_var01", frame, chunk, ".png"))
     argv = ["render", str(TEMPORAL), "--output", str(tmp_path / "farm"), "--input", str(plate), "--frames", "1-7",
             "--chunk-size", "4", "--overlap", "1", "--group-id", group, "--finish-seams"]
     assert main(argv) == 0
     assert "blended 1 shared frames" in capsys.readouterr().err
     (frame_weights,) = [ChunkPlan(range(1, 8), 4, 1).weights(4)]
     expected = sum(renders[c] / 255.0 * float(w) for c, w in frame_weights)
-    with Image.open(folder / "temporal_smooth_sim_v01.0004.png") as made:
+    with Image.open(folder / "temporal_smooth_sim_var01.0004.png") as made:
         assert np.array_equal(np.asarray(made.convert("RGB")), np.clip(np.rint(expected * 255.0), 0, 255))
     assert not list((folder / ".seams").iterdir())
 
-    (folder / "temporal_smooth_sim_v01.0004.png").unlink()
-    Image.new("RGB", (6, 6)).save(staged_path(folder, "temporal_smooth_sim_v01", 4, 0, ".png"))  # chunk 1 missing
+    (folder / "temporal_smooth_sim_var01.0004.png").unlink()
+    Image.new("RGB", (6, 6)).save(staged_path(folder, "temporal_smooth_sim_var01", 4, 0, ".png"))  # chunk 1 missing
     assert main(argv) == 1
-    assert "v01 frames 4 still wait for a chunk; re-run the failed render tasks" in capsys.readouterr().err
+    assert "var01 frames 4 still wait for a chunk; re-run the failed render tasks" in capsys.readouterr().err

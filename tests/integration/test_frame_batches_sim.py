@@ -86,14 +86,14 @@ def test_chunks_spread_over_servers_and_seams_are_the_weighted_blend_pixel_for_p
     assert frames_on_disk(snapshot) == list(range(1, 21))  # every frame exactly once
     (sequence,) = snapshot.sequences
     folder = Path(sequence.pattern).parent
-    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [f"shot_v01.{f:04d}.png" for f in range(1, 21)]
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [f"shot_var01.{f:04d}.png" for f in range(1, 21)]
     assert not list((folder / ".seams").iterdir())  # renders kept aside are gone once blended
 
     plan = ChunkPlan(range(1, 21), 8, 2)
     renders = {c.index: dict(zip(c.frames, chunk_render(pattern, c.frames))) for c in plan.chunks}
     for frame in range(1, 21):
         expected = sum(renders[c][frame] / 255.0 * float(w) for c, w in plan.weights(frame))
-        got = rgb(folder / f"shot_v01.{frame:04d}.png")
+        got = rgb(folder / f"shot_var01.{frame:04d}.png")
         assert np.array_equal(got, np.clip(np.rint(expected * 255.0), 0, 255)), frame
     # the seam really is a blend: frame 8 is 1/3 of chunk 0's render and 2/3 of chunk 1's, and the
     # two renders differ (the temporal node saw different neighbours)
@@ -110,7 +110,7 @@ def test_cut_takes_the_later_chunks_frames_and_fetches_nothing_to_blend(sim_clus
     folder = Path(snapshot.sequences[0].pattern).parent
     later = dict(zip(range(7, 15), chunk_render(pattern, tuple(range(7, 15)))))
     for frame in (7, 8):
-        assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), later[frame])
+        assert np.array_equal(rgb(folder / f"shot_var01.{frame:04d}.png"), later[frame])
     assert not (folder / ".seams").exists()
 
 
@@ -127,9 +127,9 @@ def test_a_chunk_returning_another_count_is_a_named_error_and_not_retried(sim_cl
         snapshot = farm.scheduler.wait(farm.scheduler.submit(made), timeout=60)
     assert snapshot.state is GroupState.FAILED
     errors = {j.error for j in snapshot.jobs}
-    assert errors == {"chunk 1 (frames 1-4, v01): output node 3 returned 3 images for 4 frames; the workflow must "
+    assert errors == {"chunk 1 (frames 1-4, var01): output node 3 returned 3 images for 4 frames; the workflow must "
                       "keep one image per input frame (check nodes that add, drop or repeat frames)",
-                      "chunk 2 (frames 5-8, v01): output node 3 returned 3 images for 4 frames; the workflow must "
+                      "chunk 2 (frames 5-8, var01): output node 3 returned 3 images for 4 frames; the workflow must "
                       "keep one image per input frame (check nodes that add, drop or repeat frames)"}
     assert cluster.servers[0].prompt_count == 2  # no retry: every server would answer the same
     assert not list((tmp_path / "out").rglob("*.png"))  # nothing shifted onto the wrong frames
@@ -150,7 +150,7 @@ def test_each_server_joins_the_batch_with_what_it_has(sim_cluster: Any, tmp_path
     folder = Path(snapshot.sequences[0].pattern).parent
     for frame in range(1, 13):
         source = rgb(Path(pattern.replace("####", f"{frame:04d}")))
-        assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), 255 - source), frame
+        assert np.array_equal(rgb(folder / f"shot_var01.{frame:04d}.png"), 255 - source), frame
 
 
 def test_a_farm_that_cannot_join_batches_is_refused_by_name(sim_cluster: Any, tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_a_failed_chunk_is_retried_alone(sim_cluster: Any, tmp_path: Path) -> No
     folder = Path(snapshot.sequences[0].pattern).parent
     for frame in range(1, 21):
         expected = sum(renders[c][frame] / 255.0 * float(w) for c, w in plan.weights(frame))
-        assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
+        assert np.array_equal(rgb(folder / f"shot_var01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
 
 
 def test_a_server_older_than_0_7_joins_with_image_batch(sim_cluster: Any, tmp_path: Path) -> None:
@@ -241,5 +241,5 @@ def test_an_out_of_memory_chunk_is_retried_as_smaller_parts_when_allowed(sim_clu
     folder = Path(snapshot.sequences[0].pattern).parent
     for frame in range(1, 15):
         expected = sum(renders[c][frame] / 255.0 * float(w) for c, w in outer.weights(frame))
-        assert np.array_equal(rgb(folder / f"shot_v01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
+        assert np.array_equal(rgb(folder / f"shot_var01.{frame:04d}.png"), np.clip(np.rint(expected * 255.0), 0, 255))
     assert not any(p.is_file() for p in (folder / ".seams").rglob("*"))

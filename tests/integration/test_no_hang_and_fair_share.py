@@ -77,6 +77,8 @@ def test_no_usable_server_ends_failed_with_the_reason(sim_cluster, tmp_path: Pat
     assert "sim0 offline" in (snap.jobs[0].error or "")
     waits = [r.getMessage() for r in caplog.records if "waits:" in r.getMessage()]
     assert len(waits) == 1, waits  # said why, once
+    repeated = [r.getMessage() for r in caplog.records if "no server could take it" in r.getMessage()]
+    assert repeated == [], repeated  # the failure itself is the jobs' to say, not a second log line
 
 
 def _completion_times(snap: GroupSnapshot) -> List[float]:

@@ -10,6 +10,7 @@ import pytest
 
 from nuke_comfyui.cli import groups_cmd
 from nuke_comfyui.cli.progress import ProgressPrinter, exit_code, print_summary
+from nuke_comfyui.cli.summary import combined_exit_code
 from nuke_comfyui.core.journal import GroupRow, JobRow, Journal
 from nuke_comfyui.core.scheduler import (
     GroupProgress,
@@ -33,15 +34,28 @@ def test_exit_codes() -> None:
     assert exit_code(GroupState.PARTIAL) == 2
     assert exit_code(GroupState.FAILED) == 1 and exit_code(GroupState.CANCELLED) == 1
 
+    def snap(state: GroupState, done: int, total: int = 4) -> GroupSnapshot:
+        return GroupSnapshot(group_id="g", label="x", state=state, output_dir="/o", jobs=[], done=done,
+                             failed=0, total=total, fraction=1.0, eta_s=0.0, sequences=[])
+
+    assert exit_code(snap(GroupState.COMPLETED, 4)) == 0
+    assert exit_code(snap(GroupState.CANCELLED, 2)) == 2  # cancelled with finished frames: some rendered
+    assert exit_code(snap(GroupState.CANCELLED, 0)) == 1
+    assert exit_code(snap(GroupState.PARTIAL, 3)) == 2 and exit_code(snap(GroupState.FAILED, 0)) == 1
+    assert combined_exit_code([0, 0]) == 0 and combined_exit_code([1, 1]) == 1
+    assert combined_exit_code([0, 1]) == 2 and combined_exit_code([2, 0]) == 2
+
 
 def test_progress_bar_on_a_tty_and_lines_otherwise() -> None:
     tty = io.StringIO()
     bar = ProgressPrinter("g", stream=tty, tty=True)
     bar(GroupUpdated(GroupProgress("g", "shot", GroupState.RUNNING, 1, 0, 4, 0.25, 9.0)))
     bar(GroupUpdated(GroupProgress("other", "x", GroupState.RUNNING, 1, 0, 4, 0.25, 9.0)))
-    bar.finish()
+    assert tty.getvalue().count("\r") == 1  # another group's progress draws nothing
+    bar.finish([GroupProgress("g", "shot", GroupState.COMPLETED, 4, 0, 4, 1.0, 0.0)])
     assert "1/4" in tty.getvalue() and "25.0%" in tty.getvalue() and "00:09" in tty.getvalue()
-    assert tty.getvalue().count("\r") == 1
+    assert tty.getvalue().endswith("4/4 100.0% ETA 00:00  shot\n")  # the bar ends on the final count
+    assert " x" not in tty.getvalue()
 
     plain = io.StringIO()
     lines = ProgressPrinter("g", stream=plain, tty=False)
@@ -49,8 +63,8 @@ def test_progress_bar_on_a_tty_and_lines_otherwise() -> None:
     lines(JobUpdated(_job(JobState.COMPLETED, 1001)))
     lines(JobUpdated(_job(JobState.FAILED, 1002, "node 6 (KSampler) raised RuntimeError")))
     text = plain.getvalue().splitlines()
-    assert text == ["frame 1001 v01 completed on sim0",
-                    "frame 1002 v01 failed on sim0: node 6 (KSampler) raised RuntimeError"]
+    assert text == ["frame 1001 var01 completed on sim0",
+                    "frame 1002 var01 failed on sim0: node 6 (KSampler) raised RuntimeError"]
 
 
 def test_json_summary_shape() -> None:

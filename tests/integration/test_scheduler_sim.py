@@ -116,7 +116,7 @@ def test_24_frames_over_3_servers(sim_cluster, tmp_path: Path) -> None:
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs if j.error]
     outputs = [p for j in snap.jobs for p in j.outputs]
     assert _frames_of(outputs) == list(range(1001, 1025))
-    assert all(Path(p).is_file() and Path(p).name.startswith("shot_v01.") for p in outputs)
+    assert all(Path(p).is_file() and Path(p).name.startswith("shot_var01.") for p in outputs)
     assert {j.server for j in snap.jobs} == {"sim0", "sim1", "sim2"}
     assert sum(s.prompt_count for s in cluster.servers) == 24
     assert snap.sequences and snap.sequences[0].first == 1001 and snap.sequences[0].last == 1024
@@ -262,11 +262,11 @@ def test_render_request_end_to_end_with_variations(sim_cluster, tmp_path: Path) 
     assert sorted({(j.variation, j.seed) for j in snap.jobs}) == [(0, 40), (1, 41)]
     assert [(j.frame, j.variation, j.seed) for j in snap.jobs] == [(j.frame, j.variation, j.seed) for j in again.jobs]
     folder = tmp_path / "out" / f"shot_{gid[:8]}"
-    for v in ("v01", "v02"):
+    for v in ("var01", "var02"):
         names = sorted(p.name for p in (folder / v).glob("*.png"))
         assert names == [f"shot_{v}.{f}.png" for f in range(1001, 1005)]
     assert [(s.variation, s.first, s.last) for s in snap.sequences] == [(0, 1001, 1004), (1, 1001, 1004)]
-    assert snap.sequences[0].pattern == str(folder / "v01" / "shot_v01.%04d.png")
+    assert snap.sequences[0].pattern == str(folder / "var01" / "shot_var01.%04d.png")
 
 
 def test_cancel_command_cleans_up_a_group_left_by_a_dead_client(sim_cluster, tmp_path: Path) -> None:

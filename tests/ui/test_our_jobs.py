@@ -49,8 +49,8 @@ def test_the_cell_names_the_running_prompt_its_node_and_how_many_wait() -> None:
 
     live = {"g.2": "KSampler 12/30"}
     assert describe_ours([prompt(2, True), prompt(3, False), prompt(4, False, frame=None)], live) == (
-        "harbour v03 · f1001: KSampler 12/30 (+2 waiting)",
-        "harbour v03 · f1001: KSampler 12/30 (running)\nharbour v04 · f1001 (waiting)\nharbour v05 (waiting)")
+        "harbour var03 · f1001: KSampler 12/30 (+2 waiting)",
+        "harbour var03 · f1001: KSampler 12/30 (running)\nharbour var04 · f1001 (waiting)\nharbour var05 (waiting)")
     assert describe_ours([prompt(0, False)], {})[0] == "1 waiting"
     assert describe_ours([], {}) == ("", "")
 
@@ -67,11 +67,11 @@ def test_the_status_panel_shows_our_jobs_per_server(qtbot: Any) -> None:
     scheduler.live.now = [LiveStatus("g.0", "VAE Decode")]
     panel = ServerStatusPanel(pool, interval=0.1, scheduler=scheduler)
     qtbot.addWidget(panel)
-    wait_until(lambda: panel.model.ours("gpu-a") == "harbour v01 · f1001: VAE Decode")
+    wait_until(lambda: panel.model.ours("gpu-a") == "harbour var01 · f1001: VAE Decode")
     rows = {panel.model.status_at(r).name: r for r in range(panel.model.rowCount())}
     assert panel.model.index(rows["gpu-b"], COL_OURS).data() == "-"  # busy with other artists' work only
     tooltip = panel.model.index(rows["gpu-a"], COL_OURS).data(QtCore.Qt.ItemDataRole.ToolTipRole)
-    assert tooltip == "harbour v01 · f1001: VAE Decode (running)"
+    assert tooltip == "harbour var01 · f1001: VAE Decode (running)"
     scheduler.held = {}
     wait_until(lambda: panel.model.ours("gpu-a") == "")
     assert all(t is not threading.main_thread() for t in scheduler.threads)

@@ -162,7 +162,7 @@ def test_live_previews_and_our_jobs_on_a_real_render(qtbot: Any, sim_cluster: An
         running = next(job for job in results.jobs() if str(getattr(job.state, "value", job.state)) == "running")
         index = results.model.index(results.model.row_of(running.job_id), 0)
         wait_until(lambda: index.data(THUMB_ROLE) is not None and "/400" in index.data(LIVE_ROLE), 20)
-        pattern = re.compile(r"live v0[12]: KSamplerAdvanced \d+/400")
+        pattern = re.compile(r"live var0[12]: KSamplerAdvanced \d+/400")
         wait_until(lambda: pattern.match(status.model.ours("gpu0")) is not None, 20)
         assert pattern.match(status.model.index(0, COL_OURS).data())
         farm.scheduler.cancel(group_id)

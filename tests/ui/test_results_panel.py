@@ -73,6 +73,9 @@ def test_retry_and_cancel_reach_the_scheduler_off_the_gui_thread(qtbot):
     wait_until(lambda: panel.model.rowCount() == 6)
     scheduler.update("j0-0", state="failed", error="boom")
     wait_until(panel.retry_button.isEnabled)
+    unfinished = sum(1 for job in panel.jobs() if job.state not in ("completed", "failed", "timeout", "cancelled"))
+    assert unfinished and panel.cancel_button.text() == f"Cancel {unfinished} unfinished jobs"  # says what it stops
+    assert "finished frames stay" in panel.cancel_button.toolTip()
     qtbot.mouseClick(panel.retry_button, QtCore.Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.cancel_button, QtCore.Qt.MouseButton.LeftButton)
     wait_until(lambda: ("cancel", scheduler.group_id) in scheduler.calls)
@@ -133,6 +136,34 @@ def test_frame_strip_updates_one_frame_per_event_like_a_rebuild(qtbot):
         assert strip.frames() == frame_states(list(jobs.values()))
     assert dict(strip.frames())[1001] == "completed" and dict(strip.frames())[1005] == "queued"
     assert not strip.update_job(Job("0-2000", 2000, 0, "queued"))  # a frame it never showed: rebuild
+
+
+@pytest.mark.parametrize("state", ["queued", "dispatched", "running", "completed", "failed"])
+def test_a_card_says_its_state_once(qtbot, state):
+    """A running card read "RUNNING" in big letters over "running 35%": one label, the caption's."""
+    from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets
+    from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
+    from tests.ui.fakes import FakeJob
+
+    drawn = []
+
+    class Recording(QtGui.QPainter):
+        def drawText(self, *args):  # Qt's name
+            drawn.append(next(str(a) for a in args if isinstance(a, str)))
+            return super().drawText(*args)
+
+    model = ResultsModel()
+    server = None if state == "queued" else "gpu-a"
+    model.set_jobs([FakeJob("j", "g", frame=1001, variation=0, state=state, seed=7, progress=0.35, server=server,
+                            error="boom" if state == "failed" else None)])
+    image = QtGui.QImage(TILE_WIDTH, TILE_HEIGHT, QtGui.QImage.Format.Format_ARGB32)
+    painter = Recording(image)
+    option = QtWidgets.QStyleOptionViewItem()
+    option.rect = QtCore.QRect(0, 0, TILE_WIDTH, TILE_HEIGHT)
+    JobTileDelegate().paint(painter, option, model.index(0, 0))
+    painter.end()
+    assert [text for text in drawn if state in text.lower()] == [drawn[-1]]  # only the caption's state line
+    assert drawn[1] == ("seed 7" if state == "queued" else "seed 7 · gpu-a")  # no "· -" before a server is known
 
 
 def test_the_summary_says_what_was_lost_where_in_the_pixels(qtbot):

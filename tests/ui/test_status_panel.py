@@ -34,16 +34,37 @@ def _panel(qtbot, pool):
 
 def test_rows_show_every_column(qtbot):
     from nuke_comfyui.ui.qt import QtCore
-    from nuke_comfyui.ui.status_model import COL_LATENCY, COL_NAME, COL_QUEUE, COL_VRAM
+    from nuke_comfyui.ui.status_model import (
+        COL_ERROR,
+        COL_LATENCY,
+        COL_NAME,
+        COL_QUEUE,
+        COL_STATE,
+        COL_VRAM,
+        COLUMNS,
+    )
 
     panel = _panel(qtbot, _pool())
     model = panel.model
     display = QtCore.Qt.ItemDataRole.DisplayRole
     assert model.index(0, COL_NAME).data(display) == "gpu-a"
+    assert [model.index(row, COL_STATE).data(display) for row in range(3)] == ["online", "busy", "offline"]
+    assert model.index(0, COL_STATE).data(QtCore.Qt.ItemDataRole.DecorationRole) is not None  # the dot beside it
     assert model.index(1, COL_QUEUE).data(display) == "1 running / 4 pending"
-    assert model.index(0, COL_VRAM).data(display) == "4.0 / 24.0 GB"
+    assert model.index(2, COL_QUEUE).data(display) == "-"  # an offline server's queue is not known, not 0 / 0
+    assert COLUMNS[COL_VRAM] == "VRAM used / total"
+    assert model.index(0, COL_VRAM).data(display) == "4.0 / 24.0 GiB"  # binary units: 4 * 2**30 bytes
     assert model.index(2, COL_VRAM).data(display) == "CPU only"
     assert model.index(2, COL_LATENCY).data(display) == "-"
+    assert model.index(2, COL_ERROR).data(display) == "connection refused: start ComfyUI"  # a column, not a tooltip
+    from nuke_comfyui.core.pool import ServerState, ServerStatus
+
+    refused = ServerStatus(name="gpu-d", url="http://10.0.0.9:8188", state=ServerState.OFFLINE, checked_at=1.0,
+                           error="cannot reach http://10.0.0.9:8188 (connection refused); check that ComfyUI runs "
+                                 "there and the host/port are right")
+    model.update_status(refused)
+    assert model.index(3, COL_ERROR).data(display) == "connection refused"  # the address has its own column
+    assert model.index(0, COL_ERROR).data(display) == ""
     assert "connection refused" in model.index(2, COL_NAME).data(QtCore.Qt.ItemDataRole.ToolTipRole)
     # The panel paints without error on this binding (exercises the VRAM delegate and dots).
     panel.resize(900, 200)

@@ -37,3 +37,22 @@ def test_test_connection_line_names_the_limits():
 
     line = describe_test("old", _status("old", "0.3.45"))
     assert "ComfyUI 0.3.45" in line and "protocol: untargeted interrupt, no jobs API" in line
+
+
+def test_protocol_column_is_never_cut_off(qtbot):  # type: ignore[no-untyped-def]
+    """The screenshot showed "untargeted interrupt, n...": the column now fits its longest text."""
+    from nuke_comfyui.ui.status_model import COL_PROTOCOL
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+    from tests.ui.fakes import FakePool
+
+    statuses = [_status("old", "0.3.40"), _status("new", "0.8.2")]
+    panel = ServerStatusPanel(FakePool(statuses), interval=5.0)
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2)
+    panel.resize(900, 220)
+    panel.show()
+    qtbot.waitExposed(panel)
+    longest = panel.model.index(0, COL_PROTOCOL).data()
+    needed = panel.table.fontMetrics().horizontalAdvance(longest)
+    assert panel.table.columnWidth(COL_PROTOCOL) >= needed
+    panel.shutdown()

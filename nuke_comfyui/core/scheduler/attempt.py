@@ -16,6 +16,7 @@ from nuke_comfyui.core.pixels.server_fit import check_plate, fit_to_server
 from nuke_comfyui.core.scheduler import batch_results, results, safe_removal
 from nuke_comfyui.core.scheduler.plan import GroupPlan
 from nuke_comfyui.core.scheduler.transfer import InputTransfer
+from nuke_comfyui.core.variation_names import variation_name
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def submit(
 
 
 def _job_label(job: Any) -> str:
-    """'frame 1012 v01' or 'v03': how a per-job pixel note names the job."""
-    variation = f"v{int(getattr(job, 'variation', 0)) + 1:02d}"
+    """'frame 1012 var01' or 'var03': how a per-job pixel note names the job."""
+    variation = variation_name(int(getattr(job, "variation", 0)))
     frame = getattr(job, "frame", None)
     return f"frame {frame} {variation}" if frame is not None else variation
 

@@ -23,6 +23,7 @@ from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.scheduler.batch_plan import FrameBatchPlan
 from nuke_comfyui.core.scheduler.results import OutputLayout, extension, fetch
 from nuke_comfyui.core.seams import SEAMS_FOLDER, staged_path, stems_in
+from nuke_comfyui.core.variation_names import variation_name
 
 PartItems = Dict[Tuple[str, int], List[Any]]  # (output node, part) -> its images in batch order
 
@@ -134,8 +135,8 @@ def check_counts(chunk: Chunk, variation: int, per_part: PartItems, part_frames:
         where = ("" if len(part_frames) == 1
                  else f" (part {part + 1} of {len(part_frames)}, after running out of memory)")
         raise BatchCountError(
-            f"chunk {chunk.index + 1} (frames {chunk.span}, v{variation + 1:02d}): output node {node}{where} returned "
-            f"{len(items)} image{'s' if len(items) != 1 else ''} for {wanted} frames; the workflow must "
+            f"chunk {chunk.index + 1} (frames {chunk.span}, {variation_name(variation)}): output node {node}{where} "
+            f"returned {len(items)} image{'s' if len(items) != 1 else ''} for {wanted} frames; the workflow must "
             "keep one image per input frame (check nodes that add, drop or repeat frames)")
 
 

@@ -73,7 +73,7 @@ class OutputSequence:
     variation: int
     seed: int
     output_node: str
-    pattern: str  # "/out/shot_1a2b3c4d/v01/shot_v01.%04d.png"
+    pattern: str  # "/out/shot_1a2b3c4d/var01/shot_var01.%04d.png"
     first: int
     last: int
     frames_done: List[int]

@@ -46,10 +46,11 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
     from nuke_comfyui.core.ui_convert import dynamic_prompts, marks
 
     if isinstance(request, str):  # resume: its finished jobs need no input files any more
-        request = RenderRequest.from_json(request)
+        request = RenderRequest.from_json(request)  # as journaled: a group made before seeds were drawn keeps 0
         check_files = False
     else:
         request.validate()
+        request = request.with_group_seed(group_id)  # several variations, no base seed: one drawn for the group
     if check_files:
         preflight.check_output_folder(request.output_dir)
         preflight.check_input_frames(request)

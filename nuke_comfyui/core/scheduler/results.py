@@ -2,11 +2,13 @@
 
 Layout (one image sequence per variation, and per output node when the workflow has several):
 
-    <output_dir>/<label>_<group_id[:8]>/v<NN>/<label>_v<NN>[_<node>][_<k>].<frame:04d>.<ext>
+    <output_dir>/<label>_<group_id[:8]>/var<NN>/<label>_var<NN>[_<node>][_<k>].<frame:04d>.<ext>
 
-- `NN` is the variation number starting at 01; `<node>` is the output node id, added only when
-  the workflow has several output nodes; `<k>` numbers extra images of one output (batches)
-  from 1 (the first image keeps the plain name so each sequence stays contiguous);
+- `NN` is the variation number starting at 01 (`core/variation_names.py`; a group folder made
+  before the rename holds `v<NN>` folders and keeps them, so its sequences stay whole); `<node>`
+  is the output node id, added only when the workflow has several output nodes; `<k>` numbers
+  extra images of one output (batches) from 1 (the first image keeps the plain name so each
+  sequence stays contiguous);
 - the frame number is the input frame, so frame 1001 of the plate is frame 1001 of the result;
   renders without an input frame (seed variations only) are written without a frame number.
 
@@ -31,6 +33,7 @@ from nuke_comfyui.core.comfy.outputs import safe_join, safe_parts
 from nuke_comfyui.core.errors import UnsafePathError
 from nuke_comfyui.core.result_types import result_extension
 from nuke_comfyui.core.temp_files import create_beside
+from nuke_comfyui.core.variation_names import legacy_folder_names, variation_name
 
 MARKER = ".nuke_comfyui_group"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -88,12 +91,20 @@ class OutputLayout:
     folder: Path
     label: str
     output_nodes: Sequence[str] = ()  # the workflow's output node ids (suffix added when several)
+    legacy_names: Optional[bool] = None  # None: read from the folder (old `v01` folders already there)
+
+    def __post_init__(self) -> None:
+        if self.legacy_names is None:
+            object.__setattr__(self, "legacy_names", legacy_folder_names(self.folder))
+
+    def variation_name(self, variation: int) -> str:
+        return variation_name(variation, legacy=bool(self.legacy_names))
 
     def variation_dir(self, variation: int) -> Path:
-        return self.folder / f"v{variation + 1:02d}"
+        return self.folder / self.variation_name(variation)
 
     def stem(self, variation: int, node_id: str, k: int) -> str:
-        stem = f"{safe_label(self.label)}_v{variation + 1:02d}"
+        stem = f"{safe_label(self.label)}_{self.variation_name(variation)}"
         if len(self.output_nodes) > 1:
             stem += f"_{safe_label(str(node_id))}"
         if k:
@@ -105,7 +116,7 @@ class OutputLayout:
         return f"{stem}.{frame:04d}{ext}" if frame is not None else f"{stem}{ext}"
 
     def pattern(self, variation: int, node_id: str, ext: str, k: int = 0) -> str:
-        """Printf-style sequence path for a Read node ("...shot_v01.%04d.png")."""
+        """Printf-style sequence path for a Read node ("...shot_var01.%04d.png")."""
         return str(self.variation_dir(variation) / f"{self.stem(variation, node_id, k)}.%04d{ext}")
 
 

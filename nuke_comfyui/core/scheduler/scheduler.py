@@ -198,6 +198,24 @@ class Scheduler:
         """Why this scheduler sends no new work (its journal cannot be written), or None."""
         return self.state.halted
 
+    def settled(self, group_id: str) -> bool:
+        """True once `wait(group_id)` returns or raises at once: the group settled, this process no
+        longer follows it (taken over), the journal stopped it, or the scheduler stopped. O(1), so a
+        caller that must also watch for Ctrl-C can poll it (cli/follow.py) instead of blocking."""
+        s = self.state
+        with s.lock:
+            if any(gid.startswith(group_id) and gid not in s.groups for gid in s.taken_over):
+                return True
+            try:
+                group = s.group(group_id)
+            except KeyError:
+                return True
+            if group.released_reason is not None or not s.running:
+                return True
+            if s.halted is not None and not group.active:
+                return True
+            return not (group.pending_work > 0 or (group.cancel_requested and group.active))
+
     def wait(self, group_id: str, timeout: Optional[float] = None) -> GroupSnapshot:
         """Block until the group settles (or `timeout` passes); returns its snapshot.
 

@@ -83,7 +83,9 @@ class StarvationWatch:
 
     def _fail(self, group: Group, reason: str) -> None:
         s = self.state
-        log.error("group %s failed: %s", group.id[:8], reason)
+        # info, not error: the warning said why when the wait began, and every failed child carries
+        # the reason (the CLI prints it once, the node's status and the panels show it)
+        log.info("group %s failed: %s", group.id[:8], reason)
         waiting: List[Any] = [job for job in group.jobs if job.state is JobState.QUEUED]
         for job in waiting:
             s.finish(job, JobState.FAILED, reason)

@@ -22,12 +22,27 @@ def test_group_folder_is_claimed_per_group(tmp_path: Path) -> None:
 
 def test_names_and_patterns(tmp_path: Path) -> None:
     one = OutputLayout(tmp_path, "shot", ("9",))
-    assert one.file_name(0, "9", 0, 1001, ".png") == "shot_v01.1001.png"
-    assert one.file_name(2, "9", 1, 7, ".exr") == "shot_v03_1.0007.exr"
-    assert one.file_name(0, "9", 0, None, ".png") == "shot_v01.png"
+    assert one.file_name(0, "9", 0, 1001, ".png") == "shot_var01.1001.png"
+    assert one.file_name(2, "9", 1, 7, ".exr") == "shot_var03_1.0007.exr"
+    assert one.file_name(0, "9", 0, None, ".png") == "shot_var01.png"
     two = OutputLayout(tmp_path, "shot", ("9", "12"))
-    assert two.pattern(0, "12", ".png").endswith("v01/shot_v01_12.%04d.png")
+    assert two.pattern(0, "12", ".png").endswith("/var01/shot_var01_12.%04d.png")
     assert safe_label("../../etc passwd") == "etc_passwd"
+
+
+def test_a_group_folder_from_before_the_rename_keeps_its_v01_names(tmp_path: Path) -> None:
+    """Frames of an old group (resumed, retried, a farm task re-run) land beside its first frames."""
+    old = tmp_path / "shot_abcdef01"
+    (old / "v01").mkdir(parents=True)
+    (old / "v01" / "shot_v01.1001.png").write_bytes(b"old")
+    layout = OutputLayout(old, "shot", ("9",))
+    assert layout.legacy_names is True
+    assert layout.pattern(1, "9", ".png") == str(old / "v02" / "shot_v02.%04d.png")
+    new = tmp_path / "shot_12345678"
+    (new / "var01").mkdir(parents=True)
+    (new / "v01").mkdir()  # a user's own folder beside new-style ones changes nothing
+    assert OutputLayout(new, "shot").variation_dir(0) == new / "var01"
+    assert OutputLayout(tmp_path / "not_there_yet", "shot").variation_dir(2).name == "var03"
 
 
 class _Client:
@@ -43,7 +58,7 @@ def test_collect_downloads_and_copies_shared(tmp_path: Path) -> None:
              OutputFile("9", "images", "a_00002_.png", "", "output"),
              OutputFile("5", "images", "preview.png", "", "temp")]
     paths = collect(layout, variation=0, frame=12, outputs=items, client=_Client(), server=ServerConfig("s"))
-    assert [Path(p).name for p in paths] == ["shot_v01.0012.png", "shot_v01_1.0012.png"]
+    assert [Path(p).name for p in paths] == ["shot_var01.0012.png", "shot_var01_1.0012.png"]
 
     root = tmp_path / "comfy"
     (root / "output" / "sub").mkdir(parents=True)
@@ -51,7 +66,7 @@ def test_collect_downloads_and_copies_shared(tmp_path: Path) -> None:
     shared = ServerConfig("s", transfer="shared", dir_local=str(root))
     got = collect(layout, variation=1, frame=3, outputs=[OutputFile("9", "images", "x.png", "sub", "output")],
                   client=None, server=shared, transfer="shared")
-    assert Path(got[0]).read_bytes() == b"pixels" and Path(got[0]).name == "shot_v02.0003.png"
+    assert Path(got[0]).read_bytes() == b"pixels" and Path(got[0]).name == "shot_var02.0003.png"
     assert not list(Path(got[0]).parent.glob(".part-*"))
 
     evil = OutputFile("9", "images", "../../secret.png", "", "output")

@@ -18,12 +18,12 @@ def test_all_frames_complete_with_numbered_outputs(make_harness, tmp_path: Path)
     snap = h.scheduler.wait(gid, timeout=20)
     assert snap.state is GroupState.COMPLETED, [j.error for j in snap.jobs]
     names = sorted(os.path.basename(j.outputs[0]) for j in snap.jobs)
-    assert names == [f"shot_v01.{f:04d}.png" for f in range(1001, 1013)]
+    assert names == [f"shot_var01.{f:04d}.png" for f in range(1001, 1013)]
     assert all(f"shot_{gid[:8]}" in j.outputs[0] for j in snap.jobs)
     # Pull dispatch: never more than max_concurrent + 1 of ours on a server.
     assert a.max_seen <= 2 and b.max_seen <= 2
     assert len(a.submitted) + len(b.submitted) == 12
-    assert snap.sequences[0].pattern.endswith("shot_v01.%04d.png")
+    assert snap.sequences[0].pattern.endswith("shot_var01.%04d.png")
     assert snap.sequences[0].frames_done == list(range(1001, 1013))
     rows = h.journal.jobs(gid)
     assert {r.state for r in rows} == {"completed"} and all(r.outputs for r in rows)
