@@ -78,7 +78,8 @@ class Ownership:
                     if s.cancel_group is not None:
                         s.cancel_group(group_id)
                 else:
-                    self.abandon(group_id)
+                    owner = self.owners.get(group_id)
+                    self.abandon(group_id, owner.describe() if owner is not None and owner.pid else "another process")
         except JournalError as exc:
             if self._on_journal_error is None:
                 raise
