@@ -22,8 +22,12 @@ from nuke_comfyui.core.errors import ConfigError
 PLUGIN_ROOT = Path(__file__).resolve().parents[2]
 GOAL_MS = 50.0
 HEAVY = ("pydantic", "requests", "websocket", "Qt", "PySide2", "PySide6", "nuke_comfyui.core.config_loader",
-         "nuke_comfyui.core.farm")
-STAND_IN = 'GUI = False\nEXE_PATH = "/opt/Nuke/Nuke15.1"\n\ndef pluginAddPath(path, addToSysPath=True):\n    pass\n'
+         "nuke_comfyui.core.farm", "nuke_comfyui.host.knobs", "nuke_comfyui.host.arrival")
+# What init.py calls of Nuke's API (pluginAddPath, and the onCreate / onScriptLoad hooks), as no-ops:
+# without them init.py would take its logged-failure path and the figure would time that instead.
+STAND_IN = ('GUI = False\nEXE_PATH = "/opt/Nuke/Nuke15.1"\n\ndef pluginAddPath(path, addToSysPath=True):\n    pass\n'
+            '\ndef addOnCreate(call, args=(), kwargs=None, nodeClass="*"):\n    pass\n'
+            '\ndef addOnScriptLoad(call, args=(), kwargs=None, nodeClass="Root"):\n    pass\n')
 PROBE = """
 import json, sys, time
 sys.path.insert(0, {stand_in!r})

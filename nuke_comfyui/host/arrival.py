@@ -24,16 +24,9 @@ import logging
 
 import nuke
 
-from nuke_comfyui.host.knobs import NODE_CLASS, is_comfy
+from nuke_comfyui.host.knobs import is_comfy
 
 log = logging.getLogger(__name__)
-
-
-def register() -> None:
-    """init.py: fit arriving Comfy nodes (registering twice keeps one entry)."""
-    nuke.addOnCreate(on_create, nodeClass=NODE_CLASS)
-    nuke.addOnCreate(on_create, nodeClass="Group")  # a Comfy node baked into a Group
-    nuke.addOnScriptLoad(on_script_load)
 
 
 def on_create() -> None:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, List, Optional
 import nuke
 
 from nuke_comfyui.core.errors import NukeComfyError
+from nuke_comfyui.host.node_class import NODE_CLASS
 
 if TYPE_CHECKING:
     from nuke_comfyui.core.render_request import RenderRequest
 
-NODE_CLASS = "ComfyRender"
 #: hidden knob every Comfy render node carries; a node baked into a Group (Gizmo.makeGroup, studio
 #: gizmo-baking tools) has class "Group" but keeps its knobs, so this is how it is still recognised
 MARKER = "nuke_comfyui_node"

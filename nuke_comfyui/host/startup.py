@@ -97,10 +97,12 @@ def check_dependencies(plugin_root: str) -> bool:
     Qt.py is checked only with a GUI: a farm render (nuke -t) never opens a panel, so a farm
     without Qt.py logs nothing about it.
     """
-    from nuke_comfyui.core.deps_folder import current_deps_folder
-
     missing = missing_modules()
     panels = missing_modules(PANEL_MODULES) if getattr(nuke, "GUI", False) else []
+    if not missing and not panels:
+        return True  # the usual start-up: nothing more to import or say
+    from nuke_comfyui.core.deps_folder import current_deps_folder
+
     fix = (f"Fix: run: nuke-comfyui install-deps --nuke {_nuke_folder()}  "
            f"(installs into {current_deps_folder(plugin_root)})")
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -114,10 +116,11 @@ def check_dependencies(plugin_root: str) -> bool:
 
 
 def _register_arrival() -> None:
-    """onCreate / onScriptLoad: a Comfy node opened, pasted or imported gets its arrows (host.arrival)."""
-    from nuke_comfyui.host import arrival
+    """onCreate / onScriptLoad: a Comfy node opened, pasted or imported gets its arrows (host.arrival,
+    imported by the thin hooks only when such a node arrives)."""
+    from nuke_comfyui.host import arrival_hooks
 
-    arrival.register()
+    arrival_hooks.register()
 
 
 def run_init(plugin_root: str) -> None:

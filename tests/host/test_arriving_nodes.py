@@ -14,7 +14,7 @@ from typing import Any
 import nuke
 import pytest
 
-from nuke_comfyui.host import arrival, headless, job_state, knobs, render, workflow_events
+from nuke_comfyui.host import arrival_hooks, headless, job_state, knobs, render, workflow_events
 from nuke_comfyui.host.session import running_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def _comfy(workflow: str = IMG2IMG) -> Any:
 
 
 def test_a_pasted_node_has_its_arrows_without_opening_its_panel(pump: Any) -> None:
-    arrival.register()
+    arrival_hooks.register()
     node = _comfy()
     assert nuke._fake_input_labels(node) == ["Nuke_Input"]
     node.selectOnly()
@@ -48,7 +48,7 @@ def test_a_script_opened_in_nuke_t_has_its_arrows(tmp_path: Path) -> None:
     nuke.scriptSaveAs(str(tmp_path / "shot.nk"), 1)
     nuke._fake_reset(gui=False)
     nuke.pluginAddPath(str(ROOT / "gizmos"), addToSysPath=False)
-    arrival.register()  # init.py, which runs in every session
+    arrival_hooks.register()  # init.py, which runs in every session
     nuke.scriptOpen(str(tmp_path / "shot.nk"))
     assert nuke._fake_input_labels(nuke.toNode("ComfyRender1")) == ["Nuke_Input"]
     assert nuke._fake_queued() == 0 and nuke.root().modified() is False

@@ -15,7 +15,7 @@ from typing import Any
 import nuke
 import pytest
 
-from nuke_comfyui.host import arrival, image_arrows, knobs, menu_setup, workflow_tab
+from nuke_comfyui.host import arrival_hooks, image_arrows, knobs, menu_setup, workflow_tab
 from nuke_comfyui.host.session import HostSession, set_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ class _Farm:
 @pytest.fixture()
 def gui() -> None:
     set_session(HostSession(_Farm()))  # type: ignore[arg-type]
-    arrival.register()  # init.py's onCreate / onScriptLoad hooks
+    arrival_hooks.register()  # init.py's onCreate / onScriptLoad hooks
     menu_setup.run_menu()  # knobChanged (showPanel) and the re-attach hook, as in a GUI session
 
 

@@ -94,13 +94,13 @@ def test_buttons_saved_by_an_older_version_are_pointed_at_the_new_module(tmp_pat
 
 
 def test_an_older_scripts_buttons_work_after_it_is_opened(tmp_path: Path) -> None:
-    from nuke_comfyui.host import arrival
+    from nuke_comfyui.host import arrival_hooks
 
     node, _ = _node(tmp_path)
     old = "import nuke_comfyui.host.workflow_tab as tab\ntab.reload_this_node()"  # what an older version saved
     node[workflow_tab.RELOAD].setCommand(old)
     nuke.scriptSaveAs(str(tmp_path / "old.nk"), 1)
-    arrival.register()
+    arrival_hooks.register()
     nuke.scriptOpen(str(tmp_path / "old.nk"))
     reload_button = nuke.toNode("ComfyRender1")[workflow_tab.RELOAD]
     assert "workflow_buttons" in reload_button.command()
