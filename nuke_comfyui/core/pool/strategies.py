@@ -102,9 +102,13 @@ def fastest_room(candidate: Candidate) -> bool:
 
 
 def head_start(ahead: int, max_concurrent: int, per_job: float, running_s: float) -> float:
-    """Seconds of the running job already done that a job queued now need not wait for: none while
-    a slot is free (it starts at once), else what our oldest running job has run, at most one job."""
-    return min(running_s, per_job) if ahead >= max(1, max_concurrent) else 0.0
+    """Seconds of the running job's expected time that a job queued now need not wait for: none
+    while a slot is free (it starts at once), else what our oldest running job has run, at most one
+    job. A job running past its expected time is expected to need as long again as it has overrun
+    (the head start shrinks, then turns negative): a hung server never looks about to free."""
+    if ahead < max(1, max_concurrent):
+        return 0.0
+    return per_job - abs(per_job - running_s)
 
 
 def finish_estimate(ahead: int, max_concurrent: int, per_job: float, running_s: float) -> float:
@@ -141,6 +145,6 @@ def _fastest(candidates: Sequence[Candidate], backlog: int) -> Optional[str]:
 
 
 def done_share(ahead: int, max_concurrent: int, per_job: float, running_s: float) -> float:
-    """The share of one job a server's head start is worth (0 to 1), for the hold-back rule's count
+    """The share of one job a server's head start is worth (at most 1), for the hold-back rule's count
     of the work the other servers still hold."""
     return head_start(ahead, max_concurrent, per_job, running_s) / max(per_job, 1e-6)

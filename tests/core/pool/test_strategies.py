@@ -102,9 +102,12 @@ def test_a_prefetch_behind_a_job_nearly_done_beats_an_idle_slower_server() -> No
     assert choose("fastest", [c("slow", exp=1.5), just_begun]) == "slow"
 
 
-def test_the_head_start_is_at_most_one_job_and_only_when_the_new_job_must_wait_for_a_slot() -> None:
-    overrunning = Candidate(name="a", ours=1, others=0, expected_s=1.0, running_s=5.0)
-    assert overrunning.finish_estimate(1.0) == pytest.approx(1.0)  # it may end any moment, not before now
+def test_the_head_start_is_at_most_one_job_shrinks_when_late_and_counts_only_when_waiting_for_a_slot() -> None:
+    late = Candidate(name="a", ours=1, others=0, expected_s=1.0, running_s=1.25)
+    assert late.finish_estimate(1.0) == pytest.approx(1.25)  # 0.25 s late: 0.25 s more expected, then 1 s
+    hung = Candidate(name="a", ours=1, others=0, expected_s=1.0, running_s=5.0)
+    assert hung.finish_estimate(1.0) == pytest.approx(5.0)  # 4 s late: never "about to free"
+    assert choose("fastest", [hung, c("idle", exp=3.0)]) == "idle"
     free_slot = Candidate(name="b", ours=1, others=0, max_concurrent=2, expected_s=1.0, running_s=0.9)
     assert free_slot.finish_estimate(1.0) == pytest.approx(1.0)  # starts at once: nothing to wait for
     two_waves = Candidate(name="c", ours=1, others=1, expected_s=1.0, running_s=0.25)
