@@ -7,6 +7,8 @@
 2. The wall time of a 100-frame shot through the simulator's temporal node (cost grows with the
    batch): in chunks over 4 servers, in chunks on 1 server (what the overlap alone costs), and as
    one batch of 100 on one server (what a temporal model without this feature does, VRAM allowing).
+   Each run repeats (`--repeats`) and reports its median wall time, the min and max, and how many
+   chunks each server ran in the median run (a placement that strands chunks shows there: 3,2,2,1).
 
 Measured on the simulator in this process, with real prompts, uploads and seam blends; printed,
 never asserted (the machines are shared and noisy).
@@ -15,6 +17,7 @@ never asserted (the machines are shared and noisy).
 from __future__ import annotations
 
 import json
+import statistics
 import tempfile
 import time
 import urllib.request
@@ -42,8 +45,8 @@ RUNS: Tuple[Tuple[str, int, int, int, str], ...] = (
 Log = Callable[[str], None]
 
 
-def run_temporal(log: Log) -> Dict[str, Any]:
-    """Every figure of the frame-batch benchmark, as plain data."""
+def run_temporal(log: Log, repeats: int = 1) -> Dict[str, Any]:
+    """Every figure of the frame-batch benchmark, as plain data (each run `repeats` times)."""
     with tempfile.TemporaryDirectory(prefix="nuke-comfyui-temporal-") as temp:
         work = Path(temp)
         plate = _plate(work / "plate", FRAMES)
@@ -51,11 +54,24 @@ def run_temporal(log: Log) -> Dict[str, Any]:
         workflow.write_text(json.dumps(WORKFLOW), encoding="utf-8")
         runs = []
         for label, servers, chunk, overlap, strategy in RUNS:
-            log(f"[temporal] {label} ...")
+            tries = []
+            for attempt in range(max(1, repeats)):
+                log(f"[temporal] {label.strip()} ({attempt + 1}/{max(1, repeats)}) ...")
+                tries.append(_run(work / f"run{len(runs)}-{attempt}", workflow, plate, servers=servers,
+                                  chunk=chunk, overlap=overlap, strategy=strategy))
             runs.append({"label": label, "servers": servers, "chunk": chunk, "overlap": overlap,
-                         **_run(work / f"run{len(runs)}", workflow, plate, servers=servers, chunk=chunk,
-                                overlap=overlap, strategy=strategy)})
+                         "strategy": strategy, **_median(tries)})
     return {"overhead": [_overhead(*case) for case in OVERHEAD_CASES], "runs": runs}
+
+
+def _median(tries: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The median run (by wall time), with the min and max wall time and every run's placement."""
+    ordered = sorted(tries, key=lambda run: run["wall_s"])
+    walls = [run["wall_s"] for run in ordered]
+    return {**ordered[(len(ordered) - 1) // 2], "wall_median_s": statistics.median(walls),
+            "wall_min_s": walls[0], "wall_max_s": walls[-1], "repeats": len(tries),
+            "every_run_each_once": all(run["every_frame_once"] for run in tries),
+            "chunks_per_server_each_run": [run["chunks_per_server"] for run in tries]}
 
 
 def _overhead(frames: int, chunk: int, overlap: int) -> Dict[str, Any]:
@@ -87,8 +103,12 @@ def _run(work: Path, workflow: Path, plate: str, *, servers: int, chunk: int, ov
             wall = time.monotonic() - started
         sent = sum(_frames_sent(url) for url in cluster.urls)
     delivered = sorted(f for seq in snapshot.sequences for f in seq.frames_done)
+    per_server: Dict[str, int] = {}
+    for job in snapshot.jobs:
+        per_server[job.server or "?"] = per_server.get(job.server or "?", 0) + 1
     return {"state": snapshot.state.value, "wall_s": wall, "chunks": len(snapshot.jobs), "frames_sent": sent,
-            "frames_delivered": len(delivered), "every_frame_once": delivered == list(range(1, FRAMES + 1))}
+            "frames_delivered": len(delivered), "every_frame_once": delivered == list(range(1, FRAMES + 1)),
+            "chunks_per_server": sorted(per_server.values(), reverse=True)}
 
 
 def _ready(farm: Any, servers: int, wait: float = 15.0) -> None:
@@ -124,14 +144,17 @@ def format_temporal(results: Dict[str, Any]) -> str:
                      f"{row['extra_per_delivered']:>16.3f} {row['goal']:>19.3f}")
     lines += ["", f"Frame batches: a {FRAMES}-frame shot through a temporal node whose cost grows with the batch "
               f"({SECONDS_PER_STEP * 4 * 1000:.0f} ms per frame of a batch)",
-              f"{'run':38} {'wall s':>7} {'chunks':>7} {'frames sent':>12} {'delivered':>10} {'each once':>10}"]
+              f"{'run':38} {'wall s (min-max)':>19} {'chunks':>7} {'per server':>11} {'frames sent':>12} "
+              f"{'delivered':>10} {'each once':>10}"]
     for run in results["runs"]:
-        lines.append(f"{run['label']:38} {run['wall_s']:>7.2f} {run['chunks']:>7} {run['frames_sent']:>12} "
-                     f"{run['frames_delivered']:>10} {'yes' if run['every_frame_once'] else 'NO':>10}")
+        wall = f"{run['wall_median_s']:.2f} ({run['wall_min_s']:.2f}-{run['wall_max_s']:.2f})"
+        spread = ",".join(str(count) for count in run["chunks_per_server"])
+        lines.append(f"{run['label']:38} {wall:>19} {run['chunks']:>7} {spread:>11} {run['frames_sent']:>12} "
+                     f"{run['frames_delivered']:>10} {'yes' if run['every_run_each_once'] else 'NO':>10}")
     runs = results["runs"]
-    baseline = runs[-1]["wall_s"]
+    baseline = runs[-1]["wall_median_s"]
     for run in runs[:2]:
-        if run["wall_s"] > 0:
+        if run["wall_median_s"] > 0:
             lines.append(f"speed-up of {run['label'].strip()} over one batch on one server: "
-                         f"{baseline / run['wall_s']:.2f}x")
+                         f"{baseline / run['wall_median_s']:.2f}x (medians of {run['repeats']})")
     return "\n".join(lines)
