@@ -21,9 +21,10 @@ def test_the_median_run_is_reported_with_the_range_and_each_runs_placement() -> 
 
 
 def test_the_table_prints_the_spread_over_servers_and_the_speed_up_of_the_medians() -> None:
-    spreads = ([3, 2, 2, 1], [2, 2, 2, 2], [8], [1])
+    spreads = ([3, 2, 2, 1], [2, 2, 2, 2], [2, 2, 2, 2], [8], [1])
     runs = [{"label": label, **_median([_try(wall, spread)])}
-            for (label, *_), wall, spread in zip(RUNS, (2.5, 2.0, 6.0, 5.0), spreads)]
+            for (label, *_), wall, spread in zip(RUNS, (2.5, 2.0, 2.0, 6.0, 5.0), spreads)]
+    assert len(runs) == len(RUNS) == 5
     text = format_temporal({"overhead": [], "runs": runs})
     fastest = next(line for line in text.splitlines() if line.startswith(RUNS[0][0]))
     assert "2.50 (2.50-2.50)" in fastest and "3,2,2,1" in fastest and fastest.rstrip().endswith("yes")
