@@ -120,7 +120,7 @@ class _Watcher:
         board.watch(previews=self.watch == "previews")
 
 
-def _run_case(case: Case, number: int, repeat: int, work: Path, workflow: Path, jobs: int, servers: int,
+def _run_case(case: Case, number: int, repeat: int, work: Path, workflow: Path, *, jobs: int, servers: int,
               seconds_per_step: float) -> Dict[str, Any]:
     label = f"pv-{number}-{repeat}"
     watcher = _Watcher(case.watch)
@@ -142,7 +142,8 @@ def run_previews(work: Path, example: Path, *, jobs: int = 100, servers: int = 4
     for repeat in range(repeats):
         for number, case in enumerate(CASES):
             log(f"[previews] {case.name} ({repeat + 1}/{repeats}) ...")
-            runs[number].append(_run_case(case, number, repeat, work, workflow, jobs, servers, seconds_per_step))
+            runs[number].append(_run_case(case, number, repeat, work, workflow, jobs=jobs, servers=servers,
+                                          seconds_per_step=seconds_per_step))
     cases = [_summary(case, case_runs, jobs, repeats) for case, case_runs in zip(CASES, runs)]
     for case in cases:
         base = _baseline(case, cases)
