@@ -102,7 +102,11 @@ class InputTransfer:
     @staticmethod
     def _identity(path: str) -> _Version:
         """(absolute path, mtime, size): the same file version, without reading it."""
-        stat = os.stat(path)
+        try:
+            stat = os.stat(path)
+        except OSError as exc:  # gone since the render checked it: the plate's problem, not the server's
+            raise PlateReadError(f"cannot read {path} ({exc.strerror or exc}); check that the file exists and "
+                                 "this user may read it") from None
         return os.path.abspath(path), stat.st_mtime_ns, stat.st_size
 
     @staticmethod

@@ -124,3 +124,12 @@ def test_shared_transfer_maps_or_stages(tmp_path: Path) -> None:
     assert staged.startswith("nuke_comfyui/") and (root / "input" / staged).read_bytes() == b"y"
     with pytest.raises(PathMappingError):
         transfer.image_value(str(outside), ServerConfig("t", transfer="shared"), None)
+
+
+def test_a_plate_gone_before_it_is_staged_is_named(tmp_path: Path) -> None:
+    from nuke_comfyui.core.comfy.upload_body import PlateReadError
+
+    missing = tmp_path / "plate.1001.exr"
+    with pytest.raises(PlateReadError, match=r"cannot read .*plate.1001.exr \(No such file or directory\); check "
+                                             r"that the file exists"):
+        InputTransfer().image_value(str(missing), ServerConfig("s1"), _Uploader())
