@@ -26,6 +26,7 @@ class Farm:
 
     def __init__(self, pool: Any, journal: Journal, scheduler: Optional[Scheduler] = None, *,
                  previews: bool = True) -> None:
+        """`previews` (see from_config) shapes the scheduler made here; a given scheduler has its own."""
         self.pool = pool
         self.journal = journal
         self.scheduler = scheduler or Scheduler(pool, journal, plan_factory=_planner(pool), previews=previews)
