@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Dict, List, Optional
 
+import nuke
+
 from nuke_comfyui.host.watch import Apply, GroupWatcher
 
 if TYPE_CHECKING:
@@ -36,7 +38,9 @@ class HostSession:
         from nuke_comfyui.core.farm import Farm
 
         loaded = load_config()
-        farm = Farm.from_config(loaded, blender=PixelBlender())  # frame-batch seams, as the CLI blends them
+        # frame-batch seams as the CLI blends them; live previews only where a panel can show them:
+        # `nuke -t` (no GUI) asks the servers for none, a GUI session keeps their own setting
+        farm = Farm.from_config(loaded, blender=PixelBlender(), previews=gui_session())
         farm.start()
         log.info("nuke-comfyui: farm started with %d server(s)", len(loaded.cluster.servers))
         return cls(farm, loaded)
@@ -58,6 +62,12 @@ class HostSession:
         for name in list(self._watchers):
             self.unwatch(name)
         self.farm.stop()
+
+
+def gui_session() -> bool:
+    """Whether this Nuke has a GUI (`nuke.GUI`; False in `nuke -t` and on a render farm), so that a
+    Results panel may show live previews of its renders at some point."""
+    return bool(nuke.GUI)
 
 
 def check_pydantic() -> None:

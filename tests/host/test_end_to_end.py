@@ -80,6 +80,18 @@ def check_reads(name: str, first: int, last: int) -> None:
         assert Path(pattern % frame).is_file(), pattern % frame
 
 
+def asked_preview_methods(cluster: Any) -> List[Any]:
+    """What each prompt the servers ran asked for in extra_data.preview_method (None: nothing, the
+    server's own setting), read back from their history."""
+    import requests
+
+    asked = []
+    for url in cluster.urls:
+        for entry in requests.get(f"{url}/history", timeout=5).json().values():
+            asked.append(entry["prompt"][3].get("preview_method"))
+    return asked
+
+
 def test_render_button_gives_a_read_node_with_every_frame(
     servers: Any, tmp_path: Path, pump: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,6 +111,7 @@ def test_render_button_gives_a_read_node_with_every_frame(
     assert sum(len(s.executed_ids) for s in cluster.servers) == 12
     assert sum(1 for s in cluster.servers if s.executed_ids) >= 2  # spread over the farm
     assert "12/12" in str(nuke.toNode(name)["status"].value())
+    assert asked_preview_methods(cluster) == [None] * 12  # a GUI session: a Results panel may look
     # The plate is a loadable Read, so with upload transfer nothing is re-written, and nothing
     # lands outside the output folder, the data folder and the servers' own roots.
     assert not (tmp_path / "renders" / "_input").exists()
@@ -125,7 +138,7 @@ def test_shared_storage_servers_from_a_settings_file_render_every_frame(
 
 
 def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, capsys: Any) -> None:
-    servers(3)
+    cluster = servers(3)
     name = build_script(tmp_path)
     script = tmp_path / "shot.nk"
     nuke.scriptSave(str(script))
@@ -141,6 +154,7 @@ def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, c
     results = tmp_path / "shot.comfyui_1001-1012.nk"
     assert f"results saved to {results}" in capsys.readouterr().out
     assert nuke._fake_queued() == 0  # nothing waited on an event loop nuke -t does not have
+    assert asked_preview_methods(cluster) == ["none"] * 12  # nuke -t can never show a preview
     nuke.scriptOpen(str(results))
     assert job_state.load(nuke.toNode(name)).state == "completed"  # the saved script kept the outcome
     check_reads(name, 1001, 1012)

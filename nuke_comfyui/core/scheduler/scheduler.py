@@ -67,7 +67,10 @@ class Scheduler:
         no_server_wait: Optional[float] = None,
         capability_wait: float = 10.0,
         stall_min_s: Optional[float] = None,
+        previews: bool = True,
     ) -> None:
+        """`previews`: whether this process may ever show a live preview. False (the CLI, headless
+        Nuke) asks every server to make none for our prompts (comfy/preview_method.py)."""
         cluster = getattr(pool, "cluster", None)
         self.pool = pool
         self.journal = journal
@@ -80,7 +83,8 @@ class Scheduler:
         )
         self.sync = JournalSync(self.state, journal)
         self.recovery = Recovery(self.state)
-        self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait)
+        self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait,
+                                     previews=previews)
         wait_for_servers = no_server_wait if no_server_wait is not None else \
             float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
         state = self.state
@@ -104,6 +108,11 @@ class Scheduler:
     @property
     def retries(self) -> int:
         return self.state.retries
+
+    @property
+    def previews(self) -> bool:
+        """False when our prompts ask their servers for no live previews (nobody here can see one)."""
+        return self.submission.previews
 
     # -- running ---------------------------------------------------------------------------------
 
