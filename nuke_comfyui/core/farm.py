@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from nuke_comfyui.core.comfy.preview_method import Policy
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import Scheduler
 
@@ -25,7 +26,7 @@ class Farm:
     """Pool + scheduler + journal for one process. Use as a context manager or start()/stop()."""
 
     def __init__(self, pool: Any, journal: Journal, scheduler: Optional[Scheduler] = None, *,
-                 previews: bool = True) -> None:
+                 previews: Policy = True) -> None:
         """`previews` (see from_config) shapes the scheduler made here; a given scheduler has its own."""
         self.pool = pool
         self.journal = journal
@@ -40,15 +41,15 @@ class Farm:
         journal_path: Union[str, Path, None] = None,
         job_timeout: Optional[float] = None,
         blender: Any = None,
-        previews: bool = True,
+        previews: Policy = True,
     ) -> Farm:
         """Build a farm from `load_config()`'s result (or a bare ClusterConfig); `blender` makes the
         seams of frame batches (the CLI and the Nuke plugin pass nuke_comfyui.blend.PixelBlender).
 
-        `previews` is who builds the farm saying whether it can ever show a live preview: False (the
-        CLI, `nuke -t`, farm tasks) asks each server to make none for our prompts, sparing its GPU
-        and our stream threads; True (a Nuke GUI, the monitor) keeps the server's own setting, since
-        a Results panel may be opened at any moment (comfy/preview_method.py)."""
+        `previews` is who builds the farm saying when it can show a live preview: False (the CLI,
+        `nuke -t`, farm tasks) asks each server to make none for our prompts, sparing its GPU and our
+        stream threads; WHEN_WATCHED (a Nuke GUI) asks so only for prompts sent while no Results
+        panel shows previews; True (the monitor) keeps the server's own setting (comfy/preview_method.py)."""
         from nuke_comfyui.core.pool import ServerPool
 
         cluster = getattr(loaded, "cluster", loaded)

@@ -34,13 +34,14 @@ class HostSession:
         """Load the server settings (file + environment) and start a farm on them."""
         check_pydantic()
         from nuke_comfyui.blend import PixelBlender
+        from nuke_comfyui.core.comfy.preview_method import WHEN_WATCHED
         from nuke_comfyui.core.config_loader import load_config
         from nuke_comfyui.core.farm import Farm
 
         loaded = load_config()
-        # frame-batch seams as the CLI blends them; live previews only where a panel can show them:
-        # `nuke -t` (no GUI) asks the servers for none, a GUI session keeps their own setting
-        farm = Farm.from_config(loaded, blender=PixelBlender(), previews=gui_session())
+        # frame-batch seams as the CLI blends them; live previews only where a panel shows them:
+        # `nuke -t` (no GUI) asks the servers for none, a GUI session only while a Results panel looks
+        farm = Farm.from_config(loaded, blender=PixelBlender(), previews=WHEN_WATCHED if gui_session() else False)
         farm.start()
         log.info("nuke-comfyui: farm started with %d server(s)", len(loaded.cluster.servers))
         return cls(farm, loaded)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List
 import nuke
 import pytest
 
-from nuke_comfyui.host import headless, job_state, menu_setup, render
+from nuke_comfyui.host import headless, job_state, menu_setup, render, session
 from nuke_comfyui.host.session import get_session, shutdown_session
 
 pytestmark = pytest.mark.integration
@@ -101,8 +101,12 @@ def test_render_button_gives_a_read_node_with_every_frame(
     monkeypatch.chdir(tmp_path / "cwd")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     name = build_script(tmp_path)
+    # A Results panel showing previews (ui/live_cards.py takes this watch while visible): prompts sent
+    # while it looks keep the server's preview setting.
+    release = session.get_session().farm.scheduler.live.interest.watch(previews=True)
     render.render_node(name)
     pump(finished(name), 30)
+    release()
     pump(lambda: nuke.toNode(f"{name}_var01") is not None
          and nuke.toNode(f"{name}_var01")["on_error"].value() == "error")
     assert job_state.load(nuke.toNode(name)).state == "completed"
@@ -111,12 +115,23 @@ def test_render_button_gives_a_read_node_with_every_frame(
     assert sum(len(s.executed_ids) for s in cluster.servers) == 12
     assert sum(1 for s in cluster.servers if s.executed_ids) >= 2  # spread over the farm
     assert "12/12" in str(nuke.toNode(name)["status"].value())
-    assert asked_preview_methods(cluster) == [None] * 12  # a GUI session: a Results panel may look
+    assert asked_preview_methods(cluster) == [None] * 12  # a Results panel showed previews
     # The plate is a loadable Read, so with upload transfer nothing is re-written, and nothing
     # lands outside the output folder, the data folder and the servers' own roots.
     assert not (tmp_path / "renders" / "_input").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "home", "plate", "renders", "sim0"]
     assert not any((tmp_path / "cwd").iterdir()) and not any((tmp_path / "home").iterdir())
+
+
+def test_a_gui_session_with_no_panel_showing_previews_asks_the_servers_for_none(
+    servers: Any, tmp_path: Path, pump: Any
+) -> None:
+    cluster = servers(2)
+    name = build_script(tmp_path)
+    render.render_node(name)
+    pump(finished(name), 30)
+    assert job_state.load(nuke.toNode(name)).state == "completed"
+    assert asked_preview_methods(cluster) == ["none"] * 12  # nobody looks: the server makes none
 
 
 def test_shared_storage_servers_from_a_settings_file_render_every_frame(

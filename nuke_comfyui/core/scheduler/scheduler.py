@@ -23,6 +23,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
+from nuke_comfyui.core.comfy.preview_method import Policy
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.group_owners import GroupOwnedError
 from nuke_comfyui.core.journal import Journal
@@ -67,10 +68,11 @@ class Scheduler:
         no_server_wait: Optional[float] = None,
         capability_wait: float = 10.0,
         stall_min_s: Optional[float] = None,
-        previews: bool = True,
+        previews: Policy = True,
     ) -> None:
-        """`previews`: whether this process may ever show a live preview. False (the CLI, headless
-        Nuke) asks every server to make none for our prompts (comfy/preview_method.py)."""
+        """`previews`: whether our prompts ask for live previews: False (the CLI, headless Nuke) asks
+        every server to make none, WHEN_WATCHED (a Nuke GUI) only while a panel shows them, True
+        keeps each server's own setting (comfy/preview_method.py)."""
         cluster = getattr(pool, "cluster", None)
         self.pool = pool
         self.journal = journal
@@ -84,7 +86,7 @@ class Scheduler:
         self.sync = JournalSync(self.state, journal)
         self.recovery = Recovery(self.state)
         self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait,
-                                     previews=previews)
+                                     previews=previews, watching=lambda: self.live.interest.previews)
         wait_for_servers = no_server_wait if no_server_wait is not None else \
             float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
         state = self.state
@@ -110,8 +112,8 @@ class Scheduler:
         return self.state.retries
 
     @property
-    def previews(self) -> bool:
-        """False when our prompts ask their servers for no live previews (nobody here can see one)."""
+    def previews(self) -> Policy:
+        """Whether our prompts ask for live previews: True, False, or WHEN_WATCHED (see __init__)."""
         return self.submission.previews
 
     # -- running ---------------------------------------------------------------------------------

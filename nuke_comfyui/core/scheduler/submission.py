@@ -16,7 +16,7 @@ import uuid
 from concurrent.futures import Future
 from typing import Any, Callable, Optional, Tuple
 
-from nuke_comfyui.core.comfy.preview_method import prompt_extra_data
+from nuke_comfyui.core.comfy.preview_method import Policy, extra_data_for
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.pool.image_caps import server_image_capabilities
 from nuke_comfyui.core.scheduler import attempt as net
@@ -41,14 +41,14 @@ class Submission:
 
     def __init__(self, state: SchedulerState, recovery: Recovery,
                  plan_factory: Optional[PlanFactory] = None, *, capability_wait: float = 10.0,
-                 previews: bool = True) -> None:
+                 previews: Policy = True, watching: Callable[[], bool] = lambda: False) -> None:
         self.state = state
         self.capability_wait = capability_wait
         self.recovery = recovery
         self._plan_factory = plan_factory
         self._transfer = InputTransfer()
         self.previews = previews
-        self._extra_data = prompt_extra_data(previews)  # with every prompt: none asked when nobody can look
+        self._watching = watching  # whether someone watches previews now (for the WHEN_WATCHED policy)
 
     # -- groups ----------------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class Submission:
             images = server_image_capabilities(s.pool, server) if plan.pixels is not None else None
             result = net.submit(plan, job, client=link.client, server=link.config, transfer=self._transfer,
                                 prompt_id=pid, client_id=job.client_id or "", has_class=has_class, images=images,
-                                extra_data=self._extra_data)
+                                extra_data=extra_data_for(self.previews, self._watching))
         except (NukeComfyError, OSError, ValueError) as exc:
             with s.lock:
                 self._submit_failed(job, pid, exc)

@@ -15,7 +15,7 @@ from fake_http import FakeServer, json_answer
 
 from nuke_comfyui.core.comfy import prompt_marks
 from nuke_comfyui.core.comfy.client import ComfyClient
-from nuke_comfyui.core.comfy.preview_method import prompt_extra_data
+from nuke_comfyui.core.comfy.preview_method import WHEN_WATCHED, extra_data_for, prompt_extra_data
 
 OURS = "6f1c0c1e-0000-4000-8000-000000000001"
 
@@ -23,6 +23,15 @@ OURS = "6f1c0c1e-0000-4000-8000-000000000001"
 def test_only_a_process_without_previews_asks_for_something() -> None:
     assert prompt_extra_data(True) == {}  # the server's own --preview-method stands
     assert prompt_extra_data(False) == {"preview_method": "none"}
+
+
+def test_a_gui_session_asks_per_prompt_whether_someone_watches() -> None:
+    watching = [False]
+    assert extra_data_for(WHEN_WATCHED, lambda: watching[0]) == {"preview_method": "none"}  # panel hidden
+    watching[0] = True
+    assert extra_data_for(WHEN_WATCHED, lambda: watching[0]) == {}  # a Results panel shows previews
+    assert extra_data_for(False, lambda: True) == {"preview_method": "none"}  # the CLI never shows one
+    assert extra_data_for(True, lambda: False) == {}  # the monitor keeps the server's setting
 
 
 def test_the_request_travels_beside_the_prompt_id_mark(fake_server: FakeServer) -> None:
