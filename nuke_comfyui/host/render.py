@@ -31,6 +31,7 @@ from nuke_comfyui.host import (
     workflow_tab,
 )
 from nuke_comfyui.host.colour import script_colour_names
+from nuke_comfyui.host.farm_check import check_farm_answers
 from nuke_comfyui.host.graph import find_node
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
@@ -137,6 +138,7 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     """
     session = session or get_session()
     node = knobs.comfy_node(name)
+    check_farm_answers(node, session)  # a farm that is not there: said in seconds, before frames are written
     scheduler = session.farm.scheduler
     prepared = prepare_render(node, session, frames)
     request = prepared.request
@@ -235,6 +237,7 @@ def retry_node(name: str, *, watch: bool = True, session: Optional[HostSession] 
     session = session or get_session()
     group_id = _group_of(name)
     node = knobs.comfy_node(name)
+    check_farm_answers(node, session, what="retried")
     state = job_state.load(node)
     state.reported_failures = {}
     job_state.save(node, state)
