@@ -203,3 +203,32 @@ def test_job_details_show_each_jobs_resolved_dynamic_prompt(qtbot: Any, sim_clus
     finally:
         panel.shutdown()
         farm.stop()
+
+
+def test_the_server_status_panel_shows_a_server_that_stalled_on_a_real_render(qtbot: Any, sim_cluster: Any,
+                                                                              tmp_path: Path) -> None:
+    """sim0 hangs on every prompt (until interrupted); the scheduler moves its prompt elsewhere and the
+    panel, listening to the real pool, says `stalled` with the reason (issue 28, item 5)."""
+    from nuke_comfyui.core.journal import Journal
+    from nuke_comfyui.core.pool import ServerPool
+    from nuke_comfyui.core.scheduler import Scheduler
+    from nuke_comfyui.ui.status_model import COL_ERROR, COL_STATE
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+
+    cluster = sim_cluster(2, hang_after=[0, None])
+    pool = ServerPool(ClusterConfig(servers=[ServerConfig(name=f"sim{i}", url=url) for i, url in
+                                             enumerate(cluster.urls)], poll_interval=0.1, strategy="round-robin"))
+    journal = Journal(tmp_path / "journal.sqlite")
+    farm = Farm(pool, journal, Scheduler(pool, journal, poll_interval=0.1, stall_min_s=1.0)).start()
+    panel = ServerStatusPanel(pool, interval=0.2, scheduler=farm.scheduler)
+    qtbot.addWidget(panel)
+    try:
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"),
+                                                       variations=4, label="stall"))
+        assert farm.scheduler.wait(group_id, timeout=40).done == 4
+        wait_until(lambda: panel.model.index(0, COL_STATE).data() == "stalled", 10)
+        assert str(panel.model.index(0, COL_ERROR).data()).startswith("stalled: no progress for ")
+        assert panel.model.index(1, COL_STATE).data() in ("online", "busy")
+    finally:
+        panel.shutdown()
+        farm.stop()
