@@ -2,8 +2,8 @@
 
 Why its own module: the summary is what a pipeline's log keeps, so it says everything once — what
 is on disk where, each distinct failure reason once with how many jobs it hit and which, the
-servers that stalled on its jobs (work re-queued elsewhere) or were down or unusable meanwhile, the base seed that repeats the render, and the one
-command that re-runs what failed.
+servers that stalled on its jobs (their work re-queued elsewhere) or were down or unusable, the
+base seed that repeats the render, and the one command that re-runs what failed.
 
 Exit codes (the README's table): 0 everything rendered; 2 some of it (a partial group, or a
 cancelled one with finished frames); 1 nothing (or a setup error, before anything ran); 130

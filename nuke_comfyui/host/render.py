@@ -33,11 +33,12 @@ from nuke_comfyui.host import (
 from nuke_comfyui.host.colour import script_colour_names
 from nuke_comfyui.host.farm_check import check_farm_answers
 from nuke_comfyui.host.graph import find_node
+from nuke_comfyui.host.halt_notice import halted_journal_said
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
 from nuke_comfyui.host.read_nodes import kept_sequences, sync_reads
-from nuke_comfyui.host.report import failures, is_finished, status_text
+from nuke_comfyui.host.report import failures, halt_text, is_finished, status_text
 from nuke_comfyui.host.session import HostSession, get_session
 from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes
 
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from nuke_comfyui.core.scheduler import GroupReport
 
 log = logging.getLogger(__name__)
+#: the job state's key for the halted journal's line already printed (job ids are `<group>.<n>`)
+HALT_KEY = "journal"
 
 
 def shared_folders(servers: Sequence[ServerConfig], subset: Optional[List[str]],
@@ -140,6 +143,8 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     node = knobs.comfy_node(name)
     check_farm_answers(node, session)  # a farm that is not there: said in seconds, before frames are written
     scheduler = session.farm.scheduler
+    with halted_journal_said(node, scheduler, "rendered", "Render"):
+        scheduler.lift_halt()  # a journal that cannot be written: said before frames are written too
     prepared = prepare_render(node, session, frames)
     request = prepared.request
     group_id = scheduler.submit(request)
@@ -175,6 +180,10 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
         if state.reported_failures.get(job_id) != text:
             print(f"nuke-comfyui {name}: failed {text}")
             state.reported_failures[job_id] = text
+    halted = halt_text(snapshot)
+    if halted and state.reported_failures.get(HALT_KEY) != halted:  # once per halt (Retry forgets it)
+        print(f"nuke-comfyui {name}: {halted}")
+        state.reported_failures[HALT_KEY] = halted
     knobs.show_status(node, status_text(snapshot))
     job_state.save(node, state)
 
@@ -241,7 +250,8 @@ def retry_node(name: str, *, watch: bool = True, session: Optional[HostSession] 
     state = job_state.load(node)
     state.reported_failures = {}
     job_state.save(node, state)
-    session.farm.scheduler.retry_failed(group_id)
+    with halted_journal_said(node, session.farm.scheduler, "retried", "Retry"):
+        session.farm.scheduler.retry_failed(group_id)  # a halted journal is written again first
     if watch:
         session.watch(name, group_id, apply_snapshot)
     apply_snapshot(name, session.farm.scheduler.snapshot(group_id))

@@ -100,7 +100,7 @@ def test_headless_render_on_a_dead_farm_is_one_line_and_exit_1(tmp_path: Path, m
     nuke._fake_reset(gui=False)
     nuke._fake_run_as_terminal([headless.__file__, str(script), "--no-save"])
     code = headless.main()
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
     [line] = [line for line in err.splitlines() if line.strip()]
     assert line.startswith("[nuke-comfyui] the server does not answer: / gpu1  http://127.0.0.1:")

@@ -116,7 +116,7 @@ def test_a_new_render_while_halted_says_so_instead_of_waiting_for_ever(sim_clust
     try:
         scheduler.halt.halt(JournalError("database or disk is full"))  # as the dispatch loop does
         pragma(journal, "PRAGMA query_only = ON")
-        with pytest.raises(JournalError, match="cannot be written .* free space in"):
+        with pytest.raises(JournalError, match=r"cannot be written .* free space in"):
             scheduler.submit(request)
         pragma(journal, "PRAGMA query_only = OFF")
         gid = scheduler.submit(request)  # the journal takes writes again: lifted, and this one is sent

@@ -70,8 +70,9 @@ def test_the_render_summary_names_the_stalled_server(sim_cluster: Any, tmp_path:
     monkeypatch.setattr("nuke_comfyui.core.scheduler.scheduler.STALL_MIN_S", 1.0)  # the floor, not 15 s
     cluster = sim_cluster(3, hang_after=[0, None, None])  # sim0 hangs on every prompt, its first included
     settings = tmp_path / "servers.json"
+    servers = [{"name": f"sim{i}", "url": url} for i, url in enumerate(cluster.urls)]
     settings.write_text(json.dumps({"poll_interval": 0.2, "strategy": "round-robin", "job_timeout": 60,
-                                    "servers": [{"name": f"sim{i}", "url": url} for i, url in enumerate(cluster.urls)]}))
+                                    "servers": servers}))
     code = main(["render", str(ROOT / "examples" / "txt2img_variations.json"), "--output", str(tmp_path / "out"),
                  "--variations", "6", "--seed-strategy", "sequential", "--base-seed", "1", "--config", str(settings),
                  "--journal", str(tmp_path / "journal.sqlite3")])

@@ -232,3 +232,42 @@ def test_the_server_status_panel_shows_a_server_that_stalled_on_a_real_render(qt
     finally:
         panel.shutdown()
         farm.stop()
+
+
+def test_job_results_says_a_halted_journal_once_and_retry_sends_the_rest(qtbot: Any, sim_cluster: Any,
+                                                                         tmp_path: Path) -> None:
+    """The journal's disk fills after submit (`PRAGMA max_page_count`: "database or disk is full"): the
+    panel says so once with the fix and offers Retry, which sends the rest once space is back."""
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    farm = farm_on(sim_cluster(2, seconds_per_step=0.002), tmp_path)
+    journal = farm.journal
+    said: list = []
+    try:
+        panel = JobResultsPanel(farm.scheduler)
+        qtbot.addWidget(panel)
+        panel.message_changed.connect(said.append)
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"),
+                                                       variations=24, seed_strategy="sequential", label="halt"))
+        with journal._lock:
+            pages = journal._conn().execute("PRAGMA page_count").fetchone()[0]
+            journal._conn().execute(f"PRAGMA max_page_count = {pages + 1}")
+        panel.watch(group_id)
+        wait_until(lambda: farm.scheduler.settled(group_id) and "cannot be written" in panel.message.text(), 30)
+        text = panel.message.text()
+        assert text == (f"the job journal {journal.path} cannot be written (database or disk is full), so no new "
+                        f"work was sent; free space in {journal.path.parent} (or make it writable), then press Retry "
+                        "to send the rest")
+        assert "halted (journal not writable)" in panel.summary.text()
+        assert panel.retry_button.isEnabled()  # nothing failed, but Retry is how the rest goes
+        qtbot.wait(500)  # later events say nothing new
+        assert [line for line in said if "cannot be written" in line] == [text]
+
+        with journal._lock:
+            journal._conn().execute(f"PRAGMA max_page_count = {2**30}")
+        panel.retry_failed()
+        wait_until(lambda: states(panel) == ["completed"] * 24, 40)
+        assert "halted" not in panel.summary.text()
+    finally:
+        panel.shutdown()
+        farm.stop()

@@ -199,6 +199,11 @@ class Scheduler:
         """Why this scheduler sends no new work (its journal cannot be written), or None."""
         return self.state.halted
 
+    def lift_halt(self) -> None:
+        """Write a halted journal again and send work again (retry, resume and submit do it first);
+        JournalError with the notice (what failed, where to free space) while it still cannot be."""
+        self.halt.lift(self._write_journal)
+
     def halt_message(self, group_id: str) -> Optional[str]:
         """The command line's one line for a halted journal (`nuke-comfyui resume <group>`), or None."""
         return self.halt.message(group_id) if self.state.halted is not None else None
