@@ -250,7 +250,7 @@ def retry_node(name: str, *, watch: bool = True, session: Optional[HostSession] 
     state = job_state.load(node)
     state.reported_failures = {}
     job_state.save(node, state)
-    with halted_journal_said(node, session.farm.scheduler, "retried", "Retry"):
+    with halted_journal_said(node, session.farm.scheduler, "retried", "'Retry failed'"):
         session.farm.scheduler.retry_failed(group_id)  # a halted journal is written again first
     if watch:
         session.watch(name, group_id, apply_snapshot)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 FINISHED = ("completed", "partial", "failed", "cancelled")
 FAILED_JOB_STATES = ("failed", "timeout")
 #: how an artist goes on after a halted journal, in Nuke (render.retry_node lifts the halt)
-HALT_FIX_ON_NODE = "then press Retry on this node to send the rest"
+HALT_FIX_ON_NODE = "then press 'Retry failed' on this node to send the rest"
 
 
 def _value(state: object) -> str:

@@ -9,8 +9,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nuke_comfyui.ui.palette import state_value
 
-#: how the panel's artist goes on after a halted journal (Retry lifts it: Scheduler.retry_failed)
-HALT_FIX = "then press Retry to send the rest"
+#: how the panel's artist goes on after a halted journal (its Retry Failed lifts it: Scheduler.retry_failed)
+HALT_FIX = "then press Retry Failed to send the rest"
 
 
 def group_summary(group: Any) -> str:

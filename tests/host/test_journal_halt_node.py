@@ -89,8 +89,8 @@ def test_the_node_says_it_once_with_the_fix_and_retry_finishes_it(farm: Any, tmp
     done = scheduler.view(group_id).done
     assert status[0] == f"halted: {done}/{FRAMES} done (journal not writable)" and done < FRAMES
     assert status[1] == (f"the job journal {journal.path} cannot be written (database or disk is full), so no new "
-                         f"work was sent; free space in {journal.path.parent} (or make it writable), then press Retry "
-                         "on this node to send the rest")
+                         f"work was sent; free space in {journal.path.parent} (or make it writable), then press "
+                         "'Retry failed' on this node to send the rest")
     assert str(node["status_label"].value()).startswith("halted: ")  # what the Node Graph shows
     for _ in range(10):
         nuke._fake_pump(timeout=0.05)  # later events (the last results collected) say nothing new
@@ -102,7 +102,8 @@ def test_the_node_says_it_once_with_the_fix_and_retry_finishes_it(farm: Any, tmp
     callbacks.retry_selected()
     [message] = nuke._fake_state().messages
     assert message.startswith(f"ComfyUI retry {node.fullName()}: the job journal {journal.path} cannot be written (")
-    assert message.endswith(f"free space in {journal.path.parent} (or make it writable), then press Retry again")
+    assert message.endswith(f"free space in {journal.path.parent} (or make it writable), then press 'Retry "
+                            "failed' again")
     assert str(node["status"].value()).startswith("not retried: journal not writable\n")
     assert rendered(farm) == sent
 

@@ -257,7 +257,7 @@ def test_job_results_says_a_halted_journal_once_and_retry_sends_the_rest(qtbot: 
         text = panel.message.text()
         assert text == (f"the job journal {journal.path} cannot be written (database or disk is full), so no new "
                         f"work was sent; free space in {journal.path.parent} (or make it writable), then press Retry "
-                        "to send the rest")
+                        "Failed to send the rest")
         assert "halted (journal not writable)" in panel.summary.text()
         assert panel.retry_button.isEnabled()  # nothing failed, but Retry is how the rest goes
         qtbot.wait(500)  # later events say nothing new

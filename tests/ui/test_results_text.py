@@ -16,10 +16,10 @@ def test_a_halt_is_said_once_per_halt_and_taken_back_when_the_journal_is_written
     notices = HaltNotices()
     assert notices.change(group()) is None  # never halted: nothing to say
     notice = "the job journal /d/journal.sqlite cannot be written (disk full), so no new work was sent; free ..."
-    assert notices.change(group(notice)) == ("", f"{notice}, then press Retry to send the rest")
+    assert notices.change(group(notice)) == ("", f"{notice}, then press Retry Failed to send the rest")
     assert notices.change(group(notice)) is None  # every later event of the same halt: nothing new
-    assert notices.change(group()) == (f"{notice}, then press Retry to send the rest", "")  # lifted
-    assert notices.change(group(notice)) == ("", f"{notice}, then press Retry to send the rest")  # halted again
+    assert notices.change(group()) == (f"{notice}, then press Retry Failed to send the rest", "")  # lifted
+    assert notices.change(group(notice)) == ("", f"{notice}, then press Retry Failed to send the rest")  # halted again
 
 
 def test_the_summary_line_says_halted_instead_of_running_and_drops_the_eta() -> None:
