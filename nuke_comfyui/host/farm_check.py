@@ -5,8 +5,10 @@ answers (core/pool/reachability.py), while Render on a node submitted anyway and
 watched "running: 0/12 done" for the scheduler's whole minute of patience before a long reason
 per frame. The same core check runs here, before any input frame is written: it costs nothing
 once the servers have been probed (every render after the session's first), and at most the
-probe's bound (8 s: a connect that times out) on the session's first render. The message names
-Nuke's own panels instead of the command line's `status`.
+probe's bound (8 s: a connect that times out, or a server that accepts and never answers) on the
+session's first render; the bound counts from the session's start, so a farm silent for that long
+is said at once however often Render is pressed. The message names Nuke's own panels instead of
+the command line's `status`.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def check_farm_answers(node: nuke.Node, session: Any, servers: Optional[List[str
     loaded = getattr(session, "loaded", None)
     hint = NOTHING_CONFIGURED if getattr(loaded, "nothing_configured", False) else ""
     try:
-        check_reachable(session.farm.pool, servers or knobs.server_subset(node), hint=hint, look=LOOK_IN_NUKE)
+        check_reachable(session.farm.pool, servers or knobs.server_subset(node), hint=hint, look=LOOK_IN_NUKE,
+                        started=getattr(session, "started", None))
     except FarmUnreachable as exc:
         knobs.show_status(node, f"not {what}: no server answers\n{exc}")
         raise

@@ -34,17 +34,19 @@ class FarmUnreachable(NukeComfyError):
 
 
 def check_reachable(pool: Any, names: Optional[Sequence[str]] = None, *, wait: float = FIRST_ANSWER_WAIT_S,
-                    hint: str = "", look: str = LOOK_IN_STATUS, clock: Callable[[], float] = time.monotonic,
-                    sleep: Callable[[float], None] = time.sleep) -> None:
+                    hint: str = "", look: str = LOOK_IN_STATUS, started: Optional[float] = None,
+                    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
     """Return once one of the servers (enabled, and among `names` when given) answers; raise
     FarmUnreachable when every one of them is unreachable or silent after `wait` seconds.
 
     Returns at once when the pool lists no such server: that is the scheduler's to report. Once
     every server has been probed it decides without waiting, so only a farm's first seconds
-    (a server whose connect times out) cost up to `wait`. `look` says where every server is shown
-    (the CLI's `status`, Nuke's Server Status panel); `hint` what else to try.
+    (a server whose connect times out) cost up to `wait`, counted from `started` (the `clock()` time
+    the pool began probing; now when None): a long-lived session whose servers have been silent
+    for that long is told at once. `look` says where every server is shown (the CLI's `status`,
+    Nuke's Server Status panel); `hint` what else to try.
     """
-    deadline = clock() + wait
+    deadline = (clock() if started is None else started) + wait
     while True:
         statuses = _candidates(pool, names)
         if not statuses or any(_answered(status) for status in statuses):
