@@ -99,6 +99,10 @@ class JournalHalt:
             with s.lock:
                 s.halted = str(cause).strip() or s.halted
                 notice = self.notice()
+                for group in list(s.groups.values()):
+                    if group.halted is not None and group.halted != notice:  # the reason changed
+                        group.halted = notice
+                        s.group_changed(group)
             raise JournalError(notice) from None
         with s.lock:
             s.halted = None
