@@ -8,6 +8,7 @@ It also keeps the watcher of each node, so rendering a node again replaces the o
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Dict, List, Optional
 
 import nuke
@@ -27,6 +28,7 @@ class HostSession:
     def __init__(self, farm: Farm, loaded: Optional[LoadedConfig] = None) -> None:
         self.farm = farm
         self.loaded = loaded  # the configuration the farm was built from (the Settings pane edits it)
+        self.started = time.monotonic()  # when its pool began probing (a silent farm is judged from then)
         self._watchers: Dict[str, GroupWatcher] = {}
 
     @classmethod

@@ -277,16 +277,12 @@ def test_each_output_node_gets_its_own_read_named_by_its_title(servers: Any, tmp
     assert set(job_state.load(nuke.toNode(name)).reads) == {"0/3", "0/4"}
 
 
-def test_headless_with_no_reachable_server_exits_1_with_the_reason(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+def test_headless_exits_1_with_the_reason_when_the_farm_goes_away_mid_run(
+    servers: Any, tmp_path: Path, capsys: Any
 ) -> None:
-    import socket
-
-    with socket.socket() as probe:              # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps([{"name": "gpu1", "host": "127.0.0.1", "port": port}]))
-    monkeypatch.setenv("NUKE_COMFYUI_POLL_INTERVAL", "0.2")
+    """The only server dies on its first prompt (`crash_after=0`): --server-wait bounds the wait.
+    (A farm that is not there before the run fails before submitting: test_dead_farm.py.)"""
+    servers(1, crash_after=0)
     name = build_script(tmp_path, "1001-1002")
     script = tmp_path / "shot.nk"
     nuke.scriptSave(str(script))

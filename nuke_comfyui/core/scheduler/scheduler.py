@@ -154,6 +154,7 @@ class Scheduler:
 
     def submit_plan(self, plan: GroupPlan, *, group_id: Optional[str] = None) -> str:
         """Queue a prepared plan (lets callers add dependencies, e.g. a combine job)."""
+        self.halt.lift(self._write_journal)  # a halted journal: written again first, or JournalError
         group_id = group_id or uuid.uuid4().hex
         self.submission.check_capable(plan)
         group = self.submission.build_group(plan, group_id)
@@ -209,6 +210,15 @@ class Scheduler:
         """Why this scheduler sends no new work (its journal cannot be written), or None."""
         return self.state.halted
 
+    def lift_halt(self) -> None:
+        """Write a halted journal again and send work again (retry, resume and submit do it first);
+        JournalError with the notice (what failed, where to free space) while it still cannot be."""
+        self.halt.lift(self._write_journal)
+
+    def halt_message(self, group_id: str) -> Optional[str]:
+        """The command line's one line for a halted journal (`nuke-comfyui resume <group>`), or None."""
+        return self.halt.message(group_id) if self.state.halted is not None else None
+
     def settled(self, group_id: str) -> bool:
         """True once `wait(group_id)` returns or raises at once: the group settled, this process no
         longer follows it (taken over), the journal stopped it, or the scheduler stopped. O(1), so a
@@ -259,6 +269,11 @@ class Scheduler:
         with s.lock:
             return read_models.group_snapshot(group)
 
+    def _write_journal(self) -> None:
+        """One real write, then every row that waits: whether a halted journal can go on (no lock held)."""
+        self.journal.touch()
+        self.sync.flush()
+
     # -- lifecycle -------------------------------------------------------------------------------
 
     def cancel(self, group_id: str, *, wait: float = 15.0) -> CancelReport:
@@ -272,14 +287,21 @@ class Scheduler:
 
     def retry_failed(self, group_id: str, *, timeout: Optional[float] = None, strategy: Optional[str] = None,
                      force: bool = False) -> int:
-        """Re-queue the failed, timed-out and cancelled children (same seeds, fresh attempt budget)."""
+        """Re-queue the failed, timed-out and cancelled children (same seeds, fresh attempt budget).
+
+        With a halted journal (its disk was full) it is written again first, so the group's queued
+        children are sent again too; JournalError (the notice) while it still cannot be written.
+        """
+        self.halt.lift(self._write_journal)
         return self.lifecycle.retry_failed(group_id, timeout=timeout, strategy=strategy, force=force)
 
     def resume(self, group_id: str, *, force: bool = False, restart_cancelled: bool = False) -> str:
         """Re-attach a journaled group: collect finished prompts, wait on live ones, requeue lost ones.
 
-        Raises GroupOwnedError while another live process renders the group (unless `force`).
+        Raises GroupOwnedError while another live process renders the group (unless `force`), and
+        JournalError (the notice) while a halted journal still cannot be written.
         """
+        self.halt.lift(self._write_journal)
         return self.lifecycle.resume(group_id, force=force, restart_cancelled=restart_cancelled)
 
 
