@@ -7,9 +7,12 @@ client's own CPU time per job. The servers differ only in whether they make prev
 fitted to 512 px as ComfyUI does, latent2rgb's enlarged from an eighth of the image), and the
 client in who it is:
 
-- a Nuke session with a GUI keeps the server's setting (a Results panel may open at any moment):
-  previews flow and are dropped unparsed while the panel is hidden, or kept while it shows (here
-  nothing decodes them: decoding is the panel's, on its own thread, at most 4 per card per second);
+- a Nuke session with a GUI asks for previews only with prompts sent while a Results panel shows
+  them (`WHEN_WATCHED`): with the panel hidden its prompts ask for none, with it showing the
+  previews flow and are kept (here nothing decodes them: decoding is the panel's, on its own
+  thread, at most 4 per card per second);
+- for comparison, a process that keeps the servers' setting with nobody watching (the monitor, or a
+  Nuke GUI before the WHEN_WATCHED rule): previews flow and are dropped unparsed;
 - the CLI and `nuke -t` can never show one, so their prompts ask for none
   (`extra_data.preview_method`, honoured from ComfyUI 0.5.0 like the simulator's default 0.8
   profile): no previews reach them; the CLI still watches node progress, headless nobody.
@@ -32,6 +35,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional
 from nuke_comfyui.bench.farm import FarmShape, SimFarmProcess
 from nuke_comfyui.bench.frame_cost import dropped_preview_cost_us
 from nuke_comfyui.bench.pull import run_pull
+from nuke_comfyui.core.comfy.preview_method import WHEN_WATCHED, Policy
 
 STEPS = 20
 GOAL_HIDDEN_MS = 0.5
@@ -41,16 +45,17 @@ class Case(NamedTuple):
     name: str
     method: Optional[str]  # the servers' preview method (None: they make none)
     watch: Optional[str]  # who watches: None | "progress" (the CLI) | "previews" (a visible panel)
-    asks: bool  # the process keeps the servers' setting (True, a Nuke GUI) or asks for none (the CLI)
+    asks: Policy  # True: the servers' setting; False: none (the CLI); WHEN_WATCHED: a Nuke GUI
     who: str  # whose goal it is: "gui" (panel hidden), "cli" (nobody or node progress), "" (none)
 
 
 CASES = (
     Case("no previews, nobody watching", None, None, True, ""),
     Case("no previews, CLI watching node progress", None, "progress", False, ""),
-    Case("latent2rgb, Nuke GUI, panel hidden", "latent2rgb", None, True, "gui"),
-    Case("taesd, Nuke GUI, panel hidden", "taesd", None, True, "gui"),
-    Case("taesd, Nuke GUI, panel visible (kept, not decoded)", "taesd", "previews", True, ""),
+    Case("latent2rgb, Nuke GUI, panel hidden", "latent2rgb", None, WHEN_WATCHED, "gui"),
+    Case("taesd, Nuke GUI, panel hidden", "taesd", None, WHEN_WATCHED, "gui"),
+    Case("taesd, Nuke GUI, panel visible (kept, not decoded)", "taesd", "previews", WHEN_WATCHED, ""),
+    Case("taesd, servers' setting kept, nobody watching", "taesd", None, True, ""),
     Case("taesd, nuke -t / render --json: asks none, nobody", "taesd", None, False, "cli"),
     Case("taesd, CLI render: asks none, node progress", "taesd", "progress", False, "cli"),
 )
@@ -180,7 +185,7 @@ def _summary(case: Case, runs: List[Dict[str, Any]], jobs: int, repeats: int) ->
 def verdicts(cases: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The goal per kind of process, from its worst case against its baseline."""
     out = []
-    for who, text in (("gui", "Nuke GUI, panel hidden (servers' own previews flow, dropped unparsed)"),
+    for who, text in (("gui", "Nuke GUI, panel hidden (asks for none while nobody watches)"),
                       ("cli", "CLI and nuke -t (ask for none)")):
         deltas = [case["delta_ms"] for case in cases if case["who"] == who]
         if deltas:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from nuke_comfyui.bench.previews import CASES, STEPS, bench_workflow, format_previews, verdicts
+from nuke_comfyui.core.comfy.preview_method import WHEN_WATCHED
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"
 
@@ -27,9 +28,11 @@ def test_the_workflow_has_one_preview_per_step_at_taesd_size(tmp_path: Path) -> 
     assert (latent["width"], latent["height"]) == (512, 512)
 
 
-def test_the_cli_cases_ask_for_none_and_the_gui_cases_keep_the_servers_setting() -> None:
+def test_the_cli_cases_ask_for_none_and_the_gui_cases_ask_while_watched() -> None:
     assert {case.asks for case in CASES if case.who == "cli"} == {False}
-    assert {case.asks for case in CASES if case.who == "gui" or case.watch == "previews"} == {True}
+    assert {case.asks for case in CASES if case.who == "gui" or case.watch == "previews"} == {WHEN_WATCHED}
+    # and one case shows what the servers' own previews cost when nobody watches (for comparison)
+    assert any(case.asks is True and case.method and case.watch is None for case in CASES)
     # every watcher whose cost is compared has a no-preview case of its own
     assert {case.watch for case in CASES if case.who} <= {case.watch for case in CASES if case.method is None}
 
@@ -43,7 +46,7 @@ def test_each_kind_of_process_gets_its_verdict_from_its_worst_case() -> None:
     assert [(v["who"], v["worst_delta_ms"], v["met"]) for v in result["verdicts"]] == \
         [("gui", 0.9, False), ("cli", 0.3, True)]
     text = format_previews(result)
-    assert "Nuke GUI, panel hidden (servers' own previews flow, dropped unparsed): +0.90 ms, NOT met" in text
+    assert "Nuke GUI, panel hidden (asks for none while nobody watches): +0.90 ms, NOT met" in text
     assert "CLI and nuke -t (ask for none): +0.30 ms, met" in text
     assert "gui taesd" in text and "   +0.90" in text
     result["dropped_frame"] = {"text_only_us": 30.0, "2000_bytes_us": 12.0, "55000_bytes_us": 15.0}
