@@ -83,8 +83,12 @@ def test_the_node_says_it_once_with_the_fix_and_retry_finishes_it(farm: Any, tmp
     scheduler = get_session().farm.scheduler
     journal = get_session().farm.journal
     group_id = job_state.load(node).group_id
-    pump(lambda: scheduler.settled(group_id) and str(node["status"].value()).startswith("halted: "), 30.0)
 
+    def node_caught_up() -> bool:  # settled first, then the node's last status event is pumped
+        line = f"halted: {scheduler.view(group_id).done}/{FRAMES} done (journal not writable)"
+        return scheduler.settled(group_id) and str(node["status"].value()).startswith(line + "\n")
+
+    pump(node_caught_up, 30.0)
     status = str(node["status"].value()).splitlines()
     done = scheduler.view(group_id).done
     assert status[0] == f"halted: {done}/{FRAMES} done (journal not writable)" and done < FRAMES
