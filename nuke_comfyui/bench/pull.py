@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from nuke_comfyui.bench.measure import Window, execution_window
+from nuke_comfyui.core.comfy.preview_method import Policy
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
 from nuke_comfyui.core.farm import Farm
 from nuke_comfyui.core.render_request import RenderRequest
@@ -18,11 +19,13 @@ RunResult = Tuple[float, float, Dict[str, List[Window]], float]  # makespan s, c
 def run_pull(strategy: str, servers: Sequence[ServerConfig], workflow_path: Path, jobs: int, work_dir: Path,
              *, base_seed: int, label: str, timeout: float = 900.0,
              on_done: Optional[Callable[[], None]] = None,
-             on_ready: Optional[Callable[[Farm], Any]] = None) -> RunResult:
+             on_ready: Optional[Callable[[Farm], Any]] = None, previews: Policy = True) -> RunResult:
     """One group of `jobs` seed variations with fresh seeds from `base_seed`; `on_done` runs as it ends,
-    `on_ready(farm)` once the farm is ready, before the clock starts (a watcher of its live view, say)."""
+    `on_ready(farm)` once the farm is ready, before the clock starts (a watcher of its live view, say);
+    `previews` False builds the farm as the CLI does, asking the servers for no live previews;
+    WHEN_WATCHED as a Nuke GUI does (previews asked only while a panel shows them)."""
     cluster = ClusterConfig(servers=list(servers), strategy=strategy, poll_interval=0.5)
-    farm = Farm.from_config(cluster, journal_path=work_dir / f"journal-{label}.sqlite").start()
+    farm = Farm.from_config(cluster, journal_path=work_dir / f"journal-{label}.sqlite", previews=previews).start()
     try:
         wait_until_ready(farm, len(servers))
         if on_ready is not None:

@@ -4,7 +4,10 @@ Production plates are 2K-4K float: a 4096 x 2160 RGB 32-bit EXR frame is about 1
 measures, in one run, against goals printed beside the figures (never asserted):
 - the loopback's raw bandwidth (one TCP stream on 127.0.0.1, 1 MB sends), the yardstick;
 - the client's own upload ceiling: the same streamed upload to a bare HTTP sink that only counts
-  the bytes (what the client can send, whatever a server can take; goal: at least 0.5 of raw);
+  the bytes (what the client can send, whatever a server can take; goal: at least 0.5 of raw).
+  The sink reads as the yardstick's reader does (recv_into one buffer), and the two are measured
+  in interleaved pairs, so other processes' load on a shared machine weighs on both alike; the
+  machine's load average is printed with them;
 - upload mode: each upload's and download's own rate (bytes / the call's time), which a ComfyUI
   server's multipart parsing (aiohttp, in the simulator as in ComfyUI) bounds, and the render's
   frames per second;
@@ -19,13 +22,15 @@ the simulated servers (0.33 profile: EXR in, SaveImageAdvanced EXR out) run in a
 from __future__ import annotations
 
 import json
+import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -69,7 +74,8 @@ def loopback_mb_per_s(megabytes: int = LOOPBACK_MB) -> float:
 
 
 def sink_upload_mb_per_s(path: Path, repeats: int = 3) -> float:
-    """The client's streamed upload of `path` to a bare HTTP sink on loopback (best of `repeats`)."""
+    """The client's streamed upload of `path` to a bare HTTP sink on loopback: `repeats` uploads,
+    their bytes over their time."""
     from nuke_comfyui.core.comfy.client import ComfyClient
     from nuke_comfyui.core.comfy.upload_body import UploadFile
     from nuke_comfyui.core.config import ServerConfig
@@ -80,21 +86,33 @@ def sink_upload_mb_per_s(path: Path, repeats: int = 3) -> float:
     threading.Thread(target=_sink, args=(server,), daemon=True).start()
     client = ComfyClient(ServerConfig(name="sink", url=f"http://127.0.0.1:{server.getsockname()[1]}"),
                          read_timeout=120.0)
-    best = 0.0
     try:
+        started = time.perf_counter()
         for _ in range(repeats):
-            started = time.perf_counter()
             client.upload_image(UploadFile(str(path)), path.name)
-            best = max(best, path.stat().st_size / (time.perf_counter() - started) / 1e6)
+        elapsed = time.perf_counter() - started
     finally:
         client.close()
         server.close()
-    return best
+    return repeats * path.stat().st_size / elapsed / 1e6
+
+
+def upload_ceiling(path: Path, samples: int = 5, uploads: int = 3, megabytes: int = LOOPBACK_MB) -> Dict[str, Any]:
+    """The client's upload ceiling against raw loopback, in interleaved pairs (a loopback run, then
+    `uploads` uploads to the sink) so that load from other processes weighs on both alike; each
+    figure is the median of its samples, the share the median of the pairs' ratios."""
+    pairs = [(loopback_mb_per_s(megabytes), sink_upload_mb_per_s(path, uploads)) for _ in range(samples)]
+    return {"loopback_mb_per_s": round(statistics.median(raw for raw, _ in pairs), 1),
+            "client_upload_ceiling_mb_per_s": round(statistics.median(sink for _, sink in pairs), 1),
+            "upload_share_of_loopback": round(statistics.median(sink / raw for raw, sink in pairs), 3),
+            "ceiling_samples": [[round(raw), round(sink)] for raw, sink in pairs]}
 
 
 def _sink(server: socket.socket) -> None:
-    """Answer each request like /upload/image after reading (and dropping) its Content-Length bytes."""
+    """Answer each request like /upload/image after reading (and dropping) its Content-Length bytes,
+    into one reused buffer as loopback_mb_per_s's reader does (the yardstick and the sink alike)."""
     answer = b'{"name": "x.exr", "subfolder": "", "type": "input"}'
+    buffer = bytearray(1 << 20)
     while True:
         try:
             conn, _ = server.accept()
@@ -109,7 +127,10 @@ def _sink(server: socket.socket) -> None:
                           if line.lower().startswith(b"content-length"))
             got = len(body)
             while got < length:
-                got += len(conn.recv(1 << 20))
+                count = conn.recv_into(buffer)
+                if not count:
+                    break
+                got += count
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
                          b"Content-Length: %d\r\n\r\n" % len(answer) + answer)
 
@@ -161,17 +182,15 @@ def _summary(raw: Dict[str, Any], frame_bytes: int, frames: int) -> Dict[str, An
 
 def run_transfer(work: Path, frames: int = 8, width: int = WIDTH, height: int = HEIGHT,
                  log: Callable[[str], None] = print) -> Dict[str, Any]:
-    log("[transfer] loopback raw bandwidth ...")
-    raw = loopback_mb_per_s()
+    load_before = _load_average()
     log(f"[transfer] writing {frames} float EXR frames of {width}x{height} ...")
     plates = work / "plates"
     frame_bytes = write_plates(plates, frames, width, height)
-    log("[transfer] the client's upload ceiling (a bare HTTP sink) ...")
-    ceiling = sink_upload_mb_per_s(plates / "plate.0001.exr")
-    figures: Dict[str, Any] = {"loopback_mb_per_s": round(raw, 1), "frame_mb": round(frame_bytes / 1e6, 1),
-                               "client_upload_ceiling_mb_per_s": round(ceiling, 1),
+    log("[transfer] the client's upload ceiling (a bare HTTP sink) against loopback raw bandwidth ...")
+    figures: Dict[str, Any] = {**upload_ceiling(plates / "plate.0001.exr"), "frame_mb": round(frame_bytes / 1e6, 1),
                                "width": width, "height": height, "goal_upload_share": GOAL_UPLOAD_SHARE,
                                "goal_peak_rss_mb": round(2 * frame_bytes / 1e6 + GOAL_RSS_EXTRA_MB, 1)}
+    raw = figures["loopback_mb_per_s"]
     shape = FarmShape((1.0, 1.0), 0.0, lean=True, comfy_version="0.33.0")
     log("[transfer] upload mode: 2 simulated 0.33 servers ...")
     with SimFarmProcess(shape, work / "farm-upload") as farm:
@@ -185,17 +204,36 @@ def run_transfer(work: Path, frames: int = 8, width: int = WIDTH, height: int = 
         plates.rename(shared_plates)
         figures["shared"] = _summary(_client(farm.urls, "shared", shared_plates, frames, work / "out-shared",
                                              shares=[str(share)]), frame_bytes, frames)
-    figures["upload_share_of_loopback"] = round(ceiling / raw, 3)
     upload_rate = figures["upload"]["upload_mb_per_s"]
     figures["sim_upload_share_of_loopback"] = round(upload_rate / raw, 3) if upload_rate else None
+    figures["load_average"] = [load_before, _load_average()]
     return figures
+
+
+def _load_average() -> Optional[float]:
+    """The machine's 1-minute load average (None where the OS has none): the figures' context."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _samples(figures: Dict[str, Any]) -> str:
+    pairs = figures.get("ceiling_samples") or []
+    return f"{len(pairs)} interleaved pairs: " + ", ".join(f"{raw}/{sink}" for raw, sink in pairs) if pairs else "-"
+
+
+def _load(figures: Dict[str, Any]) -> str:
+    loads = [value for value in figures.get("load_average") or [] if value is not None]
+    return " -> ".join(f"{value:.1f}" for value in loads) or "unknown"
 
 
 def format_transfer(figures: Dict[str, Any]) -> str:
     goal_rss = figures["goal_peak_rss_mb"]
     lines = [f"transfer: {figures['width']}x{figures['height']} 32-bit float EXR, {figures['frame_mb']} MB a frame; "
              f"loopback raw {figures['loopback_mb_per_s']:.0f} MB/s; the client's streamed upload to a bare sink "
-             f"{figures['client_upload_ceiling_mb_per_s']:.0f} MB/s",
+             f"{figures['client_upload_ceiling_mb_per_s']:.0f} MB/s (medians of {_samples(figures)}); "
+             f"load average {_load(figures)} on {os.cpu_count()} cores",
              f"  {'mode':<8}{'state':>11}{'frames/s':>10}{'upload':>14}{'download':>14}{'uploads/fr':>12}"
              f"{'plate MB read/fr':>18}{'peak RSS':>12}"]
     for mode in ("upload", "shared"):

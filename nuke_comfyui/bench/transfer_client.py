@@ -3,7 +3,8 @@
 It renders a float EXR sequence through the real Farm (scheduler, streamed uploads, downloads or
 shared-storage copies) on the simulated servers it is given, and counts, without changing what it
 measures: the time and bytes of each upload and download call, every byte read from a plate file
-(a proxy around `open` for files under the plate folder), and its own peak resident memory
+(a proxy around `open` for files under the plate folder, and the bytes `socket.sendfile` moved
+from such a file: uploads send plates by the kernel's sendfile), and its own peak resident memory
 (VmHWM). It prints one JSON object. Run by nuke_comfyui.bench.transfer.
 """
 
@@ -13,11 +14,12 @@ import argparse
 import builtins
 import json
 import os
+import socket
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 IDENTITY = {"1": {"class_type": "LoadImage", "inputs": {"image": "plate.exr"}, "_meta": {"title": "Nuke Input"}},
             "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "bench"}}}
@@ -80,6 +82,15 @@ def instrument(counters: Counters, plates: Path) -> None:
         return handle
 
     builtins.open = counting_open  # type: ignore[assignment]
+    real_sendfile = socket.socket.sendfile
+
+    def counting_sendfile(self: socket.socket, file: Any, offset: int = 0, count: Optional[int] = None) -> int:
+        sent = real_sendfile(self, file, offset, count)
+        if isinstance(file, _CountingFile):  # the kernel read these plate bytes for us: they count
+            counters.add(plate_bytes_read=sent)
+        return sent
+
+    socket.socket.sendfile = counting_sendfile  # type: ignore[method-assign]
     upload, download = ComfyClient.upload_image, ComfyClient.download
 
     def timed_upload(self: Any, data: Any, *args: Any, **kwargs: Any) -> Any:

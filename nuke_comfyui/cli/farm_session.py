@@ -26,10 +26,7 @@ NOTHING_CONFIGURED = ("no servers are configured, so the default one was tried: 
 
 def nothing_configured(loaded: Any) -> bool:
     """True when no source defined a server (the loader fell back to its one default server)."""
-    from nuke_comfyui.core.config_loader import DEFAULT_SOURCE
-
-    sources = list(getattr(loaded, "sources", None) or [])
-    return bool(sources) and all(source == DEFAULT_SOURCE for source in sources)
+    return bool(getattr(loaded, "nothing_configured", False))
 
 
 class Interrupted(KeyboardInterrupt):

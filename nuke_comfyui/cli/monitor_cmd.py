@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Read before the window exists: the GUI thread does no disk I/O once it runs.
     loaded = load_config(args.config)
-    farm = Farm.from_config(loaded)
+    farm = Farm.from_config(loaded, previews=True)  # a window with a Results panel: the servers' own setting
 
     from nuke_comfyui.ui.background import wait_for_background
     from nuke_comfyui.ui.monitor_window import MonitorWindow

@@ -76,14 +76,17 @@ def _wait_for_object_info(farm: Any, wait: float = 10.0) -> None:
 
 
 def open_farm(args: argparse.Namespace, job_timeout: Optional[float] = None, loaded: Any = None) -> Any:
-    """Load the server settings (unless given) and start a farm on them."""
+    """Load the server settings (unless given) and start a farm on them.
+
+    A command line never shows a live preview (`render`, `demo`, `resume`, `retry`, a farm task):
+    its prompts ask every server for none (core/comfy/preview_method.py)."""
     from nuke_comfyui.blend import PixelBlender
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.farm import Farm
 
     loaded = loaded if loaded is not None else load_config(getattr(args, "config", None))
     farm = Farm.from_config(loaded, journal_path=getattr(args, "journal", None), job_timeout=job_timeout,
-                            blender=PixelBlender())
+                            blender=PixelBlender(), previews=False)
     return farm.start()
 
 

@@ -5,6 +5,9 @@ pre-flight checks can use it as a gate. PROTOCOL says what the server's ComfyUI 
 ("full", or what it lacks: see core/comfy/capabilities.py); a release older than the minimum is
 an error row naming the minimum. IMAGES says what it does with image files ("EXR in, EXR/PNG16
 out", "8-bit PNG": core/comfy/image_capabilities.py; `images` in the JSON).
+A server this process saw stall on a prompt of ours (core/scheduler/stall_report.py) shows STATE
+`stalled` and the note in ERROR (`stalled` in the JSON): a pool that has run renders knows it, the
+one-shot `status` command's own pool never does.
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
 def format_table(statuses: List[ServerStatus], images: Optional[Dict[str, str]] = None) -> str:
     header = ["NAME", "URL", "STATE", "RUN", "PEND", "VRAM", "LATENCY", "VERSION", "PROTOCOL", "IMAGES", "ERROR"]
     rows = [header] + [
-        [s.name, s.url, s.state.value, *_queue(s), _vram(s),
+        [s.name, s.url, s.state_text, *_queue(s), _vram(s),
          "-" if s.latency_ms is None else f"{s.latency_ms:.0f} ms", s.comfyui_version or "-",
          s.capabilities.summary() if s.capabilities is not None else "-", (images or {}).get(s.name, "-"),
-         s.error or ""]
+         s.stalled or s.error or ""]
         for s in statuses
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]

@@ -2,8 +2,8 @@
 
 Why its own module: the summary is what a pipeline's log keeps, so it says everything once — what
 is on disk where, each distinct failure reason once with how many jobs it hit and which, the
-servers that were down or unusable meanwhile, the base seed that repeats the render, and the one
-command that re-runs what failed.
+servers that stalled on its jobs (their work re-queued elsewhere) or were down or unusable, the
+base seed that repeats the render, and the one command that re-runs what failed.
 
 Exit codes (the README's table): 0 everything rendered; 2 some of it (a partial group, or a
 cancelled one with finished frames); 1 nothing (or a setup error, before anything ran); 130
@@ -108,6 +108,24 @@ def counted(snapshot: Any) -> str:
     return f"{snapshot.done}/{snapshot.total} chunks completed ({frames} frames)"
 
 
+def stall_lines(jobs: Sequence[Any]) -> List[str]:
+    """`gpu02 stalled (no progress for 40 s on our prompt); 1 frame re-queued elsewhere (var01 frame
+    1003)`: one line per server a stall moved work away from (core/scheduler/stall_report.py)."""
+    from nuke_comfyui.core.scheduler.stall_report import stalls_by_server
+
+    lines = []
+    for stalls in stalls_by_server(jobs):
+        silent = f" (no progress for {stalls.longest_s} s on our prompt)" if stalls.longest_s is not None else ""
+        count = len(stalls.jobs)
+        if any(len(getattr(job, "frames", ()) or ()) > 1 for job in stalls.jobs):
+            noun = "chunk"
+        else:
+            noun = "frame" if any(job.frame is not None for job in stalls.jobs) else "variation"
+        lines.append(f"{stalls.server} stalled{silent}; {count} {noun}{'s' if count > 1 else ''} re-queued "
+                     f"elsewhere ({which_jobs(stalls.jobs)})")
+    return lines
+
+
 def one_line(text: str) -> str:
     """A reason on one line (a validation error names one node per line): its lines joined by '; '."""
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
@@ -117,11 +135,13 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
                   servers: Sequence[str] = (), base_seed: Optional[int] = None) -> None:
     """The final report: the `--json` object, or a few human lines with what is on disk where.
 
-    `servers`: lines about servers that were down or unusable during the render;
+    `servers`: lines about servers that were down or unusable during the render (after the lines
+    about servers that stalled on its jobs, read from the snapshot);
     `base_seed`: the seed drawn for this group (printed so `--base-seed` can repeat it).
     Hints are printed only when following them would do something.
     """
     out = out or sys.stdout
+    servers = [*stall_lines(snapshot.jobs), *servers]
     if as_json:
         data = snapshot.to_json()
         if base_seed is not None:

@@ -49,6 +49,11 @@ class LoadedConfig:
     def from_environment(self, index: int) -> bool:
         return self.sources[index].startswith("NUKE_COMFYUI_")
 
+    @property
+    def nothing_configured(self) -> bool:
+        """No source defined a server: the loader fell back to its one default (127.0.0.1:8188)."""
+        return bool(self.sources) and all(source == DEFAULT_SOURCE for source in self.sources)
+
 
 def default_config_path(environ: Optional[Mapping[str, str]] = None) -> Path:
     """NUKE_COMFYUI_CONFIG, else ~/.nuke/comfyui/servers.json."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from nuke_comfyui.core.comfy.preview_method import Policy
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import Scheduler
 
@@ -24,10 +25,12 @@ def _planner(pool: Any, blender: Any = None) -> Any:
 class Farm:
     """Pool + scheduler + journal for one process. Use as a context manager or start()/stop()."""
 
-    def __init__(self, pool: Any, journal: Journal, scheduler: Optional[Scheduler] = None) -> None:
+    def __init__(self, pool: Any, journal: Journal, scheduler: Optional[Scheduler] = None, *,
+                 previews: Policy = True) -> None:
+        """`previews` (see from_config) shapes the scheduler made here; a given scheduler has its own."""
         self.pool = pool
         self.journal = journal
-        self.scheduler = scheduler or Scheduler(pool, journal, plan_factory=_planner(pool))
+        self.scheduler = scheduler or Scheduler(pool, journal, plan_factory=_planner(pool), previews=previews)
         self._started = False
 
     @classmethod
@@ -38,16 +41,22 @@ class Farm:
         journal_path: Union[str, Path, None] = None,
         job_timeout: Optional[float] = None,
         blender: Any = None,
+        previews: Policy = True,
     ) -> Farm:
         """Build a farm from `load_config()`'s result (or a bare ClusterConfig); `blender` makes the
-        seams of frame batches (the CLI and the Nuke plugin pass nuke_comfyui.blend.PixelBlender)."""
+        seams of frame batches (the CLI and the Nuke plugin pass nuke_comfyui.blend.PixelBlender).
+
+        `previews` is who builds the farm saying when it can show a live preview: False (the CLI,
+        `nuke -t`, farm tasks) asks each server to make none for our prompts, sparing its GPU and our
+        stream threads; WHEN_WATCHED (a Nuke GUI) asks so only for prompts sent while no Results
+        panel shows previews; True (the monitor) keeps the server's own setting (comfy/preview_method.py)."""
         from nuke_comfyui.core.pool import ServerPool
 
         cluster = getattr(loaded, "cluster", loaded)
         pool = ServerPool(cluster)
         journal = Journal(journal_path)
         return cls(pool, journal, Scheduler(pool, journal, job_timeout=job_timeout,
-                                            plan_factory=_planner(pool, blender)))
+                                            plan_factory=_planner(pool, blender), previews=previews))
 
     def start(self) -> Farm:
         if not self._started:

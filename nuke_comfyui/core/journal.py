@@ -189,6 +189,12 @@ class Journal:
 
     # -- writes --------------------------------------------------------------------------------
 
+    def touch(self) -> None:
+        """One small write (the meta table's `written` row): JournalError unless it can be written now.
+        What a halted scheduler tries before it sends work again (scheduler/journal_halt.py)."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('written', ?)", (repr(time.time()),))
+
     def create_group(self, group: GroupRow, jobs: Sequence[JobRow]) -> None:
         """Write a new group and all its jobs in one transaction."""
         with self._transaction() as db:

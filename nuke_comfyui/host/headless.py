@@ -11,6 +11,8 @@ main-thread handoff: this thread *is* the main thread, so it polls the scheduler
 the Read nodes itself.
 It never hangs: with no server able to take the work for `--server-wait` seconds it exits 1
 naming each server's state, and `--timeout` bounds the whole run (unfinished work is cancelled).
+A journal that cannot be written (its disk full) stops a node's render once what runs has ended:
+one line naming the journal's folder and `nuke-comfyui resume <group>`, nothing cancelled.
 The artist's script is never overwritten unless asked (`--save`): results are saved to a
 sibling `<script>.comfyui[_<frames>].nk`, so parallel farm tasks cannot clobber each other.
 Exit codes: 0 every frame rendered, 2 partial (some frames failed, were cancelled or timed
@@ -39,7 +41,7 @@ import nuke
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.farm_bundle.choices import FarmChoices, add_scheduling_arguments, scheduling_from
 from nuke_comfyui.host import render
-from nuke_comfyui.host.report import failures, is_finished, status_line
+from nuke_comfyui.host.report import failures, halt_notice, is_finished, status_line
 from nuke_comfyui.host.session import get_session, shutdown_session
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
@@ -179,6 +181,10 @@ def _follow(groups: Dict[str, str], args: argparse.Namespace) -> List[str]:
                 finished[name] = str(getattr(snapshot.state, "value", snapshot.state))
                 for _, text in failures(snapshot):
                     print(f"[nuke-comfyui] {name}: failed {text}", flush=True)
+            elif halt_notice(snapshot) and scheduler.settled(group_id):  # the journal stopped it: no cancel,
+                finished[name] = "partial" if snapshot.done else "failed"  # `resume` finishes it later
+                print(f"[nuke-comfyui] {name}: {scheduler.halt_message(group_id) or halt_notice(snapshot)}",
+                      file=sys.stderr, flush=True)
         if len(finished) == len(groups):
             break
         now = time.monotonic()

@@ -109,7 +109,7 @@ def node_pixels(node: nuke.Node, pool: Any, servers: Optional[Sequence[str]], wo
                       srgb_assumed=assumed)
     plate_note = names.for_plate(encoding).note
     notes = [*decision.losses, *([plate_note] if plate_note else [])]
-    if decision.save is not None and decision.save.format == "exr" and decision.save.input_color_space == "sRGB":
+    if decision.save is not None and decision.save.decodes_srgb:
         back = names.for_result(ResultColour.LINEAR_REC709)
         if back.note and back.note not in notes:
             notes.append(back.note)

@@ -31,12 +31,14 @@ from nuke_comfyui.host import (
     workflow_tab,
 )
 from nuke_comfyui.host.colour import script_colour_names
+from nuke_comfyui.host.farm_check import check_farm_answers
 from nuke_comfyui.host.graph import find_node
+from nuke_comfyui.host.halt_notice import halted_journal_said
 from nuke_comfyui.host.image_staging import fit_arrows, object_infos, stage_images
 from nuke_comfyui.host.inputs import SharedFolder
 from nuke_comfyui.host.main_thread import call_on_main
 from nuke_comfyui.host.read_nodes import kept_sequences, sync_reads
-from nuke_comfyui.host.report import failures, is_finished, status_text
+from nuke_comfyui.host.report import failures, halt_text, is_finished, status_text
 from nuke_comfyui.host.session import HostSession, get_session
 from nuke_comfyui.host.workflow_facts import output_titles, preview_nodes
 
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from nuke_comfyui.core.scheduler import GroupReport
 
 log = logging.getLogger(__name__)
+#: the job state's key for the halted journal's line already printed (job ids are `<group>.<n>`)
+HALT_KEY = "journal"
 
 
 def shared_folders(servers: Sequence[ServerConfig], subset: Optional[List[str]],
@@ -137,7 +141,10 @@ def render_node(name: str, *, frames: Optional[str] = None, watch: bool = True,
     """
     session = session or get_session()
     node = knobs.comfy_node(name)
+    check_farm_answers(node, session)  # a farm that is not there: said in seconds, before frames are written
     scheduler = session.farm.scheduler
+    with halted_journal_said(node, scheduler, "rendered", "Render"):
+        scheduler.lift_halt()  # a journal that cannot be written: said before frames are written too
     prepared = prepare_render(node, session, frames)
     request = prepared.request
     group_id = scheduler.submit(request)
@@ -173,6 +180,10 @@ def apply_snapshot(name: str, snapshot: GroupReport) -> None:
         if state.reported_failures.get(job_id) != text:
             print(f"nuke-comfyui {name}: failed {text}")
             state.reported_failures[job_id] = text
+    halted = halt_text(snapshot)
+    if halted and state.reported_failures.get(HALT_KEY) != halted:  # once per halt (Retry forgets it)
+        print(f"nuke-comfyui {name}: {halted}")
+        state.reported_failures[HALT_KEY] = halted
     knobs.show_status(node, status_text(snapshot))
     job_state.save(node, state)
 
@@ -235,10 +246,12 @@ def retry_node(name: str, *, watch: bool = True, session: Optional[HostSession] 
     session = session or get_session()
     group_id = _group_of(name)
     node = knobs.comfy_node(name)
+    check_farm_answers(node, session, what="retried")
     state = job_state.load(node)
     state.reported_failures = {}
     job_state.save(node, state)
-    session.farm.scheduler.retry_failed(group_id)
+    with halted_journal_said(node, session.farm.scheduler, "retried", "'Retry failed'"):
+        session.farm.scheduler.retry_failed(group_id)  # a halted journal is written again first
     if watch:
         session.watch(name, group_id, apply_snapshot)
     apply_snapshot(name, session.farm.scheduler.snapshot(group_id))

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 FINISHED = ("completed", "partial", "failed", "cancelled")
 FAILED_JOB_STATES = ("failed", "timeout")
+#: how an artist goes on after a halted journal, in Nuke (render.retry_node lifts the halt)
+HALT_FIX_ON_NODE = "then press 'Retry failed' on this node to send the rest"
 
 
 def _value(state: object) -> str:
@@ -26,14 +28,28 @@ def is_finished(snapshot: GroupReport) -> bool:
     return _value(snapshot.state) in FINISHED
 
 
+def halt_notice(snapshot: GroupReport) -> str:
+    """The journal cannot be written, so none of the group's remaining work is sent ('' if not)."""
+    return str(getattr(snapshot, "halted", None) or "")
+
+
 def status_line(snapshot: GroupReport) -> str:
-    """'running: 7/12 done, 1 failed, eta 20s' (one line, for the status knob and headless output)."""
+    """'running: 7/12 done, 1 failed, eta 20s' (one line, for the status knob and headless output);
+    'halted: 7/12 done (journal not writable)' while a halted journal holds the rest back."""
+    if halt_notice(snapshot):
+        return f"halted: {snapshot.done}/{snapshot.total} done (journal not writable)"
     text = f"{_value(snapshot.state)}: {snapshot.done}/{snapshot.total} done"
     if snapshot.failed:
         text += f", {snapshot.failed} failed"
     if snapshot.eta_s is not None and not is_finished(snapshot):
         text += f", eta {round(snapshot.eta_s)}s"
     return text
+
+
+def halt_text(snapshot: GroupReport) -> str:
+    """The halt as the node says it: what failed, where to free space, and Retry ('' if not halted)."""
+    notice = halt_notice(snapshot)
+    return f"{notice}, {HALT_FIX_ON_NODE}" if notice else ""
 
 
 def failures(snapshot: GroupReport) -> List[Tuple[str, str]]:
@@ -51,6 +67,8 @@ def failures(snapshot: GroupReport) -> List[Tuple[str, str]]:
 def status_text(snapshot: GroupReport, limit: int = 10) -> str:
     """Status line plus the failed frames (at most limit, then a count), for the node's status knob."""
     lines = [status_line(snapshot)]
+    if halt_notice(snapshot):
+        lines.append(halt_text(snapshot))
     failed = failures(snapshot)
     lines += [f"failed {text}" for _, text in failed[:limit]]
     if len(failed) > limit:

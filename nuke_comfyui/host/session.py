@@ -8,7 +8,10 @@ It also keeps the watcher of each node, so rendering a node again replaces the o
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Dict, List, Optional
+
+import nuke
 
 from nuke_comfyui.host.watch import Apply, GroupWatcher
 
@@ -25,6 +28,7 @@ class HostSession:
     def __init__(self, farm: Farm, loaded: Optional[LoadedConfig] = None) -> None:
         self.farm = farm
         self.loaded = loaded  # the configuration the farm was built from (the Settings pane edits it)
+        self.started = time.monotonic()  # when its pool began probing (a silent farm is judged from then)
         self._watchers: Dict[str, GroupWatcher] = {}
 
     @classmethod
@@ -32,11 +36,14 @@ class HostSession:
         """Load the server settings (file + environment) and start a farm on them."""
         check_pydantic()
         from nuke_comfyui.blend import PixelBlender
+        from nuke_comfyui.core.comfy.preview_method import WHEN_WATCHED
         from nuke_comfyui.core.config_loader import load_config
         from nuke_comfyui.core.farm import Farm
 
         loaded = load_config()
-        farm = Farm.from_config(loaded, blender=PixelBlender())  # frame-batch seams, as the CLI blends them
+        # frame-batch seams as the CLI blends them; live previews only where a panel shows them:
+        # `nuke -t` (no GUI) asks the servers for none, a GUI session only while a Results panel looks
+        farm = Farm.from_config(loaded, blender=PixelBlender(), previews=WHEN_WATCHED if gui_session() else False)
         farm.start()
         log.info("nuke-comfyui: farm started with %d server(s)", len(loaded.cluster.servers))
         return cls(farm, loaded)
@@ -58,6 +65,12 @@ class HostSession:
         for name in list(self._watchers):
             self.unwatch(name)
         self.farm.stop()
+
+
+def gui_session() -> bool:
+    """Whether this Nuke has a GUI (`nuke.GUI`; False in `nuke -t` and on a render farm), so that a
+    Results panel may show live previews of its renders at some point."""
+    return bool(nuke.GUI)
 
 
 def check_pydantic() -> None:

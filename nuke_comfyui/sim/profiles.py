@@ -10,6 +10,8 @@ changes that matter to a client are few, and each is reproduced here by release:
 - from 0.3.45 the server answers a client's `feature_flags` negotiation, sends previews with
   metadata (type 4) to clients that asked, and sends `progress_state`; older ones send type 1
   previews only and no `progress_state`;
+- from 0.5.0 a prompt's `extra_data.preview_method` overrides the server's preview method for that
+  prompt alone (`none` silences its previews); older servers ignore the key;
 - `/system_stats` reports the profile's `comfyui_version`;
 - `BatchImagesNode` / `BatchMasksNode` (frame batches) exist only from 0.7.0;
 - from 0.21.0 `LoadImage` decodes through PyAV (EXR and 16-bit PNG as float), from 0.23.0
@@ -34,6 +36,7 @@ CLIENT_PROMPT_ID_SINCE = (0, 3, 45)
 TARGETED_INTERRUPT_SINCE = (0, 3, 58)
 JOBS_API_SINCE = (0, 7, 0)
 FEATURE_FLAGS_SINCE = (0, 3, 45)  # upstream 2b653e8c, 2025-07-10: feature flags, type 4, progress_state
+PREVIEW_METHOD_OVERRIDE_SINCE = (0, 5, 0)  # upstream dbd33045, 2025-12-15: extra_data.preview_method
 AUTOGROW_BATCH_SINCE = (0, 7, 0)  # BatchImagesNode / BatchMasksNode (core, 2025-12-30)
 PYAV_IMAGES_SINCE = (0, 21, 0)  # upstream dae3d347, 2026-04-28
 SAVE_IMAGE_ADVANCED_SINCE = (0, 23, 0)  # upstream 0077d78c, 2026-05-24
@@ -61,6 +64,7 @@ class VersionProfile:
     jobs_api: bool
     feature_flags: bool = True
     progress_state: bool = True
+    preview_method_override: bool = True  # honours a prompt's extra_data.preview_method
     autogrow_batch: bool = True  # has BatchImagesNode and BatchMasksNode (older servers join with ImageBatch)
     pyav_images: bool = False
     save_image_advanced: bool = False
@@ -78,6 +82,7 @@ class VersionProfile:
             jobs_api=number >= JOBS_API_SINCE,
             feature_flags=number >= FEATURE_FLAGS_SINCE,
             progress_state=number >= FEATURE_FLAGS_SINCE,
+            preview_method_override=number >= PREVIEW_METHOD_OVERRIDE_SINCE,
             autogrow_batch=number >= AUTOGROW_BATCH_SINCE,
             pyav_images=number >= PYAV_IMAGES_SINCE,
             save_image_advanced=number >= SAVE_IMAGE_ADVANCED_SINCE,

@@ -16,6 +16,7 @@ SERVER_STATE_COLORS: Dict[str, str] = {
     "offline": "#d9534f",  # red
     "disabled": "#8c8c8c",  # grey
     "error": "#d05ce3",  # magenta: reachable but misbehaving (auth, protocol)
+    "stalled": "#e8843c",  # orange: answers, but a prompt of ours made no progress there (not a pool state)
 }
 
 JOB_STATE_COLORS: Dict[str, str] = {

@@ -12,7 +12,7 @@ live preview and node (live_cards.py); a hidden panel asks the servers' streams 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional
 
 from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.ui.background import run_in_background
@@ -23,31 +23,13 @@ from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
 from nuke_comfyui.ui.results_state import GroupState as _GroupState
+from nuke_comfyui.ui.results_text import HaltNotices, group_summary, sequences_for_variations
 from nuke_comfyui.ui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
 Qt = QtCore.Qt
 
 KeepHook = Callable[[str, List[Any]], Any]
-
-
-def group_summary(group: Any) -> str:
-    """'plate_v3 · running · 12/40 done, 2 failed · ETA 1m05s' from a GroupSnapshot or GroupProgress."""
-    parts = [group.label or group.group_id[:8], state_value(group.state), f"{group.done}/{group.total} done"]
-    if group.failed:
-        parts[-1] += f", {group.failed} failed"
-    eta = getattr(group, "eta_s", None)
-    if eta is not None and state_value(group.state) in ("queued", "running"):
-        minutes, seconds = divmod(int(eta), 60)
-        parts.append(f"ETA {minutes}m{seconds:02d}s" if minutes else f"ETA {seconds}s")
-    return " · ".join(parts)
-
-
-def sequences_for_variations(sequences: Sequence[Any], variations: Optional[set]) -> List[Any]:
-    """The output sequences to keep: all, or those of the selected variations."""
-    if variations is None:
-        return list(sequences)
-    return [seq for seq in sequences if seq.variation in variations]
 
 
 class _SchedulerBridge(QtCore.QObject):
@@ -76,6 +58,7 @@ class JobResultsPanel(QtWidgets.QWidget):
         self._on_keep = on_keep
         self._groups: Dict[str, _GroupState] = {}
         self._current: Optional[str] = None
+        self._halts = HaltNotices()  # a halted journal, said once per halt
 
         self.model = ResultsModel(self)
         self._requests: Dict[str, Any] = {}
@@ -340,6 +323,17 @@ class JobResultsPanel(QtWidgets.QWidget):
         self.summary.setText(group_summary(group) + (f"\npixels: {notes[0]}{more}" if notes else ""))
         self.summary.setToolTip("\n".join(notes))
         self.progress.setValue(int(1000 * max(0.0, min(1.0, float(group.fraction or 0.0)))))
+        self._say_halt(group)
+
+    def _say_halt(self, group: Any) -> None:
+        """A halted journal, once per halt (results_text.HaltNotices); Retry is offered meanwhile."""
+        change = self._halts.change(group)
+        if change is None:
+            return
+        said, text = change
+        if text or self.message.text() == said:
+            self._show(text)
+        self._update_actions()
 
     def _refresh_combo_text(self, group_id: str) -> None:
         state = self._groups[group_id]
@@ -403,7 +397,10 @@ class JobResultsPanel(QtWidgets.QWidget):
     def _update_actions(self) -> None:
         """From the shown group's counts per state: O(1) per job event, however many children."""
         state = self._groups.get(self._current or "")
-        self.retry_button.setEnabled(state is not None and state.has("failed", "timeout"))
+        halted = state is not None and getattr(state.summary, "halted", None)
+        self.retry_button.setEnabled(state is not None and (state.has("failed", "timeout") or bool(halted)))
+        self.retry_button.setToolTip("Write the job journal again and send the rest of this group" if halted else
+                                     "Render the failed jobs of this group again, with the same seeds")
         self._label_cancel(state)
         self.keep_all_button.setEnabled(state is not None and state.has("completed"))
         self.keep_selected_button.setEnabled(bool(self.selected_jobs()))

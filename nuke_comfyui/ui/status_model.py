@@ -49,9 +49,21 @@ def format_vram(status: Any) -> str:
     return f"{used / _GIB:.1f} / {status.vram_total / _GIB:.1f} GiB"
 
 
+def format_state(status: Any) -> str:
+    """The state beside the dot: `stalled` while this process's scheduler holds the server stalled
+    on a prompt of ours (it still answers, so its pool state stays online or busy)."""
+    if getattr(status, "stalled", None) and state_value(status.state) in QUEUE_KNOWN:
+        return "stalled"
+    return state_value(status.state)
+
+
 def format_error(status: Any) -> str:
     """The last error, short and on one line ('' while the server is fine): `connection refused`
-    rather than the address again (it has its own column); the whole text is the row's tooltip."""
+    rather than the address again (it has its own column), or the stall (`stalled: no progress for
+    42 s on our prompt (at 14:03:12)`); the whole text is the row's tooltip."""
+    stalled = getattr(status, "stalled", None)
+    if stalled and state_value(status.state) in QUEUE_KNOWN:
+        return str(stalled).split("; ", 1)[0]
     if not status.error or state_value(status.state) in QUEUE_KNOWN:
         return ""
     from nuke_comfyui.core.pool.reachability import short_error
@@ -71,13 +83,16 @@ def format_protocol(status: Any) -> str:
 
 def tooltip(status: Any) -> str:
     """State, protocol limitations and the last error, shown on every cell of the row."""
-    text = f"{status.name}: {state_value(status.state)}"
+    text = f"{status.name}: {format_state(status)}"
     caps = getattr(status, "capabilities", None)
     if caps is not None and caps.supported and caps.limitations():
         text += f"\nComfyUI {caps.version or '(version not reported)'}: {', '.join(caps.limitations())}"
         if not caps.targeted_interrupt:
             text += "; cancel interrupts only when our own prompt is running"
-    if status.error:
+    stalled = getattr(status, "stalled", None)
+    if stalled and state_value(status.state) in QUEUE_KNOWN:
+        text += f"\n{stalled}"
+    elif status.error:
         text += f"\nLast error: {status.error}"
     return text
 
@@ -162,7 +177,7 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
                 return self._ours.get(status.name, ("", ""))[0] or "-"
             return self._display(status, column)
         if role == int(Qt.ItemDataRole.DecorationRole) and column == COL_STATE:
-            return dot_icon(server_color(status.state))
+            return dot_icon(server_color(format_state(status)))
         if role == int(Qt.ItemDataRole.CheckStateRole) and column == COL_ENABLED:
             return Qt.CheckState.Checked if status.enabled else Qt.CheckState.Unchecked
         if role == int(Qt.ItemDataRole.ToolTipRole):
@@ -191,7 +206,7 @@ class ServerStatusModel(QtCore.QAbstractTableModel):
         if column == COL_NAME:
             return str(status.name)
         if column == COL_STATE:
-            return state_value(status.state)
+            return format_state(status)
         if column == COL_ADDRESS:
             return str(status.url)
         if column == COL_QUEUE:

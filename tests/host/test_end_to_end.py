@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List
 import nuke
 import pytest
 
-from nuke_comfyui.host import headless, job_state, menu_setup, render
+from nuke_comfyui.host import headless, job_state, menu_setup, render, session
 from nuke_comfyui.host.session import get_session, shutdown_session
 
 pytestmark = pytest.mark.integration
@@ -80,6 +80,18 @@ def check_reads(name: str, first: int, last: int) -> None:
         assert Path(pattern % frame).is_file(), pattern % frame
 
 
+def asked_preview_methods(cluster: Any) -> List[Any]:
+    """What each prompt the servers ran asked for in extra_data.preview_method (None: nothing, the
+    server's own setting), read back from their history."""
+    import requests
+
+    asked = []
+    for url in cluster.urls:
+        for entry in requests.get(f"{url}/history", timeout=5).json().values():
+            asked.append(entry["prompt"][3].get("preview_method"))
+    return asked
+
+
 def test_render_button_gives_a_read_node_with_every_frame(
     servers: Any, tmp_path: Path, pump: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,8 +101,12 @@ def test_render_button_gives_a_read_node_with_every_frame(
     monkeypatch.chdir(tmp_path / "cwd")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     name = build_script(tmp_path)
+    # A Results panel showing previews (ui/live_cards.py takes this watch while visible): prompts sent
+    # while it looks keep the server's preview setting.
+    release = session.get_session().farm.scheduler.live.interest.watch(previews=True)
     render.render_node(name)
     pump(finished(name), 30)
+    release()
     pump(lambda: nuke.toNode(f"{name}_var01") is not None
          and nuke.toNode(f"{name}_var01")["on_error"].value() == "error")
     assert job_state.load(nuke.toNode(name)).state == "completed"
@@ -99,11 +115,23 @@ def test_render_button_gives_a_read_node_with_every_frame(
     assert sum(len(s.executed_ids) for s in cluster.servers) == 12
     assert sum(1 for s in cluster.servers if s.executed_ids) >= 2  # spread over the farm
     assert "12/12" in str(nuke.toNode(name)["status"].value())
+    assert asked_preview_methods(cluster) == [None] * 12  # a Results panel showed previews
     # The plate is a loadable Read, so with upload transfer nothing is re-written, and nothing
     # lands outside the output folder, the data folder and the servers' own roots.
     assert not (tmp_path / "renders" / "_input").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "home", "plate", "renders", "sim0"]
     assert not any((tmp_path / "cwd").iterdir()) and not any((tmp_path / "home").iterdir())
+
+
+def test_a_gui_session_with_no_panel_showing_previews_asks_the_servers_for_none(
+    servers: Any, tmp_path: Path, pump: Any
+) -> None:
+    cluster = servers(2)
+    name = build_script(tmp_path)
+    render.render_node(name)
+    pump(finished(name), 30)
+    assert job_state.load(nuke.toNode(name)).state == "completed"
+    assert asked_preview_methods(cluster) == ["none"] * 12  # nobody looks: the server makes none
 
 
 def test_shared_storage_servers_from_a_settings_file_render_every_frame(
@@ -125,7 +153,7 @@ def test_shared_storage_servers_from_a_settings_file_render_every_frame(
 
 
 def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, capsys: Any) -> None:
-    servers(3)
+    cluster = servers(3)
     name = build_script(tmp_path)
     script = tmp_path / "shot.nk"
     nuke.scriptSave(str(script))
@@ -141,6 +169,7 @@ def test_headless_entry_renders_the_saved_script(servers: Any, tmp_path: Path, c
     results = tmp_path / "shot.comfyui_1001-1012.nk"
     assert f"results saved to {results}" in capsys.readouterr().out
     assert nuke._fake_queued() == 0  # nothing waited on an event loop nuke -t does not have
+    assert asked_preview_methods(cluster) == ["none"] * 12  # nuke -t can never show a preview
     nuke.scriptOpen(str(results))
     assert job_state.load(nuke.toNode(name)).state == "completed"  # the saved script kept the outcome
     check_reads(name, 1001, 1012)
@@ -248,16 +277,12 @@ def test_each_output_node_gets_its_own_read_named_by_its_title(servers: Any, tmp
     assert set(job_state.load(nuke.toNode(name)).reads) == {"0/3", "0/4"}
 
 
-def test_headless_with_no_reachable_server_exits_1_with_the_reason(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+def test_headless_exits_1_with_the_reason_when_the_farm_goes_away_mid_run(
+    servers: Any, tmp_path: Path, capsys: Any
 ) -> None:
-    import socket
-
-    with socket.socket() as probe:              # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("NUKE_COMFYUI_SERVERS", json.dumps([{"name": "gpu1", "host": "127.0.0.1", "port": port}]))
-    monkeypatch.setenv("NUKE_COMFYUI_POLL_INTERVAL", "0.2")
+    """The only server dies on its first prompt (`crash_after=0`): --server-wait bounds the wait.
+    (A farm that is not there before the run fails before submitting: test_dead_farm.py.)"""
+    servers(1, crash_after=0)
     name = build_script(tmp_path, "1001-1002")
     script = tmp_path / "shot.nk"
     nuke.scriptSave(str(script))

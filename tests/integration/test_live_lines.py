@@ -112,3 +112,9 @@ def test_render_prints_node_lines_when_piped_and_json_stays_unchanged(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["state"] == "completed"
     assert not [line for line in captured.err.splitlines() if " on gpu" in line and "/12" in line]
+    # the CLI can never show a preview: each of its prompts asked its server for none
+    import requests
+
+    asked = [entry["prompt"][3].get("preview_method") for url in cluster.urls
+             for entry in requests.get(f"{url}/history", timeout=5).json().values()]
+    assert asked == ["none"] * 4

@@ -150,3 +150,68 @@ def test_status_names_the_node_and_step_while_a_job_runs(sim_cluster: Any, tmp_p
     assert any(text.endswith("/10") for text in steps), seen
     assert any(text.startswith("ours: ") for text in seen)
     assert farm.scheduler.live.statuses(group_id) == []  # gone with the prompt
+
+
+def asked_preview_methods(url: str, prompt_ids: List[str]) -> Dict[str, Any]:
+    """What each of our prompts asked the server for, read back from its history (extra_data):
+    prompt id -> preview_method, or None when the prompt kept the server's own setting."""
+    from nuke_comfyui.core.comfy.prompt_marks import MARK_KEY
+
+    history = requests.get(f"{url}/history", timeout=5).json()
+    asked = {}
+    for pid in prompt_ids:
+        extra = history[pid]["prompt"][3]
+        assert isinstance(extra.get(MARK_KEY), str)  # our prompt-id mark still travels beside the request
+        asked[pid] = extra.get("preview_method")
+    return asked
+
+
+@pytest.mark.parametrize(("version", "previews_made"), [("0.8.0", False), ("0.3.40", True)])
+def test_a_process_that_cannot_show_previews_asks_the_servers_for_none(
+        sim_cluster: Any, tmp_path: Path, version: str, previews_made: bool) -> None:
+    """The CLI and `nuke -t` build their farm with previews=False: a 0.5+ server makes no previews
+    for their prompts (still sending node progress); an older one ignores the request."""
+    steps, variations = 4, 2
+    cluster = sim_cluster(1, previews="taesd", comfy_version=version, seconds_per_step=0.02)
+    servers = [ServerConfig(name="gpu0", url=cluster.urls[0])]
+    farm = Farm.from_config(ClusterConfig(servers=servers, poll_interval=0.2),
+                            journal_path=str(tmp_path / "journal.sqlite3"), previews=False).start()
+    seen: List[str] = []
+    try:
+        assert farm.scheduler.previews is False
+        kept = record_previews(farm)
+        release = farm.scheduler.live.watch(previews=True)  # as if a panel looked anyway
+        request = RenderRequest(workflow_path=str(workflow(tmp_path, steps)), output_dir=str(tmp_path / "out"),
+                                variations=variations, seed_strategy="sequential", base_seed=21)
+        group_id = farm.scheduler.submit(request)
+        deadline = time.monotonic() + 60
+        while farm.scheduler.summary(group_id).done < variations and time.monotonic() < deadline:
+            seen += [s.text for s in farm.scheduler.live.statuses(group_id)]
+            time.sleep(0.005)
+        snapshot = farm.scheduler.wait(group_id, timeout=60)
+        release()
+    finally:
+        farm.stop()
+    assert snapshot.state is GroupState.COMPLETED
+    ours = [job.prompt_id for job in snapshot.jobs]
+    assert asked_preview_methods(cluster.urls[0], ours) == {pid: "none" for pid in ours}
+    assert len(kept) == (steps * variations if previews_made else 0)
+    assert any(text.startswith("KSampler") and text.endswith(f"/{steps}") for text in seen), seen
+
+
+def test_a_session_that_may_show_previews_keeps_the_servers_setting(sim_cluster: Any, tmp_path: Path) -> None:
+    cluster = sim_cluster(1, previews="latent2rgb", seconds_per_step=0.005)
+    farm = farm_on(cluster, tmp_path)  # Farm.from_config's default: a Nuke GUI, the monitor
+    try:
+        assert farm.scheduler.previews is True
+        kept = record_previews(farm)
+        release = farm.scheduler.live.watch(previews=True)
+        request = RenderRequest(workflow_path=str(workflow(tmp_path, 3)), output_dir=str(tmp_path / "out"),
+                                variations=2, seed_strategy="sequential", base_seed=5)
+        snapshot = farm.scheduler.wait(farm.scheduler.submit(request), timeout=60)
+        release()
+    finally:
+        farm.stop()
+    ours = [job.prompt_id for job in snapshot.jobs]
+    assert asked_preview_methods(cluster.urls[0], ours) == {pid: None for pid in ours}
+    assert len(kept) == 3 * 2

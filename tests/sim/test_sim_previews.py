@@ -20,7 +20,7 @@ import requests
 import websocket
 
 from nuke_comfyui.sim.cluster import SimCluster
-from nuke_comfyui.sim.previews import preview_size
+from nuke_comfyui.sim.previews import decoded_size, preview_size
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "txt2img_variations.json"
 
@@ -117,9 +117,11 @@ def test_preview_rate_and_sizes(tmp_path: Path) -> None:
     with SimCluster(1, base_dir=tmp_path, previews="taesd", preview_every=3, seconds_per_step=0.001) as cluster:
         sock = run(cluster, steps=7, negotiate=True)
     assert len(sock.of("binary")) == 3  # steps 3 and 6, and the last step
-    assert preview_size("latent2rgb", (1024, 768)) == (128, 96)
+    # every preview is fitted to 512 px, enlarged as well as shrunk (ComfyUI's ImageOps.contain)
+    assert preview_size("latent2rgb", (1024, 768)) == (512, 384)
     assert preview_size("taesd", (1024, 768)) == (512, 384)
-    assert preview_size("latent2rgb", (16, 16)) == (8, 8)
+    assert preview_size("latent2rgb", (16, 16)) == (512, 512)
+    assert decoded_size("latent2rgb", (1024, 768)) == (128, 96) and decoded_size("taesd", (64, 48)) == (64, 48)
 
 
 def test_bad_preview_options_are_refused(tmp_path: Path) -> None:

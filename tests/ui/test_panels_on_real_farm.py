@@ -203,3 +203,71 @@ def test_job_details_show_each_jobs_resolved_dynamic_prompt(qtbot: Any, sim_clus
     finally:
         panel.shutdown()
         farm.stop()
+
+
+def test_the_server_status_panel_shows_a_server_that_stalled_on_a_real_render(qtbot: Any, sim_cluster: Any,
+                                                                              tmp_path: Path) -> None:
+    """sim0 hangs on every prompt (until interrupted); the scheduler moves its prompt elsewhere and the
+    panel, listening to the real pool, says `stalled` with the reason (issue 28, item 5)."""
+    from nuke_comfyui.core.journal import Journal
+    from nuke_comfyui.core.pool import ServerPool
+    from nuke_comfyui.core.scheduler import Scheduler
+    from nuke_comfyui.ui.status_model import COL_ERROR, COL_STATE
+    from nuke_comfyui.ui.status_panel import ServerStatusPanel
+
+    cluster = sim_cluster(2, hang_after=[0, None])
+    pool = ServerPool(ClusterConfig(servers=[ServerConfig(name=f"sim{i}", url=url) for i, url in
+                                             enumerate(cluster.urls)], poll_interval=0.1, strategy="round-robin"))
+    journal = Journal(tmp_path / "journal.sqlite")
+    farm = Farm(pool, journal, Scheduler(pool, journal, poll_interval=0.1, stall_min_s=1.0)).start()
+    panel = ServerStatusPanel(pool, interval=0.2, scheduler=farm.scheduler)
+    qtbot.addWidget(panel)
+    try:
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"),
+                                                       variations=4, label="stall"))
+        assert farm.scheduler.wait(group_id, timeout=40).done == 4
+        wait_until(lambda: panel.model.index(0, COL_STATE).data() == "stalled", 10)
+        assert str(panel.model.index(0, COL_ERROR).data()).startswith("stalled: no progress for ")
+        assert panel.model.index(1, COL_STATE).data() in ("online", "busy")
+    finally:
+        panel.shutdown()
+        farm.stop()
+
+
+def test_job_results_says_a_halted_journal_once_and_retry_sends_the_rest(qtbot: Any, sim_cluster: Any,
+                                                                         tmp_path: Path) -> None:
+    """The journal's disk fills after submit (`PRAGMA max_page_count`: "database or disk is full"): the
+    panel says so once with the fix and offers Retry, which sends the rest once space is back."""
+    from nuke_comfyui.ui.results_panel import JobResultsPanel
+
+    farm = farm_on(sim_cluster(2, seconds_per_step=0.002), tmp_path)
+    journal = farm.journal
+    said: list = []
+    try:
+        panel = JobResultsPanel(farm.scheduler)
+        qtbot.addWidget(panel)
+        panel.message_changed.connect(said.append)
+        group_id = farm.scheduler.submit(RenderRequest(workflow_path=str(WORKFLOW), output_dir=str(tmp_path / "out"),
+                                                       variations=24, seed_strategy="sequential", label="halt"))
+        with journal._lock:
+            pages = journal._conn().execute("PRAGMA page_count").fetchone()[0]
+            journal._conn().execute(f"PRAGMA max_page_count = {pages + 1}")
+        panel.watch(group_id)
+        wait_until(lambda: farm.scheduler.settled(group_id) and "cannot be written" in panel.message.text(), 30)
+        text = panel.message.text()
+        assert text == (f"the job journal {journal.path} cannot be written (database or disk is full), so no new "
+                        f"work was sent; free space in {journal.path.parent} (or make it writable), then press Retry "
+                        "Failed to send the rest")
+        assert "halted (journal not writable)" in panel.summary.text()
+        assert panel.retry_button.isEnabled()  # nothing failed, but Retry is how the rest goes
+        qtbot.wait(500)  # later events say nothing new
+        assert [line for line in said if "cannot be written" in line] == [text]
+
+        with journal._lock:
+            journal._conn().execute(f"PRAGMA max_page_count = {2**30}")
+        panel.retry_failed()
+        wait_until(lambda: states(panel) == ["completed"] * 24, 40)
+        assert "halted" not in panel.summary.text()
+    finally:
+        panel.shutdown()
+        farm.stop()

@@ -108,3 +108,43 @@ def test_test_connection_button_reports_result(qtbot):
     wait_until(lambda: ("test_connection", "cpu-c") in pool.calls and panel.test_button.isEnabled())
     assert "cpu-c: offline" in panel.message.text()
     assert "connection refused" in panel.message.text()
+
+
+def test_a_stalled_server_shows_stalled_beside_its_dot_and_why_in_the_last_error_column(qtbot):
+    """Issue 28 item 5: the scheduler's stall note on the pool's status (core/scheduler/stall_report.py)
+    is a state text, an orange dot, the short reason in Last error and all of it in the tooltip; it
+    goes when the note is cleared."""
+    from nuke_comfyui.core.pool import ServerState, ServerStatus
+    from nuke_comfyui.core.scheduler.stall_report import pool_note
+    from nuke_comfyui.ui.palette import SERVER_STATE_COLORS
+    from nuke_comfyui.ui.qt import QtCore
+    from nuke_comfyui.ui.status_model import COL_ERROR, COL_NAME, COL_STATE
+
+    pool = _pool()
+    panel = _panel(qtbot, pool)
+    model = panel.model
+    display = QtCore.Qt.ItemDataRole.DisplayRole
+    note = pool_note(42.4, at=0.0)
+    stalled = ServerStatus(name="gpu-b", url="http://127.0.0.1:8189", state=ServerState.BUSY, queue_running=1,
+                           checked_at=1.0, stalled=note)
+    pool.push(stalled)
+    wait_until(lambda: model.index(1, COL_STATE).data(display) == "stalled")
+    error = model.index(1, COL_ERROR).data(display)
+    assert error.startswith("stalled: no progress for 42 s on our prompt (at ") and error.endswith(")")
+    assert note in model.index(1, COL_NAME).data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    icon = model.index(1, COL_STATE).data(QtCore.Qt.ItemDataRole.DecorationRole)
+    color = dot_colour(icon)
+    assert color == SERVER_STATE_COLORS["stalled"] != SERVER_STATE_COLORS["busy"]
+    assert model.index(0, COL_STATE).data(display) == "online"  # the others are untouched
+
+    from dataclasses import replace
+
+    pool.push(replace(stalled, stalled=None))
+    wait_until(lambda: model.index(1, COL_STATE).data(display) == "busy")
+    assert model.index(1, COL_ERROR).data(display) == ""
+
+
+def dot_colour(icon) -> str:
+    """The colour of a state dot, read back from its pixels."""
+    image = icon.pixmap(12, 12).toImage()
+    return image.pixelColor(6, 6).name()

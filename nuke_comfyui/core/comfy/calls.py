@@ -81,6 +81,9 @@ class Calls:
                 self._request_failed(exc, what, timeout, attempt + 1 >= attempts)
                 time.sleep(self.backoff * (2 ** attempt))
                 continue
+            except BaseException:  # not the server's doing (a plate that changed mid-upload): disarm, pass on
+                call.done()
+                raise
             call.watch(response)
             return response, call
         raise AssertionError("unreachable")

@@ -31,7 +31,7 @@ from nuke_comfyui.core.comfy.upload_body import MultipartStream
 
 _UNSAFE_TARGET = re.compile(r"[^\x21-\x7e]")  # as urllib3 does: percent-encode, never send raw
 
-Body = Union[bytes, MultipartStream]  # a stream is sent chunk by chunk, its length known
+Body = Union[bytes, MultipartStream]  # a stream's file part goes by sendfile, its length known
 
 
 class PlainPool:
@@ -73,10 +73,8 @@ class PlainPool:
     def _exchange(self, conn: Connection, method: str, head: bytes, body: Optional[Body]) -> PlainResponse:
         sent_error: Optional[OSError] = None
         try:
-            if body is not None and not isinstance(body, bytes):  # a stream (upload_body): chunk by chunk
-                conn.sock.sendall(head)
-                for chunk in body:
-                    conn.sock.sendall(chunk)
+            if body is not None and not isinstance(body, bytes):  # a file from disk: sendfile (upload_body)
+                body.send_to(conn.sock, head)
             elif body and len(body) > RECV:  # a large upload: no copy to glue it onto the head
                 conn.sock.sendall(head)
                 conn.sock.sendall(body)

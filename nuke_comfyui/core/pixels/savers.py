@@ -38,6 +38,12 @@ class SaveTarget:
     def label(self) -> str:
         return "32-bit float EXR" if self.format == "exr" else "16-bit PNG"
 
+    @property
+    def decodes_srgb(self) -> bool:
+        """An EXR saved from sRGB-encoded pixels: ComfyUI applies the inverse EOTF, so the file holds
+        linear Rec.709 (what the result Read must be told), not the plate's encoding."""
+        return self.format == "exr" and self.input_color_space == "sRGB"
+
     def fits(self, caps: ImageCapabilities) -> bool:
         """The server offers this format, depth and colour space."""
         if self.format == "exr":

@@ -38,6 +38,7 @@ class ServerRecord:
     caps_probed: bool = False  # learned since the server last came back
     prober: Any = None  # the client the health probes use (no retries, short connect timeout)
     failed_at: float = 0.0  # time.monotonic() of the last report_failure: older probe answers are stale
+    stalled: Optional[str] = None  # the scheduler's report_stall note, carried onto every new status
     extra: Dict[str, Any] = field(default_factory=dict)
 
 

@@ -242,6 +242,15 @@ class ServerPool:
             server.next_probe = time.monotonic() + server.backoff
         self._publish(server, status)
 
+    def report_stall(self, name: str, note: Optional[str]) -> None:
+        """The scheduler moved a prompt away from this server, which showed no progress on it (`note`
+        says so on its status), or a prompt of ours moved there again (None). Probes keep the note."""
+        with self._lock:
+            server = self._get(name)
+            server.stalled = note
+            status = server.status
+        self._publish(server, status)
+
     def record_duration(self, name: str, key: str, seconds: float) -> None:
         self._durations.record(name, key, seconds)
 
@@ -403,6 +412,10 @@ class ServerPool:
 
     def _publish(self, server: _Server, status: ServerStatus) -> None:
         with self._lock:
+            if not status.state.usable:
+                server.stalled = None  # gone or restarted: whatever stalled there is over
+            if status.stalled != server.stalled:
+                status = replace(status, stalled=server.stalled)
             changed = not status.same_as(server.status)
             server.status = status
             self._feed.touch(server)

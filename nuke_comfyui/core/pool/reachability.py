@@ -23,6 +23,8 @@ from nuke_comfyui.core.errors import NukeComfyError
 #: seconds to wait for the first answers: a refused connection answers at once, a dead host takes
 #: the client's connect timeout (3 s) plus its retries
 FIRST_ANSWER_WAIT_S = 8.0
+#: where the CLI's message sends the user to see every server (Nuke names its Server Status panel)
+LOOK_IN_STATUS = "`nuke-comfyui status` shows every server"
 _CANNOT_REACH = re.compile(r"^cannot reach \S+ \((?P<reason>.*)\); check that")
 _REASON_CHARS = 120
 
@@ -32,31 +34,35 @@ class FarmUnreachable(NukeComfyError):
 
 
 def check_reachable(pool: Any, names: Optional[Sequence[str]] = None, *, wait: float = FIRST_ANSWER_WAIT_S,
-                    hint: str = "", clock: Callable[[], float] = time.monotonic,
-                    sleep: Callable[[float], None] = time.sleep) -> None:
+                    hint: str = "", look: str = LOOK_IN_STATUS, started: Optional[float] = None,
+                    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
     """Return once one of the servers (enabled, and among `names` when given) answers; raise
     FarmUnreachable when every one of them is unreachable or silent after `wait` seconds.
 
-    Returns at once when the pool lists no such server: that is the scheduler's to report.
+    Returns at once when the pool lists no such server: that is the scheduler's to report. Once
+    every server has been probed it decides without waiting, so only a farm's first seconds
+    (a server whose connect times out) cost up to `wait`, counted from `started` (the `clock()` time
+    the pool began probing; now when None): a long-lived session whose servers have been silent
+    for that long is told at once. `look` says where every server is shown (the CLI's `status`,
+    Nuke's Server Status panel); `hint` what else to try.
     """
-    deadline = clock() + wait
+    deadline = (clock() if started is None else started) + wait
     while True:
         statuses = _candidates(pool, names)
         if not statuses or any(_answered(status) for status in statuses):
             return
         if all(status.checked_at is not None for status in statuses) or clock() >= deadline:
-            raise FarmUnreachable(unreachable_message(statuses, wait, hint))
+            raise FarmUnreachable(unreachable_message(statuses, wait, hint, look))
         sleep(0.05)
 
 
-def unreachable_message(statuses: Sequence[Any], waited: float, hint: str = "") -> str:
+def unreachable_message(statuses: Sequence[Any], waited: float, hint: str = "", look: str = LOOK_IN_STATUS) -> str:
     """`none of the 2 servers answers:`, one line per server (name, address, what happened), what to try."""
     lines = [f"none of the {len(statuses)} servers answers:" if len(statuses) > 1 else "the server does not answer:"]
     width = max(len(status.name) for status in statuses)
     for status in statuses:
         lines.append(f"  {status.name:<{width}}  {status.url}  {server_problem(status, waited)}")
-    lines.append("check that ComfyUI runs there and the addresses are right (`nuke-comfyui status` shows "
-                 "every server)" + (f"; {hint}" if hint else ""))
+    lines.append(f"check that ComfyUI runs there and the addresses are right ({look})" + (f"; {hint}" if hint else ""))
     return "\n".join(lines)
 
 

@@ -41,6 +41,15 @@ class ServerStatus:
     error: Optional[str] = None
     checked_at: Optional[float] = None
     capabilities: Optional[Capabilities] = None  # what the server can do (None: not learned yet)
+    #: this process's scheduler saw a prompt of ours make no progress there and moved it away
+    #: (core/scheduler/stall_report.py); kept while the server answers, until a prompt of ours moves there
+    stalled: Optional[str] = None
+
+    @property
+    def state_text(self) -> str:
+        """The state as the Server Status panel and `status` print it: `stalled` while a stall note
+        stands on an answering server (its `state` stays online/busy: it answers, it does not move)."""
+        return "stalled" if self.stalled and self.state.usable else self.state.value
 
     @property
     def queue_total(self) -> int:

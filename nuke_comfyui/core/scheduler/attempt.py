@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nuke_comfyui.core.image_inputs import image_value as image_value_for
 from nuke_comfyui.core.pixels.server_fit import check_plate, fit_to_server
@@ -35,6 +35,7 @@ def submit(
     client_id: str,
     has_class: Optional[Callable[[str], bool]] = None,
     images: Optional[Any] = None,
+    extra_data: Optional[Dict[str, Any]] = None,
 ) -> Any:
     """Stage the job's inputs on `server`, build its prompt and POST it; returns the SubmitResult.
 
@@ -42,6 +43,7 @@ def submit(
     (`has_class`, the server's node list; batch_plan.py), as parts after out-of-memory attempts.
     With decided pixels the prompt is fitted to this server (`images`: its ImageCapabilities): a
     plate it cannot load raises PlateNotLoadable before anything is staged or sent.
+    `extra_data` goes with the prompt (the process's preview request: comfy/preview_method.py).
     """
     if plan.pixels is not None:
         check_plate(plan.pixels, server.name, images, _job_label(job), plan.pixels.width)
@@ -60,7 +62,7 @@ def submit(
         prompt[node_id].setdefault("inputs", {})["image"] = image_value_for(prompt[node_id]["class_type"], staged)
     for note in fit_to_server(prompt, plan.pixels, server.name, images, _job_label(job)) if plan.pixels else ():
         log.warning("%s", note)
-    return client.submit(prompt, client_id=client_id, prompt_id=prompt_id)
+    return client.submit(prompt, client_id=client_id, prompt_id=prompt_id, extra_data=extra_data)
 
 
 def _job_label(job: Any) -> str:

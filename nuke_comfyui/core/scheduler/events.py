@@ -92,6 +92,9 @@ class GroupProgress:
     total: int
     fraction: float
     eta_s: Optional[float]
+    #: set while the group has work left and the journal cannot be written, so none of it is sent:
+    #: what failed and where to free space (journal_halt.py); each front end adds how to go on
+    halted: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class GroupView:
     sequences: List[OutputSequence]
     failed_jobs: List[JobSnapshot]  # failed and timed-out children, in job order
     version: int
+    halted: Optional[str] = None  # as GroupProgress.halted
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,7 @@ class GroupSnapshot:
     eta_s: Optional[float]
     sequences: List[OutputSequence]
     version: int = 0  # pass to Scheduler.changes() to hear only what changed after this snapshot
+    halted: Optional[str] = None  # as GroupProgress.halted
 
     @property
     def failed_jobs(self) -> List[JobSnapshot]:

@@ -71,6 +71,7 @@ class Group:
         self.waiting_reason: Optional[str] = None  # why ready jobs cannot be placed anywhere
         self.waiting_since: Optional[float] = None  # time.monotonic() since no server could take them
         self.released_reason: Optional[str] = None  # set when this process stopped following the group
+        self.halted: Optional[str] = None  # the journal cannot be written: why, and where (journal_halt.py)
         self.version = self.base_version = next(_VERSIONS)
         self.changes: OrderedDict[Job, int] = OrderedDict()  # job -> version of its last change, oldest first
         self.failed_jobs: Dict[Job, None] = {}  # failed and timed-out children (an ordered set)

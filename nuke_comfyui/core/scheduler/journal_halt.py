@@ -10,12 +10,18 @@ without it"), the jobs placed in the failing pass were never sent and never give
 render stalled for good. Now the first failure halts dispatch, is logged once without a
 traceback, the unsent placements go back to the queue, and `Scheduler.wait` ends with one
 message naming the journal's folder and the fix once nothing of ours runs any more.
+
+A Nuke session outlives one render, so the halt is said where an artist looks and can be lifted
+there: every group with work left carries the notice (`halted` on its progress, view and
+snapshot: the node's status and the Job Results panel show it once, each with its own way on),
+and `lift` — called by retry, resume and submit, i.e. the node's Retry after space was freed —
+writes what waits and sends work again, or says the journal still cannot be written.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Optional, Tuple
+from typing import Callable, Iterable, Optional, Tuple
 
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job, JobState
@@ -43,6 +49,11 @@ class JournalHalt:
                 return
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             s.halted = str(cause).strip() or type(cause).__name__
+            notice = self.notice()
+            for group in list(s.groups.values()):
+                if group.pending_work > 0 or group.active:
+                    group.halted = notice
+                    s.group_changed(group)  # watchers (the node, the panel) hear it now
             s.changed.notify_all()
         log.error("the job journal %s cannot be written (%s): no new work is sent; what runs now is "
                   "finished", self.journal_path, s.halted)
@@ -69,12 +80,49 @@ class JournalHalt:
             s.dispatcher.enqueue(job, front=True)
             s.job_changed(job)
 
-    def message(self, group_id: str) -> str:
-        """The one line the user reads: what failed, where, and how to finish the render."""
+    def lift(self, write: Callable[[], None]) -> None:
+        """Try the journal again and, when it can be written, send work again. Raises JournalError
+        with the notice while it still cannot be written. Called without the lock: `write` is one
+        real write (Journal.touch) then what waits (JournalSync.flush).
+
+        A later write that still fails (a disk with room for a row, not for a render's prompts)
+        halts again and says so again, which is the truth.
+        """
+        s = self.state
+        with s.lock:
+            if s.halted is None:
+                return
+        try:
+            write()
+        except JournalError as exc:
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            with s.lock:
+                s.halted = str(cause).strip() or s.halted
+                notice = self.notice()
+                for group in list(s.groups.values()):
+                    if group.halted is not None and group.halted != notice:  # the reason changed
+                        group.halted = notice
+                        s.group_changed(group)
+            raise JournalError(notice) from None
+        with s.lock:
+            s.halted = None
+            for group in list(s.groups.values()):
+                if group.halted is not None:
+                    group.halted = None
+                    s.group_changed(group)
+            s.changed.notify_all()
+        log.warning("the job journal %s can be written again: sending work again", self.journal_path)
+        s.wake.set()
+
+    def notice(self) -> str:
+        """What failed and where to free space, without how to go on (each front end says its own)."""
         folder = getattr(self.journal_path, "parent", self.journal_path)
         return (f"the job journal {self.journal_path} cannot be written ({self.state.halted}), so no new work "
-                f"was sent; free space in {folder} (or make it writable), then run `nuke-comfyui resume "
-                f"{group_id[:8]}` to finish the render")
+                f"was sent; free space in {folder} (or make it writable)")
+
+    def message(self, group_id: str) -> str:
+        """The one line the command line prints: what failed, where, and how to finish the render."""
+        return f"{self.notice()}, then run `nuke-comfyui resume {group_id[:8]}` to finish the render"
 
     def stopped(self, group_id: str) -> JournalError:
         return JournalError(self.message(group_id))

@@ -8,7 +8,7 @@ changes read cost O(sequences + failures + changes), from what the group keeps a
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from nuke_comfyui.core.scheduler.events import (
     AttemptSnapshot,
@@ -19,7 +19,7 @@ from nuke_comfyui.core.scheduler.events import (
     JobSnapshot,
     OutputSequence,
 )
-from nuke_comfyui.core.scheduler.group import Group
+from nuke_comfyui.core.scheduler.group import GROUP_FINAL, Group
 from nuke_comfyui.core.scheduler.jobs import Job, JobState
 from nuke_comfyui.core.scheduler.sequence_book import SequenceBook, split_output
 
@@ -45,8 +45,16 @@ def frames_of(job: Job) -> Tuple[int, ...]:
 
 
 def progress(group: Group) -> GroupProgress:
-    return GroupProgress(group.id, group.label, group.state, group.done, group.failed, group.total,
-                         group.fraction(), group.eta())
+    state = group.state
+    return GroupProgress(group.id, group.label, state, group.done, group.failed, group.total,
+                         group.fraction(), group.eta(), halted_of(group, state))
+
+
+def halted_of(group: Group, state: Any = None) -> Optional[str]:
+    """Why none of the group's remaining work is sent (the journal), while some remains."""
+    if group.halted is None:
+        return None
+    return None if (state if state is not None else group.state) in GROUP_FINAL else group.halted
 
 
 def group_snapshot(group: Group) -> GroupSnapshot:
@@ -54,7 +62,7 @@ def group_snapshot(group: Group) -> GroupSnapshot:
         group_id=group.id, label=group.label, state=group.state, output_dir=group.output_dir,
         jobs=[job_snapshot(job) for job in group.jobs], done=group.done, failed=group.failed,
         total=group.total, fraction=group.fraction(), eta_s=group.eta(), sequences=sequences(group),
-        version=group.version,
+        version=group.version, halted=halted_of(group),
     )
 
 
@@ -64,7 +72,7 @@ def group_view(group: Group) -> GroupView:
         group_id=group.id, label=group.label, state=group.state, output_dir=group.output_dir,
         done=group.done, failed=group.failed, cancelled=group.counts[JobState.CANCELLED], total=group.total,
         fraction=group.fraction(), eta_s=group.eta(), sequences=sequences(group),
-        failed_jobs=[job_snapshot(job) for job in failed], version=group.version,
+        failed_jobs=[job_snapshot(job) for job in failed], version=group.version, halted=halted_of(group),
     )
 
 

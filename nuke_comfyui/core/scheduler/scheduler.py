@@ -23,6 +23,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional
 
+from nuke_comfyui.core.comfy.preview_method import Policy
 from nuke_comfyui.core.errors import JournalError
 from nuke_comfyui.core.group_owners import GroupOwnedError
 from nuke_comfyui.core.journal import Journal
@@ -67,7 +68,11 @@ class Scheduler:
         no_server_wait: Optional[float] = None,
         capability_wait: float = 10.0,
         stall_min_s: Optional[float] = None,
+        previews: Policy = True,
     ) -> None:
+        """`previews`: whether our prompts ask for live previews: False (the CLI, headless Nuke) asks
+        every server to make none, WHEN_WATCHED (a Nuke GUI) only while a panel shows them, True
+        keeps each server's own setting (comfy/preview_method.py)."""
         cluster = getattr(pool, "cluster", None)
         self.pool = pool
         self.journal = journal
@@ -80,7 +85,8 @@ class Scheduler:
         )
         self.sync = JournalSync(self.state, journal)
         self.recovery = Recovery(self.state)
-        self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait)
+        self.submission = Submission(self.state, self.recovery, plan_factory, capability_wait=capability_wait,
+                                     previews=previews, watching=lambda: self.live.interest.previews)
         wait_for_servers = no_server_wait if no_server_wait is not None else \
             float(getattr(cluster, "no_server_timeout", DEFAULT_NO_SERVER_WAIT))
         state = self.state
@@ -104,6 +110,11 @@ class Scheduler:
     @property
     def retries(self) -> int:
         return self.state.retries
+
+    @property
+    def previews(self) -> Policy:
+        """Whether our prompts ask for live previews: True, False, or WHEN_WATCHED (see __init__)."""
+        return self.submission.previews
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -143,6 +154,7 @@ class Scheduler:
 
     def submit_plan(self, plan: GroupPlan, *, group_id: Optional[str] = None) -> str:
         """Queue a prepared plan (lets callers add dependencies, e.g. a combine job)."""
+        self.halt.lift(self._write_journal)  # a halted journal: written again first, or JournalError
         group_id = group_id or uuid.uuid4().hex
         self.submission.check_capable(plan)
         group = self.submission.build_group(plan, group_id)
@@ -198,6 +210,15 @@ class Scheduler:
         """Why this scheduler sends no new work (its journal cannot be written), or None."""
         return self.state.halted
 
+    def lift_halt(self) -> None:
+        """Write a halted journal again and send work again (retry, resume and submit do it first);
+        JournalError with the notice (what failed, where to free space) while it still cannot be."""
+        self.halt.lift(self._write_journal)
+
+    def halt_message(self, group_id: str) -> Optional[str]:
+        """The command line's one line for a halted journal (`nuke-comfyui resume <group>`), or None."""
+        return self.halt.message(group_id) if self.state.halted is not None else None
+
     def settled(self, group_id: str) -> bool:
         """True once `wait(group_id)` returns or raises at once: the group settled, this process no
         longer follows it (taken over), the journal stopped it, or the scheduler stopped. O(1), so a
@@ -248,6 +269,11 @@ class Scheduler:
         with s.lock:
             return read_models.group_snapshot(group)
 
+    def _write_journal(self) -> None:
+        """One real write, then every row that waits: whether a halted journal can go on (no lock held)."""
+        self.journal.touch()
+        self.sync.flush()
+
     # -- lifecycle -------------------------------------------------------------------------------
 
     def cancel(self, group_id: str, *, wait: float = 15.0) -> CancelReport:
@@ -261,14 +287,21 @@ class Scheduler:
 
     def retry_failed(self, group_id: str, *, timeout: Optional[float] = None, strategy: Optional[str] = None,
                      force: bool = False) -> int:
-        """Re-queue the failed, timed-out and cancelled children (same seeds, fresh attempt budget)."""
+        """Re-queue the failed, timed-out and cancelled children (same seeds, fresh attempt budget).
+
+        With a halted journal (its disk was full) it is written again first, so the group's queued
+        children are sent again too; JournalError (the notice) while it still cannot be written.
+        """
+        self.halt.lift(self._write_journal)
         return self.lifecycle.retry_failed(group_id, timeout=timeout, strategy=strategy, force=force)
 
     def resume(self, group_id: str, *, force: bool = False, restart_cancelled: bool = False) -> str:
         """Re-attach a journaled group: collect finished prompts, wait on live ones, requeue lost ones.
 
-        Raises GroupOwnedError while another live process renders the group (unless `force`).
+        Raises GroupOwnedError while another live process renders the group (unless `force`), and
+        JournalError (the notice) while a halted journal still cannot be written.
         """
+        self.halt.lift(self._write_journal)
         return self.lifecycle.resume(group_id, force=force, restart_cancelled=restart_cancelled)
 
 

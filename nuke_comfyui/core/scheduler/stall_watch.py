@@ -13,7 +13,9 @@ elsewhere as soon as another server that may run it is idle. It is then cancelle
 server by id (delete if pending, targeted interrupt if running: safe_removal.py), and the server
 gets no new work until it moves again (the suspect list). Exactly once: the old prompt is no
 longer the job's current attempt, so a late success there is a zombie whose results are never
-collected (tracking.py), and the attempt is journaled as `stalled`.
+collected (tracking.py), and the attempt is journaled as `stalled`. The server is reported as
+stalled (stall_report.py): a note on its pool status until a prompt of ours moves there again, and
+the render's summary from the attempts.
 
 Only servers whose event stream is up are judged (silence on a dead stream means nothing), only
 when some duration is known (nothing to learn from yet), and only when that bound is at most half
@@ -28,6 +30,7 @@ from typing import Any, Dict, List, Optional, Set
 from nuke_comfyui.core.scheduler.failures import Action, Verdict
 from nuke_comfyui.core.scheduler.jobs import ACTIVE, Job
 from nuke_comfyui.core.scheduler.recovery import Recovery
+from nuke_comfyui.core.scheduler.stall_report import STALLED, attempt_reason, pool_note
 from nuke_comfyui.core.scheduler.starvation import has_waiting
 from nuke_comfyui.core.scheduler.state import SchedulerState
 
@@ -122,10 +125,9 @@ class StallWatch:
         log.warning("server %s stalled: no progress on job %s for %.0f s while other servers are idle; "
                     "it goes elsewhere and is cancelled there (prompt %s)", server, job.id, silent, pid)
         s.suspect(server, now)
+        s.note_stall(server, pool_note(silent))  # the Server Status panel and `status` say it
         self.recovery.give_up_prompt(job, pid)  # cancelled there by id; a late success is a zombie
-        self.recovery.apply_verdict(job, pid, Verdict(
-            Action.REQUEUE, "stalled", f"{server} stalled (no progress for {silent:.0f} s while other servers "
-            "were idle); rendered elsewhere"))
+        self.recovery.apply_verdict(job, pid, Verdict(Action.REQUEUE, STALLED, attempt_reason(server, silent)))
 
 
 def _state(status: Any) -> str:

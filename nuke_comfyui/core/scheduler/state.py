@@ -93,6 +93,8 @@ class SchedulerState:
         # (written by the stream threads without the lock: one float per server, read by stall_watch.py)
         self.stall_next_look = 0.0
         self.halted: Optional[str] = None  # why no new work is sent: the journal failed (journal_halt.py)
+        self.stall_notes: Dict[str, str] = {}  # server -> what the pool shows while it is stalled (stall_watch.py)
+        self._stall_push = threading.Lock()  # the pool hears the newest note per server, whatever the task order
         self.taken_over: Dict[str, str] = {}  # group id -> by whom, for groups this process let go
 
     # -- lookups ---------------------------------------------------------------------------------
@@ -176,6 +178,29 @@ class SchedulerState:
             self.suspect_backoff.pop(server, None)
             self.wake.set()
 
+    def note_stall(self, server: str, note: str) -> None:
+        """A prompt of ours stalled on `server` (under the lock): the pool shows `note` on its status."""
+        self.stall_notes[server] = note
+        self._push_stall_note(server)
+
+    def moved(self, server: str) -> None:
+        """A current prompt of ours moved on `server` (under the lock): no longer stalled."""
+        if self.stall_notes.pop(server, None) is not None:
+            self._push_stall_note(server)
+
+    def _push_stall_note(self, server: str) -> None:
+        """Tell the pool on a worker, never under the lock (its subscribers are panels and logs)."""
+        report = getattr(self.pool, "report_stall", None)
+        if report is None:
+            return
+
+        def push() -> None:
+            with self._stall_push:  # the last push reads the newest note: tasks may run out of order
+                report(server, self.stall_notes.get(server))
+
+        self.tasks.append(push)
+        self.wake.set()
+
     def expire_suspects(self, now: float) -> None:
         for server, until in list(self.suspect_until.items()):
             if until <= now:  # one job may try again; another timeout doubles the wait
@@ -194,6 +219,8 @@ class SchedulerState:
         if outputs is not None:
             job.outputs = outputs
         if state is JobState.COMPLETED:
+            if job.server in self.stall_notes:  # it rendered one of ours again
+                self.moved(job.server)
             for dependent in job.dependents or ():
                 dependent.deps_left -= 1
                 if dependent.deps_left == 0 and dependent.state is JobState.BLOCKED:

@@ -3,7 +3,8 @@
 A request is planned (request_plan.py), checked against the servers' node lists, built into a
 `Group` of `Job`s and registered with the dispatcher. When the dispatcher places a job,
 `prepare` gives it a prompt id and an attempt under the lock (the dispatch loop journals that
-before any POST), and `send` stages the input and POSTs the prompt on the worker pool.
+before any POST), and `send` stages the input and POSTs the prompt on the worker pool, asking
+for no live previews when this process can never show one (`previews=False`: preview_method.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 from concurrent.futures import Future
 from typing import Any, Callable, Optional, Tuple
 
+from nuke_comfyui.core.comfy.preview_method import Policy, extra_data_for
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.pool.image_caps import server_image_capabilities
 from nuke_comfyui.core.scheduler import attempt as net
@@ -38,12 +40,15 @@ class Submission:
     """Builds groups from plans and sends placed jobs to their servers."""
 
     def __init__(self, state: SchedulerState, recovery: Recovery,
-                 plan_factory: Optional[PlanFactory] = None, *, capability_wait: float = 10.0) -> None:
+                 plan_factory: Optional[PlanFactory] = None, *, capability_wait: float = 10.0,
+                 previews: Policy = True, watching: Callable[[], bool] = lambda: False) -> None:
         self.state = state
         self.capability_wait = capability_wait
         self.recovery = recovery
         self._plan_factory = plan_factory
         self._transfer = InputTransfer()
+        self.previews = previews
+        self._watching = watching  # whether someone watches previews now (for the WHEN_WATCHED policy)
 
     # -- groups ----------------------------------------------------------------------------------
 
@@ -149,7 +154,8 @@ class Submission:
             has_class = server_classes(s.pool, server) if plan.batch is not None else None
             images = server_image_capabilities(s.pool, server) if plan.pixels is not None else None
             result = net.submit(plan, job, client=link.client, server=link.config, transfer=self._transfer,
-                                prompt_id=pid, client_id=job.client_id or "", has_class=has_class, images=images)
+                                prompt_id=pid, client_id=job.client_id or "", has_class=has_class, images=images,
+                                extra_data=extra_data_for(self.previews, self._watching))
         except (NukeComfyError, OSError, ValueError) as exc:
             with s.lock:
                 self._submit_failed(job, pid, exc)

@@ -127,6 +127,8 @@ class Tracking:
                 return
             if kind in _PROGRESS_EVENTS:
                 s.cleared(server)  # the server is moving: not (or no longer) stuck
+                if server in s.stall_notes and s.current(getattr(event, "prompt_id", None)) is not None:
+                    s.moved(server)  # on a prompt that counts (a stalled one's late answer does not)
             if kind == "Connected":
                 self._stream_connected(link, event)
             elif kind == "Disconnected":

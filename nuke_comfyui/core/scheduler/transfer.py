@@ -5,12 +5,20 @@
   `<dir_local>/input/` is referenced by its relative path, never read; any other frame is copied
   there once (hashed while it is copied, then named by its content, so reruns and other jobs
   reuse it).
-- `upload`: POST /upload/image, streamed from disk (core/comfy/upload_body.py) and hashed as it
-  is sent, so a plate is read once and never held in memory. Each file goes to each server at
-  most once per process, and the name the server returns is what the prompt uses (ComfyUI
-  renames clashing files to `name (1).png`). Deduplication is by content: once a file's hash is
-  known, another file with the same content is not sent again to a server that has it; a file
-  never seen before must be read to be hashed, and that read is its upload.
+- `upload`: POST /upload/image, streamed from disk (core/comfy/upload_body.py: the kernel's
+  sendfile on plain HTTP), so a plate is read once and never held in memory. The name the server
+  returns is what the prompt uses (ComfyUI renames clashing files to `name (1).png`).
+
+Deduplication, in both modes, is by file version, (absolute path, mtime, size), known from a
+stat without reading a byte: each version goes to each server at most once per process, however
+many jobs (variations, overlapping chunks) read it. An upload is named after its version
+(`<sha256 of the version, 16 hex>_<file name>`), so the same version sent again by another
+process lands on the same name, and ComfyUI, finding that name taken, compares the two files'
+sha256 and keeps the one copy it has (server.py `compare_image_hash`; the simulator does the
+same): uploads are deduplicated by content hash on the server, as ComfyUI does for every client.
+The client hashes nothing on the way. A content hash could only spare an upload if it were known
+before sending, which means reading a never-seen plate twice (once to hash, once to send); at
+~1 GB/s on one core, hashing on the way was what bounded an upload, and decided nothing.
 """
 
 from __future__ import annotations
@@ -21,12 +29,15 @@ import threading
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Optional, Tuple
 
-from nuke_comfyui.core.comfy.upload_body import CHUNK, UploadFile
+from nuke_comfyui.core.comfy.upload_body import CHUNK, PlateReadError, UploadFile
 from nuke_comfyui.core.errors import ComfyError, NukeComfyError, PathMappingError
 from nuke_comfyui.core.temp_files import create_beside
 
 #: subfolder of the server's input/ folder where staged frames go
 STAGING_SUBFOLDER = "nuke_comfyui"
+
+_Version = Tuple[str, int, int]  # (absolute path, mtime_ns, size)
+_Key = Tuple[str, str, _Version]  # (server name, transfer mode, file version)
 
 
 class UploadTooLarge(ComfyError):
@@ -38,9 +49,8 @@ class InputTransfer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._hashes: Dict[Tuple[str, int, int], str] = {}
-        self._staged: Dict[Tuple[str, str, str], str] = {}  # (server, mode, sha) -> LoadImage value
-        self._key_locks: Dict[Tuple[str, str, Tuple[str, int, int]], threading.Lock] = {}
+        self._staged: Dict[_Key, str] = {}  # (server, mode, file version) -> LoadImage value
+        self._key_locks: Dict[_Key, threading.Lock] = {}
         self._limits: Dict[str, Optional[int]] = {}  # server -> max_upload_size (None: unknown)
 
     def image_value(self, path: str, server: Any, client: Any, mode: Optional[str] = None) -> str:
@@ -52,24 +62,22 @@ class InputTransfer:
             if inside is not None:
                 return inside  # already where the server reads: nothing to read or copy
         ident = self._identity(path)
+        key = (str(server.name), mode, ident)
         with self._lock:
-            digest = self._hashes.get(ident)
-            known = self._staged.get((server.name, mode, digest)) if digest is not None else None
+            known = self._staged.get(key)
             if known is not None:
                 return known
-            key_lock = self._key_locks.setdefault((server.name, mode, ident), threading.Lock())
-        with key_lock:  # one upload per (server, file) even when many jobs start together
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:  # one upload per (server, file version) even when many jobs start together
             with self._lock:
-                digest = self._hashes.get(ident)
-                known = self._staged.get((server.name, mode, digest)) if digest is not None else None
+                known = self._staged.get(key)
             if known is not None:
                 return known
             if not shared:
                 self._check_size(path, server, client, ident[2])
-            value, digest = self._stage_shared(path, server) if shared else self._upload(path, client, ident)
+            value = self._stage_shared(path, server) if shared else self._upload(path, client, ident)
             with self._lock:
-                self._hashes[ident] = digest
-                self._staged[(server.name, mode, digest)] = value
+                self._staged[key] = value
             return value
 
     def _check_size(self, path: str, server: Any, client: Any, size: int) -> None:
@@ -92,40 +100,30 @@ class InputTransfer:
                 "8-bit PNG, or start its ComfyUI with a larger --max-upload-size")
 
     @staticmethod
-    def _identity(path: str) -> Tuple[str, int, int]:
+    def _identity(path: str) -> _Version:
         """(absolute path, mtime, size): the same file version, without reading it."""
-        stat = os.stat(path)
+        try:
+            stat = os.stat(path)
+        except OSError as exc:  # gone since the render checked it: the plate's problem, not the server's
+            raise PlateReadError(f"cannot read {path} ({exc.strerror or exc}); check that the file exists and "
+                                 "this user may read it") from None
         return os.path.abspath(path), stat.st_mtime_ns, stat.st_size
-
-    def content_hash(self, path: str) -> str:
-        """sha256 of the file, cached by (path, mtime, size) so each file version is read once."""
-        ident = self._identity(path)
-        with self._lock:
-            cached = self._hashes.get(ident)
-        if cached is not None:
-            return cached
-        sha = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                sha.update(chunk)
-        digest = sha.hexdigest()
-        with self._lock:
-            self._hashes[ident] = digest
-        return digest
 
     @staticmethod
     def _staged_name(path: str, tag: str) -> str:
         return f"{tag[:16]}_{os.path.basename(path)}"
 
-    def _upload(self, path: str, client: Any, ident: Tuple[str, int, int]) -> Tuple[str, str]:
-        """Stream the file to the server under a name unique to this file version; (value, sha256)."""
+    def _upload(self, path: str, client: Any, ident: _Version) -> str:
+        """Stream the file to the server under a name unique to this file version; the LoadImage value."""
         tag = hashlib.sha256(repr(ident).encode("utf-8")).hexdigest()
         upload = UploadFile(path)
+        if (upload.size, upload.mtime_ns) != (ident[2], ident[1]):
+            raise PlateReadError(f"{path} changed just before it was sent (something is writing it); let that "
+                                 "finish (or render again), then the frame is sent anew")
         uploaded = client.upload_image(
             upload, self._staged_name(path, tag), subfolder=STAGING_SUBFOLDER, kind="input", overwrite=False
         )
-        digest = upload.digest or self.content_hash(path)  # a client that did not send it: hash it here
-        return str(uploaded.load_image_value), digest
+        return str(uploaded.load_image_value)
 
     @staticmethod
     def _input_root(server: Any) -> Path:
@@ -136,8 +134,8 @@ class InputTransfer:
             )
         return Path(server.dir_local) / "input"
 
-    def _stage_shared(self, path: str, server: Any) -> Tuple[str, str]:
-        """Copy the file into the share's input folder, hashing as it is copied; (value, sha256)."""
+    def _stage_shared(self, path: str, server: Any) -> str:
+        """Copy the file into the share's input folder, hashing as it is copied, named by its content."""
         input_root = self._input_root(server)
         if not input_root.is_dir():  # never build the share's tree on the local disk
             raise PathMappingError(
@@ -159,7 +157,7 @@ class InputTransfer:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        return str(PurePosixPath(STAGING_SUBFOLDER, target.name)), digest
+        return str(PurePosixPath(STAGING_SUBFOLDER, target.name))
 
 
 def _relative_inside(path: Path, root: Path) -> Optional[str]:

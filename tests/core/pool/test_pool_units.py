@@ -173,6 +173,33 @@ def test_report_failure_marks_offline_until_the_next_probe() -> None:
     assert state(pool, "a") is ServerState.ONLINE and [e.state for e in events][-1] is ServerState.ONLINE
 
 
+def test_a_stall_note_stays_on_the_status_across_probes_until_cleared_or_the_server_goes() -> None:
+    """The scheduler's report_stall (core/scheduler/stall_watch.py): observers hear it at once, every
+    later probe of the answering server keeps it, None clears it, and so does the server going away
+    (a restart is the usual cure)."""
+    pool, clients = make_pool(ServerConfig(name="a"), ServerConfig(name="b"))
+    pool.refresh()
+    events: List[Any] = []
+    pool.subscribe(events.append)
+    pool.report_stall("a", "stalled: no progress for 40 s on our prompt (at 14:03:12); ...")
+    assert events[-1].name == "a" and events[-1].stalled.startswith("stalled: no progress for 40 s")
+    assert events[-1].state is ServerState.ONLINE and events[-1].state_text == "stalled"
+    pool.refresh()
+    assert pool.status("a").stalled and pool.status("a").state_text == "stalled"
+    assert pool.status("b").stalled is None and pool.status("b").state_text == "online"
+    assert pool.status("a").to_json()["stalled"].startswith("stalled: no progress")  # `status --json`
+    pool.report_stall("a", None)
+    assert events[-1].stalled is None and pool.status("a").state_text == "online"
+
+    pool.report_stall("b", "stalled: no progress for 9 s on our prompt")
+    clients["b"].error = ServerUnavailable("connection refused", "b")
+    pool.refresh()
+    assert pool.status("b").state is ServerState.OFFLINE and pool.status("b").stalled is None
+    clients["b"].error = None
+    pool.refresh()
+    assert pool.status("b").state is ServerState.ONLINE and pool.status("b").stalled is None
+
+
 def test_background_poller_notices_a_change_without_refresh() -> None:
     pool, clients = make_pool(ServerConfig(name="a"))
     changed = threading.Event()

@@ -91,3 +91,17 @@ def test_availability_names_servers_down_the_whole_render_and_lost_ones() -> Non
     assert pool.subscribers == []
     only = AvailabilityLog(Pool([status("gpu02", ServerState.OFFLINE, error=REFUSED)]), ["gpu01"])
     assert only.problems() == []  # a server the render may not use is not its problem
+
+
+def test_the_wait_counts_from_when_the_pool_began_probing() -> None:
+    """A long-lived session (Nuke) whose only server accepts connections and never answers: the first
+    check waits the bound; a later one, the bound long past since the pool started, says it at once."""
+    pool = Pool([status("gpu03", ServerState.OFFLINE, probed=False, error="not checked yet")])
+    slept: List[float] = []
+    with pytest.raises(FarmUnreachable, match="no answer within 8 s"):
+        check_reachable(pool, wait=8.0, started=100.0, clock=lambda: 130.0, sleep=slept.append)
+    assert slept == []  # 30 s since the pool started: nothing to wait for
+    with pytest.raises(FarmUnreachable):
+        clock = iter([100.0, 104.0, 108.5])
+        check_reachable(pool, wait=8.0, started=100.0, clock=lambda: next(clock), sleep=slept.append)
+    assert len(slept) == 2  # a fresh session waits the bound, no longer

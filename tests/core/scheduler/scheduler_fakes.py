@@ -309,6 +309,7 @@ class FakePool:
         self.choose_calls = 0
         self.subscribers: List[Callable[[Any], None]] = []
         self.offline: Set[str] = set()  # reported lost; like the real pool, offline until probed back
+        self.stall_notes: Dict[str, Optional[str]] = {}  # report_stall's last word per server
 
     def servers(self) -> List[ServerConfig]:
         return [s.config for s in self.fakes.values()]
@@ -337,6 +338,9 @@ class FakePool:
     def report_failure(self, name: str, reason: str) -> None:
         self.failures.append(name)
         self.offline.add(name)
+
+    def report_stall(self, name: str, note: Optional[str]) -> None:
+        self.stall_notes[name] = note
 
     def record_duration(self, name: str, key: str, seconds: float) -> None:
         self.durations.append((name, key, seconds))

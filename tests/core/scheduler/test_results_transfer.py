@@ -87,10 +87,15 @@ class _Uploader:
         return Uploaded()
 
 
-def test_upload_is_deduplicated_per_server_by_content(tmp_path: Path) -> None:
-    f1, f2 = tmp_path / "a.png", tmp_path / "b.png"
+def test_upload_is_deduplicated_per_server_by_file_version(tmp_path: Path) -> None:
+    """Known from a stat, before a byte is read: the same version goes to each server once; a copy
+    with the same content is another file (its hash would only be known by reading it first)."""
+    import os
+
+    f1, f2, f3 = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.png"
     f1.write_bytes(b"same")
     f2.write_bytes(b"other")
+    f3.write_bytes(b"same")
     transfer, client = InputTransfer(), _Uploader()
     s1, s2 = ServerConfig("s1"), ServerConfig("s2")
     value = transfer.image_value(str(f1), s1, client)
@@ -98,7 +103,11 @@ def test_upload_is_deduplicated_per_server_by_content(tmp_path: Path) -> None:
     assert transfer.image_value(str(f1), s1, client) == value
     transfer.image_value(str(f1), s2, client)
     transfer.image_value(str(f2), s1, client)
-    assert len(client.calls) == 3
+    transfer.image_value(str(f3), s1, client)
+    assert len(client.calls) == 4
+    os.utime(f1, ns=(0, 1))  # rewritten: a new version, sent again under a name of its own
+    transfer.image_value(str(f1), s1, client)
+    assert len(client.calls) == 5 and client.calls[-1] != client.calls[0] and client.calls[-1].endswith("_a.png")
 
 
 def test_shared_transfer_maps_or_stages(tmp_path: Path) -> None:
@@ -115,3 +124,12 @@ def test_shared_transfer_maps_or_stages(tmp_path: Path) -> None:
     assert staged.startswith("nuke_comfyui/") and (root / "input" / staged).read_bytes() == b"y"
     with pytest.raises(PathMappingError):
         transfer.image_value(str(outside), ServerConfig("t", transfer="shared"), None)
+
+
+def test_a_plate_gone_before_it_is_staged_is_named(tmp_path: Path) -> None:
+    from nuke_comfyui.core.comfy.upload_body import PlateReadError
+
+    missing = tmp_path / "plate.1001.exr"
+    with pytest.raises(PlateReadError, match=r"cannot read .*plate.1001.exr \(No such file or directory\); check "
+                                             r"that the file exists"):
+        InputTransfer().image_value(str(missing), ServerConfig("s1"), _Uploader())

@@ -81,3 +81,38 @@ def test_a_stalled_prompt_goes_elsewhere_long_before_the_timeout(make_harness: A
     assert Path(outputs[0]).read_text().startswith("healthy:")
     rows = h.journal.attempts(moved.job_id)
     assert rows[0].outcome == "stalled" and rows[-1].outcome == "completed"
+
+
+class StallsOnceServer(StallingServer):
+    """Stalls on its first prompt like StallingServer; released, it finishes that one late and then
+    runs the next prompts normally (a wedged GPU that came back)."""
+
+    def _run(self) -> None:
+        super()._run()
+        FakeServer._run(self)
+
+
+def test_the_stalled_server_is_reported_until_a_prompt_of_ours_moves_there_again(make_harness: Any,
+                                                                                tmp_path: Path) -> None:
+    """The pool's note (what the Server Status panel and `status` show) is set at the stall, survives
+    the stalled prompt's own late answer (a zombie), and goes once a current prompt runs there."""
+    stalled, healthy = StallsOnceServer("stalled"), FakeServer("healthy", duration=0.05)
+    h = make_harness(stalled, healthy, job_timeout=30.0, stall_min_s=0.5)
+    try:
+        gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(4)))
+        snap = h.scheduler.wait(gid, timeout=25)
+        assert snap.state is GroupState.COMPLETED
+        wait_until(lambda: h.pool.stall_notes.get("stalled") is not None)
+        note = str(h.pool.stall_notes["stalled"])
+        assert note.startswith("stalled: no progress for ") and " s on our prompt (at " in note
+        assert "healthy" not in h.pool.stall_notes
+    finally:
+        stalled.released.set()
+    wait_until(lambda: "pid" in stalled.late)
+    time.sleep(0.3)  # the zombie's late PromptDone is handled: it proves nothing about the server
+    assert h.pool.stall_notes["stalled"] == note
+
+    again = h.scheduler.submit_plan(fake_plan(tmp_path / "out2", frames(2)))  # the fake pool offers "stalled" first
+    assert h.scheduler.wait(again, timeout=25).state is GroupState.COMPLETED
+    assert len(stalled.submitted) > 1  # a prompt of ours ran there again ...
+    wait_until(lambda: h.pool.stall_notes.get("stalled", "") is None)  # ... so it is no longer reported
