@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--jobs", type=int, default=None,
                         help="jobs in the headline farm-120 run (default 120); with --throughput, jobs per run")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per design; the median is reported (default 3)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs per design (with --temporal, per run); the median is reported (default 3)")
     parser.add_argument("--no-big-group", action="store_true", help="skip the 10,000-job group measurement")
     parser.add_argument("--suite", action="store_true", help=f"run every named scenario: {', '.join(SUITE)}")
     parser.add_argument("--scenario", action="append", default=[], choices=list(SUITE), metavar="NAME",
@@ -78,7 +79,11 @@ def run(args: argparse.Namespace) -> int:
 
         from nuke_comfyui.bench.temporal import format_temporal, run_temporal
 
-        figures = run_temporal(lambda text: print(text, file=sys.stderr, flush=True))
+        if args.repeats < 1:
+            from nuke_comfyui.core.errors import ConfigError
+
+            raise ConfigError("--repeats must be at least 1")
+        figures = run_temporal(lambda text: print(text, file=sys.stderr, flush=True), repeats=args.repeats)
         print(json.dumps(figures, indent=2) if args.json else format_temporal(figures))
         return 0
     if args.init_import:

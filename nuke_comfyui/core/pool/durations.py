@@ -2,6 +2,12 @@
 
 An exponential moving average reacts to a server slowing down (another artist's heavy job, thermal
 throttling) within a few jobs, while one outlier does not swing the estimate.
+
+A server that never ran a workflow borrows its average over everything it ran, but only while no
+server has run that workflow: all servers are then compared on the same footing (their relative
+speeds). Once one server has a figure for the workflow, the others are "never measured" for it
+rather than measured on other work: a chunk of 16 frames takes 16 frames' time, and a server
+judged on single frames would look sixteen times faster than the one that just ran a chunk.
 """
 
 from __future__ import annotations
@@ -33,16 +39,21 @@ class DurationBook:
             self._floor_server = by_server if floor is None else min(floor, by_server)
 
     def expected(self, server: str, key: str) -> Optional[float]:
-        """Best estimate for this server and workflow; None when the server never ran anything."""
+        """Best estimate for this server and workflow; None when it never ran the workflow while
+        another server did, or never ran anything."""
         with self._lock:
             value = self._by_key.get((server, key))
-            return value if value is not None else self._by_server.get(server)
+            if value is not None or key in self._floor_key:
+                return value
+            return self._by_server.get(server)
 
     def expected_many(self, servers: List[str], key: str) -> List[Optional[float]]:
         """`expected(server, key)` for each server, under one hold of the lock."""
         by_key, by_server = self._by_key, self._by_server
         with self._lock:
-            return [by_key.get((server, key), by_server.get(server)) for server in servers]
+            if key in self._floor_key:  # some server ran this workflow: no borrowed figures
+                return [by_key.get((server, key)) for server in servers]
+            return [by_server.get(server) for server in servers]
 
     def floor(self, key: str) -> Optional[float]:
         """A value no estimate `expected(any server, key)` is below, now or later (None: nothing learned).

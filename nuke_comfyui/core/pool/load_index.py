@@ -9,9 +9,10 @@ jobs ahead. A choice then reads only the servers with room — on a busy farm, t
 just freed — and gives the answer `strategies.choose` would give over every server:
 
 - round-robin, least-loaded, priority only ever pick among servers with room: same candidates;
-- fastest's "hold it back near the end" rule also reads every other server (their speed and
-  queue). While a long backlog waits it cannot hold back, and a bound from the running sums and
-  the smallest duration ever learned (`DurationBook.floor`) proves that in O(1); when the farm has
+- fastest's "hold it back near the end" rule also reads every other server (their speed, queue
+  and how long their running job has run). While a long backlog waits it cannot hold back, and a
+  bound from the running sums and the smallest duration ever learned (`DurationBook.floor`), less
+  at most one job per server for the head starts of running jobs, proves that in O(1); when the farm has
   room to spare, "no full server would be faster" is read off the few full servers instead. Only
   when neither shows it (a group's last jobs, servers never measured yet) is every server read.
 
@@ -22,10 +23,11 @@ calls it under the scheduler's lock.
 
 from __future__ import annotations
 
-from typing import Any, Dict, FrozenSet, List, Optional, Set
+import time
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set
 
 from nuke_comfyui.core.pool.placement import Eligibility, Placement
-from nuke_comfyui.core.pool.strategies import Candidate, choose, prefetch_unmeasured
+from nuke_comfyui.core.pool.strategies import Candidate, choose, done_share, finish_estimate, prefetch_unmeasured
 
 #: how an unusable (suspect or not yet listening) server looks to the strategies: full
 HELD_LOAD = 1 << 20
@@ -83,8 +85,10 @@ class _Table:
 class LoadIndex:
     """Incremental `choose` for one dispatcher over one pool (see the module docstring)."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, clock: Callable[[], float] = time.monotonic) -> None:
         self._pool = pool
+        self._clock = clock  # the clock of `set_running_since` (time.monotonic, as the scheduler's)
+        self._since: Dict[str, float] = {}  # server -> when our oldest job running there started
         self._loads: Dict[str, _Load] = {}
         self._roomy: Dict[str, None] = {}  # servers with room now (an ordered set)
         self._full: Dict[str, None] = {}  # online servers without room now
@@ -112,6 +116,18 @@ class LoadIndex:
         load = self._load(server)
         if load.ours != count:
             self._change(load, ours=count)
+
+    def set_running_since(self, server: str, since: Optional[float]) -> None:
+        """When our oldest job running on `server` started executing (None: none of ours runs there).
+        Read only by fastest, at choice time, so it changes no cached sums."""
+        if since is None:
+            self._since.pop(server, None)
+        else:
+            self._since[server] = since
+
+    def _running_s(self, name: str, now: float) -> float:
+        since = self._since.get(name)
+        return 0.0 if since is None else max(0.0, now - since)
 
     def set_held(self, servers: Set[str]) -> None:
         """Servers that must get no new work now (suspects, streams still connecting): they look full."""
@@ -184,6 +200,7 @@ class LoadIndex:
         key = placement.duration_key
         expected = self._pool.expected_duration
         floor = self._pool.durations_floor(key)
+        now = self._clock()
         best: Optional[_Load] = None
         best_key: Any = None
         for load in roomy:  # the servers with room; plain arithmetic, no Candidate objects
@@ -192,7 +209,7 @@ class LoadIndex:
                 floor = None  # an unmeasured server: its estimate depends on every other server
                 break  # (and whether it has room for fastest: strategies.prefetch_unmeasured)
             mc = max(1, load.max_concurrent)
-            finish = (load.ahead // mc + 1) * seconds  # Candidate.finish_estimate
+            finish = finish_estimate(load.ahead, load.max_concurrent, seconds, self._running_s(load.name, now))
             rank = (finish, load.ahead / mc, load.name)  # (estimate, load, name), as strategies.choose ranks
             if best_key is None or rank < best_key:
                 best, best_key = load, rank
@@ -202,30 +219,34 @@ class LoadIndex:
             finish_here = best_key[0]
             other_slots = table.slots - best.max_concurrent
             # The others clear work at most at other_slots / floor jobs per second (no estimate is
-            # below the floor), so they need at least this long for the backlog and their own queues;
-            # if even that is later than `best` would finish, strategies.choose sends it to `best`.
+            # below the floor), so they need at least this long for the backlog and their own queues,
+            # less at most one job per other server already done by its running job; if even that
+            # is later than `best` would finish, strategies.choose sends it to `best`.
             if other_slots > 0:
-                least_clear = (backlog + table.ahead - best.ahead) * max(floor, 1e-6) / other_slots
+                least_work = backlog + table.ahead - best.ahead - (table.count - 1)
+                least_clear = least_work * max(floor, 1e-6) / other_slots
                 if least_clear >= finish_here * (1 + 1e-9) + 1e-12:
                     return best.name
-            if self._none_faster(table, key, finish_here):
+            if self._none_faster(table, key, finish_here, now):
                 return best.name
-        return self._exact_fastest(table, key, backlog)
+        return self._exact_fastest(table, key, backlog, now)
 
-    def _exact_fastest(self, table: _Table, key: str, backlog: int) -> Optional[str]:
+    def _exact_fastest(self, table: _Table, key: str, backlog: int, now: float) -> Optional[str]:
         """strategies._fastest over every online fit server, in plain arithmetic: the same
         expressions in the same order (the pool's), so the same floats and the same answer."""
         loads = [load for load in self._loads.values() if load.online and load.name in table.fit]
         times = self._pool.expected_durations([load.name for load in loads], key)
         known = [t for t in times if t is not None]
         optimistic = min(known) if known else 0.0
-        rows = []  # (load, per-job seconds, finish estimate)
+        rows = []  # (load, per-job seconds, finish estimate, seconds its running job has run)
         for load, seconds in zip(loads, times):
             per_job = seconds if seconds is not None else optimistic
-            rows.append((load, seconds, (load.ahead // max(1, load.max_concurrent) + 1) * per_job))
+            running_s = self._running_s(load.name, now)
+            rows.append((load, seconds, finish_estimate(load.ahead, load.max_concurrent, per_job, running_s),
+                         running_s))
         best = None
         best_rank: Any = None
-        for load, seconds, finish in rows:
+        for load, seconds, finish, _ in rows:
             if load.name in self._roomy and not prefetch_unmeasured(seconds, load.counted_ours, load.max_concurrent):
                 rank = (finish, seconds is not None, load.ahead / max(1, load.max_concurrent), load.name)
                 if best_rank is None or rank < best_rank:
@@ -234,14 +255,16 @@ class LoadIndex:
             return None
         finish_here = best_rank[0]
         others = [row for row in rows if row[0] is not best]
-        if not others or not any(finish < finish_here for _, _, finish in others):
+        if not others or not any(finish < finish_here for _, _, finish, _ in others):
             return best.name
         rate = sum(load.max_concurrent / max(seconds if seconds is not None else optimistic, 1e-6)
-                   for load, seconds, _ in others)
-        clear_time = (backlog + sum(load.ahead for load, _, _ in others)) / rate
+                   for load, seconds, _, _ in others)
+        clear_time = (backlog + sum(load.ahead - done_share(load.ahead, load.max_concurrent,
+                                                            seconds if seconds is not None else optimistic, running_s)
+                                    for load, seconds, _, running_s in others)) / rate
         return best.name if finish_here <= clear_time else None
 
-    def _none_faster(self, table: _Table, key: str, finish_here: float) -> bool:
+    def _none_faster(self, table: _Table, key: str, finish_here: float, now: float) -> bool:
         """True if no full server would finish a job sooner than `finish_here` (then strategies.choose
         sends it to the best server with room; none of those is faster, it is their minimum).
         O(full servers): cheap exactly when the backlog bound is not (the farm has room to spare)."""
@@ -251,6 +274,7 @@ class LoadIndex:
                 continue
             load = self._loads[name]
             seconds = expected(name, key)
-            if seconds is None or (load.ahead // max(1, load.max_concurrent) + 1) * seconds < finish_here:
+            if seconds is None or finish_estimate(load.ahead, load.max_concurrent, seconds,
+                                                  self._running_s(name, now)) < finish_here:
                 return False  # faster, or unmeasured (its estimate depends on every server): ask in full
         return True

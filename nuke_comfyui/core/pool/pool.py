@@ -262,13 +262,16 @@ class ServerPool:
 
     # -- choosing --------------------------------------------------------------------------
 
-    def choose(self, placement: Placement, in_flight: Mapping[str, int], backlog: int = 1) -> Optional[str]:
+    def choose(self, placement: Placement, in_flight: Mapping[str, int], backlog: int = 1,
+               running_s: Optional[Mapping[str, float]] = None) -> Optional[str]:
         """The server that should take this job now, None to wait, NoCapableServer if none ever can.
 
         One answer from scratch, O(servers): the dispatcher uses a `LoadIndex` instead
         (load_index.py), which gives the same answers at a cost independent of the server count.
-        `backlog`: jobs of this kind waiting client-side (this one included); `fastest` uses it.
+        `backlog`: jobs of this kind waiting client-side (this one included); `running_s`: seconds
+        our oldest running job on each server has run; `fastest` uses both.
         """
+        running_s = running_s or {}
         strategy = placement.strategy or self.cluster.strategy
         with self._lock:
             fit = self.eligibility(placement)
@@ -277,6 +280,7 @@ class ServerPool:
                 name=name, ours=in_flight.get(name, 0), others=server.others,
                 max_concurrent=server.config.max_concurrent, priority=server.config.priority,
                 expected_s=self._durations.expected(name, placement.duration_key),
+                running_s=running_s.get(name, 0.0),
             ) for name, server in self._servers.items() if name in fit.fit and online(server)]
             chosen = choose(strategy, candidates, self._turn, backlog)
             if chosen is not None and strategy == "round-robin":

@@ -12,11 +12,14 @@ exclusions or a VRAM floor) tried one by one.
 `in_flight[server]` counts our prompts that occupy that server: dispatched and not finished,
 including "zombies" (timed-out or cancelled prompts whose interrupt has not landed yet) so we
 never pile work onto a server that is still busy with something we gave up on.
+`running_since[server]` holds when each of our prompts running there started executing: `fastest`
+counts what the oldest has already done, so a job queued behind it waits only for the rest.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Set, Tuple
 
@@ -33,7 +36,8 @@ PlacementFactory = Callable[..., Any]
 class Chooser(Protocol):
     """What the dispatcher needs from the pool (ServerPool satisfies it)."""
 
-    def choose(self, request: Any, in_flight: Mapping[str, int], backlog: int = 1) -> Optional[str]: ...
+    def choose(self, request: Any, in_flight: Mapping[str, int], backlog: int = 1,
+               running_s: Optional[Mapping[str, float]] = None) -> Optional[str]: ...
 
     def servers(self) -> List[Any]: ...
 
@@ -46,6 +50,7 @@ class Dispatcher:
         self._make_placement = placement_factory
         self.groups: OrderedDict[str, Group] = OrderedDict()  # FIFO: older groups first
         self.in_flight: Dict[str, int] = {}
+        self.running_since: Dict[str, Dict[str, float]] = {}  # server -> {prompt id: started executing}
         self.blocked: Set[str] = set()  # suspect servers (a job timed out there): no new work
         self.unready: Set[str] = set()  # servers whose event stream is still connecting
         self._base: Dict[str, Any] = {}  # group id -> shared Placement
@@ -79,7 +84,7 @@ class Dispatcher:
         if self._index is not None:
             self._index.set_ours(server, count)
 
-    def release(self, server: str) -> None:
+    def release(self, server: str, prompt_id: Optional[str] = None) -> None:
         left = self.in_flight.get(server, 0) - 1
         if left > 0:
             self.in_flight[server] = left
@@ -87,6 +92,38 @@ class Dispatcher:
             self.in_flight.pop(server, None)
         if self._index is not None:
             self._index.set_ours(server, max(0, left))
+        running = self.running_since.get(server)
+        if running is None:
+            return
+        if left <= 0:
+            running.clear()  # nothing of ours is there: no stamp may outlive its prompt
+        elif prompt_id is not None and prompt_id in running:
+            del running[prompt_id]
+        else:
+            return
+        self._running_changed(server)
+
+    def started(self, server: str, prompt_id: str, at: float) -> None:
+        """Our prompt `prompt_id` started executing on `server` at `at` (time.monotonic)."""
+        self.running_since.setdefault(server, {})[prompt_id] = at
+        self._running_changed(server)
+
+    def rekey(self, server: str, ours: str, theirs: str) -> None:
+        """The server named our prompt `theirs` (servers before 0.3.45): keep its start stamp."""
+        running = self.running_since.get(server)
+        if running is not None and ours in running:
+            running[theirs] = running.pop(ours)
+
+    def _running_changed(self, server: str) -> None:
+        running = self.running_since.get(server)
+        if not running:
+            self.running_since.pop(server, None)
+        if self._index is not None:
+            self._index.set_running_since(server, min(running.values()) if running else None)
+
+    def running_s(self, now: float) -> Dict[str, float]:
+        """Seconds our oldest running prompt on each server has run."""
+        return {server: max(0.0, now - min(stamps.values())) for server, stamps in self.running_since.items() if stamps}
 
     # -- decisions -------------------------------------------------------------------------------
 
@@ -165,7 +202,7 @@ class Dispatcher:
         held = self.blocked | self.unready
         if held:  # a suspect or not yet listening server looks full, so nothing new goes there
             in_flight = {**self.in_flight, **{name: 1 << 20 for name in held}}
-        return self._pool.choose(placement, in_flight, backlog)
+        return self._pool.choose(placement, in_flight, backlog, self.running_s(time.monotonic()))
 
     def _base_placement(self, group: Group) -> Any:
         base = self._base.get(group.id)

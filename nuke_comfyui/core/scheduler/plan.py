@@ -61,9 +61,12 @@ class GroupPlan:
         return result
 
 
-def duration_key(template_json: str) -> str:
-    """Key for learned per-server durations: the workflow's shape, whatever its seeds/inputs."""
-    return hashlib.sha1(template_json.encode("utf-8")).hexdigest()[:16]
+def duration_key(template_json: str, frames_per_job: int = 1) -> str:
+    """Key for learned per-server durations: the workflow's shape, whatever its seeds/inputs, and
+    the frames one job renders. A chunk of 16 frames costs about 16 frames' time, so a render in
+    chunks must not be placed with what the same workflow took frame by frame (or the reverse)."""
+    key = hashlib.sha1(template_json.encode("utf-8")).hexdigest()[:16]
+    return f"{key}/{frames_per_job}f" if frames_per_job > 1 else key
 
 
 def filename_prefix(group_id: str, index: int, attempt: int) -> str:

@@ -123,7 +123,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
         placement={
             "class_types": set(wf.class_types(template)),
             "job_type": request.job_type,
-            "duration_key": duration_key(template_json),
+            "duration_key": duration_key(template_json, request.chunk_size if chunks is not None else 1),
             "strategy": request.strategy,
             **({"any_of": placement_needs} if placement_needs else {}),
         },

@@ -38,6 +38,7 @@ def adopt(s: SchedulerState, job: Job, ours: str, theirs: str) -> None:
         s.by_prompt[theirs] = s.by_prompt.pop(ours)
     if ours in s.occupying:
         s.occupying[theirs] = s.occupying.pop(ours)
+        s.dispatcher.rekey(s.occupying[theirs], ours, theirs)
     marker = s.submitting.pop(ours, None)
     if marker is not None:
         s.submitting[theirs] = marker

@@ -158,7 +158,7 @@ class SchedulerState:
         """The prompt no longer occupies its server (finished, deleted or gone)."""
         server = self.occupying.pop(pid, None)
         if server is not None:
-            self.dispatcher.release(server)
+            self.dispatcher.release(server, pid)
             self.wake.set()
 
     # -- suspect servers -------------------------------------------------------------------------

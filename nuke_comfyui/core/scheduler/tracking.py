@@ -189,6 +189,9 @@ class Tracking:
             current.outcome = "running"
             s.dirty_attempt(job, current)
         assert job.prompt_id is not None
+        server = s.occupying.get(job.prompt_id)
+        if server is not None:  # fastest counts what this job has done when it places the next one
+            s.dispatcher.started(server, job.prompt_id, job.started_at)
         s.push_timer(job.started_at + s.timeout_of(job), "exec", job, job.prompt_id)
         s.job_changed(job)
 

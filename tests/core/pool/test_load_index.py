@@ -61,21 +61,24 @@ def _answer(choose: Any, *args: Any) -> Any:
 
 
 def test_index_answers_like_the_pool_through_a_random_walk() -> None:
-    """Every strategy, placement and backlog, after every kind of change, for 400 steps."""
+    """Every strategy, placement and backlog, after every kind of change (running jobs' head starts
+    included), for 400 steps."""
     rng = random.Random(14)
+    now = 1000.0
     configs = [ServerConfig(name=f"s{i}", port=8100 + i, max_concurrent=1 + i % 3, priority=i % 2,
                             job_types=["upscale"] if i in (2, 5) else []) for i in range(7)]
     pool, clients = _pool(configs)
-    index = LoadIndex(pool)
+    index = LoadIndex(pool, clock=lambda: now)
     ours: Dict[str, int] = {}
     held: Set[str] = set()
+    since: Dict[str, float] = {}  # server -> when our oldest job there started running
     placements = [Placement(strategy=s, duration_key="k", job_type=jt, exclude=ex, min_vram=None)
                   for s in STRATEGIES for jt, ex in ((None, frozenset()), ("upscale", frozenset()),
                                                     (None, frozenset({"s0", "s3"})))]
     placements.append(Placement(duration_key="k", job_type="comp", exclude={"s0", "s1", "s3", "s4", "s6"}))
     compared = 0
     for _step in range(400):
-        op = rng.randrange(7)
+        op = rng.randrange(8)
         name = f"s{rng.randrange(7)}"
         if op == 0:
             ours[name] = max(0, ours.get(name, 0) + rng.choice((-1, 1, 1)))
@@ -92,6 +95,12 @@ def test_index_answers_like_the_pool_through_a_random_walk() -> None:
         elif op == 5:
             pool.set_enabled(name, rng.random() < 0.8)
             pool.refresh()
+        elif op == 6:
+            if name in since and rng.random() < 0.3:
+                del since[name]
+            else:
+                since[name] = now - rng.choice((0.0, rng.uniform(0.0, 9.0)))
+            now += rng.uniform(0.0, 0.5)
         else:
             clients[name].classes = {"SaveImage": {}} if rng.random() < 0.2 else {"KSampler": {}, "SaveImage": {}}
             pool.report_failure(name, "dropped")  # it comes back (reloading its node list) on the next probe
@@ -100,10 +109,13 @@ def test_index_answers_like_the_pool_through_a_random_walk() -> None:
         for server, count in ours.items():
             index.set_ours(server, count)
         index.set_held(held)
+        for server in {f"s{i}" for i in range(7)}:
+            index.set_running_since(server, since.get(server))
         in_flight = {**ours, **{server: HELD_LOAD for server in held}}
+        running_s = {server: max(0.0, now - started) for server, started in since.items()}
         for placement in placements:
             for backlog in (1, 2, 3, 5, 8, 13, 10_000):
-                expected = _answer(pool.choose, placement, in_flight, backlog)
+                expected = _answer(pool.choose, placement, in_flight, backlog, running_s)
                 assert _answer(index.choose, placement, backlog) == expected, (placement, backlog)
                 compared += 1
     assert compared == 400 * len(placements) * 7
@@ -195,3 +207,24 @@ def test_fastest_prefetches_nothing_to_an_unmeasured_server_like_the_pool() -> N
     assert pool.choose(placement, in_flight, backlog=100) == "known"
     index.set_ours("new", 0)
     assert index.choose(placement, backlog=100) == pool.choose(placement, {**in_flight, "new": 0}, backlog=100) == "new"
+
+
+def test_the_backlog_bound_counts_the_head_start_of_the_other_servers_running_jobs() -> None:
+    """The O(1) proof that fastest would not hold back must allow for work already done: `idle` would
+    finish the job in 2.9 s; `busy` holds 2 (1 s each) but has run its first for 0.99 s, so it clears
+    them and this one in 2.01 s: hold the job back, as the pool does. (Counting `busy`'s queue as
+    whole jobs, 3 s, would "prove" that `idle` should take it.)"""
+    configs = [ServerConfig(name="idle", port=8601), ServerConfig(name="busy", port=8602)]
+    pool, _ = _pool(configs)
+    pool.record_duration("idle", "k", 2.9)
+    pool.record_duration("busy", "k", 1.0)
+    now = 50.0
+    index = LoadIndex(pool, clock=lambda: now)
+    index.refresh()
+    index.set_ours("busy", 2)
+    index.set_running_since("busy", now - 0.99)
+    placement = Placement(duration_key="k", strategy="fastest")
+    assert pool.choose(placement, {"busy": 2}, backlog=1, running_s={"busy": 0.99}) is None
+    assert index.choose(placement, backlog=1) is None
+    index.set_running_since("busy", None)  # its job not started: 3 s there, so `idle` takes it
+    assert pool.choose(placement, {"busy": 2}, backlog=1) == index.choose(placement, backlog=1) == "idle"

@@ -321,7 +321,8 @@ class FakePool:
         return [Status(s.name, s.vram, state="offline" if s.name in self.offline else "online")
                 for s in self.fakes.values()]
 
-    def choose(self, p: Placement, in_flight: Dict[str, int], backlog: int = 1) -> Optional[str]:
+    def choose(self, p: Placement, in_flight: Dict[str, int], backlog: int = 1,
+               running_s: Optional[Dict[str, float]] = None) -> Optional[str]:
         self.choose_calls += 1
         considered = [s for s in self.fakes.values() if s.config.enabled and s.name not in p.exclude]
         if not considered:  # like the real pool (placement.Eligibility.check): nothing considered is a

@@ -123,3 +123,28 @@ def test_a_job_excluded_from_every_server_of_its_subset_gets_them_back(tmp_path:
     assert placed == [(job, "a")] and job.exclude is None
     for s in (a, b):
         s.close()
+
+
+def test_running_stamps_follow_our_prompts_and_never_outlive_them(tmp_path: Path) -> None:
+    """What fastest reads as `running_s`: our oldest running prompt per server, gone when released."""
+    a = FakeServer("a")
+    b = FakeServer("b")
+    b.config.max_concurrent = 2
+    _, dispatcher, _ = _setup(tmp_path, 10, a, b)
+    _dispatch(dispatcher.pick()[0])
+    dispatcher.started("b", "p1", 100.0)
+    dispatcher.started("b", "p2", 101.0)
+    dispatcher.started("a", "p3", 102.5)
+    assert dispatcher.running_s(103.0) == {"a": 0.5, "b": 3.0}
+    dispatcher.release("b", "p1")
+    assert dispatcher.running_s(103.0) == {"a": 0.5, "b": 2.0}  # the oldest left
+    dispatcher.rekey("a", "p3", "theirs")  # a server before 0.3.45 named the prompt
+    dispatcher.release("a", "theirs")
+    assert "a" not in dispatcher.running_s(103.0)
+    assert dispatcher.in_flight == {"a": 1, "b": 2}
+    dispatcher.release("b")  # without a prompt id (a zombie's slot, say): the stamp stays ...
+    assert dispatcher.running_s(103.0) == {"b": 2.0}
+    dispatcher.release("b")  # ... until nothing of ours is left there
+    assert dispatcher.running_since == {}
+    for s in (a, b):
+        s.close()
