@@ -116,8 +116,11 @@ class DispatchLoop:
                 break
             try:
                 self._tick()
-            except Exception:  # the dispatcher must survive a bug in one pass
+            except Exception as exc:  # the dispatcher must survive a bug in one pass
                 if not s.running:  # stopped mid-pass (stop() gave up waiting): its executor is gone, nothing to send
+                    break
+                if isinstance(exc, RuntimeError) and _interpreter_exiting(exc):  # exiting mid-render:
+                    log.debug("scheduler loop ends: the interpreter is exiting")  # `resume` picks it up
                     break
                 log.exception("scheduler pass failed")
 
@@ -206,3 +209,10 @@ class DispatchLoop:
             executor.submit(task)
         for server, pids in polls:
             executor.submit(self.tracking.poll_task, server, pids)
+
+
+def _interpreter_exiting(exc: RuntimeError) -> bool:
+    """Did an executor refuse work because Python is exiting? concurrent.futures refuses every
+    submit once its exit hook ran (CPython's thread.py: "cannot schedule new futures after
+    interpreter shutdown"), which happens while our daemon loop may still be in a pass."""
+    return "interpreter shutdown" in str(exc)

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 from scheduler_fakes import (
@@ -166,3 +166,24 @@ def test_a_pass_cut_short_by_stop_is_not_logged_as_a_failure(make_harness, caplo
         loop._thread.join(5)
     assert not loop._thread.is_alive()
     assert not [r for r in caplog.records if "scheduler pass failed" in r.getMessage()]
+
+
+def test_a_process_exiting_mid_render_ends_the_loop_quietly(make_harness, caplog: pytest.LogCaptureFixture) -> None:
+    """Python refuses every executor submit once concurrent.futures' exit hook has run, while our
+    daemon loop may still be in a pass (a process exiting with a render running; seen in CI at the
+    end of a test run as a 'scheduler pass failed' traceback). The loop ends without one: the
+    journal has the group, and `resume` picks it up. Before: a traceback per pass until exit."""
+    h = make_harness(FakeServer("a"))
+    state, loop = h.scheduler.state, h.scheduler.loop
+    ticks: List[int] = []
+
+    def tick_while_exiting() -> None:
+        ticks.append(1)
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")  # CPython's words
+
+    loop._tick = tick_while_exiting  # type: ignore[method-assign]
+    with caplog.at_level(logging.DEBUG):
+        state.wake.set()
+        loop._thread.join(5)
+    assert state.running and not loop._thread.is_alive() and ticks == [1]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
