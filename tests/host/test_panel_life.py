@@ -8,38 +8,21 @@ opening or saving a script leaves it unmodified; opening a panel runs knobChange
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import nuke
 import pytest
+from offline_farm import offline_session
 
 from nuke_comfyui.host import arrival_hooks, image_arrows, knobs, menu_setup, workflow_tab
-from nuke_comfyui.host.session import HostSession, set_session
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_INFO = json.loads((ROOT / "nuke_comfyui/sim/data/object_info.json").read_text())
-
-
-class _Pool:
-    def object_infos(self) -> Any:
-        return {"gpu1": SIM_INFO}
-
-    def servers(self) -> Any:
-        return []
-
-
-class _Farm:
-    pool = _Pool()
-
-    def stop(self) -> None:
-        pass
 
 
 @pytest.fixture()
 def gui() -> None:
-    set_session(HostSession(_Farm()))  # type: ignore[arg-type]
+    offline_session()
     arrival_hooks.register()  # init.py's onCreate / onScriptLoad hooks
     menu_setup.run_menu()  # knobChanged (showPanel) and the re-attach hook, as in a GUI session
 

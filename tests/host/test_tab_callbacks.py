@@ -12,31 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import nuke
+from offline_farm import offline_session
 
 from nuke_comfyui.host import knobs, workflow_events, workflow_tab
-from nuke_comfyui.host.session import HostSession, set_session
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_INFO = json.loads((ROOT / "nuke_comfyui/sim/data/object_info.json").read_text())
-
-
-class _Pool:
-    def object_infos(self) -> Any:
-        return {"gpu1": SIM_INFO}
-
-    def servers(self) -> Any:
-        return []
-
-
-class _Farm:
-    pool = _Pool()
-
-    def stop(self) -> None:
-        pass
 
 
 def _node(tmp_path: Path) -> Any:
-    set_session(HostSession(_Farm()))  # type: ignore[arg-type]
+    offline_session()
     flow = tmp_path / "flow.json"
     flow.write_text((ROOT / "examples/img2img.json").read_text())
     node = nuke.createNode(knobs.NODE_CLASS, inpanel=False)

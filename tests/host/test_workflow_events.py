@@ -15,9 +15,9 @@ from typing import Any, Dict, List
 
 import nuke
 import pytest
+from offline_farm import OfflinePool, offline_session
 
 from nuke_comfyui.host import knobs, workflow_events, workflow_tab
-from nuke_comfyui.host.session import HostSession, set_session
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE = Path("/work/shared/comfyui-0.8-captures/00_object_info_subset.json")
@@ -33,37 +33,12 @@ def _without_sampler(sampler: str) -> Dict[str, Any]:
     return info
 
 
-class _Pool:
-    """The calls host makes of the pool here: cached object_info per enabled server, server list,
-    statuses (none answering: the pixel plan takes the 8-bit path)."""
-
-    def __init__(self, infos: Dict[str, Any]) -> None:
-        self.infos = infos
-
-    def object_infos(self) -> Dict[str, Any]:
-        return dict(self.infos)
-
-    def servers(self) -> List[Any]:
-        return []
-
-    def statuses(self) -> List[Any]:
-        return []
-
-
-class _Farm:
-    def __init__(self, infos: Dict[str, Any]) -> None:
-        self.pool = _Pool(infos)
-
-    def stop(self) -> None:
-        pass
-
-
 @pytest.fixture()
-def servers() -> _Pool:
-    farm = _Farm({"gpu1": RECORDED, "gpu2": _without_sampler("dpmpp_2m")})
-    set_session(HostSession(farm))  # type: ignore[arg-type]
+def servers() -> OfflinePool:
+    """gpu2 lacks one sampler; no server answers, so the pixel plan takes the 8-bit path."""
+    session = offline_session({"gpu1": RECORDED, "gpu2": _without_sampler("dpmpp_2m")})
     workflow_events.register()
-    return farm.pool
+    return session.farm.pool
 
 
 def _flow(folder: Path, name: str = "shot_v001.json", **changes: Any) -> Path:
@@ -80,7 +55,7 @@ def _flow(folder: Path, name: str = "shot_v001.json", **changes: Any) -> Path:
     return path
 
 
-def test_the_file_browser_builds_the_tab_and_validates_it(servers: _Pool, tmp_path: Path) -> None:
+def test_the_file_browser_builds_the_tab_and_validates_it(servers: OfflinePool, tmp_path: Path) -> None:
     node = nuke.createNode(knobs.NODE_CLASS)
     nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
     assert isinstance(node["wf_3__sampler_name"], nuke.Enumeration_Knob)
@@ -94,7 +69,7 @@ def test_the_file_browser_builds_the_tab_and_validates_it(servers: _Pool, tmp_pa
     assert "gpu2" in node[workflow_tab.NOTES].value()
 
 
-def test_changing_the_file_after_save_and_reopen_keeps_edits_and_names_dropped(servers: _Pool,
+def test_changing_the_file_after_save_and_reopen_keeps_edits_and_names_dropped(servers: OfflinePool,
                                                                              tmp_path: Path) -> None:
     node = nuke.createNode(knobs.NODE_CLASS)
     nuke._fake_user_edit(node[knobs.WORKFLOW], str(_flow(tmp_path)))
@@ -114,7 +89,7 @@ def test_changing_the_file_after_save_and_reopen_keeps_edits_and_names_dropped(s
     assert workflow_tab.source(node)["path"] == str(newer)
 
 
-def test_the_studio_pick_list_from_the_settings_file_builds_through_knob_changed(servers: _Pool, tmp_path: Path,
+def test_the_studio_pick_list_from_the_settings_file_builds_through_knob_changed(servers: OfflinePool, tmp_path: Path,
                                                                                 monkeypatch: Any) -> None:
     import os
 
@@ -134,7 +109,7 @@ def test_the_studio_pick_list_from_the_settings_file_builds_through_knob_changed
     assert workflow_tab.PICK not in node.knobs()
 
 
-def test_the_callback_never_raises_and_reports_on_the_node(servers: _Pool, tmp_path: Path) -> None:
+def test_the_callback_never_raises_and_reports_on_the_node(servers: OfflinePool, tmp_path: Path) -> None:
     node = nuke.createNode(knobs.NODE_CLASS)
     nuke._fake_user_edit(node[knobs.WORKFLOW], str(tmp_path / "missing.json"))
     assert "missing.json" in node[knobs.STATUS].value() and workflow_tab.TAB not in node.knobs()
@@ -146,7 +121,7 @@ def test_the_callback_never_raises_and_reports_on_the_node(servers: _Pool, tmp_p
     assert node[knobs.STATUS].value() == "workflow: none chosen; pick a workflow file"
 
 
-def test_render_refuses_a_tab_built_from_another_file(servers: _Pool, tmp_path: Path) -> None:
+def test_render_refuses_a_tab_built_from_another_file(servers: OfflinePool, tmp_path: Path) -> None:
     from nuke_comfyui.host import render
     from nuke_comfyui.host.session import get_session
 
@@ -162,7 +137,7 @@ def test_render_refuses_a_tab_built_from_another_file(servers: _Pool, tmp_path: 
     assert render.node_request(node, get_session()).servers is None
 
 
-def test_render_keeps_combo_values_to_servers_that_have_them(servers: _Pool, tmp_path: Path) -> None:
+def test_render_keeps_combo_values_to_servers_that_have_them(servers: OfflinePool, tmp_path: Path) -> None:
     from nuke_comfyui.host import render
     from nuke_comfyui.host.session import get_session
 
@@ -191,7 +166,7 @@ def test_menu_py_registers_the_hook_once_for_comfy_nodes_only() -> None:
     assert "*" not in table
 
 
-def test_a_nuke_that_also_reports_programmatic_changes_builds_once(servers: _Pool, tmp_path: Path,
+def test_a_nuke_that_also_reports_programmatic_changes_builds_once(servers: OfflinePool, tmp_path: Path,
                                                                    monkeypatch: Any) -> None:
     """Nuke 17's reference: knobChanged runs for programmatic changes too. Play that with the fake's
     own callback runner on every String/File knob setValue: picking still builds the tab once."""
@@ -219,7 +194,7 @@ def test_a_nuke_that_also_reports_programmatic_changes_builds_once(servers: _Poo
     assert builds == [node.name()] and node[knobs.STATUS].value() == "workflow ok"
 
 
-def test_choosing_a_workflow_fits_the_input_arrows_and_a_new_node_shows_one(servers: _Pool,
+def test_choosing_a_workflow_fits_the_input_arrows_and_a_new_node_shows_one(servers: OfflinePool,
                                                                            tmp_path: Path) -> None:
     """A new node in the GUI opens its panel (showPanel): the gizmo's eight arrows are fitted to one;
     choosing a workflow with two loaders labels two arrows after their titles."""
@@ -242,7 +217,7 @@ class _Server:
     enabled = True
 
 
-class _LatePool(_Pool):
+class _LatePool(OfflinePool):
     """A fresh session: the servers' first /object_info answer arrives after the artist chose."""
 
     def servers(self) -> List[Any]:
@@ -252,11 +227,10 @@ class _LatePool(_Pool):
 @pytest.fixture()
 def late_servers() -> _LatePool:
     """A session whose servers have not answered /object_info yet (set `.infos` to answer)."""
-    farm = _Farm({})
-    farm.pool = _LatePool({})
-    set_session(HostSession(farm))  # type: ignore[arg-type]
+    session = offline_session({})
+    session.farm.pool = _LatePool({})
     workflow_events.register()
-    return farm.pool
+    return session.farm.pool
 
 
 def _chosen_before_the_servers_answered(tmp_path: Path) -> Any:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import nuke
 import pytest
+from offline_farm import offline_session
 
 from nuke_comfyui.core.workflow_inputs import apply_values
 from nuke_comfyui.host import knobs, workflow_events, workflow_tab
-from nuke_comfyui.host.session import HostSession, set_session
 from tests.core.ui_convert.graphs import INFO, ui_node, workflow
 from tests.core.ui_convert.test_subgraphs_and_helpers import two_instances
 
@@ -33,24 +33,9 @@ BLEND = {"input": {"required": {
 SERVER: Dict[str, Any] = {**INFO, "Blend": BLEND}
 
 
-class _Pool:
-    def object_infos(self) -> Dict[str, Any]:
-        return {"gpu1": SERVER}
-
-    def servers(self) -> List[Any]:
-        return []
-
-
-class _Farm:
-    pool = _Pool()
-
-    def stop(self) -> None:
-        pass
-
-
 @pytest.fixture()
 def server() -> None:
-    set_session(HostSession(_Farm()))  # type: ignore[arg-type]
+    offline_session({"gpu1": SERVER})
     workflow_events.register()
 
 
