@@ -1,14 +1,21 @@
-"""Run blocking work (network, disk) on Qt's thread pool and hand the result back to the GUI thread.
+"""Run blocking work (network, disk) on a worker thread and hand the result back to the GUI thread.
 
 Panels must never block the GUI thread, and widgets may only be touched from it. `run_in_background`
-executes a plain Python callable in a QRunnable on `QThreadPool.globalInstance()` and delivers its
+executes a plain Python callable in a QRunnable on our own pool (`worker_pool()`) and delivers its
 result or exception through queued Qt signals, so the callbacks always run on the GUI thread.
+
+Never on `QThreadPool.globalInstance()`: Qt uses that pool itself — a smooth `QImage.scaled` of an
+image over 65,536 pixels splits the work into segments run there and waits for them — and a Python
+task waiting there for the GIL holds a pool thread. A thread scaling an image keeps the GIL
+(PySide2 does not release it in `scaled`), so with the global pool's threads all taken by our tasks
+the segments never run: a deadlock, seen in CI (a 512 px preview scaled while the Server Status
+panel refreshed). In Nuke the global pool is Nuke's too.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional, Set
+from typing import Any, Callable, List, Optional, Set
 
 from nuke_comfyui.ui.qt import QtCore, Signal
 
@@ -99,9 +106,23 @@ def run_in_background(
         owner.destroyed.connect(lambda *_: _LIVE.discard(relay))
     task = _Task(fn, relay)
     _RUNNING.add(task)
-    (pool or QtCore.QThreadPool.globalInstance()).start(task)
+    (pool or worker_pool()).start(task)
+
+
+_POOL: List[QtCore.QThreadPool] = []
+#: at most this many blocking calls at once (status reads, tests of a connection, file loads)
+WORKERS = 4
+
+
+def worker_pool() -> QtCore.QThreadPool:
+    """Our own thread pool, made on first use and kept for the process (see the module docstring)."""
+    if not _POOL:
+        pool = QtCore.QThreadPool()
+        pool.setMaxThreadCount(WORKERS)
+        _POOL.append(pool)
+    return _POOL[0]
 
 
 def wait_for_background(timeout_ms: int = 5000) -> bool:
-    """Block until the global pool is idle (used by the CLI before exit and by tests)."""
-    return bool(QtCore.QThreadPool.globalInstance().waitForDone(timeout_ms))
+    """Block until our pool is idle (used by the CLI before exit and by tests)."""
+    return bool(worker_pool().waitForDone(timeout_ms))

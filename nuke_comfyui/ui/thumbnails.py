@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Optional, Set
 
+from nuke_comfyui.ui.background import worker_pool
 from nuke_comfyui.ui.qt import QtCore, QtGui, Signal
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ThumbnailLoader(QtCore.QObject):
                  pool: Optional[QtCore.QThreadPool] = None) -> None:
         super().__init__(parent)
         self.size = size
-        self._pool = pool or QtCore.QThreadPool.globalInstance()
+        self._pool = pool or worker_pool()  # never Qt's global pool (background.py says why)
         self._requested: Set[str] = set()
         self.failed.connect(lambda key, path: log.debug("no preview for %s (%s)", key, path))
 

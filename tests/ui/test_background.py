@@ -3,7 +3,7 @@
 Why: once in CI (PySide2 5.15, Python 3.9) a pool thread ran a task whose Python object had
 been freed (`run()` found no `_fn`): PySide2 does not reliably keep a Python QRunnable alive
 between `QThreadPool.start` and `run()`. The runner now holds each task until its `run()` ends.
-This test queues tasks behind the blocked global pool and forces collections; it checks that
+This test queues tasks behind the blocked pool and forces collections; it checks that
 every task delivers and that the runner lets go of each, but it did not reproduce the CI failure
 itself (that depends on timing this test cannot force).
 """
@@ -23,10 +23,10 @@ pytestmark = pytest.mark.qt
 
 def test_queued_tasks_survive_garbage_collection_and_deliver(qtbot: Any) -> None:
     from nuke_comfyui.ui import background
-    from nuke_comfyui.ui.qt import QtCore
 
-    threads = QtCore.QThreadPool.globalInstance().maxThreadCount()
-    QtCore.QThreadPool.globalInstance().setMaxThreadCount(1)
+    pool = background.worker_pool()
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(1)
     try:
         gate = threading.Event()
         results: List[Any] = []
@@ -43,4 +43,47 @@ def test_queued_tasks_survive_garbage_collection_and_deliver(qtbot: Any) -> None
         assert background.wait_for_background(5000)
         assert not background._RUNNING  # every task let go once its run() ended
     finally:
-        QtCore.QThreadPool.globalInstance().setMaxThreadCount(threads)
+        pool.setMaxThreadCount(threads)
+
+
+class _Occupant:
+    """A Python task holding one of Qt's global pool threads until released (what our own tasks
+    did while waiting for the GIL)."""
+
+    def __init__(self) -> None:
+        from nuke_comfyui.ui.qt import QtCore
+
+        self.started, self.release = threading.Event(), threading.Event()
+        occupant = self
+
+        class Task(QtCore.QRunnable):
+            def run(self) -> None:
+                occupant.started.set()
+                occupant.release.wait(10)
+
+        self.task = Task()
+
+
+def test_background_work_never_waits_on_qts_global_pool(qtbot: Any) -> None:
+    """Qt runs its own work on the global pool (a smooth QImage.scaled of a 512 px preview is split
+    into segments there, and the scaling thread waits for them holding the GIL). In CI our tasks,
+    queued on that pool and waiting for the GIL, took its threads while a preview was being scaled:
+    a deadlock that hung a whole test leg. Now our work runs on our own pool: the global pool's
+    threads all being busy delays none of it, and none of ours ever holds a global pool thread."""
+    from nuke_comfyui.ui import background
+    from nuke_comfyui.ui.qt import QtCore
+
+    global_pool = QtCore.QThreadPool.globalInstance()
+    threads = global_pool.maxThreadCount()
+    global_pool.setMaxThreadCount(1)
+    occupant = _Occupant()
+    try:
+        global_pool.start(occupant.task)
+        assert occupant.started.wait(5)
+        ran = threading.Event()
+        background.run_in_background(ran.set)
+        assert ran.wait(5), "background work queued behind Qt's own global pool"
+    finally:
+        occupant.release.set()
+        global_pool.waitForDone(5000)
+        global_pool.setMaxThreadCount(threads)
