@@ -19,16 +19,16 @@ from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Set,
 from nuke_comfyui.core.comfy import capabilities as caps_of
 from nuke_comfyui.core.comfy.capabilities import Capabilities
 from nuke_comfyui.core.config import ClusterConfig, ServerConfig
-from nuke_comfyui.core.errors import ComfyError
 from nuke_comfyui.core.pool.durations import DurationBook
 from nuke_comfyui.core.pool.facts import FactsFeed, ServerFacts, online
 from nuke_comfyui.core.pool.facts import ServerRecord as _Server
+from nuke_comfyui.core.pool.learning import learn_capabilities, load_object_info
 from nuke_comfyui.core.pool.own_prompts import OwnPromptIds, PromptIdObserver, TrackingClient
 from nuke_comfyui.core.pool.probe import disabled_status, next_backoff, probe, probe_interval
 from nuke_comfyui.core.pool.status import ServerState, ServerStatus
 
 __all__ = ["Placement", "ServerFacts", "ServerPool", "test_connection"]
-from nuke_comfyui.core.pool.connection import default_client_factory, probe_client_factory, status_with, test_connection
+from nuke_comfyui.core.pool.connection import default_client_factory, probe_client_factory, test_connection
 from nuke_comfyui.core.pool.placement import Eligibility, Placement, unfit_reason
 from nuke_comfyui.core.pool.strategies import Candidate, choose
 
@@ -346,8 +346,8 @@ class ServerPool:
                                    with_stats=with_stats, previous=server.status, ours=server.own)
             came_back = status.state.usable and not server.status.state.usable
             if status.state.usable and (came_back or not server.capability_checked):
-                self._load_capabilities(server)
-            status = self._apply_capabilities(server, status, came_back)
+                load_object_info(server, self._lock, self._feed)
+            status = learn_capabilities(server, status, came_back, self._lock, self._feed)
             with self._lock:
                 if not server.config.enabled:
                     return
@@ -371,38 +371,6 @@ class ServerPool:
         finally:
             with self._lock:
                 server.probing = False
-
-    def _load_capabilities(self, server: _Server) -> None:
-        """Cache the server's node classes (refreshed whenever it comes back: nodes may be installed)."""
-        try:
-            info = server.client.object_info()
-            classes: Optional[FrozenSet[str]] = frozenset(info) if isinstance(info, dict) else None
-        except ComfyError as exc:
-            log.warning("%s: could not read /object_info (%s); sending it jobs without a capability check",
-                        server.config.name, exc)
-            classes = None
-        with self._lock:
-            server.classes = classes
-            server.object_info = info if classes is not None else None
-            server.capability_checked = True
-            self._feed.touch(server)
-
-    def _apply_capabilities(self, server: _Server, status: ServerStatus, came_back: bool) -> ServerStatus:
-        """Learn the protocol features when the version changes or the server comes back (outside the
-        lock: it may probe); a server older than the minimum becomes an `error` with the refusal."""
-        if status.state.usable:
-            with self._lock:
-                stale = came_back or not server.caps_probed or server.caps.version != status.comfyui_version
-            if stale:
-                learned = caps_of.learn(server.config.name, status.comfyui_version, server.client)
-                with self._lock:
-                    if server.caps_probed and server.caps.version == learned.version:
-                        learned = replace(learned, client_prompt_id=server.caps.client_prompt_id)
-                    server.caps, server.caps_probed = learned, True
-                    server.client.capabilities = learned
-                    self._feed.touch(server)
-        with self._lock:
-            return status_with(status, server.caps if server.caps_probed else None)
 
     def _probe_interval(self) -> float:
         return probe_interval(self.cluster.poll_interval, sum(1 for s in self._servers.values() if s.config.enabled))
