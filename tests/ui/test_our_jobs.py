@@ -67,7 +67,9 @@ def test_the_status_panel_shows_our_jobs_per_server(qtbot: Any) -> None:
     scheduler.live.now = [LiveStatus("g.0", "VAE Decode")]
     panel = ServerStatusPanel(pool, interval=0.1, scheduler=scheduler)
     qtbot.addWidget(panel)
-    wait_until(lambda: panel.model.ours("gpu-a") == "harbour var01 · f1001: VAE Decode")
+    # statuses and our prompts are two reads on worker threads: either may land first
+    wait_until(lambda: panel.model.ours("gpu-a") == "harbour var01 · f1001: VAE Decode"
+               and panel.model.rowCount() == 2)
     rows = {panel.model.status_at(r).name: r for r in range(panel.model.rowCount())}
     assert panel.model.index(rows["gpu-b"], COL_OURS).data() == "-"  # busy with other artists' work only
     tooltip = panel.model.index(rows["gpu-a"], COL_OURS).data(QtCore.Qt.ItemDataRole.ToolTipRole)
