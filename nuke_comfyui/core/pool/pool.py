@@ -198,7 +198,10 @@ class ServerPool:
             due = [s for s in self._servers.values() if s.config.enabled and not s.probing]
             for server in due:
                 server.probing = True
-        pending = {self._executor.submit(self._probe, server, True) for server in due}
+        try:
+            pending = {self._executor.submit(self._probe, server, True) for server in due}
+        except RuntimeError:  # stop() shut the executor meanwhile (its join gave up under load)
+            return self.statuses()
         deadline = None if timeout is None else time.monotonic() + timeout
         while pending and not self._stopped.is_set():  # stop() ends this wait at once
             left = None if deadline is None else deadline - time.monotonic()

@@ -303,3 +303,13 @@ def test_real_pools_probe_with_a_lean_client() -> None:
         assert pool._executor._max_workers == 1  # bounded by the farm (and by PROBE_WORKERS)
     finally:
         pool.stop()
+
+
+def test_refresh_after_stop_returns_the_statuses_it_has() -> None:
+    """stop() joins the poller for 5 s and then shuts the probe executor; under load the poller's
+    first refresh() can come after that. It returns what it has instead of raising "cannot schedule
+    new futures after shutdown" on the poller thread (once printed at the end of a CI run)."""
+    pool, _ = make_pool(ServerConfig(name="a"))
+    pool.stop()
+    statuses = pool.refresh()
+    assert [status.name for status in statuses] == ["a"] and statuses[0].state is ServerState.OFFLINE
