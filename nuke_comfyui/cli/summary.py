@@ -163,7 +163,8 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
             where = f"[{seq.first}-{seq.last}]" if seq.first != seq.last else ""
         else:
             where = f"{len(done)} of {wanted} frames on disk: {frame_ranges(done)}" if done else "nothing on disk"
-        lines.append(f"  {variation_name(seq.variation)} seed {seq.seed}: {seq.pattern} {where}".rstrip())
+        seed = f" seed {seq.seed}" if getattr(seq, "seeded", True) else ""
+        lines.append(f"  {variation_name(seq.variation)}{seed}: {seq.pattern} {where}".rstrip())
     for reason, jobs in failure_reasons(snapshot.jobs).items():
         count = f"{len(jobs)} job{'s' if len(jobs) > 1 else ''}"
         servers_hit = sorted({job.server for job in jobs if job.server})

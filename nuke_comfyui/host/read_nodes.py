@@ -54,7 +54,7 @@ def sequence_key(seq: OutputSequence, several_outputs: bool) -> str:
 
 def label_for(seq: OutputSequence) -> str:
     servers = ", ".join(seq.servers) if seq.servers else "-"
-    return f"seed {seq.seed}\n{servers}"
+    return f"seed {seq.seed}\n{servers}" if getattr(seq, "seeded", True) else servers
 
 
 def _complete(seq: OutputSequence) -> bool:

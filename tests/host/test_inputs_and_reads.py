@@ -10,7 +10,7 @@ import nuke
 
 from nuke_comfyui.host.inputs import InputPlan, SharedFolder, prepare_input
 from nuke_comfyui.host.knobs import FrameRange
-from nuke_comfyui.host.read_nodes import read_name, sync_reads
+from nuke_comfyui.host.read_nodes import label_for, read_name, sync_reads
 
 
 def _plate(folder, first=1001, last=1004):
@@ -95,6 +95,7 @@ class Seq:
     frames_done: List[int] = field(default_factory=list)
     servers: List[str] = field(default_factory=list)
     output_node: str = "9"
+    seeded: bool = True
 
 
 def test_read_nodes_created_then_reloaded(tmp_path):
@@ -121,3 +122,9 @@ def test_read_nodes_created_then_reloaded(tmp_path):
     assert read._reloads == 1
     v2 = nuke.toNode(names["1"])
     assert v2 is not None and v2.xpos() != read.xpos()
+
+
+def test_a_read_of_a_seedless_workflow_names_its_servers_only() -> None:
+    """An invert or a depth pass has no seed input: its Read's label said "seed 0" (nobody's seed)."""
+    assert label_for(Seq(0, 0, "/o/x.%04d.exr", 1, 2, [1], ["gpu1"], seeded=False)) == "gpu1"
+    assert label_for(Seq(0, 11, "/o/x.%04d.exr", 1, 2, [1], ["gpu1"])) == "seed 11\ngpu1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,30 @@ def test_render_command_json_and_exit_code(sim_cluster, tmp_path: Path, capsys: 
     assert main(["retry", summary["group_id"][:8], "--config", str(config), "--journal", str(journal),
                  "--json"]) == 0
     assert sum(s.prompt_count for s in cluster.servers) == 6
+
+
+@pytest.mark.integration
+def test_the_summary_names_a_seed_only_for_workflows_that_have_one(sim_cluster, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """An invert has no seed input: its summary line said "var01 seed 0", a seed nobody set and that
+    changes nothing. Now only a seeded workflow's line names its seed."""
+    from PIL import Image
+
+    from nuke_comfyui.cli.main import main
+
+    cluster = sim_cluster(1)
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"servers": [{"name": "sim0", "url": cluster.urls[0]}]}))
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    Image.new("RGB", (16, 16), (40, 0, 0)).save(plates / "plate.0001.png")
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    lines = {}
+    for name in ("invert", "img2img"):
+        argv = ["render", str(examples / f"{name}.json"), "--output", str(tmp_path / name), "--input",
+                str(plates / "plate.####.png"), "--frames", "1", "--base-seed", "5", "--config", str(config),
+                "--journal", str(tmp_path / "journal.sqlite3")]
+        assert main(argv) == 0
+        lines[name] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  var01")]
+    assert len(lines["invert"]) == 1 and lines["invert"][0].startswith(f"  var01: {tmp_path}")
+    assert len(lines["img2img"]) == 1 and re.match(r"  var01 seed \d+: ", lines["img2img"][0])

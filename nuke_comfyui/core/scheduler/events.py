@@ -78,6 +78,7 @@ class OutputSequence:
     last: int
     frames_done: List[int]
     servers: List[str]
+    seeded: bool = True  # False: the workflow has no seed input, so `seed` means nothing to show
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,9 @@ class GroupPlan:
     batch: Optional[Any] = None
     #: the decided pixels (core/pixels PixelRequest): each prompt is fitted to its server at dispatch
     pixels: Optional[Any] = None
+    #: the workflow has a seed input: a seedless one (an invert, a depth pass) is never said to have
+    #: "seed 0" in summaries and Read labels
+    seeded: bool = True
 
     def template(self) -> Dict[str, Any]:
         """A fresh, private copy of the workflow (json.loads is faster than deepcopy)."""

@@ -138,7 +138,7 @@ def scan_sequences(group: Group) -> List[OutputSequence]:
         result.append(OutputSequence(
             variation=variation, seed=entry["seed"], output_node=node, pattern=f"{base}{ext}",
             first=min(first, frames[0]), last=max(last, frames[-1]), frames_done=frames,
-            servers=sorted(entry["servers"]),
+            servers=sorted(entry["servers"]), seeded=getattr(group.plan, "seeded", True),
         ))
     return result
 

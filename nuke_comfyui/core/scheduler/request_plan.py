@@ -115,6 +115,7 @@ def plan_for_request(request: Union[Any, str], group_id: str, object_info: Optio
                 for node_id, pattern in images.items()}
 
     return GroupPlan(
+        seeded=bool(seeds),
         label=request.label or Path(request.workflow_path).stem,
         output_dir=request.output_dir,
         specs=specs,

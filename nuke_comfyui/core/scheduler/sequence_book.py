@@ -112,6 +112,6 @@ class SequenceBook:
             built = self._built[key] = OutputSequence(
                 variation=variation, seed=entry.seed, output_node=node, pattern=f"{base}{ext}",
                 first=min(first, frames[0]), last=max(last, frames[-1]), frames_done=list(frames),
-                servers=sorted(entry.servers),
+                servers=sorted(entry.servers), seeded=getattr(self._group.plan, "seeded", True),
             )
         return built
