@@ -6,8 +6,12 @@ left behind would make the pool's poller thread or the scheduler's event thread 
 deleted Qt object (RuntimeError on every status change) and keep the panel's bridge alive. So:
 
 - `Subscription` owns one subscription and can be dropped and taken again; it is plain Python, so
-  dropping it from the widget's `destroyed` signal never touches the dying widget, and a delivery
-  that races the deletion is swallowed and ends the subscription;
+  dropping it from the widget's `destroyed` signal never touches the dying widget. A delivery holds
+  the subscription's lock, so once `stop()` returns none is running or will run. The panel's
+  bridge (the QObject whose signal carries a delivery onto the GUI thread) has no Qt parent and is
+  kept by the subscription (`keep`), so a delivery never emits on a deleted object: a bridge
+  parented to the panel was deleted while a poller thread, past its check, emitted on it (a
+  segfault under PySide2, seen in CI);
 - `follow_visibility(widget, resume, pause, subscriptions)` pauses the panel when its widget is
   hidden, resumes it when shown (each reopen or show adds exactly one subscriber), and drops the
   subscriptions when the widget is destroyed.
@@ -27,11 +31,13 @@ class Subscription:
     """subscribe(deliver) once while active; `stop()` unsubscribes; safe from any thread."""
 
     def __init__(self, subscribe: Callable[[Callable[[Any], None]], Unsubscribe],
-                 callback: Callable[[Any], None]) -> None:
+                 callback: Callable[[Any], None], keep: Any = None) -> None:
         self._subscribe = subscribe
         self._callback = callback
+        self._keep = keep  # what `callback` emits on (a bridge): alive as long as a delivery can come
         self._unsubscribe: Optional[Unsubscribe] = None
-        self._lock = threading.Lock()
+        # re-entrant: a delivery made on the GUI thread runs its slots at once, and one may stop()
+        self._lock = threading.RLock()
 
     @property
     def active(self) -> bool:
@@ -50,12 +56,15 @@ class Subscription:
             unsubscribe()
 
     def _deliver(self, item: Any) -> None:
-        if self._unsubscribe is None:
-            return
-        try:
-            self._callback(item)
-        except RuntimeError:  # the Qt object behind the callback was deleted meanwhile
-            self.stop()
+        with self._lock:  # stop() waits for a delivery in flight (a queued emit: it never blocks)
+            if self._unsubscribe is None:
+                return
+            try:
+                self._callback(item)
+                return
+            except RuntimeError:  # the Qt object behind the callback was deleted meanwhile
+                pass
+        self.stop()
 
 
 class _VisibilityFilter(QtCore.QObject):

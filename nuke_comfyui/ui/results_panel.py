@@ -70,9 +70,9 @@ class JobResultsPanel(QtWidgets.QWidget):
         board = getattr(scheduler, "live", None)
         self.live = None if board is None else LiveCards(board, self.model, self.grid, thumbnail_size, self)
 
-        self._bridge = _SchedulerBridge(self)
+        self._bridge = _SchedulerBridge()  # no parent: the subscription keeps it (pane_life.py says why)
         self._bridge.event.connect(self._on_event)
-        self.subscription = Subscription(scheduler.subscribe, self._bridge.event.emit)
+        self.subscription = Subscription(scheduler.subscribe, self._bridge.event.emit, keep=self._bridge)
         self.subscription.start()
         self._update_actions()
 

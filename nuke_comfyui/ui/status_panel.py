@@ -132,10 +132,10 @@ class ServerStatusPanel(QtWidgets.QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._layout()
 
-        self._bridge = _PoolBridge(self)
+        self._bridge = _PoolBridge()  # no parent: the subscription keeps it (pane_life.py says why)
         self._bridge.status_changed.connect(self.model.update_status)
         self._bridge.status_changed.connect(self._status_arrived)  # a bound slot: Qt drops it with the panel
-        self.subscription = Subscription(pool.subscribe, self._bridge.status_changed.emit)
+        self.subscription = Subscription(pool.subscribe, self._bridge.status_changed.emit, keep=self._bridge)
         self.subscription.start()
 
         self.timer = QtCore.QTimer(self)
