@@ -73,16 +73,21 @@ def throughput_plan(jobs: Optional[int], servers: Optional[str],
     return [(jobs or 1000, count) for count in (counts or [4, 100])], chosen
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """--repeats (and --jobs, where given) count runs and jobs: at least 1 each."""
+    if args.repeats < 1 or (args.jobs is not None and args.jobs < 1):
+        from nuke_comfyui.core.errors import ConfigError
+
+        raise ConfigError("--repeats and --jobs must be at least 1")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.temporal:
         import json
 
         from nuke_comfyui.bench.temporal import format_temporal, run_temporal
 
-        if args.repeats < 1:
-            from nuke_comfyui.core.errors import ConfigError
-
-            raise ConfigError("--repeats must be at least 1")
+        _check_counts(args)
         figures = run_temporal(lambda text: print(text, file=sys.stderr, flush=True), repeats=args.repeats)
         print(json.dumps(figures, indent=2) if args.json else format_temporal(figures))
         return 0
@@ -105,10 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.bench.report import format_report
     from nuke_comfyui.bench.runner import WORKFLOW, run_benchmark, to_json
     from nuke_comfyui.bench.throughput import run_throughput
-    from nuke_comfyui.core.errors import ConfigError
-
-    if args.repeats < 1 or (args.jobs is not None and args.jobs < 1):
-        raise ConfigError("--repeats and --jobs must be at least 1")
+    _check_counts(args)
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
