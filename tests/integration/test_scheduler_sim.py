@@ -123,7 +123,7 @@ def test_24_frames_over_3_servers(sim_cluster, tmp_path: Path) -> None:
 
 
 def test_crashing_server_every_frame_exactly_once(sim_cluster, tmp_path: Path) -> None:
-    cluster = sim_cluster(3, crash_after=[None, 3, None])
+    cluster = sim_cluster(3, crash_after=[None, 3, None], speeds=[1, 3, 1])  # sim1 fastest: it gets a third prompt
     pattern = write_plates(tmp_path / "plates", range(1, 13))
     with make_farm(cluster, tmp_path) as farm:
         gid = farm.scheduler.submit_plan(request(tmp_path, write_workflow(tmp_path), pattern, "1-12"))
