@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set, Tuple
@@ -16,7 +17,10 @@ from typing import Any, Dict, Iterator, List, Set, Tuple
 import comfyui_workflow_templates_json
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "object_info"
-TEMPLATES = Path(comfyui_workflow_templates_json.__file__).parent / "templates"
+#: NUKE_COMFYUI_TEMPLATES_DIR measures another release of the package (one pip-installed with --target)
+#: without changing the test environment, e.g. the templates of a server's own date
+TEMPLATES = Path(os.environ.get("NUKE_COMFYUI_TEMPLATES_DIR")
+                 or Path(comfyui_workflow_templates_json.__file__).parent / "templates")
 #: editor-only node types (no server class): they never decide whether a template's classes are known
 EDITOR_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode", "GetNode", "SetNode"}
 
