@@ -21,6 +21,7 @@ from nuke_comfyui.ui.live_cards import LiveCards
 from nuke_comfyui.ui.palette import state_value
 from nuke_comfyui.ui.pane_life import Subscription
 from nuke_comfyui.ui.qt import QtCore, QtGui, QtWidgets, Signal
+from nuke_comfyui.ui.results_actions import ResultsActions
 from nuke_comfyui.ui.results_model import TILE_HEIGHT, TILE_WIDTH, JobTileDelegate, ResultsModel
 from nuke_comfyui.ui.results_state import GroupState as _GroupState
 from nuke_comfyui.ui.results_text import HaltNotices, group_summary, sequences_for_variations
@@ -98,15 +99,14 @@ class JobResultsPanel(QtWidgets.QWidget):
         self.grid.setModel(self.model)
         self.grid.setItemDelegate(JobTileDelegate(self.grid))
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
-        self.keep_all_button = QtWidgets.QPushButton("Keep All")
-        self.keep_all_button.setToolTip("Bring every finished sequence of this group into the script")
+        self.actions = ResultsActions()
+        self.keep_all_button = self.actions.keep_all_button
         self.keep_all_button.clicked.connect(self.keep_all)
-        self.keep_selected_button = QtWidgets.QPushButton("Keep Selected")
-        self.keep_selected_button.setToolTip("Bring the sequences of the selected variations into the script")
+        self.keep_selected_button = self.actions.keep_selected_button
         self.keep_selected_button.clicked.connect(self.keep_selected)
-        self.retry_button = QtWidgets.QPushButton("Retry Failed")
+        self.retry_button = self.actions.retry_button
         self.retry_button.clicked.connect(self.retry_failed)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button = self.actions.cancel_button
         self.cancel_button.clicked.connect(self.cancel)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
@@ -115,19 +115,13 @@ class JobResultsPanel(QtWidgets.QWidget):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Group:"))
         top.addWidget(self.group_combo, 1)
-        buttons = QtWidgets.QHBoxLayout()
-        for button in (self.keep_all_button, self.keep_selected_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        for button in (self.retry_button, self.cancel_button):
-            buttons.addWidget(button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
         layout.addWidget(self.frame_strip)
         layout.addWidget(self.grid, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(self.actions)
         layout.addWidget(self.message)
 
     # -- public API --------------------------------------------------------------------------
@@ -395,26 +389,7 @@ class JobResultsPanel(QtWidgets.QWidget):
         )
 
     def _update_actions(self) -> None:
-        """From the shown group's counts per state: O(1) per job event, however many children."""
-        state = self._groups.get(self._current or "")
-        halted = state is not None and getattr(state.summary, "halted", None)
-        self.retry_button.setEnabled(state is not None and (state.has("failed", "timeout") or bool(halted)))
-        self.retry_button.setToolTip("Write the job journal again and send the rest of this group" if halted else
-                                     "Render the failed jobs of this group again, with the same seeds")
-        self._label_cancel(state)
-        self.keep_all_button.setEnabled(state is not None and state.has("completed"))
-        self.keep_selected_button.setEnabled(bool(self.selected_jobs()))
-
-    def _label_cancel(self, state: Optional[_GroupState]) -> None:
-        """Cancel says what it stops: the group's unfinished jobs, counted (finished frames stay)."""
-        left = state.unfinished_count() if state is not None else 0
-        self.cancel_button.setEnabled(left > 0)
-        self.cancel_button.setText(f"Cancel {left} unfinished job{'s' if left != 1 else ''}" if left else "Cancel")
-        label = getattr(state.summary, "label", "") if state is not None and state.summary is not None else ""
-        group = f"{label} ({self._current[:8]})" if label and self._current else (self._current or "")[:8]
-        self.cancel_button.setToolTip(
-            f"Stop group {group} on every server: its queued jobs are dropped and its running ones interrupted "
-            "by prompt id; finished frames stay" if left else "Nothing left to cancel in this group")
+        self.actions.update_for(self._groups.get(self._current or ""), self._current, bool(self.selected_jobs()))
 
     def _show(self, text: str) -> None:
         self.message.setText(text)
