@@ -16,111 +16,25 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Set
 
 import pytest
+from scheduler_fake_events import (
+    Connected,
+    Disconnected,
+    ExecutionFailed,
+    ExecutionFailure,
+    ExecutionStart,
+    HistoryEntry,
+    OutputFile,
+    Placement,
+    Progress,
+    PromptDone,
+    ServerConfig,
+    Status,
+    SubmitResult,
+)
 
 from nuke_comfyui.core.errors import NoCapableServer, PromptValidationError, ServerUnavailable
 from nuke_comfyui.core.journal import Journal
 from nuke_comfyui.core.scheduler import GroupPlan, JobSpec, Scheduler
-
-# -- events (the scheduler dispatches on class names, like core/comfy/events.py) ----------------
-
-
-@dataclass(frozen=True)
-class Connected:
-    client_id: str
-    reconnect: bool = False
-
-
-@dataclass(frozen=True)
-class Disconnected:
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class ExecutionStart:
-    prompt_id: str
-    timestamp_ms: int = 0
-
-
-@dataclass(frozen=True)
-class Progress:
-    prompt_id: Optional[str]
-    node: str
-    value: int
-    max: int
-
-
-@dataclass(frozen=True)
-class ExecutionFailure:
-    node_id: str
-    node_type: str
-    exception_type: str
-    message: str
-    interrupted: bool = False
-
-
-@dataclass(frozen=True)
-class ExecutionFailed:
-    prompt_id: str
-    failure: ExecutionFailure
-    timestamp_ms: int = 0
-
-
-@dataclass(frozen=True)
-class PromptDone:
-    prompt_id: str
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    node_id: str
-    key: str
-    filename: str
-    subfolder: str
-    type: str
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    prompt_id: str
-    status_str: str
-    completed: bool
-    outputs: List[OutputFile]
-    failure: Optional[ExecutionFailure]
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    prompt_id: str
-    number: int
-    node_errors: Dict[str, Any]
-
-
-@dataclass
-class ServerConfig:
-    name: str
-    max_concurrent: int = 1
-    enabled: bool = True
-    transfer: str = "upload"
-    dir_local: str = ""
-    dir_remote: str = ""
-
-
-@dataclass
-class Status:
-    name: str
-    vram_total: Optional[int]
-    enabled: bool = True
-    state: str = "online"
-
-
-@dataclass(frozen=True)
-class Placement:
-    class_types: Any
-    job_type: Any
-    duration_key: str
-    exclude: Any
-    strategy: Any
-    min_vram: Optional[int]
 
 
 class FakeServer:
