@@ -9,6 +9,7 @@ interrupted (cli/summary.py, cli/interrupts.py).
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Optional
 
 HELP = "render a ComfyUI workflow over the cluster (frames and/or seed variations)"
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from nuke_comfyui.cli import farm_task
     from nuke_comfyui.cli.farm_session import farm_session, submit_and_follow
     from nuke_comfyui.cli.render_setup import build_request, prepare_inputs
+    from nuke_comfyui.core.chunk_values import held_in_request
     from nuke_comfyui.core.config_loader import load_config
     from nuke_comfyui.core.preflight import check_request
 
@@ -96,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_config(getattr(args, "config", None))
     request = build_request(args)
     check_request(request, loaded.cluster.servers)
+    for note in held_in_request(request):
+        print(f"chunks: {note}", file=sys.stderr)
     with farm_session(args, loaded, request.servers) as farm:  # fails in seconds when no server answers
         from nuke_comfyui.cli import pixels_arg
 

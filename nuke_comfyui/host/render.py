@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import nuke
 
+from nuke_comfyui.core.chunk_values import held_in_request
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.preflight import check_output_folder
 from nuke_comfyui.core.seeds import base_seed_for_group
@@ -113,6 +114,8 @@ def prepare_render(node: nuke.Node, session: HostSession, frames: Optional[str] 
     frame_batch_knobs.apply(node, request)
     request.values, request.frame_values = (workflow_tab.read_values(node, frame_list) if workflow_tab.KEYS in
                                             node.knobs() else (None, None))
+    for note in held_in_request(request):
+        log.warning("%s: %s", node.fullName(), note)
     request.servers = servers
     request.pixels = pixels.request(staged.clipped, len(frame_list) if staged.any else 0)
     pixel_plan.show_notes(node, request.pixels)

@@ -10,12 +10,13 @@ from typing import Any, Dict, List
 import nuke
 import pytest
 
-from nuke_comfyui.host import frame_batch_knobs, headless, job_state, render
+from nuke_comfyui.host import frame_batch_knobs, headless, job_state, render, workflow_tab
 from nuke_comfyui.host.knobs import NodeSetupError
 from nuke_comfyui.host.session import get_session
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SIM_INFO = json.loads((EXAMPLES.parent / "nuke_comfyui/sim/data/object_info.json").read_text())
 
 
 def configure(sim_cluster: Any, monkeypatch: pytest.MonkeyPatch, count: int = 2) -> Any:
@@ -109,3 +110,23 @@ def test_submit_to_farm_carries_the_chunking(sim_cluster: Any, monkeypatch: pyte
     template = job_template(request, BundleOptions())
     assert [step["name"] for step in template["steps"]] == ["Render", "Seams"]
     assert parameter_values(request, BundleOptions())["ChunkStarts"] == "1001-1013:6"
+
+
+def test_a_knob_keyed_inside_a_chunk_is_said_when_render_is_pressed(sim_cluster: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path, pump: Any,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    configure(sim_cluster, monkeypatch, count=1)
+    node = comfy_node(tmp_path, frames="1001-1010")
+    node["chunk_size"].setValue(5)
+    assert workflow_tab.build(node, SIM_INFO) == []  # the Workflow tab, as the node's knobChanged builds it
+    sigma = node["wf_2__sigma"]
+    sigma.setAnimated()
+    for frame in range(1001, 1011):  # a key per frame: the fake refuses to guess Nuke's interpolation
+        sigma.setValueAt(1.0 if frame < 1003 else 2.0, frame)
+    name = node.name()
+    render.render_node(name)
+    pump(lambda: job_state.load(nuke.toNode(name)).state in ("completed", "partial", "failed"), 30)
+    said = [r.getMessage() for r in caplog.records if "animated within chunk" in r.getMessage()]
+    assert said == [f"{name}: input 2.sigma is animated within chunk 1001-1005 (from 1.0 to 2.0); a chunk is one "
+                    "prompt, so each chunk sends its value at its first frame: key it once per chunk, or render "
+                    "per frame to follow it"]

@@ -54,6 +54,20 @@ def test_progress_summary_and_groups_speak_in_chunks(sim_cluster: Any, tmp_path:
     assert (row["chunk_size"], row["overlap"], row["seam"], row["completed"]) == (4, 1, "crossfade", 3)
 
 
+def test_an_input_animated_within_a_chunk_is_said_before_the_render(sim_cluster: Any, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture) -> None:
+    _cluster, config, pattern = setup_shot(sim_cluster, tmp_path, frames=8, servers=1)
+    values = tmp_path / "values.json"  # the blur keyed at frame 3: inside chunk 1-4
+    values.write_text(json.dumps({"frame_values": {"2.sigma": {str(f): 1.0 if f < 3 else 2.0 for f in range(1, 9)}}}))
+    argv = ["render", str(EXAMPLES / "temporal_batch.json"), "--output", str(tmp_path / "out"), "--input", pattern,
+            "--frames", "1-8", "--chunk-size", "4", "--values", str(values), "--config", str(config),
+            "--journal", str(tmp_path / "j.sqlite3")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if line.startswith("chunks: ")]
+    assert "input 2.sigma is animated within chunk 1-4 (from 1.0 to 2.0)" in line
+
+
 def test_render_json_lists_each_chunks_frames(sim_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     _cluster, config, pattern = setup_shot(sim_cluster, tmp_path, frames=6, servers=1)
     argv = ["render", str(EXAMPLES / "invert.json"), "--output", str(tmp_path / "out"), "--input", pattern,
