@@ -17,6 +17,8 @@ import sys
 from collections import OrderedDict
 from typing import IO, Any, Dict, List, Optional, Sequence
 
+from nuke_comfyui.core.frames import frame_ranges
+from nuke_comfyui.core.mixed_formats import mixed_formats
 from nuke_comfyui.core.scheduler import GroupSnapshot, GroupState, JobState
 from nuke_comfyui.core.variation_names import variation_name
 
@@ -46,23 +48,6 @@ def combined_exit_code(codes: Sequence[int]) -> int:
     if all(code == EXIT_NOTHING for code in codes):
         return EXIT_NOTHING
     return EXIT_PARTIAL
-
-
-def frame_ranges(frames: Sequence[int]) -> str:
-    """`1-2,5,7-9` for the frames that exist."""
-    parts: List[str] = []
-    ordered = sorted(set(frames))
-    if not ordered:
-        return ""
-    start = prev = ordered[0]
-    for frame in ordered[1:]:
-        if frame == prev + 1:
-            prev = frame
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        start = prev = frame
-    parts.append(str(start) if start == prev else f"{start}-{prev}")
-    return ",".join(parts)
 
 
 def which_jobs(jobs: Sequence[Any]) -> str:
@@ -165,6 +150,7 @@ def print_summary(snapshot: GroupSnapshot, *, as_json: bool, out: Optional[IO[st
             where = f"{len(done)} of {wanted} frames on disk: {frame_ranges(done)}" if done else "nothing on disk"
         seed = f" seed {seq.seed}" if getattr(seq, "seeded", True) else ""
         lines.append(f"  {variation_name(seq.variation)}{seed}: {seq.pattern} {where}".rstrip())
+    lines += [f"  {line}" for line in mixed_formats(snapshot.sequences)]
     for reason, jobs in failure_reasons(snapshot.jobs).items():
         count = f"{len(jobs)} job{'s' if len(jobs) > 1 else ''}"
         servers_hit = sorted({job.server for job in jobs if job.server})

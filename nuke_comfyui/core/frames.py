@@ -6,7 +6,7 @@ Parsed once into an immutable, ordered, de-duplicated tuple; an error points at 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, List, Set, Tuple
+from typing import Iterable, Iterator, List, Sequence, Set, Tuple
 
 from nuke_comfyui.core.errors import FrameSetError
 
@@ -133,3 +133,20 @@ def _expand(token: str, position: int, text: str) -> List[int]:
         raise FrameSetError(f"frame set {text!r}: range {token!r} has more than {MAX_FRAMES:,} frames, the most "
                             "one render takes; split it into several renders")
     return list(range(first, last + 1, by))
+
+
+def frame_ranges(frames: Sequence[int]) -> str:
+    """`1-2,5,7-9` for the frames that exist."""
+    parts: List[str] = []
+    ordered = sorted(set(frames))
+    if not ordered:
+        return ""
+    start = prev = ordered[0]
+    for frame in ordered[1:]:
+        if frame == prev + 1:
+            prev = frame
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = frame
+    parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return ",".join(parts)

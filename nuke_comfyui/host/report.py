@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, List, Tuple
 
+from nuke_comfyui.core.mixed_formats import mixed_formats
 from nuke_comfyui.core.variation_names import variation_name
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def status_text(snapshot: GroupReport, limit: int = 10) -> str:
     lines = [status_line(snapshot)]
     if halt_notice(snapshot):
         lines.append(halt_text(snapshot))
+    lines += mixed_formats(snapshot.sequences)
     failed = failures(snapshot)
     lines += [f"failed {text}" for _, text in failed[:limit]]
     if len(failed) > limit:

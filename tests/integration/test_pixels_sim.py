@@ -7,6 +7,7 @@ its float saver is missing there, so that job falls back to the workflow's own s
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
@@ -16,6 +17,8 @@ import numpy
 import OpenEXR
 import pytest
 
+from nuke_comfyui.cli.summary import print_summary
+from nuke_comfyui.core.frames import frame_ranges
 from nuke_comfyui.core.render_request import RenderRequest
 from nuke_comfyui.core.scheduler import GroupState
 from tests.integration.test_scheduler_sim import make_farm, write_plates
@@ -55,6 +58,11 @@ def test_a_server_without_the_float_saver_falls_back_per_job_and_says_so(sim_clu
     assert by_server == {"sim0": {".exr"}, "sim1": {".png"}}
     notes = [r.getMessage() for r in caplog.records if "8-bit PNG result" in r.getMessage()]
     assert notes and all("on sim1 (ComfyUI 0.8.2): 8-bit PNG result, not 32-bit float EXR" in n for n in notes)
+    printed = io.StringIO()
+    print_summary(snapshot, as_json=False, out=printed)  # the summary says which frames lost the float
+    on_old = frame_ranges([job.frame for job in snapshot.jobs if job.server == "sim1"])
+    assert (f"  var01: frames {on_old} came back as PNG from sim1, the rest as EXR (sim1 lacked the planned saver "
+            "when the job was sent); they load as a Read of their own") in printed.getvalue().splitlines()
 
 
 def test_an_exr_plate_never_goes_to_a_server_that_cannot_load_it(sim_cluster: Any, tmp_path: Path) -> None:
