@@ -23,17 +23,35 @@ def _format(pattern: str) -> str:
     return {"png": "PNG", "exr": "EXR"}.get(ext, ext.upper() or "no extension")
 
 
-def mixed_formats(sequences: Sequence[Any]) -> List[str]:
-    """One line per sequence that holds fewer frames of its output than another format does:
-    'var01 output 9: frames 2,4 came back as PNG from gpu3, the rest as EXR (a Read of their own)'."""
+def _by_output(sequences: Sequence[Any]) -> Dict[Tuple[int, str], List[Any]]:
     by_output: Dict[Tuple[int, str], List[Any]] = OrderedDict()
     for sequence in sequences:
         by_output.setdefault((sequence.variation, str(sequence.output_node)), []).append(sequence)
+    return by_output
+
+
+def _planned(group: Sequence[Any]) -> Any:
+    """The sequence in the plan's format: the float one (only the float saver falls back), else the largest."""
+    return max(group, key=lambda s: (_format(s.pattern) == "EXR", len(s.frames_done)))
+
+
+def fallback_suffix(sequence: Any, sequences: Sequence[Any]) -> str:
+    """'' for a sequence in its output's planned format; else its format in lower case ('png'),
+    which tells its Read apart from the planned one's."""
+    group = _by_output(sequences).get((sequence.variation, str(sequence.output_node))) or [sequence]
+    if len({_format(s.pattern) for s in group}) < 2 or _format(_planned(group).pattern) == _format(sequence.pattern):
+        return ""
+    return _format(sequence.pattern).lower().replace(" ", "_")
+
+
+def mixed_formats(sequences: Sequence[Any]) -> List[str]:
+    """One line per sequence that holds fewer frames of its output than another format does:
+    'var01 output 9: frames 2,4 came back as PNG from gpu3, the rest as EXR (a Read of their own)'."""
     lines = []
-    for (variation, node), group in by_output.items():
+    for (variation, node), group in _by_output(sequences).items():
         if len({_format(s.pattern) for s in group}) < 2:
             continue
-        main = max(group, key=lambda s: (_format(s.pattern) == "EXR", len(s.frames_done)))  # the plan's float
+        main = _planned(group)
         outputs = {str(s.output_node) for s in sequences if s.variation == variation}
         name = variation_name(variation) + (f" output {node}" if len(outputs) > 1 else "")
         for other in group:

@@ -9,7 +9,9 @@ frames are missing `on_error` is "checkerboard"; once every frame is on disk it 
 so a later real problem is not hidden.
 A workflow with one output node gives `<node>_var01`, `<node>_var02`, ...; with several (an image
 plus a depth or mask output) each gets its own Read, `<node>_<output title>_var01`. A Read made
-before the rename (`<node>_v01`) is found through the node's stored names and kept.
+before the rename (`<node>_v01`) is found through the node's stored names and kept. Frames a
+server saved in another format than the plan's (no float saver there when its job was sent) get
+a Read of their own, `<node>_var01_png` (core/mixed_formats.py), so neither hides the other.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 import nuke
 
+from nuke_comfyui.core.mixed_formats import fallback_suffix
 from nuke_comfyui.core.pixels.colour_names import ColourChoice
 from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.host.colour import script_colour_names, set_colour
@@ -146,10 +149,11 @@ def sync_reads(render: nuke.Node, sequences: Sequence[OutputSequence], known: Di
     several = len({s.output_node for s in sequences}) > 1
     ordered = sorted(sequences, key=lambda s: (s.variation, s.output_node))
     for index, seq in enumerate(ordered):
-        key = sequence_key(seq, several)
+        fallback = fallback_suffix(seq, sequences)  # frames a server saved in another format: a Read of their own
+        key = sequence_key(seq, several) + (f"#{fallback}" if fallback else "")
         if not seq.frames_done and key not in names:
             continue
         title = ((titles or {}).get(seq.output_node) or f"out{seq.output_node}") if several else ""
-        default = read_name(render.name(), seq.variation, title)
+        default = read_name(render.name(), seq.variation, title) + (f"_{fallback}" if fallback else "")
         names[key] = sync_read(render, seq, index, names.get(key, default), colours)
     return names

@@ -4,7 +4,7 @@ was sent): which frames, from where, and why, in one line per split."""
 from __future__ import annotations
 
 from nuke_comfyui.core.frames import frame_ranges
-from nuke_comfyui.core.mixed_formats import mixed_formats
+from nuke_comfyui.core.mixed_formats import fallback_suffix, mixed_formats
 from nuke_comfyui.core.scheduler.events import OutputSequence
 
 
@@ -32,3 +32,9 @@ def test_one_format_per_output_says_nothing_and_outputs_are_told_apart() -> None
 
 def test_frame_ranges_reads_as_nuke_writes_them() -> None:
     assert frame_ranges([5, 1, 2, 3, 7, 8]) == "1-3,5,7-8" and frame_ranges([]) == ""
+
+
+def test_only_the_fallback_format_gets_a_suffix_for_its_read() -> None:
+    exr, png = seq("/o/v.%04d.exr", [1], ["gpu1"]), seq("/o/v.%04d.png", [2, 3], ["gpu3"])
+    assert (fallback_suffix(exr, [exr, png]), fallback_suffix(png, [exr, png])) == ("", "png")
+    assert fallback_suffix(png, [png]) == ""

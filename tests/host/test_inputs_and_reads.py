@@ -124,6 +124,19 @@ def test_read_nodes_created_then_reloaded(tmp_path):
     assert v2 is not None and v2.xpos() != read.xpos()
 
 
+def test_frames_saved_in_another_format_get_a_read_of_their_own() -> None:
+    """A server without the float saver when its job was sent returns 8-bit PNG beside the EXR
+    sequence (core/mixed_formats.py): one Read for both would point at one pattern and hide the other's frames."""
+    render = nuke.createNode("ComfyRender")
+    exr = Seq(0, 11, "/o/v01/x.%04d.exr", 1, 4, [1, 3], ["gpu1"])
+    png = Seq(0, 11, "/o/v01/x.%04d.png", 1, 4, [2, 4], ["gpu3"])
+    names = sync_reads(render, [png, exr], {})
+    assert names == {"0": f"{render.name()}_var01", "0#png": f"{render.name()}_var01_png"}
+    assert nuke.toNode(names["0"])["file"].value() == "/o/v01/x.%04d.exr"
+    assert nuke.toNode(names["0#png"])["file"].value() == "/o/v01/x.%04d.png"
+    assert sync_reads(render, [png, exr], names) == names and len(nuke.allNodes("Read")) == 2  # stable on refresh
+
+
 def test_a_read_of_a_seedless_workflow_names_its_servers_only() -> None:
     """An invert or a depth pass has no seed input: its Read's label said "seed 0" (nobody's seed)."""
     assert label_for(Seq(0, 0, "/o/x.%04d.exr", 1, 2, [1], ["gpu1"], seeded=False)) == "gpu1"
