@@ -62,11 +62,13 @@ def load_inputs(workflow_path: str, config_path: Any) -> Tuple[Any, List[Any], D
 
 
 def run(args: argparse.Namespace) -> int:
+    from nuke_comfyui.core import object_info as oi
+    from nuke_comfyui.core.combo_check import missing_combo_values, nodes_the_server_runs
     from nuke_comfyui.core.image_inputs import image_inputs
-    from nuke_comfyui.core.workflow_inputs import missing_combo_values
 
     workflow, inputs, per_server, notes = load_inputs(args.workflow, args.config)
-    notes += [f"warning: {p}" for p in missing_combo_values(inputs, {}, per_server)]
+    runs = nodes_the_server_runs(workflow, oi.merge(per_server))
+    notes += [f"warning: {p}" for p in missing_combo_values(inputs, {}, per_server, runs)]
     if args.json:
         rows = [i.as_dict() for i in inputs]
         rows += [{"node": i.node, "title": i.title, "input": "image", "type": "MASK" if i.is_mask else "IMAGE",

@@ -21,8 +21,9 @@ from typing import Any, Dict, List, Mapping, Optional
 from nuke_comfyui.core import env as contract
 from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core import workflow as wf
+from nuke_comfyui.core.combo_check import missing_combo_values, nodes_the_server_runs
 from nuke_comfyui.core.errors import WorkflowError
-from nuke_comfyui.core.workflow_inputs import list_inputs, missing_combo_values
+from nuke_comfyui.core.workflow_inputs import list_inputs
 from nuke_comfyui.core.workflow_sidecar import SUFFIX
 
 ENV_VAR = contract.WORKFLOWS
@@ -78,7 +79,8 @@ def check_workflow(path: str, per_server: Dict[str, oi.ObjectInfo],
         missing = sorted(wf.class_types(workflow) - set(info))
         if missing:
             problems.append(f"server {server} lacks node classes {', '.join(missing)}")
-    problems += missing_combo_values(list_inputs(workflow, merged), values or {}, per_server)
+    problems += missing_combo_values(list_inputs(workflow, merged), values or {}, per_server,
+                                     nodes_the_server_runs(workflow, merged))
     return problems
 
 

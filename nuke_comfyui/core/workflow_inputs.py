@@ -39,7 +39,6 @@ __all__ = [
     "coerce",
     "find_input",
     "list_inputs",
-    "missing_combo_values",
     "parse_assignments",
     "readable",
 ]
@@ -256,21 +255,6 @@ def _apply_dynamic(workflow: wf.Workflow, values: Dict[str, Any]) -> None:
     for key in dynamic:
         node_id, name = split_key(workflow, key)
         dynamic_combos.set_choice(workflow[node_id], name, values[key])
-
-
-def missing_combo_values(inputs: Sequence[WorkflowInput], values: Dict[str, Any],
-                         per_server: Dict[str, oi.ObjectInfo]) -> List[str]:
-    """One line per (COMBO value, enabled server lacking it): e.g. a checkpoint gpu02 does not have."""
-    problems: List[str] = []
-    for item in inputs:
-        if item.kind != "COMBO" or item.is_seed:
-            continue
-        value = values.get(item.key, item.value)
-        for server in sorted(per_server):
-            spec = oi.input_spec(per_server[server] or {}, item.class_type, item.name)
-            if spec is not None and spec.options and value not in spec.options:
-                problems.append(f"{readable(item, ' > ')}: {value!r} is not on server {server}")
-    return problems
 
 
 @dataclass

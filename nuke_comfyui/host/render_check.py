@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core import workflow as wf
-from nuke_comfyui.core.combo_check import check_servers
+from nuke_comfyui.core.combo_check import check_servers, nodes_the_server_runs
 from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.workflow_inputs import list_inputs
 from nuke_comfyui.host import knobs, workflow_tab
@@ -67,10 +67,11 @@ def vet(node: Any, frames: Sequence[int], per_server: Dict[str, Any]) -> Optiona
     path = knobs.evaluated(node, knobs.WORKFLOW).strip()
     merged = oi.merge(judged)
     try:
-        inputs = list_inputs(wf.load_workflow(path, merged or None), merged)
+        workflow = wf.load_workflow(path, merged or None)
     except WorkflowError:
         return subset  # the plan reports why the workflow does not load, with its own message
-    verdict = check_servers(inputs, _sent_values(node, frames), judged)
+    verdict = check_servers(list_inputs(workflow, merged), _sent_values(node, frames), judged,
+                            nodes_the_server_runs(workflow, merged))
     if not verdict.lacking:
         return subset
     lacks = "; ".join(f"server {server} lacks {', '.join(lines)}" for server, lines in sorted(verdict.lacking.items()))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from nuke_comfyui.core import workflow as wf
-from nuke_comfyui.core.combo_check import check_servers
+from nuke_comfyui.core.combo_check import check_servers, missing_combo_values, nodes_the_server_runs
 from nuke_comfyui.core.studio_workflows import check_workflow
 from nuke_comfyui.core.workflow_inputs import list_inputs
 
@@ -50,3 +50,33 @@ def test_settings_file_folder_and_the_variable_that_wins(tmp_path):
     assert loaded.cluster.workflows_folder == "/farm/flows"
     assert loaded.cluster_variables == {"workflows_folder": "NUKE_COMFYUI_WORKFLOWS"}
     assert loaded.file_cluster == {"workflows_folder": "/studio/flows"}
+
+
+def test_only_nodes_feeding_an_output_are_judged_as_comfyui_validates() -> None:
+    """ComfyUI validates the output nodes and what feeds them; a dangling loader with a checkpoint
+    the server lacks stops nothing (measured on a real 0.33.0: the official template
+    audio_ace_step_1_5_split_llm.json is queued with a missing VAE on an unused branch)."""
+    flow = wf.load_workflow(str(FLOW))
+    flow["90"] = copy.deepcopy(flow["3"])  # a second sampler whose result nothing uses
+    flow["90"]["inputs"]["sampler_name"] = "no_such_sampler"
+    runs = nodes_the_server_runs(flow, RECORDED)
+    assert runs is not None and "90" not in runs and {"3", "4", "9"} <= runs
+    inputs = list_inputs(flow, RECORDED)
+    assert check_servers(inputs, {}, {"gpu1": RECORDED}, runs).lacking == {}
+    assert check_servers(inputs, {}, {"gpu1": RECORDED}).lacking  # judged without `runs`: refused
+    assert missing_combo_values(inputs, {}, {"gpu1": RECORDED}, runs) == []
+    unknown = dict(flow, **{"91": {"class_type": "NoSuchNode", "inputs": {}}})
+    assert nodes_the_server_runs(unknown, RECORDED) is None  # an unknown class: judge everything
+
+
+def test_an_input_its_node_validates_itself_is_not_judged_by_the_list() -> None:
+    """ModelAttentionBackend's VALIDATE_INPUTS takes `attention` (ComfyUI 0.33.0,
+    comfy_extras/nodes_model_advanced.py), so ComfyUI skips the list check and runs 'comfy kitchen
+    attention' on a server that lists only 'pytorch attention' (it falls back at run time)."""
+    info = {"ModelAttentionBackend": {"input": {"required": {"model": ["MODEL"], "attention": [["pytorch attention"]]}},
+                                      "output": ["MODEL"], "output_node": False}}
+    prompt = {"1": {"class_type": "ModelAttentionBackend", "inputs": {"model": ["0", 0],
+                                                                       "attention": "comfy kitchen attention"}}}
+    inputs = list_inputs(prompt, info)
+    assert [item.name for item in inputs] == ["attention"]
+    assert check_servers(inputs, {}, {"gpu1": info}).lacking == {}

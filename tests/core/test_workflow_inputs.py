@@ -10,6 +10,7 @@ import pytest
 
 from nuke_comfyui.core import ui_workflow
 from nuke_comfyui.core import workflow as wf
+from nuke_comfyui.core.combo_check import missing_combo_values
 from nuke_comfyui.core.errors import WorkflowError
 from nuke_comfyui.core.image_inputs import image_inputs
 from nuke_comfyui.core.render_request import RenderRequest
@@ -18,7 +19,6 @@ from nuke_comfyui.core.workflow_inputs import (
     coerce,
     find_input,
     list_inputs,
-    missing_combo_values,
     parse_assignments,
 )
 from nuke_comfyui.core.workflow_sidecar import apply, image_slots, load_sidecar, sidecar_path
