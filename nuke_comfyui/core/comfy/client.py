@@ -37,9 +37,9 @@ from nuke_comfyui.core.comfy.outputs import (
     safe_join,
     write_atomically,
 )
+from nuke_comfyui.core.comfy.system_stats import BadStats, read_system_stats
 from nuke_comfyui.core.comfy.transport import Response
 from nuke_comfyui.core.comfy.types import (
-    Device,
     ExecutionFailure,
     HistoryEntry,
     JobInfo,
@@ -366,31 +366,10 @@ class ComfyClient(Calls):
 
     # -- status and capabilities -----------------------------------------------------------------------
     def system_stats(self) -> SystemStats:
-        data = self._get_json("/system_stats")
-        system = data.get("system")
-        if not isinstance(system, dict):
-            raise self._protocol("GET /system_stats", "the answer has no system object")
-        raw_devices = data.get("devices", [])
-        if not isinstance(raw_devices, list):
-            raise self._protocol("GET /system_stats", "devices is not a list")
-        devices = [self._device(d) for d in raw_devices]
-        version = system.get("comfyui_version")
-        os_name = system.get("os")
-        return SystemStats(
-            comfyui_version=str(version) if version is not None else None,
-            os=str(os_name) if os_name is not None else None,
-            devices=devices,
-            cpu_only=all(d.type == "cpu" for d in devices),
-        )
-
-    def _device(self, raw: Any) -> Device:
-        if not isinstance(raw, dict):
-            raise self._protocol("GET /system_stats", "a device is not an object")
-        total, free = raw.get("vram_total", 0), raw.get("vram_free", 0)
-        if not (is_number(total) and is_number(free)):
-            raise self._protocol("GET /system_stats", "vram_total/vram_free are not numbers")
-        return Device(name=str(raw.get("name", "")), type=str(raw.get("type", "")),
-                      vram_total=int(total), vram_free=int(free))
+        try:
+            return read_system_stats(self._get_json("/system_stats"))
+        except BadStats as exc:
+            raise self._protocol("GET /system_stats", str(exc)) from None
 
     def object_info(self) -> Dict[str, Any]:
         """Every node class the server knows: {class_type: {input, output, ...}}."""
