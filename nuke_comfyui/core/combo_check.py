@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
 
 from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core.input_addressing import readable
+from nuke_comfyui.core.ui_convert.prompt_checks import feeding_outputs
 from nuke_comfyui.core.workflow_inputs import WorkflowInput
 
 #: COMBO inputs whose node has its own validator taking that input, which replaces ComfyUI's list
@@ -38,16 +39,7 @@ def nodes_the_server_runs(workflow: Mapping[str, Any], info: oi.ObjectInfo) -> O
     upstream of them. None when a class is unknown (then every node is judged)."""
     if not info or any(not isinstance(info.get(str(node.get("class_type"))), dict) for node in workflow.values()):
         return None
-    todo = [node_id for node_id, node in workflow.items() if info[str(node["class_type"])].get("output_node")]
-    runs: Set[str] = set()
-    while todo:
-        node_id = todo.pop()
-        if node_id in runs or node_id not in workflow:
-            continue
-        runs.add(node_id)
-        todo += [str(value[0]) for value in (workflow[node_id].get("inputs") or {}).values()
-                 if isinstance(value, list) and len(value) == 2 and isinstance(value[1], int)]
-    return runs
+    return set(feeding_outputs(dict(workflow), info))
 
 
 @dataclass
