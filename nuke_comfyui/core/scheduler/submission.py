@@ -176,6 +176,10 @@ class Submission:
                 if pid not in s.occupying:  # the server was given up on while we posted
                     s.occupying[pid] = server
                     s.dispatcher.occupy(server)
+                    # Its stream may have closed after the loss, when this prompt did not count there,
+                    # so no event will come for it: ask at once whether the server really has it.
+                    job.watched = False
+                    s.verify.add(server)
                 current.outcome = "submitted"
                 warnings = getattr(result, "node_errors", None)
                 if warnings:

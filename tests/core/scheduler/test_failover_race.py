@@ -12,11 +12,12 @@ refused, with jobs still waiting for a server.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from scheduler_fakes import FakeServer, fake_plan, frames, wait_until
+from scheduler_fakes import FakeServer, Status, fake_plan, frames, wait_until
 
 from nuke_comfyui.core.scheduler import GroupState, loop
 
@@ -60,3 +61,36 @@ def test_the_loss_and_the_dispatchers_view_change_together(make_harness: Any, tm
     late = dying.refused_submits - at_loss.refused
     assert late == 0, f"{late} job(s) sent to the server after it was declared lost"
     assert all(a.outcome != "lost" or a.server == "dying" for j in snap.jobs for a in j.attempt_log)
+
+
+def test_a_prompt_accepted_as_its_server_is_declared_lost_goes_elsewhere_at_once(
+        make_harness: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race of the killed-server host test (CI, loaded machine): the server accepts a POST and
+    dies at once; its stream closes and it is declared lost while the POST's answer is still on its
+    way back, so the loss skips that job ("its POST will report"). The stream's close came after the
+    loss, when the job no longer counted on that server, so it stayed "watched" by a dead stream.
+    The POST then reported success and the job sat on a dead server, never polled, until the next
+    sweep (5 s) or its start timer (a minute here) instead of going elsewhere at once."""
+    monkeypatch.setattr(loop, "STREAM_GRACE_S", 0.05)
+    dying, ok = FakeServer("dying", duration=0.05), FakeServer("ok", duration=0.05)
+    h = make_harness(dying, ok, job_timeout=30.0)
+    h.scheduler.state.next_sweep = h.scheduler.state.sweep_interval = math.inf  # no safety net: the fix alone
+    wait_until(lambda: "dying" in h.streams and "ok" in h.streams)
+    accepted = []
+
+    def accept_then_die(prompt_id: str) -> None:
+        if accepted:
+            return
+        accepted.append(prompt_id)
+        dying.close()  # it never runs what it accepts
+        dying.behaviour = "down"
+        h.pool.publish(Status("dying", 8, state="offline"))  # the pool's probe notices first ...
+        wait_until(lambda: "dying" in h.pool.failures, timeout=5)  # ... our prompts there are polled: lost
+        h.streams["dying"].drop()  # the stream's close arrives after that, still before the POST's answer
+
+    dying.on_submit = accept_then_die
+    gid = h.scheduler.submit_plan(fake_plan(tmp_path / "out", frames(4)))
+    snap = h.scheduler.wait(gid, timeout=10)
+    assert snap.state is GroupState.COMPLETED, [(j.state, j.error) for j in snap.jobs]
+    (moved,) = [j for j in snap.jobs if any(a.prompt_id == accepted[0] for a in j.attempt_log)]
+    assert moved.server == "ok" and moved.attempt_log[0].server == "dying"
