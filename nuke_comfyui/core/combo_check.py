@@ -36,10 +36,11 @@ SERVER_VALIDATED = frozenset({
 
 def nodes_the_server_runs(workflow: Mapping[str, Any], info: oi.ObjectInfo) -> Optional[Set[str]]:
     """Ids of the nodes ComfyUI validates: those its /object_info marks `output_node`, and every node
-    upstream of them. None when a class is unknown (then every node is judged)."""
+    upstream of them. None when a class is unknown, or no node is marked an output (then every node
+    is judged: a server that does not say which nodes it runs must not make the check say nothing)."""
     if not info or any(not isinstance(info.get(str(node.get("class_type"))), dict) for node in workflow.values()):
         return None
-    return set(feeding_outputs(dict(workflow), info))
+    return set(feeding_outputs(dict(workflow), info)) or None
 
 
 @dataclass

@@ -67,6 +67,10 @@ def test_only_nodes_feeding_an_output_are_judged_as_comfyui_validates() -> None:
     assert missing_combo_values(inputs, {}, {"gpu1": RECORDED}, runs) == []
     unknown = dict(flow, **{"91": {"class_type": "NoSuchNode", "inputs": {}}})
     assert nodes_the_server_runs(unknown, RECORDED) is None  # an unknown class: judge everything
+    unmarked = copy.deepcopy(RECORDED)
+    for entry in unmarked.values():
+        entry.pop("output_node", None)
+    assert nodes_the_server_runs(flow, unmarked) is None  # no output flags at all: judge everything
 
 
 def test_an_input_its_node_validates_itself_is_not_judged_by_the_list() -> None:
