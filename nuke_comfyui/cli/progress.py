@@ -190,9 +190,10 @@ class ProgressPrinter:
 
 def describe_job(job: Any) -> str:
     """`frame 1001 var01` for a frame, `frames 1001-1008 var01` for a chunk, `var03 seed 1234` for a
-    seed variation without frames."""
+    seed variation without frames (`var01` alone when the workflow has no seed input)."""
     if job.frame is None:
-        return f"{variation_name(job.variation)} seed {job.seed}"
+        seed = f" seed {job.seed}" if getattr(job, "seeded", True) else ""
+        return f"{variation_name(job.variation)}{seed}"
     frames = tuple(getattr(job, "frames", ()) or ())
     if len(frames) > 1:
         return f"frames {frames[0]}-{frames[-1]} {variation_name(job.variation)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 from typing import List, Optional
 
 from nuke_comfyui.cli.progress import ProgressPrinter, _ClearBarFilter, frame_ranges, print_summary
@@ -41,6 +42,13 @@ def test_seed_variation_lines_name_the_variation_and_seed() -> None:
     out = io.StringIO()
     ProgressPrinter("g", stream=out, tty=False)(JobUpdated(_job(JobState.COMPLETED, None, variation=2)))
     assert out.getvalue() == "var03 seed 77 completed on sim0\n"
+
+
+def test_a_still_of_a_seedless_workflow_names_no_seed() -> None:
+    """An upscale or a depth pass has no seed input: its still's line said "seed 77" (nobody's seed)."""
+    out = io.StringIO()
+    ProgressPrinter("g", stream=out, tty=False)(JobUpdated(replace(_job(JobState.COMPLETED, None), seeded=False)))
+    assert out.getvalue() == "var01 completed on sim0\n"
 
 
 def test_cancelled_summary_says_what_is_on_disk_and_hints_only_what_helps() -> None:

@@ -53,6 +53,7 @@ class JobSnapshot:
     depends_on: List[str]
     attempt_log: List[AttemptSnapshot] = field(default_factory=list)
     frames: Tuple[int, ...] = ()  # a chunk's frames (frame batches); () for stills
+    seeded: bool = True  # False: the workflow has no seed input (as OutputSequence.seeded)
 
     def to_json(self) -> Dict[str, Any]:
         """The per-job object of `render --json` (a chunk also lists its `frames`)."""

@@ -32,7 +32,7 @@ def job_snapshot(job: Job, with_attempts: bool = True) -> JobSnapshot:
         error=job.error, depends_on=list(job.depends_on),
         attempt_log=[AttemptSnapshot(a.n, a.server, a.prompt_id, a.started, a.ended, a.outcome, a.error)
                      for a in (job.attempts or ())] if with_attempts else [],
-        frames=frames_of(job),
+        frames=frames_of(job), seeded=bool(getattr(job.group.plan, "seeded", True)),
     )
 
 
