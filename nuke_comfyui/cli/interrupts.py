@@ -35,7 +35,10 @@ class Interrupts:
     """How many distinct interrupts arrived while deferred, and which signal came first."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: the handler runs in the main thread between bytecodes, possibly while that
+        # very thread holds this lock in wait_for_more (a second signal right after the first);
+        # a plain Lock would then wait for itself for ever.
+        self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.count = 0
         self.first_signal: Optional[int] = None

@@ -44,3 +44,22 @@ def test_off_the_main_thread_nothing_is_installed() -> None:
     worker.start()
     worker.join(5)
     assert seen == [signal.getsignal(signal.SIGINT)]
+
+
+def test_a_signal_landing_while_its_own_thread_reads_the_count_does_not_deadlock() -> None:
+    """CI (py3.9): after two SIGINTs the render never cancelled and hung. Python runs a signal
+    handler in the main thread between bytecodes, so the second signal could land while that
+    thread held the count's lock in `wait_for_more` (woken by the first); the handler then waited
+    for a lock its own thread held, for ever. Here the handler is run exactly there."""
+    interrupts = Interrupts()
+    done = threading.Event()
+
+    def reader_interrupted_mid_check() -> None:
+        with interrupts._changed:  # what wait_for_more holds while it looks at the count
+            interrupts.record(signal.SIGINT)  # the handler, run by the same thread
+        done.set()
+
+    worker = threading.Thread(target=reader_interrupted_mid_check, daemon=True)
+    worker.start()
+    assert done.wait(5.0), "the signal handler deadlocked on the count's lock"
+    assert interrupts.count == 1 and interrupts.wait_for_more(0, 0.1)
