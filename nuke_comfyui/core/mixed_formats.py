@@ -35,18 +35,23 @@ def _planned(group: Sequence[Any]) -> Any:
     return max(group, key=lambda s: (_format(s.pattern) == "EXR", len(s.frames_done)))
 
 
-def fallback_suffix(sequence: Any, sequences: Sequence[Any]) -> str:
-    """'' for a sequence in its output's planned format; else its format in lower case ('png'),
-    which tells its Read apart from the planned one's."""
-    group = _by_output(sequences).get((sequence.variation, str(sequence.output_node))) or [sequence]
-    if len({_format(s.pattern) for s in group}) < 2 or _format(_planned(group).pattern) == _format(sequence.pattern):
-        return ""
-    return _format(sequence.pattern).lower().replace(" ", "_")
+def fallback_suffixes(sequences: Sequence[Any]) -> List[str]:
+    """Per sequence (in order): '' when it is in its output's planned format, else its format in
+    lower case ('png'), which tells its Read apart from the planned one's. One pass over the list:
+    the host calls this on every refresh of a render's Reads."""
+    planned = {key: _format(_planned(group).pattern) for key, group in _by_output(sequences).items()
+               if len({_format(s.pattern) for s in group}) > 1}
+    suffixes = []
+    for sequence in sequences:
+        expected = planned.get((sequence.variation, str(sequence.output_node)))
+        mine = _format(sequence.pattern)
+        suffixes.append("" if expected is None or mine == expected else mine.lower().replace(" ", "_"))
+    return suffixes
 
 
 def mixed_formats(sequences: Sequence[Any]) -> List[str]:
-    """One line per sequence that holds fewer frames of its output than another format does:
-    'var01 output 9: frames 2,4 came back as PNG from gpu3, the rest as EXR (a Read of their own)'."""
+    """One line per sequence not in its output's planned format (another sequence of the same
+    variation and output is): 'var01: frames 2,4 came back as PNG from gpu3, the rest as EXR ...'."""
     lines = []
     for (variation, node), group in _by_output(sequences).items():
         if len({_format(s.pattern) for s in group}) < 2:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 import nuke
 
-from nuke_comfyui.core.mixed_formats import fallback_suffix
+from nuke_comfyui.core.mixed_formats import fallback_suffixes
 from nuke_comfyui.core.pixels.colour_names import ColourChoice
 from nuke_comfyui.core.variation_names import variation_name
 from nuke_comfyui.host.colour import script_colour_names, set_colour
@@ -148,8 +148,9 @@ def sync_reads(render: nuke.Node, sequences: Sequence[OutputSequence], known: Di
     names = dict(known)
     several = len({s.output_node for s in sequences}) > 1
     ordered = sorted(sequences, key=lambda s: (s.variation, s.output_node))
+    fallbacks = fallback_suffixes(ordered)  # frames a server saved in another format: a Read of their own
     for index, seq in enumerate(ordered):
-        fallback = fallback_suffix(seq, sequences)  # frames a server saved in another format: a Read of their own
+        fallback = fallbacks[index]
         key = sequence_key(seq, several) + (f"#{fallback}" if fallback else "")
         if not seq.frames_done and key not in names:
             continue

@@ -4,7 +4,7 @@ was sent): which frames, from where, and why, in one line per split."""
 from __future__ import annotations
 
 from nuke_comfyui.core.frames import frame_ranges
-from nuke_comfyui.core.mixed_formats import fallback_suffix, mixed_formats
+from nuke_comfyui.core.mixed_formats import fallback_suffixes, mixed_formats
 from nuke_comfyui.core.scheduler.events import OutputSequence
 
 
@@ -36,5 +36,7 @@ def test_frame_ranges_reads_as_nuke_writes_them() -> None:
 
 def test_only_the_fallback_format_gets_a_suffix_for_its_read() -> None:
     exr, png = seq("/o/v.%04d.exr", [1], ["gpu1"]), seq("/o/v.%04d.png", [2, 3], ["gpu3"])
-    assert (fallback_suffix(exr, [exr, png]), fallback_suffix(png, [exr, png])) == ("", "png")
-    assert fallback_suffix(png, [png]) == ""
+    assert fallback_suffixes([png, exr]) == ["png", ""]
+    assert fallback_suffixes([png]) == [""]
+    other = seq("/o/w.%04d.png", [1], ["gpu3"], variation=1)  # another variation, one format: no suffix
+    assert fallback_suffixes([exr, png, other]) == ["", "png", ""]
