@@ -35,6 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import nuke
 
+from nuke_comfyui.core.combo_check import SERVER_VALIDATED
 from nuke_comfyui.core.errors import NukeComfyError
 from nuke_comfyui.core.workflow_inputs import WorkflowInput
 
@@ -115,8 +116,12 @@ def combo_knobs(item: WorkflowInput) -> InputKnobs:
     if item.value not in options:
         options.append(item.value)
         words.append(f"{item.value}{MISSING}")
-        notes.append(f"{item.title} > {item.name}: the workflow's value {item.value!r} is not on any server; "
-                     "pick one the servers list, or install it on them")
+        if (item.class_type, item.name) in SERVER_VALIDATED:  # the node checks the value itself
+            notes.append(f"{item.title} > {item.name}: the workflow's value {item.value!r} is not in the servers' "
+                         "list; this node checks its value itself and ComfyUI takes it (it may fall back at run time)")
+        else:
+            notes.append(f"{item.title} > {item.name}: the workflow's value {item.value!r} is not on any server; "
+                         "pick one the servers list, or install it on them")
     knob = nuke.Enumeration_Knob(knob_name(item.key), _label(item), words)
     knob.setValue(words[options.index(item.value)])
     spec: Spec = {"type": "combo"}

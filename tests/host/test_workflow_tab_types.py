@@ -191,3 +191,21 @@ def test_an_integer_combo_is_read_back_as_the_integer_a_real_server_accepts(tmp_
     node["wf_1__upscale_factor"].setValue("2")
     value = workflow_tab.read_values(node, [])[0]["1.upscale_factor"]
     assert value == recorded["int"]["sent_prompt"]["1"]["inputs"]["upscale_factor"] and type(value) is int
+
+
+def test_a_value_its_node_checks_itself_is_kept_and_never_blocks_the_render(tmp_path: Path) -> None:
+    """ModelAttentionBackend validates `attention` itself (ComfyUI 0.33.0, VALIDATE_INPUTS in
+    comfy_extras/nodes_model_advanced.py), so a real 0.33.0 queued 'comfy kitchen attention' although
+    its list held only 'pytorch attention' (tests/core/data/object_info, the template verdicts)."""
+    flow = json.loads((Path(__file__).resolve().parents[2] / "examples/img2img.json").read_text())
+    flow["20"] = {"class_type": "ModelAttentionBackend",
+                  "inputs": {"model": ["4", 0], "attention": "comfy kitchen attention"}}
+    flow["3"]["inputs"]["model"] = ["20", 0]
+    info = json.loads(json.dumps(SIM_INFO))
+    info["ModelAttentionBackend"] = {"input": {"required": {"model": ["MODEL"], "attention": [["pytorch attention"]]}},
+                                     "output": ["MODEL"], "output_node": False}
+    node = _node(tmp_path, flow, info)
+    assert node["wf_20__attention"].value() == "comfy kitchen attention" + tab_knobs.MISSING
+    assert "checks its value itself" in node[workflow_tab.NOTES].value()
+    assert workflow_tab.read_values(node, [])[0]["20.attention"] == "comfy kitchen attention"
+    assert render_check.vet(node, [1], {"gpu1": info}) is None  # not refused, not narrowed
