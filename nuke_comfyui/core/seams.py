@@ -12,8 +12,9 @@ temporary name beside the sequence, renamed into place, and its renders aside ar
 
 Readiness is read from the disk under one lock per group, after the chunk's own files are in
 place, so of two chunks finishing together exactly one sees the other and blends; a crash
-between collecting and blending leaves the renders aside, and `finish_ready` (run by resume, by
-the CLI at the end of a render and by a farm bundle's last step) blends whatever is ready. Every
+between collecting and blending leaves the renders aside, and `finish_ready` (run by a farm
+bundle's last step) blends whatever is ready; resume renders the unrecorded chunk again, and a
+chunk collected after its seam was already made reports that frame as its own (`_made_before`). Every
 blend is a pure function of the renders and the weights: running it twice writes the same file.
 """
 
@@ -94,8 +95,29 @@ class SeamFinisher:
 
         `stems`: (file stem, extension) of each output sequence the chunk wrote.
         """
-        ready = self._claim(variation_dir, stems, self.chunks.chunks[chunk_index].frames)
-        return self._blend_all(ready)
+        frames = self.chunks.chunks[chunk_index].frames
+        made = self._blend_all(self._claim(variation_dir, stems, frames))
+        return made + self._made_before(variation_dir, stems, frames, chunk_index)
+
+    def _made_before(self, variation_dir: Path, stems: Sequence[Tuple[str, str]], frames: Sequence[int],
+                     chunk_index: int) -> List[str]:
+        """Shared frames of this chunk already blended before it was collected: the process was
+        killed after a blend and before the journal recorded this chunk, so resume rendered it
+        again. The frame is this chunk's delivery all the same (or its sequence would lack it); its
+        new render aside can never be used (the neighbour's went with the blend) and is removed,
+        with any render a blend killed before its clean-up left.
+        A neighbour's blend removes this chunk's render too, so a frame is never reported twice."""
+        found: List[str] = []
+        with self._lock:
+            for stem, ext in stems:
+                for shared in self._shared(variation_dir, stem, ext, frames):
+                    own = staged_path(variation_dir, stem, shared.frame, chunk_index, ext)
+                    if shared.target not in self._claimed and shared.target.exists() and own.is_file():
+                        for source, _ in shared.sources:  # own, and any a killed blend left behind
+                            with contextlib.suppress(FileNotFoundError):
+                                source.unlink()
+                        found.append(str(shared.target))
+        return found
 
     def finish_ready(self, variation_dir: Path, stems: Sequence[Tuple[str, str]]) -> List[str]:
         """Blend every shared frame of the whole shot whose renders are all in (idempotent)."""

@@ -102,3 +102,24 @@ def test_a_missing_pixel_library_is_named_with_the_install_command(monkeypatch: 
     with pytest.raises(SeamBlendError, match=r"needs the Python package numpy, which this Python lacks; "
                                              r"pip install 'nuke-comfyui\[blend\]'"):
         PixelBlender().check()
+
+
+def test_a_chunk_rendered_again_after_its_seam_was_made_still_delivers_that_frame(tmp_path: Path) -> None:
+    """CI (kill -9 mid-render, then resume): chunk 1 was collected and its seam with chunk 0 blended,
+    but the process died before the journal recorded chunk 1. Resume sent chunk 1 again; its shared
+    frame was already made (and chunk 0's render aside was gone), so the chunk reported nothing for
+    it, and the resumed render ended "completed" with that frame missing from its sequence."""
+    blender = RecordingBlender()
+    plan = ChunkPlan(range(1, 14), 4, 1)  # chunks 1-4, 4-7, 7-10, 10-13
+    stage(tmp_path, 4, 0)
+    assert SeamFinisher(plan, blender).after_chunk(tmp_path, [(STEM, EXT)], 0) == []
+    stage(tmp_path, 4, 1)
+    stage(tmp_path, 7, 1)
+    first = SeamFinisher(plan, blender).after_chunk(tmp_path, [(STEM, EXT)], 1)
+    assert [Path(p).name for p in first] == ["shot_v01.0004.png"]  # ... and then the process is killed
+    resumed = SeamFinisher(plan, blender)  # a new process: chunk 1 is rendered and collected again
+    again = stage(tmp_path, 4, 1)
+    stage(tmp_path, 7, 1)
+    assert [Path(p).name for p in resumed.after_chunk(tmp_path, [(STEM, EXT)], 1)] == ["shot_v01.0004.png"]
+    assert len(blender.calls) == 1 and not again.exists()  # not blended twice; its render aside is tidied
+    assert staged_path(tmp_path, STEM, 7, 1, EXT).exists()  # frame 7 still waits for chunk 2
