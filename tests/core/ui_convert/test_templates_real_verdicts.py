@@ -25,6 +25,7 @@ from typing import Any, Dict, Set, Tuple
 
 import pytest
 
+from nuke_comfyui.core import object_info as oi
 from nuke_comfyui.core import ui_convert
 from nuke_comfyui.core.combo_check import check_servers, nodes_the_server_runs
 from nuke_comfyui.core.errors import WorkflowError
@@ -77,20 +78,10 @@ def refused_options(verdict: Dict[str, Any], info: Dict[str, Any]) -> Set[Tuple[
             continue
         if error["class_type"] in LOADER_CLASSES and error["input"] == "image":
             continue  # the plate loaders: each job's image is staged on the server, never a knob
-        options = ((info.get(error["class_type"]) or {}).get("input") or {})
-        listed = any(error["input"] in (section or {}) and _has_options((section or {})[error["input"]])
-                     for section in options.values())
-        if listed:
+        spec = oi.input_spec(info, error["class_type"], error["input"])
+        if spec is not None and spec.options:
             refused.add((str(error["node"]), str(error["input"])))
     return refused
-
-
-def _has_options(spec: Any) -> bool:
-    first = spec[0] if isinstance(spec, list) and spec else None
-    if isinstance(first, list):
-        return bool(first)
-    extra = spec[1] if isinstance(spec, list) and len(spec) > 1 and isinstance(spec[1], dict) else {}
-    return bool(extra.get("options"))
 
 
 @pytest.mark.parametrize("server", SERVERS)
